@@ -1,0 +1,123 @@
+//! Identifiers: MAAS-style `system_id`s and generated hostnames.
+
+use rand::Rng;
+
+/// The base-24 alphabet MAAS uses for system ids (no look-alike characters).
+pub const SYSTEM_ID_ALPHABET: &[u8; 24] = b"34678abcdefghkmnpqrstwxy";
+
+/// Encode `n` in the system-id alphabet.
+pub fn znum(mut n: u64) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(SYSTEM_ID_ALPHABET[(n % 24) as usize]);
+        n /= 24;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("alphabet is ASCII")
+}
+
+/// A random 6-character system id, from [24^5, 24^6) like MAAS.
+pub fn new_system_id() -> String {
+    let lo = 24u64.pow(5);
+    let hi = 24u64.pow(6);
+    znum(rand::rng().random_range(lo..hi))
+}
+
+pub fn is_valid_system_id(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| SYSTEM_ID_ALPHABET.contains(&b))
+}
+
+const ADJECTIVES: &[&str] = &[
+    "able", "bold", "brave", "calm", "clear", "cool", "crisp", "eager", "fair", "fine", "fleet",
+    "fresh", "glad", "grand", "happy", "keen", "kind", "light", "lucky", "merry", "neat", "noble",
+    "prime", "proud", "quick", "quiet", "rapid", "ready", "sharp", "smart", "solid", "sound",
+    "steady", "sunny", "swift", "tidy", "true", "vivid", "warm", "wise",
+];
+const ANIMALS: &[&str] = &[
+    "badger", "bison", "crane", "dingo", "eagle", "egret", "ferret", "finch", "gecko", "gopher",
+    "heron", "ibex", "koala", "lemur", "lynx", "marten", "mole", "moose", "newt", "okapi", "otter",
+    "panda", "puffin", "quail", "raven", "robin", "seal", "shrew", "skink", "sloth", "stoat",
+    "swift", "tapir", "tern", "toad", "trout", "vole", "walrus", "wombat", "yak",
+];
+
+/// A readable hostname (`adjective-animal`) for machines created without one.
+pub fn new_hostname() -> String {
+    let mut r = rand::rng();
+    format!(
+        "{}-{}",
+        ADJECTIVES[r.random_range(0..ADJECTIVES.len())],
+        ANIMALS[r.random_range(0..ANIMALS.len())]
+    )
+}
+
+/// RFC 1123 host label rules, which MAAS applies to hostnames.
+pub fn is_valid_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Normalise a MAC address to lower-case colon form; `None` if malformed.
+pub fn normalize_mac(s: &str) -> Option<String> {
+    let hex: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let seps = s.trim().chars().filter(|c| matches!(c, ':' | '-' | '.')).count();
+    if !(seps == 0 || seps == 5 || (seps == 2 && s.contains('.'))) {
+        return None;
+    }
+    let lower = hex.to_ascii_lowercase();
+    Some(
+        (0..6)
+            .map(|i| &lower[i * 2..i * 2 + 2])
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_ids_are_six_chars_of_the_alphabet() {
+        for _ in 0..1000 {
+            let id = new_system_id();
+            assert!(is_valid_system_id(&id), "{id}");
+        }
+        assert_eq!(znum(0), "3");
+        assert_eq!(znum(24), "43");
+        assert_eq!(znum(24u64.pow(5)).len(), 6);
+        assert!(!is_valid_system_id("abc"));
+        assert!(!is_valid_system_id("00000a"));
+    }
+
+    #[test]
+    fn macs() {
+        assert_eq!(normalize_mac("52:54:00:AB:cd:01").as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(normalize_mac("52-54-00-ab-cd-01").as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(normalize_mac("525400abcd01").as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(normalize_mac("5254.00ab.cd01").as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(normalize_mac("52:54:00:ab:cd"), None);
+        assert_eq!(normalize_mac("zz:54:00:ab:cd:01"), None);
+        assert_eq!(normalize_mac("52:5400:ab:cd:01:"), None);
+    }
+
+    #[test]
+    fn hostnames() {
+        assert!(is_valid_hostname(&new_hostname()));
+        assert!(!is_valid_hostname("-bad"));
+        assert!(!is_valid_hostname("has space"));
+        assert!(!is_valid_hostname(""));
+    }
+}

@@ -1,0 +1,12 @@
+//! Domain types and pure rules of the MAAS reimplementation: machine statuses
+//! and their transition table, actions, allocation constraints, identifiers
+//! and power types. No I/O.
+
+pub mod action;
+pub mod constraints;
+pub mod ids;
+pub mod power;
+pub mod status;
+
+pub use action::{Action, Perm};
+pub use status::NodeStatus;

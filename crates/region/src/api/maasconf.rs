@@ -1,0 +1,40 @@
+//! `maas/?op=get_config|set_config`.
+
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::Response;
+
+use crate::app::{App, Req, json};
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+
+pub async fn maas(State(app): State<App>, req: Req) -> ApiResult<Response> {
+    match (&req.method, req.op()) {
+        (&Method::GET, Some("get_config")) => {
+            req.user()?;
+            let name = req
+                .input
+                .get_nonempty("name")
+                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+            Ok(json(&config::get(&app.db, name).await?))
+        }
+        (&Method::POST, Some("set_config")) => {
+            let u = req.admin()?;
+            let name = req
+                .input
+                .get_nonempty("name")
+                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+            let value = req
+                .input
+                .get("value")
+                .ok_or_else(|| ApiError::field("value", "This field is required."))?;
+            let v = config::validate(name, value)?;
+            let mut tx = app.db.begin().await?;
+            config::set(&mut *tx, name, &v).await?;
+            crate::lifecycle::event(&mut tx, None, Some(&u.username), "INFO", "Settings changed", &format!("{name} set to {v}.")).await?;
+            tx.commit().await?;
+            Ok(json(&"OK"))
+        }
+        _ => Err(req.unknown_op()),
+    }
+}

@@ -1,0 +1,11 @@
+//! MAAS API 2.0 handlers, one module per resource family.
+
+pub mod account;
+pub mod describe;
+pub mod events;
+pub mod machines;
+pub mod maasconf;
+pub mod metadata;
+pub mod places;
+pub mod tags;
+pub mod users;

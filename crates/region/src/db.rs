@@ -1,0 +1,275 @@
+//! PostgreSQL: connecting, migrations (safe when several regions start at
+//! once) and the private cluster the region runs when no URL is given.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Executor};
+
+/// Versioned migrations, applied in order. Never edit one that has shipped:
+/// add a new file.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/0001_init.sql"),
+)];
+
+/// Advisory lock id held while migrating (other regions wait on it).
+const MIGRATION_LOCK: i64 = 0x6d61_6173_0001;
+
+pub fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)
+        .with_context(|| "invalid --database-url")?
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2)))
+}
+
+pub async fn connect(opts: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    Ok(pool)
+}
+
+/// Apply every migration not yet applied. Serialised across regions with a
+/// session advisory lock, so two regions starting together are safe.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL,
+                applied timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let done: Vec<i32> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?;
+        for (version, name, sql) in MIGRATIONS {
+            if done.contains(version) {
+                continue;
+            }
+            let mut tx = conn.begin().await?;
+            tx.execute(*sql)
+                .await
+                .with_context(|| format!("migration {version} ({name}) failed"))?;
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(version)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(version, name, "applied migration");
+        }
+        if let Some(max) = done.iter().max()
+            && *max > MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+        {
+            bail!("the database schema (v{max}) is newer than this region; upgrade the region");
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+/// A PostgreSQL cluster the region runs itself under its data directory.
+pub struct PrivateCluster {
+    pub data: PathBuf,
+    pub socket_dir: PathBuf,
+    pub port: u16,
+    child: Option<tokio::process::Child>,
+    run_as: Option<String>,
+}
+
+/// Where the PostgreSQL server binaries are (Debian: /usr/lib/postgresql/N/bin).
+pub fn find_pg_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("MAAS_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            (bin.join("initdb").exists() && bin.join("postgres").exists()).then_some((v, bin))
+        })
+        .collect();
+    found.sort();
+    match found.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => bail!(
+            "no PostgreSQL server binaries found under /usr/lib/postgresql/*/bin; \
+             install them with `apt-get install postgresql` (package postgresql-15 on Debian 12), \
+             or pass --database-url to use an existing server"
+        ),
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe extern "C" {
+        fn geteuid() -> u32;
+    }
+    unsafe { geteuid() == 0 }
+}
+
+impl PrivateCluster {
+    /// Initialise (first time) and start the cluster; returns once it accepts
+    /// connections.
+    pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<PrivateCluster> {
+        let bin = find_pg_bin()?;
+        let data = data_dir.join("postgres");
+        let socket_dir = data_dir.join("pg-socket");
+        std::fs::create_dir_all(&socket_dir)?;
+        // PostgreSQL refuses to run as root: run it as the `postgres` user.
+        let run_as = if is_root() {
+            Some(std::env::var("MAAS_PG_USER").unwrap_or_else(|_| "postgres".into()))
+        } else {
+            None
+        };
+        let cmd = |prog: &str| {
+            let mut c = match &run_as {
+                Some(u) => {
+                    let mut c = tokio::process::Command::new("runuser");
+                    c.arg("-u").arg(u).arg("--").arg(bin.join(prog));
+                    c
+                }
+                None => tokio::process::Command::new(bin.join(prog)),
+            };
+            c.stdin(Stdio::null());
+            c
+        };
+        if let Some(u) = &run_as {
+            let st = std::process::Command::new("chown")
+                .arg("-R")
+                .arg(format!("{u}:"))
+                .arg(data_dir)
+                .status()
+                .context("chown of the data dir for the postgres user")?;
+            if !st.success() {
+                bail!("cannot chown {} to user {u}", data_dir.display());
+            }
+        }
+        if !data.join("PG_VERSION").exists() {
+            tracing::info!(dir = %data.display(), "initialising private PostgreSQL cluster");
+            let out = cmd("initdb")
+                .arg("-D")
+                .arg(&data)
+                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])
+                .output()
+                .await
+                .context("running initdb")?;
+            if !out.status.success() {
+                bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
+        let log = std::fs::File::create(data_dir.join("postgres.log"))?;
+        if let Some(u) = &run_as {
+            let _ = std::process::Command::new("chown")
+                .arg(format!("{u}:"))
+                .arg(data_dir.join("postgres.log"))
+                .status();
+        }
+        let child = cmd("postgres")
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&socket_dir)
+            .arg("-p")
+            .arg(port.to_string())
+            .args(["-c", "listen_addresses=", "-c", "max_connections=200"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting postgres")?;
+        let mut cluster = PrivateCluster {
+            data,
+            socket_dir,
+            port,
+            child: Some(child),
+            run_as,
+        };
+        cluster.wait_ready().await?;
+        cluster.ensure_database("maas").await?;
+        Ok(cluster)
+    }
+
+    fn admin_options(&self, db: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.socket_dir)
+            .port(self.port)
+            .username("postgres")
+            .database(db)
+    }
+
+    pub fn options(&self) -> PgConnectOptions {
+        self.admin_options("maas")
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        for _ in 0..300 {
+            if let Some(child) = self.child.as_mut()
+                && let Some(st) = child.try_wait()?
+            {
+                bail!(
+                    "postgres exited ({st}); see {}",
+                    self.data.parent().unwrap_or(&self.data).join("postgres.log").display()
+                );
+            }
+            if sqlx::PgConnection::connect_with(&self.admin_options("postgres"))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("private PostgreSQL did not become ready in 30 s")
+    }
+
+    async fn ensure_database(&self, name: &str) -> anyhow::Result<()> {
+        let mut c = sqlx::PgConnection::connect_with(&self.admin_options("postgres")).await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut c)
+                .await?;
+        if !exists {
+            c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await?;
+        }
+        Ok(())
+    }
+
+    /// Fast shutdown (SIGINT) and wait.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-INT", &pid.to_string()])
+                    .status();
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
+            let _ = child.kill().await;
+        }
+        let _ = &self.run_as;
+    }
+}

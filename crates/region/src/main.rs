@@ -1,0 +1,200 @@
+//! `maas-region`: serve | createadmin | apikey | secret.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use maas_region::api::{account, users};
+use maas_region::region::{self, Options};
+
+#[derive(Parser)]
+#[command(name = "maas-region", version, about = "MAAS region controller")]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Data directory (private PostgreSQL cluster, secret key).
+    #[arg(long, env = "MAAS_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Use this PostgreSQL server instead of a private cluster.
+    #[arg(long, env = "MAAS_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the region: REST API, metadata API, background workers.
+    Serve {
+        /// Address for the API, UI and metadata HTTP server.
+        #[arg(long, env = "MAAS_LISTEN", default_value = "0.0.0.0:5240")]
+        listen: SocketAddr,
+        /// Address for the rack gRPC service.
+        #[arg(long, env = "MAAS_RPC_LISTEN", default_value = "0.0.0.0:5250")]
+        rpc_listen: SocketAddr,
+        /// Key that encrypts BMC credentials; regions sharing a database must share it.
+        #[arg(long, env = "MAAS_SECRET_KEY_FILE")]
+        secret_key_file: Option<PathBuf>,
+        /// Seconds between status-monitor passes (deadline checks).
+        #[arg(long, env = "MAAS_STATUS_INTERVAL", default_value_t = 60)]
+        status_interval: u64,
+        /// PostgreSQL connections this region may hold.
+        #[arg(long, env = "MAAS_DB_MAX_CONNECTIONS", default_value_t = 32)]
+        db_max_connections: u32,
+        /// Largest request body accepted, in bytes.
+        #[arg(long, env = "MAAS_MAX_BODY", default_value_t = 16 << 20)]
+        max_body: usize,
+    },
+    /// Create an administrator.
+    Createadmin {
+        #[arg(long, env = "MAAS_ADMIN_USERNAME")]
+        username: String,
+        #[arg(long, env = "MAAS_ADMIN_PASSWORD")]
+        password: String,
+        #[arg(long, env = "MAAS_ADMIN_EMAIL")]
+        email: String,
+        /// An SSH public key to add for the admin.
+        #[arg(long, env = "MAAS_ADMIN_SSH_KEY")]
+        ssh_key: Option<String>,
+    },
+    /// Print a new API key (consumer:token:secret) for a user.
+    Apikey {
+        #[arg(long, env = "MAAS_APIKEY_USERNAME")]
+        username: String,
+    },
+    /// Print the rack enrollment secret, creating it if needed.
+    Secret,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let data_dir = cli.db.data_dir.clone().unwrap_or_else(region::default_data_dir);
+    match cli.cmd {
+        Cmd::Serve {
+            listen,
+            rpc_listen,
+            secret_key_file,
+            status_interval,
+            db_max_connections,
+            max_body,
+        } => {
+            let mut opts = Options::new(data_dir, cli.db.database_url, listen);
+            opts.secret_key_file = secret_key_file;
+            opts.status_interval = Duration::from_secs(status_interval.max(1));
+            opts.db_max_connections = db_max_connections.max(2);
+            opts.max_body = max_body;
+            tracing::info!(%rpc_listen, "rack RPC address configured");
+            let mut running = region::start(&opts).await?;
+            tokio::select! {
+                r = running.wait() => r?,
+                _ = shutdown_signal() => tracing::info!("shutting down"),
+            }
+            running.stop().await?;
+        }
+        Cmd::Createadmin {
+            username,
+            password,
+            email,
+            ssh_key,
+        } => {
+            let (pool, mut cluster) =
+                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let r = async {
+                let mut tx = pool.begin().await?;
+                users::create_user(&mut *tx, &username, &email, &password, true)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
+                if let Some(k) = ssh_key {
+                    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                        .bind(&username)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    account::add_ssh_key(&mut *tx, uid, &k)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
+                }
+                tx.commit().await?;
+                anyhow::Ok(())
+            }
+            .await;
+            pool.close().await;
+            if let Some(c) = cluster.as_mut() {
+                c.stop().await;
+            }
+            r?;
+            eprintln!("Created admin {username}.");
+        }
+        Cmd::Apikey { username } => {
+            let (pool, mut cluster) =
+                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let r = async {
+                let uid: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                        .bind(&username)
+                        .fetch_optional(&pool)
+                        .await?;
+                let Some(uid) = uid else {
+                    bail!("no such user: {username}");
+                };
+                let (ck, tk, ts) = account::create_token(&pool, uid, "cli")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
+                anyhow::Ok(format!("{ck}:{tk}:{ts}"))
+            }
+            .await;
+            pool.close().await;
+            if let Some(c) = cluster.as_mut() {
+                c.stop().await;
+            }
+            println!("{}", r?);
+        }
+        Cmd::Secret => {
+            let (pool, mut cluster) =
+                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let r = region::enrollment_secret(&pool).await;
+            pool.close().await;
+            if let Some(c) = cluster.as_mut() {
+                c.stop().await;
+            }
+            println!("{}", r.context("reading the enrollment secret")?);
+        }
+    }
+    Ok(())
+}
+
+fn api_error_text(e: maas_region::error::ApiError) -> String {
+    match e {
+        maas_region::error::ApiError::Validation(f) => f
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,184 @@
+//! Starting a region: the database (given URL or private cluster), migrations,
+//! the HTTP server and background workers. Used by `maas-region serve` and by
+//! tests, which run it in-process on port 0.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::app;
+use crate::crypto::SecretBox;
+use crate::db::{self, PrivateCluster};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub listen: SocketAddr,
+    pub secret_key_file: Option<PathBuf>,
+    pub status_interval: Duration,
+    pub db_max_connections: u32,
+    pub max_body: usize,
+}
+
+impl Options {
+    pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Options {
+        Options {
+            data_dir,
+            database_url,
+            listen,
+            secret_key_file: None,
+            status_interval: Duration::from_secs(60),
+            db_max_connections: 32,
+            max_body: app::DEFAULT_MAX_BODY,
+        }
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+}
+
+/// The per-user default data directory.
+pub fn default_data_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("XDG_DATA_HOME")
+        && !d.is_empty()
+    {
+        return PathBuf::from(d).join("maas-region");
+    }
+    match std::env::var("HOME") {
+        Ok(h) if !h.is_empty() => PathBuf::from(h).join(".local/share/maas-region"),
+        _ => PathBuf::from("/var/lib/maas-region"),
+    }
+}
+
+/// The database: the given URL, or the private cluster under `data_dir`
+/// (reusing it if a running region already started it).
+pub async fn open_database(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    max_connections: u32,
+) -> anyhow::Result<(PgPool, Option<PrivateCluster>)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    let (opts, cluster) = match database_url {
+        Some(url) => (db::connect_options(url)?, None),
+        None => {
+            let socket = data_dir.join("pg-socket");
+            let probe = sqlx::postgres::PgConnectOptions::new()
+                .socket(&socket)
+                .port(5432)
+                .username("postgres")
+                .database("maas");
+            if <sqlx::PgConnection as sqlx::Connection>::connect_with(&probe)
+                .await
+                .is_ok()
+            {
+                (probe, None)
+            } else {
+                let c = PrivateCluster::start(data_dir, 5432).await?;
+                (c.options(), Some(c))
+            }
+        }
+    };
+    let pool = db::connect(opts, max_connections).await?;
+    db::migrate(&pool).await?;
+    Ok((pool, cluster))
+}
+
+/// A running region.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: PgPool,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<anyhow::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+    cluster: Option<PrivateCluster>,
+}
+
+pub async fn start(opts: &Options) -> anyhow::Result<Running> {
+    let (pool, cluster) =
+        open_database(&opts.data_dir, opts.database_url.as_deref(), opts.db_max_connections).await?;
+    start_with_pool(opts, pool, cluster).await
+}
+
+pub async fn start_with_pool(
+    opts: &Options,
+    pool: PgPool,
+    cluster: Option<PrivateCluster>,
+) -> anyhow::Result<Running> {
+    let secrets = SecretBox::load_or_create(&opts.key_path())?;
+    let app = app::new_app(pool.clone(), secrets, opts.max_body);
+    let listener = app::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(app.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    let workers = vec![tokio::spawn(crate::lifecycle::run_status_monitor(
+        pool.clone(),
+        opts.status_interval,
+    ))];
+    tracing::info!(%addr, "region API listening");
+    Ok(Running {
+        addr,
+        db: pool,
+        shutdown: Some(tx),
+        server,
+        workers,
+        cluster,
+    })
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}/MAAS", self.addr)
+    }
+
+    /// Stop serving, stop workers and the private cluster.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        for w in &self.workers {
+            w.abort();
+        }
+        let r = tokio::time::timeout(Duration::from_secs(10), &mut self.server).await;
+        self.db.close().await;
+        if let Some(c) = self.cluster.as_mut() {
+            c.stop().await;
+        }
+        match r {
+            Ok(Ok(res)) => res,
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Wait until the server exits (it does not, unless it fails).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.server).await??;
+        Ok(())
+    }
+}
+
+/// The rack enrollment secret (created once, shared by every region).
+pub async fn enrollment_secret(db: &PgPool) -> anyhow::Result<String> {
+    let candidate = hex::encode(rand::random::<[u8; 32]>());
+    sqlx::query("INSERT INTO secrets (name, value) VALUES ('rack_secret', $1) ON CONFLICT DO NOTHING")
+        .bind(&candidate)
+        .execute(db)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'rack_secret'")
+        .fetch_one(db)
+        .await?)
+}
