@@ -77,13 +77,15 @@ pub async fn event(
     Ok(())
 }
 
-/// Whether moving away from `from` should remember it as the status to
-/// return to (rescue mode, testing, broken). In-progress, rescue and failed
-/// statuses are passed through so the status before them is kept.
-fn remembers(from: NodeStatus) -> bool {
-    from.deadline_minutes(1).is_none()
-        && !from.is_failed()
-        && from != NodeStatus::RescueMode
+/// Whether moving from `from` to `to` should remember `from` as the status to
+/// return to (after rescue mode, testing, broken). In-progress and rescue
+/// statuses are passed through so the status before them is kept; a failed
+/// status is remembered only when entering rescue mode or broken.
+fn remembers(from: NodeStatus, to: NodeStatus) -> bool {
+    if from.deadline_minutes(1).is_some() || from == NodeStatus::RescueMode {
+        return false;
+    }
+    !from.is_failed() || matches!(to, NodeStatus::EnteringRescueMode | NodeStatus::Broken)
 }
 
 /// Move a machine to `to`, checked against the transition table.
@@ -100,7 +102,7 @@ pub async fn transition(
     })?;
     let timeout = config::get_i64(&mut *tx, "node_timeout").await?;
     let deadline = to.deadline_minutes(timeout);
-    let previous = if remembers(from) {
+    let previous = if remembers(from, to) {
         Some(from)
     } else {
         m.previous_status

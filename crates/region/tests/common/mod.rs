@@ -1,0 +1,352 @@
+//! Test harness: a fresh PostgreSQL database per test (cloned from a migrated
+//! template), a region running in-process on port 0, and an OAuth-signing
+//! API client.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use maas_region::region::{self, Options, Running};
+use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection};
+
+pub fn admin_url() -> String {
+    std::env::var("MAAS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(db: &str) -> String {
+    let base = admin_url();
+    let (head, _) = base.rsplit_once('/').expect("database URL has a path");
+    format!("{head}/{db}")
+}
+
+fn template_name() -> String {
+    // The template is rebuilt when the migrations change.
+    let mut h: u64 = 1469598103934665603;
+    for (v, _, sql) in maas_region::db::MIGRATIONS {
+        for b in sql.bytes().chain(v.to_le_bytes()) {
+            h = (h ^ b as u64).wrapping_mul(1099511628211);
+        }
+    }
+    format!("maastmpl_{:x}", h & 0xffff_ffff)
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Create a fresh, migrated database; returns its URL and name.
+pub async fn fresh_database() -> (String, String) {
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to the test PostgreSQL (MAAS_TEST_DATABASE_URL)");
+    let tmpl = template_name();
+    admin.execute("SELECT pg_advisory_lock(7368001)").await.unwrap();
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+    )
+    .bind(&tmpl)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    if !exists {
+        let building = format!("{tmpl}_build");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building}")))
+            .await
+            .unwrap();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await
+            .unwrap();
+        let pool = sqlx::PgPool::connect(&url_for(&building)).await.unwrap();
+        maas_region::db::migrate(&pool).await.unwrap();
+        pool.close().await;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {building} RENAME TO {tmpl}"
+            )))
+            .await
+            .unwrap();
+    }
+    let name = format!(
+        "maastest_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        rand::random::<u32>()
+    );
+    let mut last = None;
+    for _ in 0..20 {
+        match admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {tmpl}"
+            )))
+            .await
+        {
+            Ok(_) => {
+                last = None;
+                break;
+            }
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    if let Some(e) = last {
+        panic!("cannot clone template: {e}");
+    }
+    admin.execute("SELECT pg_advisory_unlock(7368001)").await.unwrap();
+    (url_for(&name), name)
+}
+
+pub fn drop_database(name: &str) {
+    let name = name.to_string();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut c) = PgConnection::connect(&admin_url()).await {
+                let _ = c
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+/// A region on a fresh database, with an admin (`admin`) and a user (`alice`).
+pub struct TestRegion {
+    pub running: Option<Running>,
+    pub db_url: String,
+    pub db_name: String,
+    pub dir: tempdir::Dir,
+    pub admin: Api,
+    pub alice: Api,
+    pub anon: Api,
+}
+
+pub mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let p = std::env::temp_dir().join(format!(
+                "maas-test-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestRegion {
+    pub async fn start() -> TestRegion {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tune: impl FnOnce(&mut Options)) -> TestRegion {
+        let (db_url, db_name) = fresh_database().await;
+        let dir = tempdir::Dir::new();
+        let mut opts = Options::new(
+            dir.0.clone(),
+            Some(db_url.clone()),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        opts.db_max_connections = 8;
+        tune(&mut opts);
+        let running = region::start(&opts).await.expect("region starts");
+        let base = running.url();
+        let admin_key = make_user(&running.db, "admin", true).await;
+        let alice_key = make_user(&running.db, "alice", false).await;
+        TestRegion {
+            admin: Api::new(&base, Some(admin_key)),
+            alice: Api::new(&base, Some(alice_key)),
+            anon: Api::new(&base, None),
+            running: Some(running),
+            db_url,
+            db_name,
+            dir,
+        }
+    }
+
+    pub fn db(&self) -> &sqlx::PgPool {
+        &self.running.as_ref().unwrap().db
+    }
+
+    pub fn url(&self) -> String {
+        self.running.as_ref().unwrap().url()
+    }
+
+    /// Make another user with an API key.
+    pub async fn user(&self, name: &str, admin: bool) -> Api {
+        Api::new(&self.url(), Some(make_user(self.db(), name, admin).await))
+    }
+
+    /// Create a READY machine (manual power) with the given hardware.
+    pub async fn ready_machine(&self, hostname: &str, cpus: i64, mem: i64) -> String {
+        let mac = random_mac();
+        let (st, m) = self
+            .admin
+            .post(
+                "machines/",
+                &[
+                    ("architecture", "amd64/generic"),
+                    ("mac_addresses", &mac),
+                    ("hostname", hostname),
+                    ("power_type", "manual"),
+                    ("cpu_count", &cpus.to_string()),
+                    ("memory", &mem.to_string()),
+                    ("commission", "false"),
+                ],
+            )
+            .await;
+        assert_eq!(st, 200, "create: {m}");
+        let sid = m["system_id"].as_str().unwrap().to_string();
+        self.force_status(&sid, 4).await;
+        sid
+    }
+
+    /// Set a status directly in the database (test set-up only).
+    pub async fn force_status(&self, system_id: &str, status: i16) {
+        sqlx::query("UPDATE machines SET status = $2 WHERE system_id = $1")
+            .bind(system_id)
+            .bind(status)
+            .execute(self.db())
+            .await
+            .unwrap();
+    }
+
+    pub async fn status_of(&self, system_id: &str) -> i64 {
+        let (st, m) = self.admin.get(&format!("machines/{system_id}/"), &[]).await;
+        assert_eq!(st, 200, "{m}");
+        m["status"].as_i64().unwrap()
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.db()).await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.unwrap();
+        }
+    }
+}
+
+impl Drop for TestRegion {
+    fn drop(&mut self) {
+        drop_database(&self.db_name);
+    }
+}
+
+pub async fn make_user(db: &sqlx::PgPool, name: &str, admin: bool) -> String {
+    maas_region::api::users::create_user(db, name, &format!("{name}@example.com"), "pw", admin)
+        .await
+        .unwrap();
+    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(name)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let (ck, tk, ts) = maas_region::api::account::create_token(db, uid, "test")
+        .await
+        .unwrap();
+    format!("{ck}:{tk}:{ts}")
+}
+
+pub fn random_mac() -> String {
+    let b: [u8; 5] = rand::random();
+    format!("52:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
+}
+
+/// A MAAS API client signing with OAuth PLAINTEXT.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub key: Option<String>,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str, key: Option<String>) -> Api {
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            key,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn auth_header(&self) -> Option<String> {
+        let key = self.key.as_ref()?;
+        let mut p = key.split(':');
+        let (ck, tk, ts) = (p.next()?, p.next()?, p.next()?);
+        Some(format!(
+            "OAuth realm=\"\", oauth_nonce=\"{}\", oauth_timestamp=\"{}\", oauth_consumer_key=\"{ck}\", oauth_signature_method=\"PLAINTEXT\", oauth_version=\"1.0\", oauth_token=\"{tk}\", oauth_signature=\"%26{ts}\"",
+            rand::random::<u64>(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        ))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/MAAS/") {
+            format!("{}{}", self.base.trim_end_matches("/MAAS"), path)
+        } else {
+            format!("{}/api/2.0/{}", self.base, path)
+        }
+    }
+
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
+        let rb = match self.auth_header() {
+            Some(h) => rb.header("Authorization", h),
+            None => rb,
+        };
+        let resp = rb.send().await.expect("request sent");
+        let st = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (st, v)
+    }
+
+    pub async fn get(&self, path: &str, q: &[(&str, &str)]) -> (u16, Value) {
+        self.send(self.http.get(self.url(path)).query(q)).await
+    }
+
+    /// POST; `op` goes in the query string as MAAS clients send it.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.send(self.http.post(self.url(path)).form(form)).await
+    }
+
+    pub async fn op(&self, path: &str, op: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.send(self.http.post(self.url(path)).query(&[("op", op)]).form(form))
+            .await
+    }
+
+    pub async fn get_op(&self, path: &str, op: &str, q: &[(&str, &str)]) -> (u16, Value) {
+        self.send(self.http.get(self.url(path)).query(&[("op", op)]).query(q))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.send(self.http.put(self.url(path)).form(form)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(self.url(path))).await
+    }
+}

@@ -1,0 +1,330 @@
+//! Lifecycle against a real PostgreSQL: every (from, to) status write through
+//! the single writer, every action from every status through the API, the
+//! deadline worker, and the metadata `signal` API.
+
+mod common;
+
+use common::TestRegion;
+use maas_model::{Action, NodeStatus};
+use maas_region::lifecycle;
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_transition_is_checked_and_recorded() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("t1", 2, 2048).await;
+    for from in NodeStatus::ALL {
+        for to in NodeStatus::ALL {
+            r.force_status(&sid, from.as_i16()).await;
+            let events_before = r.count("SELECT count(*) FROM events").await;
+            let mut tx = r.db().begin().await.unwrap();
+            let mut core = lifecycle::lock(&mut tx, &sid).await.unwrap();
+            let res = lifecycle::transition(&mut tx, &mut core, *to, Some("admin"), "test").await;
+            if from.can_transition_to(*to) {
+                res.unwrap_or_else(|e| panic!("{from:?} -> {to:?} refused: {e}"));
+                tx.commit().await.unwrap();
+                assert_eq!(r.status_of(&sid).await, to.as_i16() as i64);
+                assert_eq!(r.count("SELECT count(*) FROM events").await, events_before + 1);
+                let expires: Option<chrono::DateTime<chrono::Utc>> =
+                    sqlx::query_scalar("SELECT status_expires FROM machines WHERE system_id = $1")
+                        .bind(&sid)
+                        .fetch_one(r.db())
+                        .await
+                        .unwrap();
+                assert_eq!(expires.is_some(), to.deadline_minutes(30).is_some(), "{to:?}");
+            } else {
+                assert!(res.is_err(), "{from:?} -> {to:?} must be refused");
+                tx.rollback().await.unwrap();
+                assert_eq!(r.status_of(&sid).await, from.as_i16() as i64);
+                assert_eq!(r.count("SELECT count(*) FROM events").await, events_before);
+            }
+        }
+    }
+}
+
+/// What the machine's status should be after `action` from `s` (manual power,
+/// no previous status recorded).
+fn expected_after(action: Action, s: NodeStatus) -> NodeStatus {
+    use NodeStatus::*;
+    match action {
+        Action::Release => Ready, // manual power: released at once
+        Action::ExitRescueMode => Ready,
+        Action::MarkFixed | Action::OverrideFailedTesting => Ready,
+        Action::Abort if s == Testing => Ready,
+        Action::Lock | Action::Unlock | Action::PowerOn | Action::PowerOff => s,
+        a => a.first_target(s).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_action_from_every_status() {
+    let r = TestRegion::start().await;
+    let admin_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'")
+        .fetch_one(r.db())
+        .await
+        .unwrap();
+    let mut n = 0;
+    for action in Action::ALL {
+        for s in NodeStatus::ALL {
+            n += 1;
+            let sid = r.ready_machine(&format!("m{n}"), 1, 1024).await;
+            let owner = if *s == NodeStatus::Ready { None } else { Some(admin_id) };
+            sqlx::query("UPDATE machines SET status = $2, owner_id = $3 WHERE system_id = $1")
+                .bind(&sid)
+                .bind(s.as_i16())
+                .bind(owner)
+                .execute(r.db())
+                .await
+                .unwrap();
+            let (st, body) = r.admin.op(&format!("machines/{sid}/"), action.op(), &[]).await;
+            let allowed = action.allowed_from(*s) && *action != Action::Unlock;
+            if allowed {
+                assert_eq!(st, 200, "{action:?} from {s:?}: {body}");
+                let want = expected_after(*action, *s);
+                assert_eq!(body["status"], want.as_i16(), "{action:?} from {s:?}");
+                assert_eq!(body["status_name"], want.label());
+            } else {
+                assert_eq!(st, 409, "{action:?} from {s:?} must be refused: {body}");
+                assert_eq!(r.status_of(&sid).await, s.as_i16() as i64, "nothing written");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn lock_blocks_changes_until_unlocked() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("locky", 2, 2048).await;
+    let path = format!("machines/{sid}/");
+    assert_eq!(r.admin.op(&path, "deploy", &[]).await.0, 200);
+    let (st, m) = r.admin.op(&path, "lock", &[("comment", "prod")]).await;
+    assert_eq!((st, m["locked"].as_bool()), (200, Some(true)));
+    assert_eq!(r.admin.op(&path, "lock", &[]).await.0, 409);
+    assert_eq!(r.admin.op(&path, "release", &[]).await.0, 409);
+    assert_eq!(r.admin.op(&path, "power_off", &[]).await.0, 409);
+    assert_eq!(r.admin.put(&path, &[("hostname", "other")]).await.0, 409);
+    assert_eq!(r.admin.delete(&path).await.0, 409);
+    assert_eq!(r.status_of(&sid).await, 9);
+    let (st, m) = r.admin.op(&path, "unlock", &[]).await;
+    assert_eq!((st, m["locked"].as_bool()), (200, Some(false)));
+    let (st, m) = r.admin.op(&path, "release", &[]).await;
+    assert_eq!((st, m["status_name"].as_str()), (200, Some("Ready")));
+    assert!(m["owner"].is_null());
+}
+
+#[tokio::test]
+async fn deploy_records_os_and_release_clears_it() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("dep", 2, 2048).await;
+    let path = format!("machines/{sid}/");
+    // base64 of "#cloud-config\n"
+    let (st, m) = r
+        .admin
+        .op(&path, "deploy", &[("distro_series", "ubuntu/noble"), ("user_data", "I2Nsb3VkLWNvbmZpZwo=")])
+        .await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["status_name"], "Deploying");
+    assert_eq!(m["osystem"], "ubuntu");
+    assert_eq!(m["distro_series"], "noble");
+    assert_eq!(m["owner"], "admin");
+    let (st, e) = r.admin.op(&path, "deploy", &[]).await;
+    assert_eq!(st, 409, "{e}");
+    let (st, m) = r.admin.op(&path, "release", &[]).await;
+    assert_eq!(st, 200);
+    assert_eq!(m["distro_series"], "");
+    // Bad user data is refused and nothing is written.
+    let sid2 = r.ready_machine("dep2", 2, 2048).await;
+    let (st, e) = r.admin.op(&format!("machines/{sid2}/"), "deploy", &[("user_data", "%%%not base64")]).await;
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(r.status_of(&sid2).await, 4);
+}
+
+#[tokio::test]
+async fn release_with_erase_and_bmc_power_stay_in_progress() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("eraser", 2, 2048).await;
+    let path = format!("machines/{sid}/");
+    r.admin.op(&path, "deploy", &[]).await;
+    let (st, m) = r.admin.op(&path, "release", &[("erase", "true")]).await;
+    assert_eq!(st, 200);
+    assert_eq!(m["status_name"], "Disk erasing");
+    // An IPMI machine waits in Releasing for its BMC (no rack yet).
+    let (st, m) = r
+        .admin
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64"),
+                ("mac_addresses", &common::random_mac()),
+                ("power_type", "ipmi"),
+                ("power_parameters_power_address", "10.0.0.5"),
+                ("power_parameters_power_pass", "s3cret"),
+                ("commission", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let sid = m["system_id"].as_str().unwrap().to_string();
+    r.force_status(&sid, 4).await;
+    r.admin.op(&format!("machines/{sid}/"), "deploy", &[]).await;
+    let (_, m) = r.admin.op(&format!("machines/{sid}/"), "release", &[]).await;
+    assert_eq!(m["status_name"], "Releasing");
+    let (_, ev) = r.admin.get_op("events/", "query", &[("id", &sid)]).await;
+    let texts: Vec<String> = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["description"].as_str().unwrap().to_string())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("waiting for a rack controller")), "{texts:?}");
+}
+
+#[tokio::test]
+async fn overdue_machines_fail_by_the_worker() {
+    let r = TestRegion::start_with(|o| o.status_interval = std::time::Duration::from_millis(200)).await;
+    let sid = r.ready_machine("slow", 2, 2048).await;
+    let (st, m) = r.admin.op(&format!("machines/{sid}/"), "commission", &[]).await;
+    assert_eq!((st, m["status_name"].as_str()), (200, Some("Commissioning")));
+    // Not yet due: nothing happens.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(r.status_of(&sid).await, 1);
+    sqlx::query("UPDATE machines SET status_expires = now() - interval '1 second' WHERE system_id = $1")
+        .bind(&sid)
+        .execute(r.db())
+        .await
+        .unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = r.status_of(&sid).await;
+        if status == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 2, "FAILED_COMMISSIONING after the deadline");
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert!(m["error_description"].as_str().unwrap().contains("timed out"), "{m}");
+    // node_timeout drives the deadline length.
+    r.admin.op("maas/", "set_config", &[("name", "node_timeout"), ("value", "90")]).await;
+    let sid2 = r.ready_machine("slow2", 2, 2048).await;
+    r.admin.op(&format!("machines/{sid2}/"), "commission", &[]).await;
+    let mins: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM status_expires - now())::float8 / 60 FROM machines WHERE system_id = $1",
+    )
+    .bind(&sid2)
+    .fetch_one(r.db())
+    .await
+    .unwrap();
+    assert!((89.0..=90.1).contains(&mins), "{mins}");
+}
+
+/// A client acting as the booting machine, with its own token.
+async fn node_api(r: &TestRegion, sid: &str) -> common::Api {
+    let (st, t) = r.admin.get_op(&format!("machines/{sid}/"), "get_token", &[]).await;
+    assert_eq!(st, 200, "{t}");
+    let key = format!(
+        "{}:{}:{}",
+        t["consumer_key"].as_str().unwrap(),
+        t["token_key"].as_str().unwrap(),
+        t["token_secret"].as_str().unwrap()
+    );
+    common::Api::new(&r.url(), Some(key))
+}
+
+async fn signal(api: &common::Api, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((name, data)) = file {
+        form = form.part(name.to_string(), reqwest::multipart::Part::bytes(data).file_name(name.to_string()));
+    }
+    api.send(api.http.post(api.url("/MAAS/metadata/latest/")).query(&[("op", "signal")]).multipart(form))
+        .await
+}
+
+#[tokio::test]
+async fn signals_complete_commissioning_testing_and_deployment() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("sig", 1, 512).await;
+    let path = format!("machines/{sid}/");
+    let node = node_api(&r, &sid).await;
+    // Not in a signalling status.
+    assert_eq!(signal(&node, &[("status", "OK")], None).await.0, 409);
+    // A node token is no API key.
+    assert_eq!(node.get("machines/", &[]).await.0, 403);
+    r.admin.op(&path, "commission", &[]).await;
+    let (st, _) = signal(&node, &[("status", "WORKING")], None).await;
+    assert_eq!(st, 200);
+    assert_eq!(r.status_of(&sid).await, 1);
+    let inv = br#"{"cpu_count": 16, "memory": 65536, "disks": [{"name": "sda", "size": 500000000000, "tags": ["ssd"]}]}"#;
+    let (st, b) = signal(&node, &[("status", "OK")], Some(("hardware.json", inv.to_vec()))).await;
+    assert_eq!(st, 200, "{b}");
+    let (_, m) = r.admin.get(&path, &[]).await;
+    assert_eq!(m["status_name"], "Ready");
+    assert_eq!(m["cpu_count"], 16);
+    assert_eq!(m["memory"], 65536);
+    assert_eq!(m["blockdevice_set"][0]["name"], "sda");
+    assert_eq!(m["blockdevice_set"][0]["tags"][0], "ssd");
+    // Failed commissioning.
+    r.admin.op(&path, "commission", &[]).await;
+    signal(&node, &[("status", "FAILED"), ("error", "disk on fire")], None).await;
+    let (_, m) = r.admin.get(&path, &[]).await;
+    assert_eq!(m["status_name"], "Failed commissioning");
+    assert_eq!(m["error_description"], "disk on fire");
+    // A failing script result fails an OK signal too.
+    r.admin.op(&path, "commission", &[]).await;
+    signal(&node, &[("status", "OK"), ("exit_status", "1")], Some(("smartctl", b"bad".to_vec()))).await;
+    assert_eq!(r.status_of(&sid).await, 2);
+    // Testing from Ready returns to Ready; failure → Failed testing.
+    r.force_status(&sid, 4).await;
+    r.admin.op(&path, "test", &[]).await;
+    signal(&node, &[("status", "OK")], None).await;
+    assert_eq!(r.status_of(&sid).await, 4);
+    r.admin.op(&path, "test", &[]).await;
+    signal(&node, &[("status", "FAILED")], None).await;
+    assert_eq!(r.status_of(&sid).await, 22);
+    let (st, m) = r.admin.op(&path, "override_failed_testing", &[]).await;
+    assert_eq!((st, m["status"].as_i64()), (200, Some(4)));
+    // Deployment: the deployed OS fetching its user data marks it deployed.
+    r.admin.op(&path, "deploy", &[("user_data", "aGVsbG8=")]).await;
+    let (st, body) = node.get("/MAAS/metadata/latest/user-data", &[]).await;
+    assert_eq!(st, 200);
+    assert_eq!(body, "hello");
+    assert_eq!(r.status_of(&sid).await, 6);
+    // Deploy failure via signal.
+    r.admin.op(&path, "release", &[]).await;
+    r.admin.op(&path, "deploy", &[]).await;
+    signal(&node, &[("status", "FAILED"), ("error", "curtin failed")], None).await;
+    assert_eq!(r.status_of(&sid).await, 11);
+    // Rescue mode.
+    r.admin.op(&path, "rescue_mode", &[]).await;
+    assert_eq!(r.status_of(&sid).await, 17);
+    signal(&node, &[("status", "OK")], None).await;
+    assert_eq!(r.status_of(&sid).await, 16);
+    let (_, m) = r.admin.op(&path, "exit_rescue_mode", &[]).await;
+    assert_eq!(m["status_name"], "Failed deployment", "back to the status before rescue");
+    // Bad signals.
+    assert_eq!(signal(&node, &[("status", "MAYBE")], None).await.0, 400);
+    assert_eq!(signal(&node, &[], None).await.0, 400);
+    let stranger = common::Api::new(&r.url(), Some("a:b:c".into()));
+    assert_eq!(signal(&stranger, &[("status", "OK")], None).await.0, 401);
+    assert_eq!(signal(&r.admin, &[("status", "OK")], None).await.0, 403);
+    // Metadata items.
+    let (_, id) = node.get("/MAAS/metadata/latest/meta-data/instance-id", &[]).await;
+    assert_eq!(id, sid.as_str());
+}
+
+#[tokio::test]
+async fn deploy_puts_owner_keys_in_metadata() {
+    let r = TestRegion::start().await;
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ alice@laptop";
+    let (st, b) = r.alice.post("account/prefs/sshkeys/", &[("key", key)]).await;
+    assert_eq!(st, 200, "{b}");
+    let sid = r.ready_machine("keys", 1, 512).await;
+    let (st, b) = r.alice.op(&format!("machines/{sid}/"), "deploy", &[]).await;
+    assert_eq!(st, 200, "{b}");
+    let node = node_api(&r, &sid).await;
+    let (_, keys) = node.get("/MAAS/metadata/latest/meta-data/public-keys", &[]).await;
+    assert_eq!(keys, key);
+}
