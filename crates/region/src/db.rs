@@ -98,11 +98,10 @@ pub struct PrivateCluster {
 }
 
 /// Where the PostgreSQL server binaries are (Debian: /usr/lib/postgresql/N/bin).
+/// `MAAS_PG_ROOT` overrides the directory searched (for tests).
 pub fn find_pg_bin() -> anyhow::Result<PathBuf> {
-    if let Ok(dir) = std::env::var("MAAS_PG_BIN") {
-        return Ok(PathBuf::from(dir));
-    }
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let root = std::env::var("MAAS_PG_ROOT").unwrap_or_else(|_| "/usr/lib/postgresql".into());
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(&root)
         .into_iter()
         .flatten()
         .flatten()
@@ -116,7 +115,7 @@ pub fn find_pg_bin() -> anyhow::Result<PathBuf> {
     match found.pop() {
         Some((_, bin)) => Ok(bin),
         None => bail!(
-            "no PostgreSQL server binaries found under /usr/lib/postgresql/*/bin; \
+            "no PostgreSQL server binaries found under {root}/*/bin; \
              install them with `apt-get install postgresql` (package postgresql-15 on Debian 12), \
              or pass --database-url to use an existing server"
         ),
@@ -136,8 +135,11 @@ impl PrivateCluster {
     /// connections.
     pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<PrivateCluster> {
         let bin = find_pg_bin()?;
-        let data = data_dir.join("postgres");
-        let socket_dir = data_dir.join("pg-socket");
+        // Everything PostgreSQL owns lives under pg/, so only that is handed
+        // to the postgres user (the region's secret key stays root's).
+        let root = data_dir.join("pg");
+        let data = root.join("data");
+        let socket_dir = root.join("socket");
         std::fs::create_dir_all(&socket_dir)?;
         // PostgreSQL refuses to run as root: run it as the `postgres` user.
         let run_as = if is_root() {
@@ -161,11 +163,11 @@ impl PrivateCluster {
             let st = std::process::Command::new("chown")
                 .arg("-R")
                 .arg(format!("{u}:"))
-                .arg(data_dir)
+                .arg(&root)
                 .status()
-                .context("chown of the data dir for the postgres user")?;
+                .context("chown of the cluster dir for the postgres user")?;
             if !st.success() {
-                bail!("cannot chown {} to user {u}", data_dir.display());
+                bail!("cannot chown {} to user {u} (does the user exist?)", root.display());
             }
         }
         if !data.join("PG_VERSION").exists() {
@@ -181,13 +183,10 @@ impl PrivateCluster {
                 bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
             }
         }
-        let log = std::fs::File::create(data_dir.join("postgres.log"))?;
-        if let Some(u) = &run_as {
-            let _ = std::process::Command::new("chown")
-                .arg(format!("{u}:"))
-                .arg(data_dir.join("postgres.log"))
-                .status();
-        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("postgres.log"))?;
         let child = cmd("postgres")
             .arg("-D")
             .arg(&data)
@@ -259,15 +258,26 @@ impl PrivateCluster {
         Ok(())
     }
 
-    /// Fast shutdown (SIGINT) and wait.
+    /// Fast shutdown (SIGINT to the postmaster, whose pid PostgreSQL keeps in
+    /// postmaster.pid; the child we spawned may be `runuser`) and wait.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            if let Some(pid) = child.id() {
-                let _ = std::process::Command::new("kill")
-                    .args(["-INT", &pid.to_string()])
-                    .status();
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pid = std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
+            .or(child.id());
+        if let Some(pid) = pid {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+        if tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("private PostgreSQL did not stop in 30 s; killing it");
             let _ = child.kill().await;
         }
         let _ = &self.run_as;

@@ -71,7 +71,7 @@ pub async fn open_database(
     let (opts, cluster) = match database_url {
         Some(url) => (db::connect_options(url)?, None),
         None => {
-            let socket = data_dir.join("pg-socket");
+            let socket = data_dir.join("pg").join("socket");
             let probe = sqlx::postgres::PgConnectOptions::new()
                 .socket(&socket)
                 .port(5432)

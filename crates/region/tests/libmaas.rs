@@ -117,7 +117,10 @@ async fn python_libmaas_flow() {
         .fetch_one(r.db())
         .await
         .unwrap();
-        assert_eq!(results, 1, "{hostname}: hardware.json stored as a passed result");
+        assert_eq!(
+            results, 1,
+            "{hostname}: hardware.json stored as a passed result"
+        );
     }
     assert!(
         ms.values().any(|m| m["system_id"] == allocated),
@@ -132,10 +135,16 @@ async fn python_libmaas_flow() {
     .fetch_all(r.db())
     .await
     .unwrap();
-    assert_eq!(allocs, vec![(allocated.to_string(), Some("admin".to_string()))]);
+    assert_eq!(
+        allocs,
+        vec![(allocated.to_string(), Some("admin".to_string()))]
+    );
     let (st, evs) = r
         .admin
-        .get("events/", &[("op", "query"), ("id", allocated), ("level", "DEBUG")])
+        .get(
+            "events/",
+            &[("op", "query"), ("id", allocated), ("level", "DEBUG")],
+        )
         .await;
     assert_eq!(st, 200, "{evs}");
     let types: Vec<String> = evs["events"]
@@ -150,7 +159,10 @@ async fn python_libmaas_flow() {
         types.iter().any(|t| t == "Allocated"),
         "events for {allocated}: {types:?}"
     );
-    let (st, tagged) = r.admin.get_op(&format!("tags/{tag}/"), "machines", &[]).await;
+    let (st, tagged) = r
+        .admin
+        .get_op(&format!("tags/{tag}/"), "machines", &[])
+        .await;
     assert_eq!(st, 200, "{tagged}");
     assert_eq!(tagged.as_array().map(Vec::len), Some(2), "{tagged}");
 

@@ -1,0 +1,187 @@
+//! Region processes as operators run them: two regions on one database under
+//! concurrent allocation, and the private PostgreSQL cluster.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::Api;
+
+const BIN: &str = env!("CARGO_BIN_EXE_maas-region");
+
+/// A `maas-region serve` child; killed on drop.
+struct Proc {
+    child: Child,
+    pub addr: String,
+}
+
+impl Drop for Proc {
+    /// SIGTERM (the region stops its private PostgreSQL), then SIGKILL.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `maas-region serve` on a free port and wait for its address.
+fn serve(args: &[&str]) -> Proc {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn maas-region");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(a) = line.split("addr=").nth(1) {
+                let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_string());
+            }
+            eprintln!("[region] {line}");
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("region printed its address");
+    Proc { child, addr }
+}
+
+#[tokio::test]
+async fn two_regions_300_allocations_100_machines() {
+    let (db_url, db_name) = common::fresh_database().await;
+    let dir = common::tempdir::Dir::new();
+    let key = dir.0.join("secret.key");
+    let key_s = key.to_str().unwrap();
+    let a = serve(&["--database-url", &db_url, "--secret-key-file", key_s, "--data-dir", dir.0.to_str().unwrap()]);
+    let b = serve(&["--database-url", &db_url, "--secret-key-file", key_s, "--data-dir", dir.0.to_str().unwrap()]);
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let mut users = Vec::new();
+    for name in ["u1", "u2", "u3"] {
+        users.push((name, common::make_user(&pool, name, false).await));
+    }
+    for i in 0..100 {
+        sqlx::query(
+            "INSERT INTO machines (system_id, hostname, status, architecture, cpu_count, memory, power_type)
+             VALUES ($1, $2, 4, 'amd64/generic', $3, 4096, 'manual')",
+        )
+        .bind(maas_model::ids::new_system_id())
+        .bind(format!("c{i}"))
+        .bind(1 + i % 7)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let addr = if i % 2 == 0 { &a.addr } else { &b.addr };
+        let (name, key) = users[i % 3].clone();
+        let api = Api::new(&format!("http://{addr}/MAAS"), Some(key));
+        tasks.push(tokio::spawn(async move {
+            let (st, m) = api.op("machines/", "allocate", &[]).await;
+            (name, st, m)
+        }));
+    }
+    let mut ok = 0;
+    let mut conflict = 0;
+    let mut got: HashMap<String, &str> = HashMap::new();
+    for t in tasks {
+        let (name, st, m) = t.await.unwrap();
+        match st {
+            200 => {
+                ok += 1;
+                assert_eq!(m["owner"], name);
+                let sid = m["system_id"].as_str().unwrap().to_string();
+                assert!(got.insert(sid.clone(), name).is_none(), "{sid} handed out twice");
+            }
+            409 => conflict += 1,
+            other => panic!("unexpected {other}: {m}"),
+        }
+    }
+    assert_eq!((ok, conflict), (100, 200));
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.system_id, u.username FROM machines m JOIN users u ON u.id = m.owner_id WHERE m.status = 10",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 100);
+    for (sid, owner) in &rows {
+        assert_eq!(got.get(sid).copied(), Some(owner.as_str()), "owner in DB matches the caller");
+    }
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE type = 'Allocated'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 100);
+    let distinct: HashSet<&String> = got.keys().collect();
+    assert_eq!(distinct.len(), 100);
+    pool.close().await;
+    drop((a, b));
+    common::drop_database(&db_name);
+}
+
+#[tokio::test]
+async fn private_cluster_quick_start() {
+    let dir = common::tempdir::Dir::new();
+    let d = dir.0.to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--data-dir", &d])
+            .env_remove("MAAS_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["createadmin", "--username", "admin", "--password", "pw", "--email", "a@example.com"]);
+    let key = run(&["apikey", "--username", "admin"]).trim().to_string();
+    assert_eq!(key.split(':').count(), 3);
+    let secret = run(&["secret"]).trim().to_string();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(run(&["secret"]).trim(), secret, "the secret is stable");
+    assert!(dir.0.join("pg/data/PG_VERSION").exists());
+    {
+        let p = serve(&["--data-dir", &d]);
+        let api = Api::new(&format!("http://{}/MAAS", p.addr), Some(key.clone()));
+        let (st, me) = api.get_op("users/", "whoami", &[]).await;
+        assert_eq!((st, me["username"].as_str()), (200, Some("admin")));
+        // While the region runs, the operator commands reuse its cluster.
+        let key2 = run(&["apikey", "--username", "admin"]);
+        assert_eq!(key2.trim().split(':').count(), 3);
+        let out = Command::new(BIN).args(["apikey", "--username", "ghost", "--data-dir", &d]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+    }
+    // SIGTERM stopped the region and its PostgreSQL.
+    let ps = Command::new("pgrep").args(["-f", &format!("postgres -D {d}")]).output().unwrap();
+    assert!(ps.stdout.is_empty(), "postgres still running after the region stopped");
+    // Without PostgreSQL binaries the region says what to install.
+    let empty = common::tempdir::Dir::new();
+    let other = common::tempdir::Dir::new();
+    let out = Command::new(BIN)
+        .args(["secret", "--data-dir", other.0.to_str().unwrap()])
+        .env("MAAS_PG_ROOT", &empty.0)
+        .env_remove("MAAS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apt-get install postgresql"), "{err}");
+}
