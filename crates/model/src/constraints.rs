@@ -126,7 +126,10 @@ pub const INTERFACE_KEYS: &[&str] = &[
 ];
 
 fn err(errors: &mut FieldErrors, field: &str, msg: impl Into<String>) {
-    errors.entry(field.to_string()).or_default().push(msg.into());
+    errors
+        .entry(field.to_string())
+        .or_default()
+        .push(msg.into());
 }
 
 fn single<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
@@ -262,8 +265,7 @@ fn split_outside_parens(s: &str, sep: char) -> Vec<&str> {
 fn valid_label(l: &str) -> bool {
     !l.is_empty()
         && l.len() <= 64
-        && l
-            .chars()
+        && l.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
@@ -274,7 +276,9 @@ pub fn parse_storage(s: &str) -> Result<Vec<StorageConstraint>, String> {
     for (i, raw) in split_outside_parens(s.trim(), ',').into_iter().enumerate() {
         let part = raw.trim();
         if part.is_empty() {
-            return Err(format!("Malformed storage constraint, empty entry in '{s}'."));
+            return Err(format!(
+                "Malformed storage constraint, empty entry in '{s}'."
+            ));
         }
         let (label, rest) = match part.split_once(':') {
             Some((l, r)) if !l.contains('(') => (l.trim().to_string(), r.trim()),
@@ -325,20 +329,22 @@ pub fn parse_interfaces(s: &str) -> Result<Vec<InterfaceConstraint>, String> {
     for raw in s.trim().split(';') {
         let part = raw.trim();
         if part.is_empty() {
-            return Err(format!("Malformed interfaces constraint, empty entry in '{s}'."));
+            return Err(format!(
+                "Malformed interfaces constraint, empty entry in '{s}'."
+            ));
         }
-        let (label, body) = part
-            .split_once(':')
-            .ok_or_else(|| format!("Malformed interfaces constraint '{part}': expected label:key=value."))?;
+        let (label, body) = part.split_once(':').ok_or_else(|| {
+            format!("Malformed interfaces constraint '{part}': expected label:key=value.")
+        })?;
         let label = label.trim().to_string();
         if !valid_label(&label) {
             return Err(format!("Malformed interfaces constraint label '{label}'."));
         }
         let mut filters = Vec::new();
         for kv in body.split(',') {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| format!("Malformed interfaces constraint '{kv}': expected key=value."))?;
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                format!("Malformed interfaces constraint '{kv}': expected key=value.")
+            })?;
             let (k, v) = (k.trim(), v.trim());
             if !INTERFACE_KEYS.contains(&k) {
                 return Err(format!("Unknown interfaces constraint key '{k}'."));
@@ -545,8 +551,18 @@ mod tests {
     #[test]
     fn storage_root_must_be_first_disk() {
         let disks = vec![
-            DiskFacts { id: 2, name: "sdb".into(), size_bytes: 500_000_000_000, tags: vec!["ssd".into()] },
-            DiskFacts { id: 1, name: "sda".into(), size_bytes: 100_000_000_000, tags: vec![] },
+            DiskFacts {
+                id: 2,
+                name: "sdb".into(),
+                size_bytes: 500_000_000_000,
+                tags: vec!["ssd".into()],
+            },
+            DiskFacts {
+                id: 1,
+                name: "sda".into(),
+                size_bytes: 100_000_000_000,
+                tags: vec![],
+            },
         ];
         let c = parse_storage("root:80,data:400(ssd)").unwrap();
         let m = match_storage(&c, &disks).unwrap();
@@ -570,7 +586,9 @@ mod tests {
         let c = parse_interfaces("a:fabric=f1;b:link_speed=5000").unwrap();
         let m = match_interfaces(&c, &ifs).unwrap();
         assert_eq!((m["a"], m["b"]), (1, 2));
-        assert!(match_interfaces(&parse_interfaces("a:fabric=f1;b:fabric=f1").unwrap(), &ifs).is_none());
+        assert!(
+            match_interfaces(&parse_interfaces("a:fabric=f1;b:fabric=f1").unwrap(), &ifs).is_none()
+        );
     }
 
     #[test]

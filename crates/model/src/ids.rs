@@ -72,7 +72,11 @@ pub fn normalize_mac(s: &str) -> Option<String> {
     if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    let seps = s.trim().chars().filter(|c| matches!(c, ':' | '-' | '.')).count();
+    let seps = s
+        .trim()
+        .chars()
+        .filter(|c| matches!(c, ':' | '-' | '.'))
+        .count();
     if !(seps == 0 || seps == 5 || (seps == 2 && s.contains('.'))) {
         return None;
     }
@@ -104,10 +108,22 @@ mod tests {
 
     #[test]
     fn macs() {
-        assert_eq!(normalize_mac("52:54:00:AB:cd:01").as_deref(), Some("52:54:00:ab:cd:01"));
-        assert_eq!(normalize_mac("52-54-00-ab-cd-01").as_deref(), Some("52:54:00:ab:cd:01"));
-        assert_eq!(normalize_mac("525400abcd01").as_deref(), Some("52:54:00:ab:cd:01"));
-        assert_eq!(normalize_mac("5254.00ab.cd01").as_deref(), Some("52:54:00:ab:cd:01"));
+        assert_eq!(
+            normalize_mac("52:54:00:AB:cd:01").as_deref(),
+            Some("52:54:00:ab:cd:01")
+        );
+        assert_eq!(
+            normalize_mac("52-54-00-ab-cd-01").as_deref(),
+            Some("52:54:00:ab:cd:01")
+        );
+        assert_eq!(
+            normalize_mac("525400abcd01").as_deref(),
+            Some("52:54:00:ab:cd:01")
+        );
+        assert_eq!(
+            normalize_mac("5254.00ab.cd01").as_deref(),
+            Some("52:54:00:ab:cd:01")
+        );
         assert_eq!(normalize_mac("52:54:00:ab:cd"), None);
         assert_eq!(normalize_mac("zz:54:00:ab:cd:01"), None);
         assert_eq!(normalize_mac("52:5400:ab:cd:01:"), None);

@@ -53,7 +53,10 @@ pub fn is_known_power_type(t: &str) -> bool {
 }
 
 pub fn power_params_for(t: &str) -> Option<&'static [&'static str]> {
-    POWER_TYPES.iter().find(|(n, _, _)| *n == t).map(|(_, _, p)| *p)
+    POWER_TYPES
+        .iter()
+        .find(|(n, _, _)| *n == t)
+        .map(|(_, _, p)| *p)
 }
 
 /// MAAS's power states.

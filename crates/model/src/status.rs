@@ -222,13 +222,7 @@ impl NodeStatus {
                 Deployed,
             ],
             FailedReleasing => &[Releasing, DiskErasing, Ready, Broken, Testing],
-            DiskErasing => &[
-                Broken,
-                DiskErasing,
-                FailedDiskErasing,
-                Ready,
-                Releasing,
-            ],
+            DiskErasing => &[Broken, DiskErasing, FailedDiskErasing, Ready, Releasing],
             FailedDiskErasing => &[
                 DiskErasing,
                 Releasing,

@@ -70,7 +70,10 @@ async fn ids_by_name(
     let missing: Vec<&String> = names.iter().filter(|n| !found.contains(n)).collect();
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(|m| format!("'{m}'")).collect();
-        return Err(ApiError::field(field, format!("No such {what}(s): {}.", list.join(", "))));
+        return Err(ApiError::field(
+            field,
+            format!("No such {what}(s): {}.", list.join(", ")),
+        ));
     }
     Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
 }
@@ -78,18 +81,33 @@ async fn ids_by_name(
 async fn resolve(app: &App, req: &Req) -> ApiResult<Resolved> {
     let c = Constraints::parse(&req.input.params).map_err(ApiError::Validation)?;
     let zone = match &c.zone {
-        Some(z) => Some(ids_by_name(&app.db, "zones", "zone", std::slice::from_ref(z), "zone").await?[0]),
+        Some(z) => {
+            Some(ids_by_name(&app.db, "zones", "zone", std::slice::from_ref(z), "zone").await?[0])
+        }
         None => None,
     };
     let pool = match &c.pool {
         Some(p) => Some(
-            ids_by_name(&app.db, "resource_pools", "pool", std::slice::from_ref(p), "pool").await?[0],
+            ids_by_name(
+                &app.db,
+                "resource_pools",
+                "pool",
+                std::slice::from_ref(p),
+                "pool",
+            )
+            .await?[0],
         ),
         None => None,
     };
     let not_zones = ids_by_name(&app.db, "zones", "not_in_zone", &c.not_in_zone, "zone").await?;
-    let not_pools =
-        ids_by_name(&app.db, "resource_pools", "not_in_pool", &c.not_in_pool, "pool").await?;
+    let not_pools = ids_by_name(
+        &app.db,
+        "resource_pools",
+        "not_in_pool",
+        &c.not_in_pool,
+        "pool",
+    )
+    .await?;
     ids_by_name(&app.db, "tags", "tags", &c.tags, "tag").await?;
     Ok(Resolved {
         c,
@@ -123,7 +141,11 @@ fn push_filters(q: &mut QueryBuilder<Postgres>, r: &Resolved) {
         if arches.is_empty() {
             continue;
         }
-        q.push(if neg { " AND NOT (false" } else { " AND (false" });
+        q.push(if neg {
+            " AND NOT (false"
+        } else {
+            " AND (false"
+        });
         for a in arches {
             if a.contains('/') {
                 q.push(" OR m.architecture = ").push_bind(a.clone());
@@ -207,7 +229,12 @@ async fn claim_statement(
 }
 
 /// Candidate READY machines in allocation order (no locks).
-async fn candidates(app: &App, r: &Resolved, offset: i64, limit: i64) -> ApiResult<Vec<(i64, String)>> {
+async fn candidates(
+    app: &App,
+    r: &Resolved,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<Vec<(i64, String)>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT m.id, m.hostname FROM machines m WHERE");
     push_filters(&mut q, r);
     q.push(" ORDER BY m.cost, m.id LIMIT ")
@@ -237,10 +264,7 @@ async fn disk_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<DiskF
     Ok(out)
 }
 
-async fn interface_facts(
-    app: &App,
-    ids: &[i64],
-) -> ApiResult<BTreeMap<i64, Vec<InterfaceFacts>>> {
+async fn interface_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<InterfaceFacts>>> {
     let rows = sqlx::query(
         "SELECT i.machine_id, i.id, i.name, i.type, i.tags, i.link_speed, m.hostname,
                 v.id AS vlan_id, v.vid, v.name AS vlan_name, f.id AS fabric_id, f.name AS fabric,
@@ -282,7 +306,9 @@ async fn interface_facts(
             attrs.insert("fabric".into(), vec![fid.to_string(), r.get("fabric")]);
             attrs.insert(
                 "fabric_class".into(),
-                r.get::<Option<String>, _>("class_type").into_iter().collect(),
+                r.get::<Option<String>, _>("class_type")
+                    .into_iter()
+                    .collect(),
             );
             attrs.insert(
                 "space".into(),
@@ -301,11 +327,13 @@ async fn interface_facts(
             modes.push("unconfigured".into());
         }
         attrs.insert("mode".into(), modes);
-        out.entry(r.get("machine_id")).or_default().push(InterfaceFacts {
-            id,
-            attrs,
-            link_speed: r.get::<i32, _>("link_speed") as i64,
-        });
+        out.entry(r.get("machine_id"))
+            .or_default()
+            .push(InterfaceFacts {
+                id,
+                attrs,
+                link_speed: r.get::<i32, _>("link_speed") as i64,
+            });
     }
     Ok(out)
 }
@@ -314,7 +342,9 @@ fn describe(c: &Constraints, params: &constraints::Params) -> String {
     let _ = c;
     let parts: Vec<String> = params
         .iter()
-        .filter(|(k, _)| !["op", "agent_name", "comment", "dry_run", "verbose"].contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !["op", "agent_name", "comment", "dry_run", "verbose"].contains(&k.as_str())
+        })
         .map(|(k, v)| format!("{k}={}", v.join(",")))
         .collect();
     if parts.is_empty() {
@@ -394,10 +424,12 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
     let row = match claimed {
         Some(row) => row,
         None => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{MACHINE_SELECT} WHERE m.id = $1")))
-                .bind(id)
-                .fetch_one(&app.db)
-                .await?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{MACHINE_SELECT} WHERE m.id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&app.db)
+            .await?;
             MachineRow::from_row(&row)?
         }
     };

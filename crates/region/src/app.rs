@@ -160,7 +160,9 @@ pub fn no_content() -> Response {
 }
 
 pub fn router(app: App) -> Router {
-    use crate::api::{account, describe, events, machines, maasconf, metadata, places, tags, users};
+    use crate::api::{
+        account, describe, events, maasconf, machines, metadata, places, tags, users,
+    };
     let api = "/MAAS/api/2.0";
     Router::new()
         .route(&format!("{api}/version/"), get(describe::version))
@@ -168,10 +170,19 @@ pub fn router(app: App) -> Router {
         .route(&format!("{api}/users/"), any(users::collection))
         .route(&format!("{api}/users/{{username}}/"), any(users::item))
         .route(&format!("{api}/account/"), any(account::account))
-        .route(&format!("{api}/account/prefs/sshkeys/"), any(account::sshkeys))
-        .route(&format!("{api}/account/prefs/sshkeys/{{id}}/"), any(account::sshkey))
+        .route(
+            &format!("{api}/account/prefs/sshkeys/"),
+            any(account::sshkeys),
+        )
+        .route(
+            &format!("{api}/account/prefs/sshkeys/{{id}}/"),
+            any(account::sshkey),
+        )
         .route(&format!("{api}/machines/"), any(machines::collection))
-        .route(&format!("{api}/machines/{{system_id}}/"), any(machines::item))
+        .route(
+            &format!("{api}/machines/{{system_id}}/"),
+            any(machines::item),
+        )
         .route(&format!("{api}/nodes/{{system_id}}/"), any(machines::item))
         .route(
             &format!("{api}/nodes/{{system_id}}/interfaces/"),
@@ -203,7 +214,9 @@ pub fn router(app: App) -> Router {
 /// MAAS's API URLs end with `/`; accept them without it too.
 fn normalise(mut req: Request) -> Request {
     let path = req.uri().path();
-    if (path.starts_with("/MAAS/api/") || path.starts_with("/MAAS/accounts/")) && !path.ends_with('/') {
+    if (path.starts_with("/MAAS/api/") || path.starts_with("/MAAS/accounts/"))
+        && !path.ends_with('/')
+    {
         let pq = match req.uri().query() {
             Some(q) => format!("{path}/?{q}"),
             None => format!("{path}/"),
@@ -250,4 +263,3 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     let l = tokio::net::TcpListener::bind(addr).await?;
     Ok(l)
 }
-

@@ -126,7 +126,10 @@ pub async fn authenticate(db: &PgPool, headers: &HeaderMap) -> ApiResult<Option<
     .await?;
     let invalid = || ApiError::Unauthorized("Authorization Error: Invalid API key.".into());
     let (id, username, is_superuser, consumer_key, secret, machine_id) = row.ok_or_else(invalid)?;
-    let ck_ok: bool = consumer_key.as_bytes().ct_eq(h.consumer_key.as_bytes()).into();
+    let ck_ok: bool = consumer_key
+        .as_bytes()
+        .ct_eq(h.consumer_key.as_bytes())
+        .into();
     if !ck_ok || !signature_matches(&h.signature, &secret) {
         return Err(invalid());
     }
@@ -157,7 +160,12 @@ const PBKDF2_ROUNDS: u32 = 100_000;
 pub fn hash_password(password: &str) -> String {
     let salt = random_string(16);
     let mut out = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt.as_bytes(), PBKDF2_ROUNDS, &mut out);
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+        password.as_bytes(),
+        salt.as_bytes(),
+        PBKDF2_ROUNDS,
+        &mut out,
+    );
     format!(
         "pbkdf2_sha256${PBKDF2_ROUNDS}${salt}${}",
         base64::engine::general_purpose::STANDARD.encode(out)

@@ -17,44 +17,129 @@ pub enum Kind {
 /// (name, kind, default)
 pub const SETTINGS: &[(&str, Kind, DefaultValue)] = &[
     ("maas_name", Kind::Str, DefaultValue::Str("maas")),
-    ("maas_url", Kind::Str, DefaultValue::Str("http://localhost:5240/MAAS")),
-    ("node_timeout", Kind::Int { min: 1, max: 10080 }, DefaultValue::Int(30)),
+    (
+        "maas_url",
+        Kind::Str,
+        DefaultValue::Str("http://localhost:5240/MAAS"),
+    ),
+    (
+        "node_timeout",
+        Kind::Int { min: 1, max: 10080 },
+        DefaultValue::Int(30),
+    ),
     ("default_osystem", Kind::Str, DefaultValue::Str("ubuntu")),
-    ("default_distro_series", Kind::Str, DefaultValue::Str("jammy")),
-    ("commissioning_osystem", Kind::Str, DefaultValue::Str("ubuntu")),
-    ("commissioning_distro_series", Kind::Str, DefaultValue::Str("jammy")),
+    (
+        "default_distro_series",
+        Kind::Str,
+        DefaultValue::Str("jammy"),
+    ),
+    (
+        "commissioning_osystem",
+        Kind::Str,
+        DefaultValue::Str("ubuntu"),
+    ),
+    (
+        "commissioning_distro_series",
+        Kind::Str,
+        DefaultValue::Str("jammy"),
+    ),
     ("default_min_hwe_kernel", Kind::Str, DefaultValue::Str("")),
     ("kernel_opts", Kind::Str, DefaultValue::Str("")),
-    ("enable_disk_erasing_on_release", Kind::Bool, DefaultValue::Bool(false)),
-    ("disk_erase_with_secure_erase", Kind::Bool, DefaultValue::Bool(false)),
-    ("disk_erase_with_quick_erase", Kind::Bool, DefaultValue::Bool(false)),
+    (
+        "enable_disk_erasing_on_release",
+        Kind::Bool,
+        DefaultValue::Bool(false),
+    ),
+    (
+        "disk_erase_with_secure_erase",
+        Kind::Bool,
+        DefaultValue::Bool(false),
+    ),
+    (
+        "disk_erase_with_quick_erase",
+        Kind::Bool,
+        DefaultValue::Bool(false),
+    ),
     ("enlist_commissioning", Kind::Bool, DefaultValue::Bool(true)),
     (
         "default_storage_layout",
         Kind::Choice(&["flat", "lvm", "bcache", "blank", "custom", "vmfs6", "vmfs7"]),
         DefaultValue::Str("flat"),
     ),
-    ("ntp_servers", Kind::Str, DefaultValue::Str("ntp.ubuntu.com")),
+    (
+        "ntp_servers",
+        Kind::Str,
+        DefaultValue::Str("ntp.ubuntu.com"),
+    ),
     ("ntp_external_only", Kind::Bool, DefaultValue::Bool(false)),
     ("upstream_dns", Kind::Str, DefaultValue::Str("")),
-    ("dnssec_validation", Kind::Choice(&["auto", "yes", "no"]), DefaultValue::Str("auto")),
-    ("default_dns_ttl", Kind::Int { min: 1, max: 604800 }, DefaultValue::Int(30)),
-    ("maas_internal_domain", Kind::Str, DefaultValue::Str("maas-internal")),
+    (
+        "dnssec_validation",
+        Kind::Choice(&["auto", "yes", "no"]),
+        DefaultValue::Str("auto"),
+    ),
+    (
+        "default_dns_ttl",
+        Kind::Int {
+            min: 1,
+            max: 604800,
+        },
+        DefaultValue::Int(30),
+    ),
+    (
+        "maas_internal_domain",
+        Kind::Str,
+        DefaultValue::Str("maas-internal"),
+    ),
     ("enable_http_proxy", Kind::Bool, DefaultValue::Bool(true)),
     ("http_proxy", Kind::Str, DefaultValue::Str("")),
-    ("network_discovery", Kind::Choice(&["enabled", "disabled"]), DefaultValue::Str("enabled")),
-    ("active_discovery_interval", Kind::Int { min: 0, max: 604800 }, DefaultValue::Int(10800)),
-    ("boot_images_auto_import", Kind::Bool, DefaultValue::Bool(true)),
-    ("boot_images_import_interval_minutes", Kind::Int { min: 1, max: 10080 }, DefaultValue::Int(60)),
+    (
+        "network_discovery",
+        Kind::Choice(&["enabled", "disabled"]),
+        DefaultValue::Str("enabled"),
+    ),
+    (
+        "active_discovery_interval",
+        Kind::Int {
+            min: 0,
+            max: 604800,
+        },
+        DefaultValue::Int(10800),
+    ),
+    (
+        "boot_images_auto_import",
+        Kind::Bool,
+        DefaultValue::Bool(true),
+    ),
+    (
+        "boot_images_import_interval_minutes",
+        Kind::Int { min: 1, max: 10080 },
+        DefaultValue::Int(60),
+    ),
     ("maas_auto_ipmi_user", Kind::Str, DefaultValue::Str("maas")),
     (
         "maas_auto_ipmi_user_privilege_level",
         Kind::Choice(&["USER", "OPERATOR", "ADMIN"]),
         DefaultValue::Str("ADMIN"),
     ),
-    ("maas_auto_ipmi_cipher_suite_id", Kind::Choice(&["3", "8", "12", "17"]), DefaultValue::Str("3")),
-    ("session_length", Kind::Int { min: 60, max: 31536000 }, DefaultValue::Int(1209600)),
-    ("release_notifications", Kind::Bool, DefaultValue::Bool(true)),
+    (
+        "maas_auto_ipmi_cipher_suite_id",
+        Kind::Choice(&["3", "8", "12", "17"]),
+        DefaultValue::Str("3"),
+    ),
+    (
+        "session_length",
+        Kind::Int {
+            min: 60,
+            max: 31536000,
+        },
+        DefaultValue::Int(1209600),
+    ),
+    (
+        "release_notifications",
+        Kind::Bool,
+        DefaultValue::Bool(true),
+    ),
     ("curtin_verbose", Kind::Bool, DefaultValue::Bool(true)),
 ];
 
@@ -76,9 +161,10 @@ impl DefaultValue {
 }
 
 fn setting(name: &str) -> ApiResult<&'static (&'static str, Kind, DefaultValue)> {
-    SETTINGS.iter().find(|s| s.0 == name).ok_or_else(|| {
-        ApiError::field("name", format!("'{name}' is not a valid config name."))
-    })
+    SETTINGS
+        .iter()
+        .find(|s| s.0 == name)
+        .ok_or_else(|| ApiError::field("name", format!("'{name}' is not a valid config name.")))
 }
 
 /// Validate a text value for a setting and convert it to its JSON type.
@@ -158,7 +244,10 @@ mod tests {
         assert_eq!(validate("node_timeout", "45").unwrap(), Value::from(45));
         assert!(validate("node_timeout", "0").is_err());
         assert!(validate("node_timeout", "x").is_err());
-        assert_eq!(validate("enlist_commissioning", "false").unwrap(), Value::Bool(false));
+        assert_eq!(
+            validate("enlist_commissioning", "false").unwrap(),
+            Value::Bool(false)
+        );
         assert!(validate("default_storage_layout", "zfs").is_err());
         assert!(validate("no_such_thing", "1").is_err());
         for (name, kind, default) in SETTINGS {
@@ -166,7 +255,10 @@ mod tests {
                 Value::String(s) => s,
                 v => v.to_string(),
             };
-            assert!(validate(name, &text).is_ok(), "default of {name} must validate");
+            assert!(
+                validate(name, &text).is_ok(),
+                "default of {name} must validate"
+            );
             let _ = kind;
         }
     }

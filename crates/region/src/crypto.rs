@@ -35,7 +35,10 @@ impl SecretBox {
             .with_context(|| format!("reading secret key {}", path.display()))?;
         let bytes = hex::decode(text.trim()).context("secret key file is not hex")?;
         let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) else {
-            bail!("secret key file {} must hold 32 bytes of hex", path.display());
+            bail!(
+                "secret key file {} must hold 32 bytes of hex",
+                path.display()
+            );
         };
         Ok(SecretBox::from_key(&key))
     }

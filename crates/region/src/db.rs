@@ -12,11 +12,8 @@ use sqlx::{ConnectOptions, Connection, Executor};
 
 /// Versioned migrations, applied in order. Never edit one that has shipped:
 /// add a new file.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// Advisory lock id held while migrating (other regions wait on it).
 const MIGRATION_LOCK: i64 = 0x6d61_6173_0001;
@@ -167,7 +164,10 @@ impl PrivateCluster {
                 .status()
                 .context("chown of the cluster dir for the postgres user")?;
             if !st.success() {
-                bail!("cannot chown {} to user {u} (does the user exist?)", root.display());
+                bail!(
+                    "cannot chown {} to user {u} (does the user exist?)",
+                    root.display()
+                );
             }
         }
         if !data.join("PG_VERSION").exists() {
@@ -231,7 +231,11 @@ impl PrivateCluster {
             {
                 bail!(
                     "postgres exited ({st}); see {}",
-                    self.data.parent().unwrap_or(&self.data).join("postgres.log").display()
+                    self.data
+                        .parent()
+                        .unwrap_or(&self.data)
+                        .join("postgres.log")
+                        .display()
                 );
             }
             if sqlx::PgConnection::connect_with(&self.admin_options("postgres"))
@@ -253,7 +257,8 @@ impl PrivateCluster {
                 .fetch_one(&mut c)
                 .await?;
         if !exists {
-            c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await?;
+            c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .await?;
         }
         Ok(())
     }

@@ -99,7 +99,9 @@ impl IntoResponse for ApiError {
         };
         if status == StatusCode::UNAUTHORIZED {
             // MAAS-style clients compute their clock skew from Date.
-            let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            let now = chrono::Utc::now()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string();
             if let Ok(v) = HeaderValue::from_str(&now) {
                 resp.headers_mut().insert(header::DATE, v);
             }

@@ -171,7 +171,10 @@ pub async fn expire_overdue(db: &PgPool) -> ApiResult<usize> {
     for sid in ids {
         let mut m = lock(&mut tx, &sid).await?;
         if let Some(failed) = m.status.failure_status() {
-            let msg = format!("Machine timed out during {}.", m.status.label().to_lowercase());
+            let msg = format!(
+                "Machine timed out during {}.",
+                m.status.label().to_lowercase()
+            );
             transition(&mut tx, &mut m, failed, None, &msg).await?;
             n += 1;
         } else {

@@ -86,7 +86,11 @@ fn init_logging() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
-    let data_dir = cli.db.data_dir.clone().unwrap_or_else(region::default_data_dir);
+    let data_dir = cli
+        .db
+        .data_dir
+        .clone()
+        .unwrap_or_else(region::default_data_dir);
     match cli.cmd {
         Cmd::Serve {
             listen,

@@ -114,7 +114,10 @@ fn form_pairs(data: &[u8]) -> Vec<(String, String)> {
 }
 
 fn decode_component(s: &[u8]) -> String {
-    let plus: Vec<u8> = s.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let plus: Vec<u8> = s
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     percent_encoding::percent_decode(&plus)
         .decode_utf8_lossy()
         .into_owned()
@@ -139,7 +142,10 @@ fn header_param(value: &str, name: &str) -> Option<String> {
         let (k, v) = p.split_once('=')?;
         if k.trim().eq_ignore_ascii_case(name) {
             let v = v.trim();
-            let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(v);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(v);
             Some(v.to_string())
         } else {
             None
@@ -225,7 +231,9 @@ fn add_json(input: &mut Input, body: &[u8]) -> ApiResult<()> {
     let v: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}.")))?;
     let serde_json::Value::Object(map) = v else {
-        return Err(ApiError::BadRequest("The JSON body must be an object.".into()));
+        return Err(ApiError::BadRequest(
+            "The JSON body must be an object.".into(),
+        ));
     };
     fn scalar(v: &serde_json::Value) -> String {
         match v {
@@ -258,7 +266,12 @@ pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> ApiResult
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match mime.as_str() {
         "multipart/form-data" => {
             let boundary = header_param(ct, "boundary")
@@ -289,7 +302,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary=\"{b}\"").parse().unwrap(),
+            format!("multipart/form-data; boundary=\"{b}\"")
+                .parse()
+                .unwrap(),
         );
         let i = parse(Some("op=allocate"), &h, body.as_bytes()).unwrap();
         assert_eq!(i.op(), Some("allocate"));
@@ -300,7 +315,10 @@ mod tests {
     #[test]
     fn empty_libmaas_body() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, "multipart/form-data; boundary=\"B\"".parse().unwrap());
+        h.insert(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=\"B\"".parse().unwrap(),
+        );
         let i = parse(None, &h, b"--B\r\n\r\n--B--").unwrap();
         assert!(i.params.is_empty());
     }
@@ -308,9 +326,19 @@ mod tests {
     #[test]
     fn malformed_bodies_are_400_not_panics() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, "multipart/form-data; boundary=B".parse().unwrap());
-        for body in [&b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx"[..], b"nothing", b"--"] {
-            assert!(matches!(parse(None, &h, body), Err(ApiError::BadRequest(_))));
+        h.insert(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=B".parse().unwrap(),
+        );
+        for body in [
+            &b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx"[..],
+            b"nothing",
+            b"--",
+        ] {
+            assert!(matches!(
+                parse(None, &h, body),
+                Err(ApiError::BadRequest(_))
+            ));
         }
         h.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
         assert!(parse(None, &h, b"[1]").is_err());

@@ -104,8 +104,12 @@ pub struct Running {
 }
 
 pub async fn start(opts: &Options) -> anyhow::Result<Running> {
-    let (pool, cluster) =
-        open_database(&opts.data_dir, opts.database_url.as_deref(), opts.db_max_connections).await?;
+    let (pool, cluster) = open_database(
+        &opts.data_dir,
+        opts.database_url.as_deref(),
+        opts.db_max_connections,
+    )
+    .await?;
     start_with_pool(opts, pool, cluster).await
 }
 
@@ -174,11 +178,15 @@ impl Running {
 /// The rack enrollment secret (created once, shared by every region).
 pub async fn enrollment_secret(db: &PgPool) -> anyhow::Result<String> {
     let candidate = hex::encode(rand::random::<[u8; 32]>());
-    sqlx::query("INSERT INTO secrets (name, value) VALUES ('rack_secret', $1) ON CONFLICT DO NOTHING")
-        .bind(&candidate)
-        .execute(db)
-        .await?;
-    Ok(sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'rack_secret'")
-        .fetch_one(db)
-        .await?)
+    sqlx::query(
+        "INSERT INTO secrets (name, value) VALUES ('rack_secret', $1) ON CONFLICT DO NOTHING",
+    )
+    .bind(&candidate)
+    .execute(db)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'rack_secret'")
+            .fetch_one(db)
+            .await?,
+    )
 }

@@ -505,22 +505,25 @@ pub async fn load_related(db: &PgPool, rows: Vec<MachineRow>) -> ApiResult<Vec<F
     let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
     for l in link_rows {
         let sid: i64 = l.get("subnet_id");
-        links.entry(l.get("interface_id")).or_default().push(LinkJson {
-            id: l.get("id"),
-            mode: l.get("mode"),
-            ip_address: l.get("ip"),
-            subnet: Some(SubnetBrief {
-                id: sid,
-                name: l.get("name"),
-                cidr: l.get("cidr"),
-                vlan: l.get("vlan_id"),
-                space: l
-                    .get::<Option<String>, _>("space_name")
-                    .unwrap_or_else(|| "undefined".into()),
-                gateway_ip: l.get("gateway_ip"),
-                resource_uri: format!("{API}/subnets/{sid}/"),
-            }),
-        });
+        links
+            .entry(l.get("interface_id"))
+            .or_default()
+            .push(LinkJson {
+                id: l.get("id"),
+                mode: l.get("mode"),
+                ip_address: l.get("ip"),
+                subnet: Some(SubnetBrief {
+                    id: sid,
+                    name: l.get("name"),
+                    cidr: l.get("cidr"),
+                    vlan: l.get("vlan_id"),
+                    space: l
+                        .get::<Option<String>, _>("space_name")
+                        .unwrap_or_else(|| "undefined".into()),
+                    gateway_ip: l.get("gateway_ip"),
+                    resource_uri: format!("{API}/subnets/{sid}/"),
+                }),
+            });
     }
     let mut ifaces: HashMap<i64, Vec<InterfaceJson>> = HashMap::new();
     for r in iface_rows {

@@ -11,7 +11,8 @@ async fn alloc(r: &TestRegion, form: &[(&str, &str)]) -> (u16, Value) {
 }
 
 async fn allocated_count(r: &TestRegion) -> i64 {
-    r.count("SELECT count(*) FROM machines WHERE status = 10").await
+    r.count("SELECT count(*) FROM machines WHERE status = 10")
+        .await
 }
 
 #[tokio::test]
@@ -47,10 +48,24 @@ async fn each_constraint_selects_and_excludes() {
     let a = r.ready_machine("alpha", 4, 8192).await;
     let b = r.ready_machine("beta", 4, 8192).await;
     let c = r.ready_machine("gamma", 4, 8192).await;
-    r.admin.put(&format!("machines/{b}/"), &[("zone", "z1"), ("pool", &pool_id)]).await;
-    r.admin.put(&format!("machines/{c}/"), &[("architecture", "arm64/generic")]).await;
-    r.admin.op("tags/gpu/", "update_nodes", &[("add", &a), ("add", &c)]).await;
-    r.admin.op("tags/ssd/", "update_nodes", &[("add", &a)]).await;
+    r.admin
+        .put(
+            &format!("machines/{b}/"),
+            &[("zone", "z1"), ("pool", &pool_id)],
+        )
+        .await;
+    r.admin
+        .put(
+            &format!("machines/{c}/"),
+            &[("architecture", "arm64/generic")],
+        )
+        .await;
+    r.admin
+        .op("tags/gpu/", "update_nodes", &[("add", &a), ("add", &c)])
+        .await;
+    r.admin
+        .op("tags/ssd/", "update_nodes", &[("add", &a)])
+        .await;
 
     // (constraint form, expected machine) — dry_run so nothing is consumed.
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
@@ -90,10 +105,21 @@ async fn each_constraint_selects_and_excludes() {
         assert_eq!(st, 409, "{form:?}: {e}");
     }
     // agent_name and comment are recorded.
-    let (st, m) = alloc(&r, &[("system_id", &a), ("agent_name", "juju-42"), ("comment", "for ci")]).await;
+    let (st, m) = alloc(
+        &r,
+        &[
+            ("system_id", &a),
+            ("agent_name", "juju-42"),
+            ("comment", "for ci"),
+        ],
+    )
+    .await;
     assert_eq!(st, 200);
     assert_eq!(m["agent_name"], "juju-42");
-    let (_, ev) = r.admin.get_op("events/", "query", &[("id", &a), ("limit", "1")]).await;
+    let (_, ev) = r
+        .admin
+        .get_op("events/", "query", &[("id", &a), ("limit", "1")])
+        .await;
     assert_eq!(ev["events"][0]["description"], "Allocated (for ci)");
     let (_, list) = r.admin.get("machines/", &[("agent_name", "juju-42")]).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -113,20 +139,40 @@ async fn storage_and_interfaces_constraints() {
         if !tags.is_empty() {
             form.push(("tags", tags));
         }
-        let (st, d) = r.admin.post(&format!("nodes/{sid}/blockdevices/"), &form).await;
+        let (st, d) = r
+            .admin
+            .post(&format!("nodes/{sid}/blockdevices/"), &form)
+            .await;
         assert_eq!(st, 200, "{d}");
     }
     let (st, i) = r
         .admin
-        .op(&format!("nodes/{b}/interfaces/"), "create_physical", &[("mac_address", &common::random_mac()), ("name", "eth9"), ("tags", "sriov"), ("link_speed", "25000")])
+        .op(
+            &format!("nodes/{b}/interfaces/"),
+            "create_physical",
+            &[
+                ("mac_address", &common::random_mac()),
+                ("name", "eth9"),
+                ("tags", "sriov"),
+                ("link_speed", "25000"),
+            ],
+        )
         .await;
     assert_eq!(st, 200, "{i}");
-    let (st, m) = alloc(&r, &[("storage", "root:80(ssd),data:1500"), ("dry_run", "1")]).await;
+    let (st, m) = alloc(
+        &r,
+        &[("storage", "root:80(ssd),data:1500"), ("dry_run", "1")],
+    )
+    .await;
     assert_eq!(st, 200, "{m}");
     assert_eq!(m["system_id"], a.as_str());
     let sda = m["blockdevice_set"][0]["id"].clone();
     assert_eq!(m["constraints_by_type"]["storage"]["root"][0], sda);
-    assert_eq!(alloc(&r, &[("storage", "root:80(hdd)")]).await.0, 409, "root must be the first disk");
+    assert_eq!(
+        alloc(&r, &[("storage", "root:80(hdd)")]).await.0,
+        409,
+        "root must be the first disk"
+    );
     assert_eq!(alloc(&r, &[("storage", "root:10,a:10,b:10")]).await.0, 409);
     let (st, m) = alloc(&r, &[("interfaces", "net:tag=sriov,link_speed=10000")]).await;
     assert_eq!(st, 200, "{m}");

@@ -12,20 +12,32 @@ async fn version_and_describe_cover_every_route() {
     let r = TestRegion::start().await;
     let (st, v) = r.anon.get("version/", &[]).await;
     assert_eq!(st, 200);
-    assert!(v["capabilities"].as_array().unwrap().iter().any(|c| c == "authenticate-api"));
+    assert!(
+        v["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "authenticate-api")
+    );
     let resp = reqwest::get(r.anon.url("describe/")).await.unwrap();
     assert_eq!(resp.headers()["content-type"], "application/json");
     let d: Value = resp.json().await.unwrap();
     let resources = d["resources"].as_array().unwrap();
     assert!(resources.len() >= 15);
     for res in resources {
-        assert!(res.get("anon").is_some() && res.get("auth").is_some(), "{res}");
+        assert!(
+            res.get("anon").is_some() && res.get("auth").is_some(),
+            "{res}"
+        );
         for h in [&res["anon"], &res["auth"]] {
             if h.is_null() {
                 continue;
             }
             let uri = h["uri"].as_str().unwrap();
-            assert!(uri.starts_with(&format!("http://{}", r.running.as_ref().unwrap().addr)), "{uri}");
+            assert!(
+                uri.starts_with(&format!("http://{}", r.running.as_ref().unwrap().addr)),
+                "{uri}"
+            );
             // Fill params with placeholders; every handler path must be routed
             // (a 404 from routing says "Unknown API endpoint").
             let mut path = h["path"].as_str().unwrap().to_string();
@@ -33,7 +45,10 @@ async fn version_and_describe_cover_every_route() {
                 path = path.replace(&format!("{{{}}}", p.as_str().unwrap()), "zzzzzz");
             }
             let (_, body) = r.admin.get(&path, &[]).await;
-            assert!(!body.to_string().contains("Unknown API endpoint"), "{path} not routed");
+            assert!(
+                !body.to_string().contains("Unknown API endpoint"),
+                "{path} not routed"
+            );
             for a in h["actions"].as_array().unwrap() {
                 assert_eq!(a["restful"].as_bool().unwrap(), a["op"].is_null());
             }
@@ -84,15 +99,51 @@ async fn oauth_is_checked() {
     }
     assert_eq!(send(None).await.status(), 401);
     // A deleted key stops working at once.
-    let (_, t) = r.admin.op("account/", "create_authorisation_token", &[("name", "tmp")]).await;
-    let k2 = format!("{}:{}:{}", t["consumer_key"].as_str().unwrap(), t["token_key"].as_str().unwrap(), t["token_secret"].as_str().unwrap());
+    let (_, t) = r
+        .admin
+        .op("account/", "create_authorisation_token", &[("name", "tmp")])
+        .await;
+    let k2 = format!(
+        "{}:{}:{}",
+        t["consumer_key"].as_str().unwrap(),
+        t["token_key"].as_str().unwrap(),
+        t["token_secret"].as_str().unwrap()
+    );
     let api2 = Api::new(&r.url(), Some(k2.clone()));
     assert_eq!(api2.get_op("users/", "whoami", &[]).await.0, 200);
-    let (_, list) = r.admin.get_op("account/", "list_authorisation_tokens", &[]).await;
-    assert!(list.as_array().unwrap().iter().any(|t| t["token"] == k2.as_str() && t["name"] == "tmp"));
-    assert_eq!(r.admin.op("account/", "delete_authorisation_token", &[("token_key", t["token_key"].as_str().unwrap())]).await.0, 204);
+    let (_, list) = r
+        .admin
+        .get_op("account/", "list_authorisation_tokens", &[])
+        .await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["token"] == k2.as_str() && t["name"] == "tmp")
+    );
+    assert_eq!(
+        r.admin
+            .op(
+                "account/",
+                "delete_authorisation_token",
+                &[("token_key", t["token_key"].as_str().unwrap())]
+            )
+            .await
+            .0,
+        204
+    );
     assert_eq!(api2.get_op("users/", "whoami", &[]).await.0, 401);
-    assert_eq!(r.admin.op("account/", "delete_authorisation_token", &[("token_key", "nope")]).await.0, 404);
+    assert_eq!(
+        r.admin
+            .op(
+                "account/",
+                "delete_authorisation_token",
+                &[("token_key", "nope")]
+            )
+            .await
+            .0,
+        404
+    );
     // Password login (python-libmaas login()).
     let resp = http
         .post(r.anon.url("/MAAS/accounts/authenticate/"))
@@ -115,89 +166,254 @@ async fn oauth_is_checked() {
 #[tokio::test]
 async fn users_and_ssh_keys() {
     let r = TestRegion::start().await;
-    let (st, u) = r.admin.post("users/", &[("username", "carol"), ("email", "c@example.com"), ("password", "x"), ("is_superuser", "0")]).await;
+    let (st, u) = r
+        .admin
+        .post(
+            "users/",
+            &[
+                ("username", "carol"),
+                ("email", "c@example.com"),
+                ("password", "x"),
+                ("is_superuser", "0"),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{u}");
     assert_eq!(u["is_superuser"], false);
-    let (st, e) = r.admin.post("users/", &[("username", "carol"), ("email", "c@example.com"), ("password", "x")]).await;
+    let (st, e) = r
+        .admin
+        .post(
+            "users/",
+            &[
+                ("username", "carol"),
+                ("email", "c@example.com"),
+                ("password", "x"),
+            ],
+        )
+        .await;
     assert_eq!(st, 400, "{e}");
     assert!(e["username"].is_array());
-    let (st, e) = r.admin.post("users/", &[("username", "bad name!"), ("email", "c@example.com"), ("password", "x")]).await;
+    let (st, e) = r
+        .admin
+        .post(
+            "users/",
+            &[
+                ("username", "bad name!"),
+                ("email", "c@example.com"),
+                ("password", "x"),
+            ],
+        )
+        .await;
     assert_eq!(st, 400, "{e}");
     let (st, e) = r.admin.post("users/", &[("username", "dave")]).await;
     assert_eq!(st, 400);
     assert!(e["email"].is_array() && e["password"].is_array());
     let (_, list) = r.alice.get("users/", &[]).await;
     assert_eq!(list.as_array().unwrap().len(), 3);
-    assert_eq!(r.admin.get("users/carol/", &[]).await.1["email"], "c@example.com");
+    assert_eq!(
+        r.admin.get("users/carol/", &[]).await.1["email"],
+        "c@example.com"
+    );
     assert_eq!(r.admin.get("users/nobody/", &[]).await.0, 404);
     assert_eq!(r.admin.delete("users/carol/").await.0, 204);
     assert_eq!(r.admin.delete("users/admin/").await.0, 400);
     assert_eq!(r.admin.get("users/carol/", &[]).await.0, 404);
     // SSH keys: validated, per user.
-    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ me@host";
-    let (st, k) = r.alice.post("account/prefs/sshkeys/", &[("key", key)]).await;
+    let key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ me@host";
+    let (st, k) = r
+        .alice
+        .post("account/prefs/sshkeys/", &[("key", key)])
+        .await;
     assert_eq!(st, 200, "{k}");
     let id = k["id"].as_i64().unwrap();
-    assert_eq!(r.alice.post("account/prefs/sshkeys/", &[("key", key)]).await.0, 400, "duplicate");
-    for bad in ["", "ssh-rsa", "ssh-rsa !!!!", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ"] {
-        assert_eq!(r.alice.post("account/prefs/sshkeys/", &[("key", bad)]).await.0, 400, "{bad}");
+    assert_eq!(
+        r.alice
+            .post("account/prefs/sshkeys/", &[("key", key)])
+            .await
+            .0,
+        400,
+        "duplicate"
+    );
+    for bad in [
+        "",
+        "ssh-rsa",
+        "ssh-rsa !!!!",
+        "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ",
+    ] {
+        assert_eq!(
+            r.alice
+                .post("account/prefs/sshkeys/", &[("key", bad)])
+                .await
+                .0,
+            400,
+            "{bad}"
+        );
     }
-    assert_eq!(r.alice.get("account/prefs/sshkeys/", &[]).await.1.as_array().unwrap().len(), 1);
-    assert_eq!(r.admin.get("account/prefs/sshkeys/", &[]).await.1.as_array().unwrap().len(), 0);
-    assert_eq!(r.admin.get(&format!("account/prefs/sshkeys/{id}/"), &[]).await.0, 403);
-    assert_eq!(r.alice.delete(&format!("account/prefs/sshkeys/{id}/")).await.0, 204);
-    assert_eq!(r.alice.get(&format!("account/prefs/sshkeys/{id}/"), &[]).await.0, 404);
+    assert_eq!(
+        r.alice
+            .get("account/prefs/sshkeys/", &[])
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        r.admin
+            .get("account/prefs/sshkeys/", &[])
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        r.admin
+            .get(&format!("account/prefs/sshkeys/{id}/"), &[])
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        r.alice
+            .delete(&format!("account/prefs/sshkeys/{id}/"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        r.alice
+            .get(&format!("account/prefs/sshkeys/{id}/"), &[])
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
 async fn zones_pools_and_tags() {
     let r = TestRegion::start().await;
-    let (st, z) = r.admin.post("zones/", &[("name", "rack-a"), ("description", "first")]).await;
+    let (st, z) = r
+        .admin
+        .post("zones/", &[("name", "rack-a"), ("description", "first")])
+        .await;
     assert_eq!((st, z["name"].as_str()), (200, Some("rack-a")));
     assert_eq!(r.admin.post("zones/", &[("name", "rack-a")]).await.0, 400);
     assert_eq!(r.admin.post("zones/", &[("name", "bad zone")]).await.0, 400);
     assert_eq!(r.admin.post("zones/", &[]).await.0, 400);
     let sid = r.ready_machine("zm", 1, 1024).await;
-    r.admin.put(&format!("machines/{sid}/"), &[("zone", "rack-a")]).await;
+    r.admin
+        .put(&format!("machines/{sid}/"), &[("zone", "rack-a")])
+        .await;
     let (_, z) = r.admin.put("zones/rack-a/", &[("name", "rack-b")]).await;
     assert_eq!(z["name"], "rack-b");
-    assert_eq!(r.admin.get(&format!("machines/{sid}/"), &[]).await.1["zone"]["name"], "rack-b");
+    assert_eq!(
+        r.admin.get(&format!("machines/{sid}/"), &[]).await.1["zone"]["name"],
+        "rack-b"
+    );
     assert_eq!(r.admin.delete("zones/default/").await.0, 400);
     assert_eq!(r.admin.delete("zones/rack-b/").await.0, 204);
-    assert_eq!(r.admin.get(&format!("machines/{sid}/"), &[]).await.1["zone"]["name"], "default");
+    assert_eq!(
+        r.admin.get(&format!("machines/{sid}/"), &[]).await.1["zone"]["name"],
+        "default"
+    );
     assert_eq!(r.admin.get("zones/rack-b/", &[]).await.0, 404);
     // Pools.
-    let (_, p) = r.admin.post("resourcepools/", &[("name", "gpu-pool")]).await;
+    let (_, p) = r
+        .admin
+        .post("resourcepools/", &[("name", "gpu-pool")])
+        .await;
     let pid = p["id"].as_i64().unwrap();
-    r.admin.put(&format!("machines/{sid}/"), &[("pool", "gpu-pool")]).await;
-    assert_eq!(r.admin.get(&format!("machines/{sid}/"), &[]).await.1["pool"]["id"], pid);
-    assert_eq!(r.admin.delete(&format!("resourcepool/{pid}/")).await.0, 400, "pool holds machines");
-    r.admin.put(&format!("machines/{sid}/"), &[("pool", "default")]).await;
-    let (_, p) = r.admin.put(&format!("resourcepool/{pid}/"), &[("description", "GPUs")]).await;
+    r.admin
+        .put(&format!("machines/{sid}/"), &[("pool", "gpu-pool")])
+        .await;
+    assert_eq!(
+        r.admin.get(&format!("machines/{sid}/"), &[]).await.1["pool"]["id"],
+        pid
+    );
+    assert_eq!(
+        r.admin.delete(&format!("resourcepool/{pid}/")).await.0,
+        400,
+        "pool holds machines"
+    );
+    r.admin
+        .put(&format!("machines/{sid}/"), &[("pool", "default")])
+        .await;
+    let (_, p) = r
+        .admin
+        .put(&format!("resourcepool/{pid}/"), &[("description", "GPUs")])
+        .await;
     assert_eq!(p["description"], "GPUs");
     assert_eq!(r.admin.delete(&format!("resourcepool/{pid}/")).await.0, 204);
     assert_eq!(r.admin.delete("resourcepool/0/").await.0, 400);
     assert_eq!(r.admin.get("resourcepool/abc/", &[]).await.0, 404);
-    assert_eq!(r.alice.get("resourcepools/", &[]).await.1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        r.alice
+            .get("resourcepools/", &[])
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // Tags.
-    assert_eq!(r.admin.post("tags/", &[("name", "fast"), ("comment", "NVMe")]).await.0, 200);
+    assert_eq!(
+        r.admin
+            .post("tags/", &[("name", "fast"), ("comment", "NVMe")])
+            .await
+            .0,
+        200
+    );
     assert_eq!(r.admin.post("tags/", &[("name", "fast")]).await.0, 400);
     assert_eq!(r.admin.post("tags/", &[("name", "no spaces")]).await.0, 400);
-    assert_eq!(r.admin.post("tags/", &[("name", "auto"), ("definition", "//node")]).await.0, 400);
-    let (st, u) = r.admin.op("tags/fast/", "update_nodes", &[("add", &sid)]).await;
+    assert_eq!(
+        r.admin
+            .post("tags/", &[("name", "auto"), ("definition", "//node")])
+            .await
+            .0,
+        400
+    );
+    let (st, u) = r
+        .admin
+        .op("tags/fast/", "update_nodes", &[("add", &sid)])
+        .await;
     assert_eq!((st, u["added"].as_i64()), (200, Some(1)));
-    let (_, u) = r.admin.op("tags/fast/", "update_nodes", &[("add", &sid)]).await;
+    let (_, u) = r
+        .admin
+        .op("tags/fast/", "update_nodes", &[("add", &sid)])
+        .await;
     assert_eq!(u["added"], 0, "idempotent");
-    assert_eq!(r.admin.op("tags/fast/", "update_nodes", &[("add", "xxxxxx")]).await.0, 400);
+    assert_eq!(
+        r.admin
+            .op("tags/fast/", "update_nodes", &[("add", "xxxxxx")])
+            .await
+            .0,
+        400
+    );
     let (_, ms) = r.admin.get_op("tags/fast/", "machines", &[]).await;
     assert_eq!(ms[0]["system_id"], sid.as_str());
     r.admin.put("tags/fast/", &[("name", "faster")]).await;
-    assert_eq!(r.admin.get(&format!("machines/{sid}/"), &[]).await.1["tag_names"][0], "faster");
-    let (_, u) = r.admin.op("tags/faster/", "update_nodes", &[("remove", &sid)]).await;
+    assert_eq!(
+        r.admin.get(&format!("machines/{sid}/"), &[]).await.1["tag_names"][0],
+        "faster"
+    );
+    let (_, u) = r
+        .admin
+        .op("tags/faster/", "update_nodes", &[("remove", &sid)])
+        .await;
     assert_eq!(u["removed"], 1);
-    r.admin.op("tags/faster/", "update_nodes", &[("add", &sid)]).await;
+    r.admin
+        .op("tags/faster/", "update_nodes", &[("add", &sid)])
+        .await;
     assert_eq!(r.admin.delete("tags/faster/").await.0, 204);
-    assert_eq!(r.admin.get(&format!("machines/{sid}/"), &[]).await.1["tag_names"], serde_json::json!([]));
+    assert_eq!(
+        r.admin.get(&format!("machines/{sid}/"), &[]).await.1["tag_names"],
+        serde_json::json!([])
+    );
 }
 
 #[tokio::test]
@@ -205,28 +421,101 @@ async fn events_query_pages() {
     let r = TestRegion::start().await;
     let sid = r.ready_machine("ev", 1, 1024).await;
     for _ in 0..3 {
-        assert_eq!(r.admin.op(&format!("machines/{sid}/"), "mark_broken", &[]).await.0, 200);
-        assert_eq!(r.admin.op(&format!("machines/{sid}/"), "mark_fixed", &[]).await.0, 200);
+        assert_eq!(
+            r.admin
+                .op(&format!("machines/{sid}/"), "mark_broken", &[])
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            r.admin
+                .op(&format!("machines/{sid}/"), "mark_fixed", &[])
+                .await
+                .0,
+            200
+        );
     }
-    let (st, all) = r.admin.get_op("events/", "query", &[("id", &sid), ("limit", "100")]).await;
+    let (st, all) = r
+        .admin
+        .get_op("events/", "query", &[("id", &sid), ("limit", "100")])
+        .await;
     assert_eq!(st, 200);
-    let ids: Vec<i64> = all["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = all["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     assert!(ids.len() >= 6);
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
-    let (_, page) = r.admin.get_op("events/", "query", &[("id", &sid), ("limit", "2")]).await;
+    let (_, page) = r
+        .admin
+        .get_op("events/", "query", &[("id", &sid), ("limit", "2")])
+        .await;
     assert_eq!(page["count"], 2);
     let next = page["next_uri"].as_str().unwrap();
     assert!(next.contains(&format!("before={}", ids[1])));
-    let (_, older) = r.admin.get_op("events/", "query", &[("id", &sid), ("limit", "2"), ("before", &ids[1].to_string())]).await;
+    let (_, older) = r
+        .admin
+        .get_op(
+            "events/",
+            "query",
+            &[
+                ("id", &sid),
+                ("limit", "2"),
+                ("before", &ids[1].to_string()),
+            ],
+        )
+        .await;
     assert_eq!(older["events"][0]["id"], ids[2]);
-    let (_, newer) = r.admin.get_op("events/", "query", &[("id", &sid), ("limit", "2"), ("after", &ids[3].to_string())]).await;
-    let got: Vec<i64> = newer["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let (_, newer) = r
+        .admin
+        .get_op(
+            "events/",
+            "query",
+            &[("id", &sid), ("limit", "2"), ("after", &ids[3].to_string())],
+        )
+        .await;
+    let got: Vec<i64> = newer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(got, vec![ids[1], ids[2]]);
-    assert_eq!(r.admin.get_op("events/", "query", &[("limit", "5000")]).await.0, 400);
-    assert_eq!(r.admin.get_op("events/", "query", &[("level", "LOUD")]).await.0, 400);
-    assert_eq!(r.admin.get_op("events/", "query", &[("limit", "x")]).await.0, 400);
+    assert_eq!(
+        r.admin
+            .get_op("events/", "query", &[("limit", "5000")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        r.admin
+            .get_op("events/", "query", &[("level", "LOUD")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        r.admin
+            .get_op("events/", "query", &[("limit", "x")])
+            .await
+            .0,
+        400
+    );
     let e = &all["events"][0];
-    for f in ["id", "node", "hostname", "username", "level", "created", "type", "description"] {
+    for f in [
+        "id",
+        "node",
+        "hostname",
+        "username",
+        "level",
+        "created",
+        "type",
+        "description",
+    ] {
         assert!(e.get(f).is_some(), "{f}");
     }
 }
@@ -234,16 +523,65 @@ async fn events_query_pages() {
 #[tokio::test]
 async fn config_get_and_set() {
     let r = TestRegion::start().await;
-    assert_eq!(r.alice.get_op("maas/", "get_config", &[("name", "node_timeout")]).await.1, 30);
-    assert_eq!(r.admin.get_op("maas/", "get_config", &[("name", "maas_name")]).await.1, "maas");
-    assert_eq!(r.admin.op("maas/", "set_config", &[("name", "maas_name"), ("value", "lab")]).await.0, 200);
-    assert_eq!(r.alice.get_op("maas/", "get_config", &[("name", "maas_name")]).await.1, "lab");
-    for (name, value) in [("node_timeout", "soon"), ("node_timeout", "0"), ("enlist_commissioning", "perhaps"), ("default_storage_layout", "zfs"), ("nonsense", "1")] {
-        let (st, e) = r.admin.op("maas/", "set_config", &[("name", name), ("value", value)]).await;
+    assert_eq!(
+        r.alice
+            .get_op("maas/", "get_config", &[("name", "node_timeout")])
+            .await
+            .1,
+        30
+    );
+    assert_eq!(
+        r.admin
+            .get_op("maas/", "get_config", &[("name", "maas_name")])
+            .await
+            .1,
+        "maas"
+    );
+    assert_eq!(
+        r.admin
+            .op(
+                "maas/",
+                "set_config",
+                &[("name", "maas_name"), ("value", "lab")]
+            )
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        r.alice
+            .get_op("maas/", "get_config", &[("name", "maas_name")])
+            .await
+            .1,
+        "lab"
+    );
+    for (name, value) in [
+        ("node_timeout", "soon"),
+        ("node_timeout", "0"),
+        ("enlist_commissioning", "perhaps"),
+        ("default_storage_layout", "zfs"),
+        ("nonsense", "1"),
+    ] {
+        let (st, e) = r
+            .admin
+            .op("maas/", "set_config", &[("name", name), ("value", value)])
+            .await;
         assert_eq!(st, 400, "{name}={value}: {e}");
     }
-    assert_eq!(r.admin.get_op("maas/", "get_config", &[("name", "nonsense")]).await.0, 400);
-    assert_eq!(r.admin.get_op("maas/", "get_config", &[("name", "node_timeout")]).await.1, 30);
+    assert_eq!(
+        r.admin
+            .get_op("maas/", "get_config", &[("name", "nonsense")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        r.admin
+            .get_op("maas/", "get_config", &[("name", "node_timeout")])
+            .await
+            .1,
+        30
+    );
 }
 
 #[tokio::test]
@@ -253,13 +591,29 @@ async fn listing_filters_and_cursor_pages() {
     r.admin.post("tags/", &[("name", "t1")]).await;
     let mut sids = Vec::new();
     for i in 0..7 {
-        sids.push(r.ready_machine(&format!("node{i}"), i + 1, 1024 * (i + 1)).await);
+        sids.push(
+            r.ready_machine(&format!("node{i}"), i + 1, 1024 * (i + 1))
+                .await,
+        );
     }
-    r.admin.put(&format!("machines/{}/", sids[0]), &[("zone", "z2")]).await;
-    r.admin.op("tags/t1/", "update_nodes", &[("add", &sids[1]), ("add", &sids[2])]).await;
-    r.alice.op("machines/", "allocate", &[("system_id", &sids[3])]).await;
+    r.admin
+        .put(&format!("machines/{}/", sids[0]), &[("zone", "z2")])
+        .await;
+    r.admin
+        .op(
+            "tags/t1/",
+            "update_nodes",
+            &[("add", &sids[1]), ("add", &sids[2])],
+        )
+        .await;
+    r.alice
+        .op("machines/", "allocate", &[("system_id", &sids[3])])
+        .await;
     let (_, one) = r.admin.get(&format!("machines/{}/", sids[4]), &[]).await;
-    let mac = one["interface_set"][0]["mac_address"].as_str().unwrap().to_uppercase();
+    let mac = one["interface_set"][0]["mac_address"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
     let count = |q: Vec<(&'static str, String)>| {
         let api = r.admin.clone();
         async move {
@@ -270,7 +624,14 @@ async fn listing_filters_and_cursor_pages() {
         }
     };
     assert_eq!(count(vec![]).await, 7);
-    assert_eq!(count(vec![("hostname", "node1".into()), ("hostname", "node2.maas".into())]).await, 2);
+    assert_eq!(
+        count(vec![
+            ("hostname", "node1".into()),
+            ("hostname", "node2.maas".into())
+        ])
+        .await,
+        2
+    );
     assert_eq!(count(vec![("mac_address", mac)]).await, 1);
     assert_eq!(count(vec![("zone", "z2".into())]).await, 1);
     assert_eq!(count(vec![("tags", "t1".into())]).await, 2);
@@ -279,27 +640,50 @@ async fn listing_filters_and_cursor_pages() {
     assert_eq!(count(vec![("not_status", "ready".into())]).await, 1);
     assert_eq!(count(vec![("simple_status", "Allocated".into())]).await, 1);
     assert_eq!(count(vec![("owner", "alice".into())]).await, 1);
-    assert_eq!(count(vec![("id", sids[5].clone()), ("id", sids[6].clone())]).await, 2);
+    assert_eq!(
+        count(vec![("id", sids[5].clone()), ("id", sids[6].clone())]).await,
+        2
+    );
     assert_eq!(count(vec![("cpu_count", "6".into())]).await, 2);
     assert_eq!(count(vec![("arch", "amd64".into())]).await, 7);
     assert_eq!(count(vec![("arch", "arm64".into())]).await, 0);
-    assert_eq!(r.admin.get("machines/", &[("status", "sleeping")]).await.0, 400);
-    assert_eq!(r.admin.get("machines/", &[("mac_address", "zz")]).await.0, 400);
+    assert_eq!(
+        r.admin.get("machines/", &[("status", "sleeping")]).await.0,
+        400
+    );
+    assert_eq!(
+        r.admin.get("machines/", &[("mac_address", "zz")]).await.0,
+        400
+    );
     // Cursor pagination: pages of 3 cover every machine exactly once.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut rb = r.admin.http.get(r.admin.url("machines/")).query(&[("limit", "3")]);
+        let mut rb = r
+            .admin
+            .http
+            .get(r.admin.url("machines/"))
+            .query(&[("limit", "3")]);
         if let Some(c) = &cursor {
             rb = rb.query(&[("cursor", c)]);
         }
-        let resp = rb.header("Authorization", r.admin.auth_header().unwrap()).send().await.unwrap();
+        let resp = rb
+            .header("Authorization", r.admin.auth_header().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
-        let next = resp.headers().get("x-maas-next-cursor").map(|v| v.to_str().unwrap().to_string());
+        let next = resp
+            .headers()
+            .get("x-maas-next-cursor")
+            .map(|v| v.to_str().unwrap().to_string());
         let page: Value = resp.json().await.unwrap();
         let page = page.as_array().unwrap().clone();
         assert!(page.len() <= 3);
-        seen.extend(page.iter().map(|m| m["system_id"].as_str().unwrap().to_string()));
+        seen.extend(
+            page.iter()
+                .map(|m| m["system_id"].as_str().unwrap().to_string()),
+        );
         match next {
             Some(n) => cursor = Some(n),
             None => break,
@@ -310,61 +694,209 @@ async fn listing_filters_and_cursor_pages() {
     seen.sort();
     assert_eq!(seen, want);
     assert_eq!(r.admin.get("machines/", &[("limit", "0")]).await.0, 400);
-    assert_eq!(r.admin.get("machines/", &[("limit", "2"), ("cursor", "bogus")]).await.0, 400);
+    assert_eq!(
+        r.admin
+            .get("machines/", &[("limit", "2"), ("cursor", "bogus")])
+            .await
+            .0,
+        400
+    );
 }
 
 #[tokio::test]
 async fn machine_create_update_delete_and_bad_input() {
     let r = TestRegion::start().await;
     let mac = common::random_mac();
-    let (st, m) = r.admin.post("machines/", &[("architecture", "amd64"), ("mac_addresses", &mac), ("hostname", "web1"), ("power_type", "manual")]).await;
+    let (st, m) = r
+        .admin
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64"),
+                ("mac_addresses", &mac),
+                ("hostname", "web1"),
+                ("power_type", "manual"),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{m}");
-    assert_eq!(m["status_name"], "Commissioning", "admin-created machines commission");
+    assert_eq!(
+        m["status_name"], "Commissioning",
+        "admin-created machines commission"
+    );
     assert_eq!(m["architecture"], "amd64/generic");
     assert_eq!(m["fqdn"], "web1.maas");
     let sid = m["system_id"].as_str().unwrap().to_string();
     assert!(maas_model::ids::is_valid_system_id(&sid));
     assert_eq!(m["resource_uri"], format!("/MAAS/api/2.0/machines/{sid}/"));
-    for f in ["status", "power_state", "cpu_count", "memory", "zone", "pool", "owner", "tag_names", "interface_set", "domain", "osystem", "distro_series"] {
+    for f in [
+        "status",
+        "power_state",
+        "cpu_count",
+        "memory",
+        "zone",
+        "pool",
+        "owner",
+        "tag_names",
+        "interface_set",
+        "domain",
+        "osystem",
+        "distro_series",
+    ] {
         assert!(m.get(f).is_some(), "machine JSON lacks {f}");
     }
     let before = r.count("SELECT count(*) FROM machines").await;
     for (form, field) in [
         (vec![("mac_addresses", "52:54:00:00:00:99")], "architecture"),
         (vec![("architecture", "amd64")], "mac_addresses"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "not-a-mac")], "mac_addresses"),
-        (vec![("architecture", "amd64"), ("mac_addresses", &mac)], "mac_addresses"),
-        (vec![("architecture", "am d64"), ("mac_addresses", "52:54:00:00:00:98")], "architecture"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:97"), ("hostname", "web1")], "hostname"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:96"), ("hostname", "-bad-")], "hostname"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:95"), ("power_type", "telepathy")], "power_type"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:94"), ("power_type", "ipmi"), ("power_parameters_colour", "red")], "power_parameters_colour"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:93"), ("cpu_count", "lots")], "cpu_count"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:92"), ("zone", "nowhere")], "zone"),
-        (vec![("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:91"), ("commission", "maybe")], "commission"),
+        (
+            vec![("architecture", "amd64"), ("mac_addresses", "not-a-mac")],
+            "mac_addresses",
+        ),
+        (
+            vec![("architecture", "amd64"), ("mac_addresses", &mac)],
+            "mac_addresses",
+        ),
+        (
+            vec![
+                ("architecture", "am d64"),
+                ("mac_addresses", "52:54:00:00:00:98"),
+            ],
+            "architecture",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:97"),
+                ("hostname", "web1"),
+            ],
+            "hostname",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:96"),
+                ("hostname", "-bad-"),
+            ],
+            "hostname",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:95"),
+                ("power_type", "telepathy"),
+            ],
+            "power_type",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:94"),
+                ("power_type", "ipmi"),
+                ("power_parameters_colour", "red"),
+            ],
+            "power_parameters_colour",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:93"),
+                ("cpu_count", "lots"),
+            ],
+            "cpu_count",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:92"),
+                ("zone", "nowhere"),
+            ],
+            "zone",
+        ),
+        (
+            vec![
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:91"),
+                ("commission", "maybe"),
+            ],
+            "commission",
+        ),
     ] {
         let (st, e) = r.admin.post("machines/", &form).await;
         assert_eq!(st, 400, "{form:?}: {e}");
         assert!(e.get(field).is_some(), "{form:?}: {e}");
     }
-    assert_eq!(r.count("SELECT count(*) FROM machines").await, before, "nothing half-written");
+    assert_eq!(
+        r.count("SELECT count(*) FROM machines").await,
+        before,
+        "nothing half-written"
+    );
     // Anonymous enlistment: NEW, limited view.
-    let (st, m) = r.anon.post("machines/", &[("architecture", "amd64"), ("mac_addresses", "52:54:00:00:00:90")]).await;
+    let (st, m) = r
+        .anon
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64"),
+                ("mac_addresses", "52:54:00:00:00:90"),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{m}");
     assert_eq!(m["status"], 0);
     assert!(m.get("interface_set").is_none() && m.get("owner").is_none());
-    let (_, reg) = r.anon.get_op("machines/", "is_registered", &[("mac_address", "52-54-00-00-00-90")]).await;
+    let (_, reg) = r
+        .anon
+        .get_op(
+            "machines/",
+            "is_registered",
+            &[("mac_address", "52-54-00-00-00-90")],
+        )
+        .await;
     assert_eq!(reg, true);
     // Update and delete.
-    let (st, m) = r.admin.put(&format!("machines/{sid}/"), &[("hostname", "web2"), ("cpu_count", "8"), ("memory", "4096"), ("description", "front")]).await;
+    let (st, m) = r
+        .admin
+        .put(
+            &format!("machines/{sid}/"),
+            &[
+                ("hostname", "web2"),
+                ("cpu_count", "8"),
+                ("memory", "4096"),
+                ("description", "front"),
+            ],
+        )
+        .await;
     assert_eq!(st, 200, "{m}");
-    assert_eq!((m["hostname"].as_str(), m["cpu_count"].as_i64(), m["description"].as_str()), (Some("web2"), Some(8), Some("front")));
-    assert_eq!(r.admin.put(&format!("machines/{sid}/"), &[("cpu_count", "-1")]).await.0, 400);
-    assert_eq!(r.admin.put(&format!("machines/{sid}/"), &[("memory", "1.5")]).await.0, 400);
+    assert_eq!(
+        (
+            m["hostname"].as_str(),
+            m["cpu_count"].as_i64(),
+            m["description"].as_str()
+        ),
+        (Some("web2"), Some(8), Some("front"))
+    );
+    assert_eq!(
+        r.admin
+            .put(&format!("machines/{sid}/"), &[("cpu_count", "-1")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        r.admin
+            .put(&format!("machines/{sid}/"), &[("memory", "1.5")])
+            .await
+            .0,
+        400
+    );
     assert_eq!(r.admin.get("machines/xxxxxx/", &[]).await.0, 404);
     assert_eq!(r.admin.op("machines/xxxxxx/", "deploy", &[]).await.0, 404);
     // Unknown ops and methods.
-    assert_eq!(r.admin.op(&format!("machines/{sid}/"), "fly", &[]).await.0, 400);
+    assert_eq!(
+        r.admin.op(&format!("machines/{sid}/"), "fly", &[]).await.0,
+        400
+    );
     assert_eq!(r.admin.get_op("machines/", "fly", &[]).await.0, 400);
     assert_eq!(r.admin.put("machines/", &[]).await.0, 405);
     assert_eq!(r.admin.get("no-such-thing/", &[]).await.0, 404);
@@ -382,17 +914,36 @@ async fn malformed_and_oversized_bodies() {
     let h = r.admin.auth_header().unwrap();
     let http = reqwest::Client::new();
     let big = "a".repeat(100 * 1024);
-    let resp = http.post(&url).header("Authorization", &h).form(&[("architecture", "amd64"), ("description", &big)]).send().await.unwrap();
+    let resp = http
+        .post(&url)
+        .header("Authorization", &h)
+        .form(&[("architecture", "amd64"), ("description", &big)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 413);
     for (ct, body) in [
-        ("multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated"),
+        (
+            "multipart/form-data; boundary=XYZ",
+            "--XYZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
+        ),
         ("multipart/form-data", "--X--"),
-        ("multipart/form-data; boundary=B", "--B\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: form-data; name=\"architecture\"\r\n\r\n%%%%\r\n--B--"),
+        (
+            "multipart/form-data; boundary=B",
+            "--B\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: form-data; name=\"architecture\"\r\n\r\n%%%%\r\n--B--",
+        ),
         ("application/json", "{\"architecture\": "),
         ("application/json", "[1,2]"),
         ("text/xml", "<machine/>"),
     ] {
-        let resp = http.post(&url).header("Authorization", &h).header("content-type", ct).body(body).send().await.unwrap();
+        let resp = http
+            .post(&url)
+            .header("Authorization", &h)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 400, "{ct}: {body}");
         assert!(!resp.text().await.unwrap().is_empty());
     }
@@ -401,7 +952,10 @@ async fn malformed_and_oversized_bodies() {
         .post(&url)
         .header("Authorization", &h)
         .header("content-type", "application/json")
-        .body(format!("{{\"architecture\": \"amd64\", \"mac_addresses\": [\"{}\"], \"commission\": false}}", common::random_mac()))
+        .body(format!(
+            "{{\"architecture\": \"amd64\", \"mac_addresses\": [\"{}\"], \"commission\": false}}",
+            common::random_mac()
+        ))
         .send()
         .await
         .unwrap();

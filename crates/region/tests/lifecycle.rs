@@ -24,14 +24,21 @@ async fn every_transition_is_checked_and_recorded() {
                 res.unwrap_or_else(|e| panic!("{from:?} -> {to:?} refused: {e}"));
                 tx.commit().await.unwrap();
                 assert_eq!(r.status_of(&sid).await, to.as_i16() as i64);
-                assert_eq!(r.count("SELECT count(*) FROM events").await, events_before + 1);
+                assert_eq!(
+                    r.count("SELECT count(*) FROM events").await,
+                    events_before + 1
+                );
                 let expires: Option<chrono::DateTime<chrono::Utc>> =
                     sqlx::query_scalar("SELECT status_expires FROM machines WHERE system_id = $1")
                         .bind(&sid)
                         .fetch_one(r.db())
                         .await
                         .unwrap();
-                assert_eq!(expires.is_some(), to.deadline_minutes(30).is_some(), "{to:?}");
+                assert_eq!(
+                    expires.is_some(),
+                    to.deadline_minutes(30).is_some(),
+                    "{to:?}"
+                );
             } else {
                 assert!(res.is_err(), "{from:?} -> {to:?} must be refused");
                 tx.rollback().await.unwrap();
@@ -68,7 +75,11 @@ async fn every_action_from_every_status() {
         for s in NodeStatus::ALL {
             n += 1;
             let sid = r.ready_machine(&format!("m{n}"), 1, 1024).await;
-            let owner = if *s == NodeStatus::Ready { None } else { Some(admin_id) };
+            let owner = if *s == NodeStatus::Ready {
+                None
+            } else {
+                Some(admin_id)
+            };
             sqlx::query("UPDATE machines SET status = $2, owner_id = $3 WHERE system_id = $1")
                 .bind(&sid)
                 .bind(s.as_i16())
@@ -76,7 +87,10 @@ async fn every_action_from_every_status() {
                 .execute(r.db())
                 .await
                 .unwrap();
-            let (st, body) = r.admin.op(&format!("machines/{sid}/"), action.op(), &[]).await;
+            let (st, body) = r
+                .admin
+                .op(&format!("machines/{sid}/"), action.op(), &[])
+                .await;
             let allowed = action.allowed_from(*s) && *action != Action::Unlock;
             if allowed {
                 assert_eq!(st, 200, "{action:?} from {s:?}: {body}");
@@ -85,7 +99,11 @@ async fn every_action_from_every_status() {
                 assert_eq!(body["status_name"], want.label());
             } else {
                 assert_eq!(st, 409, "{action:?} from {s:?} must be refused: {body}");
-                assert_eq!(r.status_of(&sid).await, s.as_i16() as i64, "nothing written");
+                assert_eq!(
+                    r.status_of(&sid).await,
+                    s.as_i16() as i64,
+                    "nothing written"
+                );
             }
         }
     }
@@ -120,7 +138,14 @@ async fn deploy_records_os_and_release_clears_it() {
     // base64 of "#cloud-config\n"
     let (st, m) = r
         .admin
-        .op(&path, "deploy", &[("distro_series", "ubuntu/noble"), ("user_data", "I2Nsb3VkLWNvbmZpZwo=")])
+        .op(
+            &path,
+            "deploy",
+            &[
+                ("distro_series", "ubuntu/noble"),
+                ("user_data", "I2Nsb3VkLWNvbmZpZwo="),
+            ],
+        )
         .await;
     assert_eq!(st, 200, "{m}");
     assert_eq!(m["status_name"], "Deploying");
@@ -134,7 +159,14 @@ async fn deploy_records_os_and_release_clears_it() {
     assert_eq!(m["distro_series"], "");
     // Bad user data is refused and nothing is written.
     let sid2 = r.ready_machine("dep2", 2, 2048).await;
-    let (st, e) = r.admin.op(&format!("machines/{sid2}/"), "deploy", &[("user_data", "%%%not base64")]).await;
+    let (st, e) = r
+        .admin
+        .op(
+            &format!("machines/{sid2}/"),
+            "deploy",
+            &[("user_data", "%%%not base64")],
+        )
+        .await;
     assert_eq!(st, 400, "{e}");
     assert_eq!(r.status_of(&sid2).await, 4);
 }
@@ -167,7 +199,10 @@ async fn release_with_erase_and_bmc_power_stay_in_progress() {
     let sid = m["system_id"].as_str().unwrap().to_string();
     r.force_status(&sid, 4).await;
     r.admin.op(&format!("machines/{sid}/"), "deploy", &[]).await;
-    let (_, m) = r.admin.op(&format!("machines/{sid}/"), "release", &[]).await;
+    let (_, m) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "release", &[])
+        .await;
     assert_eq!(m["status_name"], "Releasing");
     let (_, ev) = r.admin.get_op("events/", "query", &[("id", &sid)]).await;
     let texts: Vec<String> = ev["events"]
@@ -176,23 +211,37 @@ async fn release_with_erase_and_bmc_power_stay_in_progress() {
         .iter()
         .map(|e| e["description"].as_str().unwrap().to_string())
         .collect();
-    assert!(texts.iter().any(|t| t.contains("waiting for a rack controller")), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("waiting for a rack controller")),
+        "{texts:?}"
+    );
 }
 
 #[tokio::test]
 async fn overdue_machines_fail_by_the_worker() {
-    let r = TestRegion::start_with(|o| o.status_interval = std::time::Duration::from_millis(200)).await;
+    let r =
+        TestRegion::start_with(|o| o.status_interval = std::time::Duration::from_millis(200)).await;
     let sid = r.ready_machine("slow", 2, 2048).await;
-    let (st, m) = r.admin.op(&format!("machines/{sid}/"), "commission", &[]).await;
-    assert_eq!((st, m["status_name"].as_str()), (200, Some("Commissioning")));
+    let (st, m) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", &[])
+        .await;
+    assert_eq!(
+        (st, m["status_name"].as_str()),
+        (200, Some("Commissioning"))
+    );
     // Not yet due: nothing happens.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(r.status_of(&sid).await, 1);
-    sqlx::query("UPDATE machines SET status_expires = now() - interval '1 second' WHERE system_id = $1")
-        .bind(&sid)
-        .execute(r.db())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE machines SET status_expires = now() - interval '1 second' WHERE system_id = $1",
+    )
+    .bind(&sid)
+    .execute(r.db())
+    .await
+    .unwrap();
     let mut status = 0;
     for _ in 0..50 {
         status = r.status_of(&sid).await;
@@ -203,11 +252,25 @@ async fn overdue_machines_fail_by_the_worker() {
     }
     assert_eq!(status, 2, "FAILED_COMMISSIONING after the deadline");
     let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
-    assert!(m["error_description"].as_str().unwrap().contains("timed out"), "{m}");
+    assert!(
+        m["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("timed out"),
+        "{m}"
+    );
     // node_timeout drives the deadline length.
-    r.admin.op("maas/", "set_config", &[("name", "node_timeout"), ("value", "90")]).await;
+    r.admin
+        .op(
+            "maas/",
+            "set_config",
+            &[("name", "node_timeout"), ("value", "90")],
+        )
+        .await;
     let sid2 = r.ready_machine("slow2", 2, 2048).await;
-    r.admin.op(&format!("machines/{sid2}/"), "commission", &[]).await;
+    r.admin
+        .op(&format!("machines/{sid2}/"), "commission", &[])
+        .await;
     let mins: f64 = sqlx::query_scalar(
         "SELECT extract(epoch FROM status_expires - now())::float8 / 60 FROM machines WHERE system_id = $1",
     )
@@ -220,7 +283,10 @@ async fn overdue_machines_fail_by_the_worker() {
 
 /// A client acting as the booting machine, with its own token.
 async fn node_api(r: &TestRegion, sid: &str) -> common::Api {
-    let (st, t) = r.admin.get_op(&format!("machines/{sid}/"), "get_token", &[]).await;
+    let (st, t) = r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "get_token", &[])
+        .await;
     assert_eq!(st, 200, "{t}");
     let key = format!(
         "{}:{}:{}",
@@ -231,16 +297,28 @@ async fn node_api(r: &TestRegion, sid: &str) -> common::Api {
     common::Api::new(&r.url(), Some(key))
 }
 
-async fn signal(api: &common::Api, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+async fn signal(
+    api: &common::Api,
+    fields: &[(&str, &str)],
+    file: Option<(&str, Vec<u8>)>,
+) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
     }
     if let Some((name, data)) = file {
-        form = form.part(name.to_string(), reqwest::multipart::Part::bytes(data).file_name(name.to_string()));
+        form = form.part(
+            name.to_string(),
+            reqwest::multipart::Part::bytes(data).file_name(name.to_string()),
+        );
     }
-    api.send(api.http.post(api.url("/MAAS/metadata/latest/")).query(&[("op", "signal")]).multipart(form))
-        .await
+    api.send(
+        api.http
+            .post(api.url("/MAAS/metadata/latest/"))
+            .query(&[("op", "signal")])
+            .multipart(form),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -258,7 +336,12 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     assert_eq!(st, 200);
     assert_eq!(r.status_of(&sid).await, 1);
     let inv = br#"{"cpu_count": 16, "memory": 65536, "disks": [{"name": "sda", "size": 500000000000, "tags": ["ssd"]}]}"#;
-    let (st, b) = signal(&node, &[("status", "OK")], Some(("hardware.json", inv.to_vec()))).await;
+    let (st, b) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("hardware.json", inv.to_vec())),
+    )
+    .await;
     assert_eq!(st, 200, "{b}");
     let (_, m) = r.admin.get(&path, &[]).await;
     assert_eq!(m["status_name"], "Ready");
@@ -268,13 +351,23 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     assert_eq!(m["blockdevice_set"][0]["tags"][0], "ssd");
     // Failed commissioning.
     r.admin.op(&path, "commission", &[]).await;
-    signal(&node, &[("status", "FAILED"), ("error", "disk on fire")], None).await;
+    signal(
+        &node,
+        &[("status", "FAILED"), ("error", "disk on fire")],
+        None,
+    )
+    .await;
     let (_, m) = r.admin.get(&path, &[]).await;
     assert_eq!(m["status_name"], "Failed commissioning");
     assert_eq!(m["error_description"], "disk on fire");
     // A failing script result fails an OK signal too.
     r.admin.op(&path, "commission", &[]).await;
-    signal(&node, &[("status", "OK"), ("exit_status", "1")], Some(("smartctl", b"bad".to_vec()))).await;
+    signal(
+        &node,
+        &[("status", "OK"), ("exit_status", "1")],
+        Some(("smartctl", b"bad".to_vec())),
+    )
+    .await;
     assert_eq!(r.status_of(&sid).await, 2);
     // Testing from Ready returns to Ready; failure → Failed testing.
     r.force_status(&sid, 4).await;
@@ -287,7 +380,9 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     let (st, m) = r.admin.op(&path, "override_failed_testing", &[]).await;
     assert_eq!((st, m["status"].as_i64()), (200, Some(4)));
     // Deployment: the deployed OS fetching its user data marks it deployed.
-    r.admin.op(&path, "deploy", &[("user_data", "aGVsbG8=")]).await;
+    r.admin
+        .op(&path, "deploy", &[("user_data", "aGVsbG8=")])
+        .await;
     let (st, body) = node.get("/MAAS/metadata/latest/user-data", &[]).await;
     assert_eq!(st, 200);
     assert_eq!(body, "hello");
@@ -295,7 +390,12 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     // Deploy failure via signal.
     r.admin.op(&path, "release", &[]).await;
     r.admin.op(&path, "deploy", &[]).await;
-    signal(&node, &[("status", "FAILED"), ("error", "curtin failed")], None).await;
+    signal(
+        &node,
+        &[("status", "FAILED"), ("error", "curtin failed")],
+        None,
+    )
+    .await;
     assert_eq!(r.status_of(&sid).await, 11);
     // Rescue mode.
     r.admin.op(&path, "rescue_mode", &[]).await;
@@ -303,7 +403,10 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     signal(&node, &[("status", "OK")], None).await;
     assert_eq!(r.status_of(&sid).await, 16);
     let (_, m) = r.admin.op(&path, "exit_rescue_mode", &[]).await;
-    assert_eq!(m["status_name"], "Failed deployment", "back to the status before rescue");
+    assert_eq!(
+        m["status_name"], "Failed deployment",
+        "back to the status before rescue"
+    );
     // Bad signals.
     assert_eq!(signal(&node, &[("status", "MAYBE")], None).await.0, 400);
     assert_eq!(signal(&node, &[], None).await.0, 400);
@@ -311,7 +414,9 @@ async fn signals_complete_commissioning_testing_and_deployment() {
     assert_eq!(signal(&stranger, &[("status", "OK")], None).await.0, 401);
     assert_eq!(signal(&r.admin, &[("status", "OK")], None).await.0, 403);
     // Metadata items.
-    let (_, id) = node.get("/MAAS/metadata/latest/meta-data/instance-id", &[]).await;
+    let (_, id) = node
+        .get("/MAAS/metadata/latest/meta-data/instance-id", &[])
+        .await;
     assert_eq!(id, sid.as_str());
 }
 
@@ -319,12 +424,17 @@ async fn signals_complete_commissioning_testing_and_deployment() {
 async fn deploy_puts_owner_keys_in_metadata() {
     let r = TestRegion::start().await;
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ alice@laptop";
-    let (st, b) = r.alice.post("account/prefs/sshkeys/", &[("key", key)]).await;
+    let (st, b) = r
+        .alice
+        .post("account/prefs/sshkeys/", &[("key", key)])
+        .await;
     assert_eq!(st, 200, "{b}");
     let sid = r.ready_machine("keys", 1, 512).await;
     let (st, b) = r.alice.op(&format!("machines/{sid}/"), "deploy", &[]).await;
     assert_eq!(st, 200, "{b}");
     let node = node_api(&r, &sid).await;
-    let (_, keys) = node.get("/MAAS/metadata/latest/meta-data/public-keys", &[]).await;
+    let (_, keys) = node
+        .get("/MAAS/metadata/latest/meta-data/public-keys", &[])
+        .await;
     assert_eq!(keys, key);
 }

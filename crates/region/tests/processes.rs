@@ -68,8 +68,22 @@ async fn two_regions_300_allocations_100_machines() {
     let dir = common::tempdir::Dir::new();
     let key = dir.0.join("secret.key");
     let key_s = key.to_str().unwrap();
-    let a = serve(&["--database-url", &db_url, "--secret-key-file", key_s, "--data-dir", dir.0.to_str().unwrap()]);
-    let b = serve(&["--database-url", &db_url, "--secret-key-file", key_s, "--data-dir", dir.0.to_str().unwrap()]);
+    let a = serve(&[
+        "--database-url",
+        &db_url,
+        "--secret-key-file",
+        key_s,
+        "--data-dir",
+        dir.0.to_str().unwrap(),
+    ]);
+    let b = serve(&[
+        "--database-url",
+        &db_url,
+        "--secret-key-file",
+        key_s,
+        "--data-dir",
+        dir.0.to_str().unwrap(),
+    ]);
     let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
     let mut users = Vec::new();
     for name in ["u1", "u2", "u3"] {
@@ -107,7 +121,10 @@ async fn two_regions_300_allocations_100_machines() {
                 ok += 1;
                 assert_eq!(m["owner"], name);
                 let sid = m["system_id"].as_str().unwrap().to_string();
-                assert!(got.insert(sid.clone(), name).is_none(), "{sid} handed out twice");
+                assert!(
+                    got.insert(sid.clone(), name).is_none(),
+                    "{sid} handed out twice"
+                );
             }
             409 => conflict += 1,
             other => panic!("unexpected {other}: {m}"),
@@ -122,7 +139,11 @@ async fn two_regions_300_allocations_100_machines() {
     .unwrap();
     assert_eq!(rows.len(), 100);
     for (sid, owner) in &rows {
-        assert_eq!(got.get(sid).copied(), Some(owner.as_str()), "owner in DB matches the caller");
+        assert_eq!(
+            got.get(sid).copied(),
+            Some(owner.as_str()),
+            "owner in DB matches the caller"
+        );
     }
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE type = 'Allocated'")
         .fetch_one(&pool)
@@ -147,10 +168,22 @@ async fn private_cluster_quick_start() {
             .env_remove("MAAS_DATABASE_URL")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
-    run(&["createadmin", "--username", "admin", "--password", "pw", "--email", "a@example.com"]);
+    run(&[
+        "createadmin",
+        "--username",
+        "admin",
+        "--password",
+        "pw",
+        "--email",
+        "a@example.com",
+    ]);
     let key = run(&["apikey", "--username", "admin"]).trim().to_string();
     assert_eq!(key.split(':').count(), 3);
     let secret = run(&["secret"]).trim().to_string();
@@ -165,13 +198,22 @@ async fn private_cluster_quick_start() {
         // While the region runs, the operator commands reuse its cluster.
         let key2 = run(&["apikey", "--username", "admin"]);
         assert_eq!(key2.trim().split(':').count(), 3);
-        let out = Command::new(BIN).args(["apikey", "--username", "ghost", "--data-dir", &d]).output().unwrap();
+        let out = Command::new(BIN)
+            .args(["apikey", "--username", "ghost", "--data-dir", &d])
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
     }
     // SIGTERM stopped the region and its PostgreSQL.
-    let ps = Command::new("pgrep").args(["-f", &format!("postgres -D {d}")]).output().unwrap();
-    assert!(ps.stdout.is_empty(), "postgres still running after the region stopped");
+    let ps = Command::new("pgrep")
+        .args(["-f", &format!("postgres -D {d}")])
+        .output()
+        .unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "postgres still running after the region stopped"
+    );
     // Without PostgreSQL binaries the region says what to install.
     let empty = common::tempdir::Dir::new();
     let other = common::tempdir::Dir::new();

@@ -66,12 +66,14 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
                 .ok_or_else(|| ApiError::field("token_key", "This field is required."))?;
             // Accept a whole key too.
             let tk = tk.split(':').nth(1).unwrap_or(tk);
-            let n = sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND token_key = $2 AND machine_id IS NULL")
-                .bind(u.id)
-                .bind(tk)
-                .execute(&app.db)
-                .await?
-                .rows_affected();
+            let n = sqlx::query(
+                "DELETE FROM tokens WHERE user_id = $1 AND token_key = $2 AND machine_id IS NULL",
+            )
+            .bind(u.id)
+            .bind(tk)
+            .execute(&app.db)
+            .await?
+            .rows_affected();
             if n == 0 {
                 return Err(ApiError::NotFound("No such token for this user.".into()));
             }
@@ -143,7 +145,11 @@ pub fn validate_ssh_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn add_ssh_key<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, key: &str) -> ApiResult<i64> {
+pub async fn add_ssh_key<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    user_id: i64,
+    key: &str,
+) -> ApiResult<i64> {
     let key = key.trim();
     validate_ssh_key(key).map_err(|e| ApiError::field("key", e))?;
     let id: Option<i64> = sqlx::query_scalar(
@@ -184,21 +190,32 @@ pub async fn sshkeys(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn sshkey(State(app): State<App>, Path(id): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn sshkey(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    req: Req,
+) -> ApiResult<Response> {
     let u = req.user()?;
-    let id: i64 = id.parse().map_err(|_| ApiError::NotFound(format!("No SSH key {id}.")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("No SSH key {id}.")))?;
     let row = sqlx::query("SELECT id, key, keysource, user_id FROM sshkeys WHERE id = $1")
         .bind(id)
         .fetch_optional(&app.db)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No SSH key {id}.")))?;
     if row.get::<i64, _>(3) != u.id {
-        return Err(ApiError::Forbidden("This SSH key belongs to another user.".into()));
+        return Err(ApiError::Forbidden(
+            "This SSH key belongs to another user.".into(),
+        ));
     }
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(json(&key_json(row.get(0), row.get(1), row.get(2)))),
         (&Method::DELETE, None) => {
-            sqlx::query("DELETE FROM sshkeys WHERE id = $1").bind(id).execute(&app.db).await?;
+            sqlx::query("DELETE FROM sshkeys WHERE id = $1")
+                .bind(id)
+                .execute(&app.db)
+                .await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),
@@ -220,7 +237,9 @@ pub async fn authenticate(State(app): State<App>, req: Req) -> ApiResult<Respons
         .as_ref()
         .is_some_and(|r| auth::verify_password(password, r.get::<&str, _>(1)));
     let Some(row) = row.filter(|_| ok) else {
-        return Err(ApiError::Unauthorized("Invalid username or password.".into()));
+        return Err(ApiError::Unauthorized(
+            "Invalid username or password.".into(),
+        ));
     };
     let name = req.input.get("consumer").unwrap_or("login").to_string();
     let (ck, tk, ts) = create_token(&app.db, row.get(0), &name).await?;

@@ -19,18 +19,28 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
     let i = &req.input;
     let limit = i.int("limit")?.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field("limit", "limit must be between 1 and 1000."));
+        return Err(ApiError::field(
+            "limit",
+            "limit must be between 1 and 1000.",
+        ));
     }
     let before = i.int("before")?;
     let after = i.int("after")?;
     if before.is_some() && after.is_some() {
-        return Err(ApiError::BadRequest("There is no meaning in giving both 'before' and 'after'.".into()));
+        return Err(ApiError::BadRequest(
+            "There is no meaning in giving both 'before' and 'after'.".into(),
+        ));
     }
-    let level = i.get_nonempty("level").unwrap_or("INFO").to_ascii_uppercase();
-    let min = LEVELS
-        .iter()
-        .position(|l| *l == level)
-        .ok_or_else(|| ApiError::field("level", format!("'{level}' is not a valid level: {}.", LEVELS.join(", "))))?;
+    let level = i
+        .get_nonempty("level")
+        .unwrap_or("INFO")
+        .to_ascii_uppercase();
+    let min = LEVELS.iter().position(|l| *l == level).ok_or_else(|| {
+        ApiError::field(
+            "level",
+            format!("'{level}' is not a valid level: {}.", LEVELS.join(", ")),
+        )
+    })?;
     let levels: Vec<String> = LEVELS[min..].iter().map(|s| s.to_string()).collect();
 
     let mut q = QueryBuilder::<Postgres>::new(
@@ -46,7 +56,9 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
     let hostnames = i.list("hostname");
     if !hostnames.is_empty() {
-        q.push(" AND e.hostname = ANY(").push_bind(hostnames).push(")");
+        q.push(" AND e.hostname = ANY(")
+            .push_bind(hostnames)
+            .push(")");
     }
     let ids = i.list("id");
     if !ids.is_empty() {
@@ -68,7 +80,9 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
     let agents = i.list("agent_name");
     if !agents.is_empty() {
-        q.push(" AND m.agent_name = ANY(").push_bind(agents).push(")");
+        q.push(" AND m.agent_name = ANY(")
+            .push_bind(agents)
+            .push(")");
     }
     let owners = i.list("owner");
     if !owners.is_empty() {
@@ -117,7 +131,11 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
             }
         }
     }
-    let extra = if keep.is_empty() { String::new() } else { format!("&{}", keep.join("&")) };
+    let extra = if keep.is_empty() {
+        String::new()
+    } else {
+        format!("&{}", keep.join("&"))
+    };
     let first = events.first().and_then(|e| e["id"].as_i64());
     let last = events.last().and_then(|e| e["id"].as_i64());
     Ok(json(&json!({

@@ -31,7 +31,15 @@ pub async fn maas(State(app): State<App>, req: Req) -> ApiResult<Response> {
             let v = config::validate(name, value)?;
             let mut tx = app.db.begin().await?;
             config::set(&mut *tx, name, &v).await?;
-            crate::lifecycle::event(&mut tx, None, Some(&u.username), "INFO", "Settings changed", &format!("{name} set to {v}.")).await?;
+            crate::lifecycle::event(
+                &mut tx,
+                None,
+                Some(&u.username),
+                "INFO",
+                "Settings changed",
+                &format!("{name} set to {v}."),
+            )
+            .await?;
             tx.commit().await?;
             Ok(json(&"OK"))
         }

@@ -26,11 +26,13 @@ pub fn can_edit(u: &User, owner_id: Option<i64>) -> bool {
 
 /// Load one machine with everything it renders.
 pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{MACHINE_SELECT} WHERE m.system_id = $1")))
-        .bind(system_id)
-        .fetch_optional(&app.db)
-        .await?
-        .ok_or_else(|| lifecycle::not_found(system_id))?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{MACHINE_SELECT} WHERE m.system_id = $1"
+    )))
+    .bind(system_id)
+    .fetch_optional(&app.db)
+    .await?
+    .ok_or_else(|| lifecycle::not_found(system_id))?;
     let row = MachineRow::from_row(&row)?;
     Ok(load_related(&app.db, vec![row]).await?.remove(0))
 }
@@ -96,11 +98,7 @@ fn push_list_filter(
 }
 
 /// Apply MAAS's read filters (`ReadNodesForm`) and visibility.
-fn apply_read_filters(
-    q: &mut QueryBuilder<Postgres>,
-    req: &Req,
-    user: &User,
-) -> ApiResult<()> {
+fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) -> ApiResult<()> {
     let i = &req.input;
     if !user.is_superuser {
         q.push(" AND (m.owner_id IS NULL OR m.owner_id = ")
@@ -143,14 +141,17 @@ fn apply_read_filters(
         }
         let mut nums: Vec<i16> = Vec::new();
         for v in vals {
-            let s = NodeStatus::parse(&v).ok_or_else(|| {
-                ApiError::field(key, format!("'{v}' is not a valid status."))
-            })?;
+            let s = NodeStatus::parse(&v)
+                .ok_or_else(|| ApiError::field(key, format!("'{v}' is not a valid status.")))?;
             nums.push(s.as_i16());
         }
-        q.push(if neg { " AND NOT (m.status = ANY(" } else { " AND (m.status = ANY(" })
-            .push_bind(nums)
-            .push("))");
+        q.push(if neg {
+            " AND NOT (m.status = ANY("
+        } else {
+            " AND (m.status = ANY("
+        })
+        .push_bind(nums)
+        .push("))");
     }
     for (key, neg) in [("simple_status", false), ("not_simple_status", true)] {
         let vals = i.list(key);
@@ -165,9 +166,13 @@ fn apply_read_filters(
         if nums.is_empty() {
             return Err(ApiError::field(key, "No such simplified status."));
         }
-        q.push(if neg { " AND NOT (m.status = ANY(" } else { " AND (m.status = ANY(" })
-            .push_bind(nums)
-            .push("))");
+        q.push(if neg {
+            " AND NOT (m.status = ANY("
+        } else {
+            " AND (m.status = ANY("
+        })
+        .push_bind(nums)
+        .push("))");
     }
     push_list_filter(q, i.list("owner"), "u.username", false);
     push_list_filter(q, i.list("not_owner"), "u.username", true);
@@ -175,7 +180,10 @@ fn apply_read_filters(
         let vals = i.list(key);
         for v in &vals {
             if !power::POWER_STATES.contains(&v.as_str()) {
-                return Err(ApiError::field(key, format!("'{v}' is not a valid power state.")));
+                return Err(ApiError::field(
+                    key,
+                    format!("'{v}' is not a valid power state."),
+                ));
             }
         }
         push_list_filter(q, vals, "m.power_state", neg);
@@ -190,19 +198,26 @@ fn apply_read_filters(
     }
     let not_tags = i.list("not_tags");
     if !not_tags.is_empty() {
-        q.push(" AND NOT (m.tag_names && ").push_bind(not_tags).push(")");
+        q.push(" AND NOT (m.tag_names && ")
+            .push_bind(not_tags)
+            .push(")");
     }
     for (key, neg) in [("arch", false), ("not_arch", true)] {
         let arches = i.list(key);
         if arches.is_empty() {
             continue;
         }
-        q.push(if neg { " AND NOT (false" } else { " AND (false" });
+        q.push(if neg {
+            " AND NOT (false"
+        } else {
+            " AND (false"
+        });
         for a in arches {
             if a.contains('/') {
                 q.push(" OR m.architecture = ").push_bind(a);
             } else {
-                q.push(" OR split_part(m.architecture, '/', 1) = ").push_bind(a);
+                q.push(" OR split_part(m.architecture, '/', 1) = ")
+                    .push_bind(a);
             }
         }
         q.push(")");
@@ -235,7 +250,10 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(l) = limit
         && !(1..=10_000).contains(&l)
     {
-        return Err(ApiError::field("limit", "limit must be between 1 and 10000."));
+        return Err(ApiError::field(
+            "limit",
+            "limit must be between 1 and 10000.",
+        ));
     }
     if let Some(c) = req.input.get_nonempty("cursor") {
         if limit.is_none() {
@@ -299,17 +317,26 @@ fn normalise_arch(arch: &str, sub: Option<&str>) -> ApiResult<String> {
 /// `power_parameters` object, checked against the driver's parameter names.
 fn power_params_from(req: &Req, power_type: &str) -> ApiResult<Option<Map<String, Value>>> {
     let known = power::power_params_for(power_type).ok_or_else(|| {
-        ApiError::field("power_type", format!("'{power_type}' is not a valid power type."))
+        ApiError::field(
+            "power_type",
+            format!("'{power_type}' is not a valid power type."),
+        )
     })?;
     let mut out = Map::new();
     let mut any = false;
     if let Some(j) = req.input.get_nonempty("power_parameters") {
         any = true;
         let v: Value = serde_json::from_str(j).map_err(|_| {
-            ApiError::field("power_parameters", "power_parameters must be a JSON object.")
+            ApiError::field(
+                "power_parameters",
+                "power_parameters must be a JSON object.",
+            )
         })?;
         let Value::Object(m) = v else {
-            return Err(ApiError::field("power_parameters", "power_parameters must be a JSON object."));
+            return Err(ApiError::field(
+                "power_parameters",
+                "power_parameters must be a JSON object.",
+            ));
         };
         for (k, v) in m {
             let s = match v {
@@ -371,7 +398,12 @@ async fn domain_id(tx: &mut PgConnection, name: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::field("domain", format!("No such domain: '{name}'.")))
 }
 
-async fn hostname_taken(tx: &mut PgConnection, hostname: &str, domain: i64, except: i64) -> ApiResult<bool> {
+async fn hostname_taken(
+    tx: &mut PgConnection,
+    hostname: &str,
+    domain: i64,
+    except: i64,
+) -> ApiResult<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM machines WHERE hostname = $1 AND domain_id = $2 AND id <> $3)",
     )
@@ -394,7 +426,10 @@ async fn node_init_user(tx: &mut PgConnection) -> ApiResult<i64> {
 }
 
 /// The machine's own OAuth token (created on first use).
-pub async fn node_token(tx: &mut PgConnection, machine_id: i64) -> ApiResult<(String, String, String)> {
+pub async fn node_token(
+    tx: &mut PgConnection,
+    machine_id: i64,
+) -> ApiResult<(String, String, String)> {
     if let Some(r) = sqlx::query(
         "SELECT consumer_key, token_key, token_secret FROM tokens WHERE machine_id = $1 ORDER BY id LIMIT 1",
     )
@@ -439,14 +474,20 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
             Err(e) => return Err(e),
         },
         None => {
-            errors.insert("architecture".into(), vec!["This field is required.".into()]);
+            errors.insert(
+                "architecture".into(),
+                vec!["This field is required.".into()],
+            );
             None
         }
     };
     let raw_macs = i.list("mac_addresses");
     let mut macs = Vec::new();
     if raw_macs.is_empty() {
-        errors.insert("mac_addresses".into(), vec!["This field is required.".into()]);
+        errors.insert(
+            "mac_addresses".into(),
+            vec!["This field is required.".into()],
+        );
     }
     for m in &raw_macs {
         match ids::normalize_mac(m) {
@@ -469,7 +510,10 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(h) = &hostname
         && !ids::is_valid_hostname(h.split('.').next().unwrap_or(h))
     {
-        errors.insert("hostname".into(), vec![format!("'{h}' is not a valid hostname.")]);
+        errors.insert(
+            "hostname".into(),
+            vec![format!("'{h}' is not a valid hostname.")],
+        );
     }
     let power_type = i.get("power_type").unwrap_or("").trim().to_string();
     if !power_type.is_empty() && !power::is_known_power_type(&power_type) {
@@ -482,15 +526,22 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     let commission = i.bool("commission")?.unwrap_or(is_admin);
     let deployed = i.bool("deployed")?.unwrap_or(false);
     if deployed && user.is_none() {
-        return Err(ApiError::Unauthorized("deployed=true needs an authenticated user.".into()));
+        return Err(ApiError::Unauthorized(
+            "deployed=true needs an authenticated user.".into(),
+        ));
     }
     if commission && !is_admin {
-        return Err(ApiError::Forbidden("Only admins can commission machines.".into()));
+        return Err(ApiError::Forbidden(
+            "Only admins can commission machines.".into(),
+        ));
     }
     let cpu_count = i.int("cpu_count")?.unwrap_or(0);
     let memory = i.int("memory")?.unwrap_or(0);
     if !(0..=100_000).contains(&cpu_count) {
-        errors.insert("cpu_count".into(), vec!["cpu_count is out of range.".into()]);
+        errors.insert(
+            "cpu_count".into(),
+            vec!["cpu_count is out of range.".into()],
+        );
     }
     if !(0..=1i64 << 40).contains(&memory) {
         errors.insert("memory".into(), vec!["memory is out of range.".into()]);
@@ -547,15 +598,24 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
         None => {
             let mut h = ids::new_hostname();
             while hostname_taken(&mut tx, &h, domain, -1).await? {
-                h = format!("{}-{}", ids::new_hostname(), auth::random_string(4).to_lowercase());
+                h = format!(
+                    "{}-{}",
+                    ids::new_hostname(),
+                    auth::random_string(4).to_lowercase()
+                );
             }
             h
         }
     };
-    let sealed = params
-        .as_ref()
-        .map(|p| app.secrets.seal(Value::Object(p.clone()).to_string().as_bytes()));
-    let status = if deployed { NodeStatus::Deployed } else { NodeStatus::New };
+    let sealed = params.as_ref().map(|p| {
+        app.secrets
+            .seal(Value::Object(p.clone()).to_string().as_bytes())
+    });
+    let status = if deployed {
+        NodeStatus::Deployed
+    } else {
+        NodeStatus::New
+    };
     let owner = if deployed { user.map(|u| u.id) } else { None };
     let mut system_id = ids::new_system_id();
     let mid: i64 = loop {
@@ -602,10 +662,29 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     }
     let mut core = lifecycle::lock(&mut tx, &system_id).await?;
     let who = user.map(|u| u.username.as_str());
-    let what = if user.is_none() { "Enlisted" } else { "Created" };
-    lifecycle::event(&mut tx, Some(&core), who, "INFO", what, &format!("{what} machine {hostname}.")).await?;
+    let what = if user.is_none() {
+        "Enlisted"
+    } else {
+        "Created"
+    };
+    lifecycle::event(
+        &mut tx,
+        Some(&core),
+        who,
+        "INFO",
+        what,
+        &format!("{what} machine {hostname}."),
+    )
+    .await?;
     if commission && !deployed {
-        lifecycle::transition(&mut tx, &mut core, NodeStatus::Commissioning, who, "Commissioning").await?;
+        lifecycle::transition(
+            &mut tx,
+            &mut core,
+            NodeStatus::Commissioning,
+            who,
+            "Commissioning",
+        )
+        .await?;
         power_intent(&mut tx, &core, who, "on").await?;
     }
     tx.commit().await?;
@@ -636,12 +715,16 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
     if let Some(d) = i.get_nonempty("domain") {
         domain = domain_id(&mut tx, d).await?;
     }
-    let mut sets: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE machines SET updated = now(), domain_id = ");
+    let mut sets: QueryBuilder<Postgres> =
+        QueryBuilder::new("UPDATE machines SET updated = now(), domain_id = ");
     sets.push_bind(domain);
     if let Some(h) = i.get_nonempty("hostname") {
         let h = h.split('.').next().unwrap_or(h).to_string();
         if !ids::is_valid_hostname(&h) {
-            return Err(ApiError::field("hostname", format!("'{h}' is not a valid hostname.")));
+            return Err(ApiError::field(
+                "hostname",
+                format!("'{h}' is not a valid hostname."),
+            ));
         }
         if hostname_taken(&mut tx, &h, domain, core.id).await? {
             return Err(ApiError::field(
@@ -685,14 +768,22 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
         sets.push(", swap_size = ").push_bind(n);
     }
     if let Some(u) = i.get("hardware_uuid") {
-        sets.push(", hardware_uuid = ").push_bind(Some(u.to_string()).filter(|s| !s.is_empty()));
+        sets.push(", hardware_uuid = ")
+            .push_bind(Some(u.to_string()).filter(|s| !s.is_empty()));
     }
     let new_type = i.get("power_type").map(|s| s.trim().to_string());
     let ptype = new_type.clone().unwrap_or(core.power_type.clone());
     if !ptype.is_empty() && !power::is_known_power_type(&ptype) {
-        return Err(ApiError::field("power_type", format!("'{ptype}' is not a valid power type.")));
+        return Err(ApiError::field(
+            "power_type",
+            format!("'{ptype}' is not a valid power type."),
+        ));
     }
-    let given = if ptype.is_empty() { None } else { power_params_from(req, &ptype)? };
+    let given = if ptype.is_empty() {
+        None
+    } else {
+        power_params_from(req, &ptype)?
+    };
     if new_type.is_some() || given.is_some() {
         // Same driver: merge into the stored parameters; new driver: replace.
         let mut merged = Map::new();
@@ -704,12 +795,22 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
         }
         merged.extend(given.unwrap_or_default());
         sets.push(", power_type = ").push_bind(ptype);
-        sets.push(", power_parameters = ")
-            .push_bind(app.secrets.seal(Value::Object(merged).to_string().as_bytes()));
+        sets.push(", power_parameters = ").push_bind(
+            app.secrets
+                .seal(Value::Object(merged).to_string().as_bytes()),
+        );
     }
     sets.push(" WHERE id = ").push_bind(core.id);
     sets.build().execute(&mut *tx).await?;
-    lifecycle::event(&mut tx, Some(&core), Some(&user.username), "INFO", "Updated", "Machine updated.").await?;
+    lifecycle::event(
+        &mut tx,
+        Some(&core),
+        Some(&user.username),
+        "INFO",
+        "Updated",
+        "Machine updated.",
+    )
+    .await?;
     tx.commit().await?;
     Ok(machine_response(&fetch(app, system_id).await?))
 }
@@ -729,7 +830,15 @@ async fn delete(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
             core.hostname
         )));
     }
-    lifecycle::event(&mut tx, Some(&core), Some(&user.username), "INFO", "Deleted", &format!("Deleted machine {}.", core.hostname)).await?;
+    lifecycle::event(
+        &mut tx,
+        Some(&core),
+        Some(&user.username),
+        "INFO",
+        "Deleted",
+        &format!("Deleted machine {}.", core.hostname),
+    )
+    .await?;
     sqlx::query("DELETE FROM machines WHERE id = $1")
         .bind(core.id)
         .execute(&mut *tx)
@@ -751,7 +860,10 @@ pub async fn power_intent(
     let desc = if m.power_type == "manual" || m.power_type.is_empty() {
         format!("Power {state} (manual power type: change the power by hand).")
     } else {
-        format!("Power {state} requested; waiting for a rack controller to drive the {} BMC.", m.power_type)
+        format!(
+            "Power {state} requested; waiting for a rack controller to drive the {} BMC.",
+            m.power_type
+        )
     };
     lifecycle::event(tx, Some(m), who, "INFO", &format!("Power {state}"), &desc).await
 }
@@ -760,9 +872,14 @@ fn parse_series(req: &Req, default_os: &str, default_series: &str) -> ApiResult<
     let good = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     };
-    let os = req.input.get_nonempty("osystem").unwrap_or(default_os).to_string();
+    let os = req
+        .input
+        .get_nonempty("osystem")
+        .unwrap_or(default_os)
+        .to_string();
     let (os, series) = match req.input.get_nonempty("distro_series") {
         Some(ds) => match ds.split_once('/') {
             Some((o, s)) => (o.to_string(), s.to_string()),
@@ -817,7 +934,14 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
     };
     match action {
         Action::Allocate => {
-            allocate::claim(&mut tx, &mut m, user, i.get("agent_name").unwrap_or(""), &desc("Allocated")).await?;
+            allocate::claim(
+                &mut tx,
+                &mut m,
+                user,
+                i.get("agent_name").unwrap_or(""),
+                &desc("Allocated"),
+            )
+            .await?;
         }
         Action::Deploy => {
             let def_os = config::get_str(&mut *tx, "default_osystem").await?;
@@ -829,7 +953,14 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
             };
             let ephemeral = i.bool("ephemeral_deploy")?.unwrap_or(false);
             if m.status == NodeStatus::Ready {
-                allocate::claim(&mut tx, &mut m, user, i.get("agent_name").unwrap_or(""), "Allocated for deployment").await?;
+                allocate::claim(
+                    &mut tx,
+                    &mut m,
+                    user,
+                    i.get("agent_name").unwrap_or(""),
+                    "Allocated for deployment",
+                )
+                .await?;
             }
             sqlx::query(
                 "UPDATE machines SET osystem = $2, distro_series = $3, hwe_kernel = $4,
@@ -846,7 +977,14 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
             .bind(i.get("agent_name").unwrap_or(""))
             .execute(&mut *tx)
             .await?;
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::Deploying, who, &desc(&format!("Deploying {os}/{series}"))).await?;
+            lifecycle::transition(
+                &mut tx,
+                &mut m,
+                NodeStatus::Deploying,
+                who,
+                &desc(&format!("Deploying {os}/{series}")),
+            )
+            .await?;
             power_intent(&mut tx, &m, who, "on").await?;
         }
         Action::Release => {
@@ -855,26 +993,54 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                 || i.bool("quick_erase")?.unwrap_or(false)
                 || config::get_bool(&mut *tx, "enable_disk_erasing_on_release").await?;
             if erase {
-                lifecycle::transition(&mut tx, &mut m, NodeStatus::DiskErasing, who, &desc("Erasing disks")).await?;
+                lifecycle::transition(
+                    &mut tx,
+                    &mut m,
+                    NodeStatus::DiskErasing,
+                    who,
+                    &desc("Erasing disks"),
+                )
+                .await?;
                 power_intent(&mut tx, &m, who, "on").await?;
             } else {
-                lifecycle::transition(&mut tx, &mut m, NodeStatus::Releasing, who, &desc("Releasing")).await?;
+                lifecycle::transition(
+                    &mut tx,
+                    &mut m,
+                    NodeStatus::Releasing,
+                    who,
+                    &desc("Releasing"),
+                )
+                .await?;
                 power_intent(&mut tx, &m, who, "off").await?;
                 if m.power_type == "manual" || m.power_type.is_empty() || m.power_state == "off" {
-                    lifecycle::transition(&mut tx, &mut m, NodeStatus::Ready, who, "Released").await?;
+                    lifecycle::transition(&mut tx, &mut m, NodeStatus::Ready, who, "Released")
+                        .await?;
                 }
             }
         }
         Action::Commission => {
-            for k in ["enable_ssh", "skip_bmc_config", "skip_networking", "skip_storage"] {
+            for k in [
+                "enable_ssh",
+                "skip_bmc_config",
+                "skip_networking",
+                "skip_storage",
+            ] {
                 i.bool(k)?;
             }
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::Commissioning, who, &desc("Commissioning")).await?;
+            lifecycle::transition(
+                &mut tx,
+                &mut m,
+                NodeStatus::Commissioning,
+                who,
+                &desc("Commissioning"),
+            )
+            .await?;
             power_intent(&mut tx, &m, who, "on").await?;
         }
         Action::Test => {
             i.bool("enable_ssh")?;
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::Testing, who, &desc("Testing")).await?;
+            lifecycle::transition(&mut tx, &mut m, NodeStatus::Testing, who, &desc("Testing"))
+                .await?;
             power_intent(&mut tx, &m, who, "on").await?;
         }
         Action::Abort => {
@@ -883,7 +1049,9 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                     .previous_status
                     .filter(|p| NodeStatus::Testing.can_transition_to(*p))
                     .unwrap_or(NodeStatus::Ready),
-                s => action.first_target(s).ok_or_else(|| ApiError::Conflict(action.refusal(s)))?,
+                s => action
+                    .first_target(s)
+                    .ok_or_else(|| ApiError::Conflict(action.refusal(s)))?,
             };
             let what = format!("Aborted {}", m.status.label().to_lowercase());
             lifecycle::transition(&mut tx, &mut m, to, who, &desc(&what)).await?;
@@ -895,7 +1063,14 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                 .or(i.get_nonempty("error_description"))
                 .unwrap_or("")
                 .to_string();
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::Broken, who, &desc("Marked broken")).await?;
+            lifecycle::transition(
+                &mut tx,
+                &mut m,
+                NodeStatus::Broken,
+                who,
+                &desc("Marked broken"),
+            )
+            .await?;
             sqlx::query("UPDATE machines SET error_description = $2 WHERE id = $1")
                 .bind(m.id)
                 .bind(reason)
@@ -919,14 +1094,29 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                 .previous_status
                 .filter(|p| NodeStatus::FailedTesting.can_transition_to(*p))
                 .unwrap_or(NodeStatus::Ready);
-            lifecycle::transition(&mut tx, &mut m, to, who, &desc("Overrode failed testing")).await?;
+            lifecycle::transition(&mut tx, &mut m, to, who, &desc("Overrode failed testing"))
+                .await?;
         }
         Action::RescueMode => {
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::EnteringRescueMode, who, &desc("Entering rescue mode")).await?;
+            lifecycle::transition(
+                &mut tx,
+                &mut m,
+                NodeStatus::EnteringRescueMode,
+                who,
+                &desc("Entering rescue mode"),
+            )
+            .await?;
             power_intent(&mut tx, &m, who, "cycle").await?;
         }
         Action::ExitRescueMode => {
-            lifecycle::transition(&mut tx, &mut m, NodeStatus::ExitingRescueMode, who, &desc("Exiting rescue mode")).await?;
+            lifecycle::transition(
+                &mut tx,
+                &mut m,
+                NodeStatus::ExitingRescueMode,
+                who,
+                &desc("Exiting rescue mode"),
+            )
+            .await?;
             power_intent(&mut tx, &m, who, "off").await?;
             if m.power_type == "manual" || m.power_type.is_empty() {
                 let to = m
@@ -967,7 +1157,10 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                 && mode != "soft"
                 && mode != "hard"
             {
-                return Err(ApiError::field("stop_mode", "stop_mode must be 'soft' or 'hard'."));
+                return Err(ApiError::field(
+                    "stop_mode",
+                    "stop_mode must be 'soft' or 'hard'.",
+                ));
             }
             power_intent(&mut tx, &m, who, "off").await?;
         }
@@ -979,10 +1172,17 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
 /// `user_data` is base64 (MAAS); raw text is accepted when it is not.
 fn decode_user_data(b: &[u8]) -> ApiResult<Vec<u8>> {
     use base64::Engine;
-    let clean: Vec<u8> = b.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    let clean: Vec<u8> = b
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     match base64::engine::general_purpose::STANDARD.decode(&clean) {
         Ok(d) => Ok(d),
-        Err(_) => Err(ApiError::field("user_data", "user_data must be base64-encoded.")),
+        Err(_) => Err(ApiError::field(
+            "user_data",
+            "user_data must be base64-encoded.",
+        )),
     }
 }
 
@@ -1026,9 +1226,10 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
         (&Method::POST, None) => create(&app, &req).await,
         (&Method::POST, Some("allocate")) => allocate::allocate(&app, &req).await,
         (&Method::GET, Some("is_registered")) => {
-            let mac = req.input.get_nonempty("mac_address").ok_or_else(|| {
-                ApiError::field("mac_address", "This field is required.")
-            })?;
+            let mac = req
+                .input
+                .get_nonempty("mac_address")
+                .ok_or_else(|| ApiError::field("mac_address", "This field is required."))?;
             let mac = ids::normalize_mac(mac)
                 .ok_or_else(|| ApiError::field("mac_address", "Invalid MAC address."))?;
             let found: bool = sqlx::query_scalar(
@@ -1041,11 +1242,16 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
         }
         (&Method::GET, Some("list_allocated")) => {
             let u = req.user()?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{MACHINE_SELECT} WHERE m.owner_id = $1 ORDER BY m.id")))
-                .bind(u.id)
-                .fetch_all(&app.db)
-                .await?;
-            let rows = rows.iter().map(MachineRow::from_row).collect::<Result<Vec<_>, _>>()?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{MACHINE_SELECT} WHERE m.owner_id = $1 ORDER BY m.id"
+            )))
+            .bind(u.id)
+            .fetch_all(&app.db)
+            .await?;
+            let rows = rows
+                .iter()
+                .map(MachineRow::from_row)
+                .collect::<Result<Vec<_>, _>>()?;
             let ms = load_related(&app.db, rows).await?;
             Ok(json_bytes(StatusCode::OK, machines_to_json(&ms)))
         }
@@ -1093,18 +1299,33 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 let mut tx = app.db.begin().await?;
                 let mut m = lifecycle::lock(&mut tx, sid).await?;
                 if m.status == NodeStatus::New {
-                    lifecycle::transition(&mut tx, &mut m, NodeStatus::Commissioning, Some(&u.username), "Accepted; commissioning").await?;
+                    lifecycle::transition(
+                        &mut tx,
+                        &mut m,
+                        NodeStatus::Commissioning,
+                        Some(&u.username),
+                        "Accepted; commissioning",
+                    )
+                    .await?;
                     power_intent(&mut tx, &m, Some(&u.username), "on").await?;
                     tx.commit().await?;
                     accepted.push(sid.clone());
                 }
             }
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{MACHINE_SELECT} WHERE m.system_id = ANY($1) ORDER BY m.id")))
-                .bind(&accepted)
-                .fetch_all(&app.db)
-                .await?;
-            let rows = rows.iter().map(MachineRow::from_row).collect::<Result<Vec<_>, _>>()?;
-            Ok(json_bytes(StatusCode::OK, machines_to_json(&load_related(&app.db, rows).await?)))
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{MACHINE_SELECT} WHERE m.system_id = ANY($1) ORDER BY m.id"
+            )))
+            .bind(&accepted)
+            .fetch_all(&app.db)
+            .await?;
+            let rows = rows
+                .iter()
+                .map(MachineRow::from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(json_bytes(
+                StatusCode::OK,
+                machines_to_json(&load_related(&app.db, rows).await?),
+            ))
         }
         (&Method::POST, Some("set_zone")) => {
             let u = req.admin()?;
@@ -1120,7 +1341,15 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            lifecycle::event(&mut tx, None, Some(&u.username), "INFO", "Zone set", &format!("{n} machines moved to zone {zone}.")).await?;
+            lifecycle::event(
+                &mut tx,
+                None,
+                Some(&u.username),
+                "INFO",
+                "Zone set",
+                &format!("{n} machines moved to zone {zone}."),
+            )
+            .await?;
             tx.commit().await?;
             Ok(no_content())
         }
@@ -1196,17 +1425,32 @@ pub async fn interfaces(
             let mac = i
                 .get_nonempty("mac_address")
                 .ok_or_else(|| ApiError::field("mac_address", "This field is required."))?;
-            let mac = ids::normalize_mac(mac)
-                .ok_or_else(|| ApiError::field("mac_address", format!("'{mac}' is not a valid MAC address.")))?;
+            let mac = ids::normalize_mac(mac).ok_or_else(|| {
+                ApiError::field(
+                    "mac_address",
+                    format!("'{mac}' is not a valid MAC address."),
+                )
+            })?;
             let mut tx = app.db.begin().await?;
             let m = lifecycle::lock(&mut tx, &system_id).await?;
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interfaces WHERE machine_id = $1")
-                .bind(m.id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let name = i.get_nonempty("name").map(str::to_string).unwrap_or(format!("eth{n}"));
-            if name.len() > 15 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-                return Err(ApiError::field("name", format!("'{name}' is not a valid interface name.")));
+            let n: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM interfaces WHERE machine_id = $1")
+                    .bind(m.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let name = i
+                .get_nonempty("name")
+                .map(str::to_string)
+                .unwrap_or(format!("eth{n}"));
+            if name.len() > 15
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                return Err(ApiError::field(
+                    "name",
+                    format!("'{name}' is not a valid interface name."),
+                ));
             }
             let vlan: Option<i64> = match i.int("vlan")? {
                 Some(v) => Some(
@@ -1225,7 +1469,10 @@ pub async fn interfaces(
             .fetch_one(&mut *tx)
             .await?;
             if taken {
-                return Err(ApiError::field("mac_address", format!("MAC address {mac} is already in use.")));
+                return Err(ApiError::field(
+                    "mac_address",
+                    format!("MAC address {mac} is already in use."),
+                ));
             }
             let speed = i.int("link_speed")?.unwrap_or(0);
             sqlx::query(
@@ -1241,7 +1488,15 @@ pub async fn interfaces(
             .bind(n == 0)
             .execute(&mut *tx)
             .await?;
-            lifecycle::event(&mut tx, Some(&m), Some(&u.username), "INFO", "Interface added", &format!("Added interface {name} ({mac}).")).await?;
+            lifecycle::event(
+                &mut tx,
+                Some(&m),
+                Some(&u.username),
+                "INFO",
+                "Interface added",
+                &format!("Added interface {name} ({mac})."),
+            )
+            .await?;
             tx.commit().await?;
             let full = fetch(&app, &system_id).await?;
             let iface = full.interfaces.iter().find(|x| x.name == name).cloned();
@@ -1270,18 +1525,31 @@ pub async fn blockdevices(
                 .get_nonempty("name")
                 .ok_or_else(|| ApiError::field("name", "This field is required."))?
                 .to_string();
-            if name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-                return Err(ApiError::field("name", format!("'{name}' is not a valid device name.")));
+            if name.len() > 64
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                return Err(ApiError::field(
+                    "name",
+                    format!("'{name}' is not a valid device name."),
+                ));
             }
             let size = i
                 .int("size")?
                 .ok_or_else(|| ApiError::field("size", "This field is required."))?;
             if size < 4 * 1024 * 1024 {
-                return Err(ApiError::field("size", "Ensure this value is greater than or equal to 4194304."));
+                return Err(ApiError::field(
+                    "size",
+                    "Ensure this value is greater than or equal to 4194304.",
+                ));
             }
             let block_size = i.int("block_size")?.unwrap_or(512);
             if !(512..=65536).contains(&block_size) {
-                return Err(ApiError::field("block_size", "Ensure this value is between 512 and 65536."));
+                return Err(ApiError::field(
+                    "block_size",
+                    "Ensure this value is between 512 and 65536.",
+                ));
             }
             let mut tx = app.db.begin().await?;
             let m = lifecycle::lock(&mut tx, &system_id).await?;
@@ -1299,7 +1567,15 @@ pub async fn blockdevices(
             .bind(i.get_nonempty("id_path"))
             .execute(&mut *tx)
             .await?;
-            lifecycle::event(&mut tx, Some(&m), Some(&u.username), "INFO", "Disk added", &format!("Added block device {name}.")).await?;
+            lifecycle::event(
+                &mut tx,
+                Some(&m),
+                Some(&u.username),
+                "INFO",
+                "Disk added",
+                &format!("Added block device {name}."),
+            )
+            .await?;
             tx.commit().await?;
             let full = fetch(&app, &system_id).await?;
             let d = full.disks.iter().find(|x| x.name == name).cloned();
@@ -1308,4 +1584,3 @@ pub async fn blockdevices(
         _ => Err(req.unknown_op()),
     }
 }
-

@@ -49,7 +49,11 @@ async fn node(app: &App, req: &Req) -> ApiResult<String> {
     Ok(sid)
 }
 
-pub async fn index(State(_app): State<App>, Path(version): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn index(
+    State(_app): State<App>,
+    Path(version): Path<String>,
+    req: Req,
+) -> ApiResult<Response> {
     check_version(&version)?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(text("meta-data/\nuser-data\n")),
@@ -85,7 +89,9 @@ pub async fn path(
     .await?;
     let rest = rest.trim_end_matches('/');
     match rest {
-        "meta-data" => Ok(text("instance-id\nlocal-hostname\npublic-keys\nvendor-data\n")),
+        "meta-data" => Ok(text(
+            "instance-id\nlocal-hostname\npublic-keys\nvendor-data\n",
+        )),
         "meta-data/instance-id" => Ok(text(sid)),
         "meta-data/local-hostname" => Ok(text(r.get::<String, _>("hostname"))),
         "meta-data/public-keys" => {
@@ -104,7 +110,8 @@ pub async fn path(
                 let mut tx = app.db.begin().await?;
                 let mut m = lifecycle::lock(&mut tx, &sid).await?;
                 if m.status == NodeStatus::Deploying {
-                    lifecycle::transition(&mut tx, &mut m, NodeStatus::Deployed, None, "Deployed").await?;
+                    lifecycle::transition(&mut tx, &mut m, NodeStatus::Deployed, None, "Deployed")
+                        .await?;
                 }
                 tx.commit().await?;
             }
@@ -172,12 +179,22 @@ async fn apply_inventory(tx: &mut sqlx::PgConnection, m: &Core, inv: &Value) -> 
             .execute(&mut *tx)
             .await?;
         for d in disks {
-            let name = d.get("name").and_then(Value::as_str).ok_or_else(|| bad("disks.name"))?;
-            let size = d.get("size").and_then(Value::as_i64).ok_or_else(|| bad("disks.size"))?;
+            let name = d
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("disks.name"))?;
+            let size = d
+                .get("size")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| bad("disks.size"))?;
             let tags: Vec<String> = d
                 .get("tags")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             sqlx::query(
                 "INSERT INTO block_devices (machine_id, name, size, tags, model, serial)
@@ -204,11 +221,22 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::field("status", "This field is required."))?
         .to_ascii_uppercase();
     const KNOWN: &[&str] = &[
-        "OK", "FAILED", "WORKING", "COMMISSIONING", "TESTING", "TIMEDOUT", "INSTALLING",
-        "APPLYING_NETCONF", "RELEASING", "DEPLOYING",
+        "OK",
+        "FAILED",
+        "WORKING",
+        "COMMISSIONING",
+        "TESTING",
+        "TIMEDOUT",
+        "INSTALLING",
+        "APPLYING_NETCONF",
+        "RELEASING",
+        "DEPLOYING",
     ];
     if !KNOWN.contains(&status.as_str()) {
-        return Err(ApiError::field("status", format!("'{status}' is not a valid signal status.")));
+        return Err(ApiError::field(
+            "status",
+            format!("'{status}' is not a valid signal status."),
+        ));
     }
     let exit_status = i.int("exit_status")?;
     let mut tx = app.db.begin().await?;
@@ -249,7 +277,10 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
     }
     if let Some(pt) = i.get_nonempty("power_type") {
         if !maas_model::power::is_known_power_type(pt) {
-            return Err(ApiError::field("power_type", format!("'{pt}' is not a valid power type.")));
+            return Err(ApiError::field(
+                "power_type",
+                format!("'{pt}' is not a valid power type."),
+            ));
         }
         let params: Map<String, Value> = match i.get_nonempty("power_parameters") {
             Some(p) => serde_json::from_str(p)
@@ -259,7 +290,10 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
         sqlx::query("UPDATE machines SET power_type = $2, power_parameters = $3 WHERE id = $1")
             .bind(m.id)
             .bind(pt)
-            .bind(app.secrets.seal(Value::Object(params).to_string().as_bytes()))
+            .bind(
+                app.secrets
+                    .seal(Value::Object(params).to_string().as_bytes()),
+            )
             .execute(&mut *tx)
             .await?;
     }
@@ -267,7 +301,8 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
     match status.as_str() {
         "OK" if !script_failed => {
             let label = m.status.label().to_lowercase();
-            lifecycle::transition(&mut tx, &mut m, ok_to, None, &format!("Finished {label}")).await?;
+            lifecycle::transition(&mut tx, &mut m, ok_to, None, &format!("Finished {label}"))
+                .await?;
         }
         "OK" | "FAILED" | "TIMEDOUT" => {
             let msg = if error.is_empty() {
@@ -286,11 +321,23 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
                         status_expires = now() + make_interval(mins => $3::int) WHERE id = $1",
             )
             .bind(m.id)
-            .bind(if error.is_empty() { status.clone() } else { error.clone() })
+            .bind(if error.is_empty() {
+                status.clone()
+            } else {
+                error.clone()
+            })
             .bind(mins)
             .execute(&mut *tx)
             .await?;
-            lifecycle::event(&mut tx, Some(&m), None, "DEBUG", "Progress", &format!("{status} {error}")).await?;
+            lifecycle::event(
+                &mut tx,
+                Some(&m),
+                None,
+                "DEBUG",
+                "Progress",
+                &format!("{status} {error}"),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -298,13 +345,19 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
 }
 
 /// `POST /MAAS/metadata/status/{system_id}`: cloud-init/curtin reporting.
-pub async fn status(State(app): State<App>, Path(system_id): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn status(
+    State(app): State<App>,
+    Path(system_id): Path<String>,
+    req: Req,
+) -> ApiResult<Response> {
     if req.method != Method::POST {
         return Err(req.unknown_op());
     }
     let sid = node(&app, &req).await?;
     if sid != system_id {
-        return Err(ApiError::Forbidden("A machine may only report its own status.".into()));
+        return Err(ApiError::Forbidden(
+            "A machine may only report its own status.".into(),
+        ));
     }
     let i = &req.input;
     let event_type = i.get("event_type").unwrap_or("").to_string();
@@ -313,8 +366,20 @@ pub async fn status(State(app): State<App>, Path(system_id): Path<String>, req: 
     let desc = i.get("description").unwrap_or("").to_string();
     let mut tx = app.db.begin().await?;
     let mut m = lifecycle::lock(&mut tx, &sid).await?;
-    let level = if result == "FAILURE" { "ERROR" } else { "DEBUG" };
-    lifecycle::event(&mut tx, Some(&m), None, level, &format!("{event_type} {name}"), &desc).await?;
+    let level = if result == "FAILURE" {
+        "ERROR"
+    } else {
+        "DEBUG"
+    };
+    lifecycle::event(
+        &mut tx,
+        Some(&m),
+        None,
+        level,
+        &format!("{event_type} {name}"),
+        &desc,
+    )
+    .await?;
     if event_type == "finish"
         && result == "FAILURE"
         && let Some(failed) = m.status.failure_status()

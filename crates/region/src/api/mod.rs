@@ -3,8 +3,8 @@
 pub mod account;
 pub mod describe;
 pub mod events;
-pub mod machines;
 pub mod maasconf;
+pub mod machines;
 pub mod metadata;
 pub mod places;
 pub mod tags;

@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 pub fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 256
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn zone_json(id: i64, name: &str, description: &str) -> Value {
@@ -31,7 +32,10 @@ fn required_name(req: &Req) -> ApiResult<String> {
         .get_nonempty("name")
         .ok_or_else(|| ApiError::field("name", "This field is required."))?;
     if !valid_name(n) {
-        return Err(ApiError::field("name", format!("'{n}' is not a valid name: use letters, digits, '-', '_' and '.'.")));
+        return Err(ApiError::field(
+            "name",
+            format!("'{n}' is not a valid name: use letters, digits, '-', '_' and '.'."),
+        ));
     }
     Ok(n.to_string())
 }
@@ -52,25 +56,36 @@ pub async fn zones(State(app): State<App>, req: Req) -> ApiResult<Response> {
             let rows = sqlx::query("SELECT id, name, description FROM zones ORDER BY name")
                 .fetch_all(&app.db)
                 .await?;
-            Ok(json(&rows.iter().map(|r| zone_json(r.get(0), r.get(1), r.get(2))).collect::<Vec<_>>()))
+            Ok(json(
+                &rows
+                    .iter()
+                    .map(|r| zone_json(r.get(0), r.get(1), r.get(2)))
+                    .collect::<Vec<_>>(),
+            ))
         }
         (&Method::POST, None) => {
             req.admin()?;
             let name = required_name(&req)?;
             let desc = req.input.get("description").unwrap_or("").to_string();
-            let id: i64 = sqlx::query_scalar("INSERT INTO zones (name, description) VALUES ($1, $2) RETURNING id")
-                .bind(&name)
-                .bind(&desc)
-                .fetch_one(&app.db)
-                .await
-                .map_err(|e| duplicate("Zone", e))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO zones (name, description) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(&name)
+            .bind(&desc)
+            .fetch_one(&app.db)
+            .await
+            .map_err(|e| duplicate("Zone", e))?;
             Ok(json(&zone_json(id, &name, &desc)))
         }
         _ => Err(req.unknown_op()),
     }
 }
 
-pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn zone(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    req: Req,
+) -> ApiResult<Response> {
     req.user()?;
     let row = sqlx::query("SELECT id, name, description FROM zones WHERE name = $1")
         .bind(&name)
@@ -86,7 +101,11 @@ pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) ->
                 Some(_) => required_name(&req)?,
                 None => name.clone(),
             };
-            let desc = req.input.get("description").map(str::to_string).unwrap_or(row.get(2));
+            let desc = req
+                .input
+                .get("description")
+                .map(str::to_string)
+                .unwrap_or(row.get(2));
             sqlx::query("UPDATE zones SET name = $2, description = $3 WHERE id = $1")
                 .bind(id)
                 .bind(&new_name)
@@ -99,12 +118,20 @@ pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) ->
         (&Method::DELETE, None) => {
             req.admin()?;
             if id == 1 {
-                return Err(ApiError::BadRequest("The default zone cannot be deleted.".into()));
+                return Err(ApiError::BadRequest(
+                    "The default zone cannot be deleted.".into(),
+                ));
             }
             // As in MAAS, machines in a deleted zone move to the default zone.
             let mut tx = app.db.begin().await?;
-            sqlx::query("UPDATE machines SET zone_id = 1 WHERE zone_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM zones WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE machines SET zone_id = 1 WHERE zone_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM zones WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(no_content())
         }
@@ -116,21 +143,29 @@ pub async fn pools(State(app): State<App>, req: Req) -> ApiResult<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
-            let rows = sqlx::query("SELECT id, name, description FROM resource_pools ORDER BY name")
-                .fetch_all(&app.db)
-                .await?;
-            Ok(json(&rows.iter().map(|r| pool_json(r.get(0), r.get(1), r.get(2))).collect::<Vec<_>>()))
+            let rows =
+                sqlx::query("SELECT id, name, description FROM resource_pools ORDER BY name")
+                    .fetch_all(&app.db)
+                    .await?;
+            Ok(json(
+                &rows
+                    .iter()
+                    .map(|r| pool_json(r.get(0), r.get(1), r.get(2)))
+                    .collect::<Vec<_>>(),
+            ))
         }
         (&Method::POST, None) => {
             req.admin()?;
             let name = required_name(&req)?;
             let desc = req.input.get("description").unwrap_or("").to_string();
-            let id: i64 = sqlx::query_scalar("INSERT INTO resource_pools (name, description) VALUES ($1, $2) RETURNING id")
-                .bind(&name)
-                .bind(&desc)
-                .fetch_one(&app.db)
-                .await
-                .map_err(|e| duplicate("Resource pool", e))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO resource_pools (name, description) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(&name)
+            .bind(&desc)
+            .fetch_one(&app.db)
+            .await
+            .map_err(|e| duplicate("Resource pool", e))?;
             Ok(json(&pool_json(id, &name, &desc)))
         }
         _ => Err(req.unknown_op()),
@@ -139,7 +174,8 @@ pub async fn pools(State(app): State<App>, req: Req) -> ApiResult<Response> {
 
 pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> ApiResult<Response> {
     req.user()?;
-    let not_found = || ApiError::NotFound(format!("No ResourcePool matches the given query ({id})."));
+    let not_found =
+        || ApiError::NotFound(format!("No ResourcePool matches the given query ({id})."));
     let pid: i64 = id.parse().map_err(|_| not_found())?;
     let row = sqlx::query("SELECT id, name, description FROM resource_pools WHERE id = $1")
         .bind(pid)
@@ -154,7 +190,11 @@ pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> A
                 Some(_) => required_name(&req)?,
                 None => row.get(1),
             };
-            let desc = req.input.get("description").map(str::to_string).unwrap_or(row.get(2));
+            let desc = req
+                .input
+                .get("description")
+                .map(str::to_string)
+                .unwrap_or(row.get(2));
             sqlx::query("UPDATE resource_pools SET name = $2, description = $3 WHERE id = $1")
                 .bind(pid)
                 .bind(&name)
@@ -167,7 +207,9 @@ pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> A
         (&Method::DELETE, None) => {
             req.admin()?;
             if pid == 0 {
-                return Err(ApiError::BadRequest("The default resource pool cannot be deleted.".into()));
+                return Err(ApiError::BadRequest(
+                    "The default resource pool cannot be deleted.".into(),
+                ));
             }
             let n: i64 = sqlx::query_scalar("SELECT count(*) FROM machines WHERE pool_id = $1")
                 .bind(pid)
@@ -179,7 +221,10 @@ pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> A
                     row.get::<String, _>(1)
                 )));
             }
-            sqlx::query("DELETE FROM resource_pools WHERE id = $1").bind(pid).execute(&app.db).await?;
+            sqlx::query("DELETE FROM resource_pools WHERE id = $1")
+                .bind(pid)
+                .execute(&app.db)
+                .await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

@@ -22,7 +22,10 @@ fn tag_json(r: &sqlx::postgres::PgRow) -> Value {
 }
 
 fn valid_tag(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 256 && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    !n.is_empty()
+        && n.len() <= 256
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
 }
 
 fn check_definition(req: &Req) -> ApiResult<()> {
@@ -39,7 +42,9 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
-            let rows = sqlx::query("SELECT * FROM tags ORDER BY name").fetch_all(&app.db).await?;
+            let rows = sqlx::query("SELECT * FROM tags ORDER BY name")
+                .fetch_all(&app.db)
+                .await?;
             Ok(json(&rows.iter().map(tag_json).collect::<Vec<_>>()))
         }
         (&Method::POST, None) => {
@@ -49,7 +54,10 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 .get_nonempty("name")
                 .ok_or_else(|| ApiError::field("name", "This field is required."))?;
             if !valid_tag(name) {
-                return Err(ApiError::field("name", format!("Invalid tag name '{name}': use letters, digits, '-' and '_'.")));
+                return Err(ApiError::field(
+                    "name",
+                    format!("Invalid tag name '{name}': use letters, digits, '-' and '_'."),
+                ));
             }
             check_definition(&req)?;
             let row = sqlx::query(
@@ -68,7 +76,11 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
     }
 }
 
-pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn item(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    req: Req,
+) -> ApiResult<Response> {
     let user = req.user()?;
     let row = sqlx::query("SELECT * FROM tags WHERE name = $1")
         .bind(&name)
@@ -83,7 +95,10 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
             check_definition(&req)?;
             let new_name = req.input.get_nonempty("name").unwrap_or(&name).to_string();
             if !valid_tag(&new_name) {
-                return Err(ApiError::field("name", format!("Invalid tag name '{new_name}'.")));
+                return Err(ApiError::field(
+                    "name",
+                    format!("Invalid tag name '{new_name}'."),
+                ));
             }
             let mut tx = app.db.begin().await?;
             let row = sqlx::query(
@@ -119,7 +134,10 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
                 .bind(&name)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM tags WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM tags WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(no_content())
         }
@@ -131,27 +149,48 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
                 sql.push_str(" AND $2::bigint IS NOT NULL");
             }
             sql.push_str(" ORDER BY m.id");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&name).bind(user.id).fetch_all(&app.db).await?;
-            let rows = rows.iter().map(MachineRow::from_row).collect::<Result<Vec<_>, _>>()?;
-            Ok(json_bytes(StatusCode::OK, machines_to_json(&load_related(&app.db, rows).await?)))
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&name)
+                .bind(user.id)
+                .fetch_all(&app.db)
+                .await?;
+            let rows = rows
+                .iter()
+                .map(MachineRow::from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(json_bytes(
+                StatusCode::OK,
+                machines_to_json(&load_related(&app.db, rows).await?),
+            ))
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;
             if !row.get::<String, _>("definition").is_empty() {
-                return Err(ApiError::Conflict(format!("Tag {name} has a definition and cannot be applied by hand.")));
+                return Err(ApiError::Conflict(format!(
+                    "Tag {name} has a definition and cannot be applied by hand."
+                )));
             }
             let add = req.input.list("add");
             let remove = req.input.list("remove");
             let mut tx = app.db.begin().await?;
-            let known: Vec<String> = sqlx::query_scalar("SELECT system_id FROM machines WHERE system_id = ANY($1)")
-                .bind(add.iter().chain(remove.iter()).cloned().collect::<Vec<_>>())
-                .fetch_all(&mut *tx)
-                .await?;
-            let unknown: Vec<&String> = add.iter().chain(remove.iter()).filter(|s| !known.contains(s)).collect();
+            let known: Vec<String> =
+                sqlx::query_scalar("SELECT system_id FROM machines WHERE system_id = ANY($1)")
+                    .bind(add.iter().chain(remove.iter()).cloned().collect::<Vec<_>>())
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let unknown: Vec<&String> = add
+                .iter()
+                .chain(remove.iter())
+                .filter(|s| !known.contains(s))
+                .collect();
             if !unknown.is_empty() {
                 return Err(ApiError::BadRequest(format!(
                     "Unknown machine(s): {}.",
-                    unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    unknown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             let added = sqlx::query(
@@ -172,8 +211,15 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            lifecycle::event(&mut tx, None, Some(&user.username), "INFO", "Tag updated",
-                &format!("Tag {name}: added to {added}, removed from {removed} machine(s).")).await?;
+            lifecycle::event(
+                &mut tx,
+                None,
+                Some(&user.username),
+                "INFO",
+                "Tag updated",
+                &format!("Tag {name}: added to {added}, removed from {removed} machine(s)."),
+            )
+            .await?;
             tx.commit().await?;
             Ok(json(&json!({"added": added, "removed": removed})))
         }

@@ -24,7 +24,8 @@ fn user_json(username: &str, email: &str, is_superuser: bool, is_local: bool) ->
 pub fn valid_username(u: &str) -> bool {
     !u.is_empty()
         && u.len() <= 150
-        && u.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c))
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c))
 }
 
 /// Create a user (also used by `maas-region createadmin`).
@@ -47,7 +48,11 @@ pub async fn create_user<'e>(
     )
     .bind(username)
     .bind(email)
-    .bind(if password.is_empty() { String::new() } else { auth::hash_password(password) })
+    .bind(if password.is_empty() {
+        String::new()
+    } else {
+        auth::hash_password(password)
+    })
     .bind(is_superuser)
     .execute(db)
     .await?;
@@ -82,7 +87,12 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 .bind(u.id)
                 .fetch_one(&app.db)
                 .await?;
-            Ok(json(&user_json(&u.username, r.get(0), u.is_superuser, r.get(1))))
+            Ok(json(&user_json(
+                &u.username,
+                r.get(0),
+                u.is_superuser,
+                r.get(1),
+            )))
         }
         (&Method::POST, None) => {
             req.admin()?;
@@ -102,7 +112,14 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             if !email.contains('@') {
                 return Err(ApiError::field("email", "Enter a valid email address."));
             }
-            create_user(&app.db, username, email, i.get("password").unwrap_or_default(), is_superuser).await?;
+            create_user(
+                &app.db,
+                username,
+                email,
+                i.get("password").unwrap_or_default(),
+                is_superuser,
+            )
+            .await?;
             Ok(json(&user_json(username, email, is_superuser, true)))
         }
         _ => Err(req.unknown_op()),
@@ -117,34 +134,45 @@ pub async fn item(
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             req.user()?;
-            let r = sqlx::query("SELECT email, is_superuser, is_local FROM users WHERE username = $1")
-                .bind(&username)
-                .fetch_optional(&app.db)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("No User matches the given query ({username}).")))?;
+            let r =
+                sqlx::query("SELECT email, is_superuser, is_local FROM users WHERE username = $1")
+                    .bind(&username)
+                    .fetch_optional(&app.db)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("No User matches the given query ({username})."))
+                    })?;
             Ok(json(&user_json(&username, r.get(0), r.get(1), r.get(2))))
         }
         (&Method::DELETE, None) => {
             let me = req.admin()?;
             if me.username == username {
-                return Err(ApiError::BadRequest("You cannot delete your own account.".into()));
+                return Err(ApiError::BadRequest(
+                    "You cannot delete your own account.".into(),
+                ));
             }
             let mut tx = app.db.begin().await?;
             let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
                 .bind(&username)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let id = id.ok_or_else(|| ApiError::NotFound(format!("No User matches the given query ({username}).")))?;
-            let owned: i64 = sqlx::query_scalar("SELECT count(*) FROM machines WHERE owner_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let id = id.ok_or_else(|| {
+                ApiError::NotFound(format!("No User matches the given query ({username})."))
+            })?;
+            let owned: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM machines WHERE owner_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if owned > 0 {
                 return Err(ApiError::BadRequest(format!(
                     "Cannot delete user {username}: they own {owned} machine(s). Release them first."
                 )));
             }
-            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(no_content())
         }

@@ -41,18 +41,22 @@ pub async fn fresh_database() -> (String, String) {
         .await
         .expect("connect to the test PostgreSQL (MAAS_TEST_DATABASE_URL)");
     let tmpl = template_name();
-    admin.execute("SELECT pg_advisory_lock(7368001)").await.unwrap();
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
-    )
-    .bind(&tmpl)
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
+    admin
+        .execute("SELECT pg_advisory_lock(7368001)")
+        .await
+        .unwrap();
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&tmpl)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
     if !exists {
         let building = format!("{tmpl}_build");
         admin
-            .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building}")))
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {building}"
+            )))
             .await
             .unwrap();
         admin
@@ -96,7 +100,10 @@ pub async fn fresh_database() -> (String, String) {
     if let Some(e) = last {
         panic!("cannot clone template: {e}");
     }
-    admin.execute("SELECT pg_advisory_unlock(7368001)").await.unwrap();
+    admin
+        .execute("SELECT pg_advisory_unlock(7368001)")
+        .await
+        .unwrap();
     (url_for(&name), name)
 }
 
@@ -268,7 +275,10 @@ pub async fn make_user(db: &sqlx::PgPool, name: &str, admin: bool) -> String {
 
 pub fn random_mac() -> String {
     let b: [u8; 5] = rand::random();
-    format!("52:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4])
+    format!(
+        "52:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[0], b[1], b[2], b[3], b[4]
+    )
 }
 
 /// A MAAS API client signing with OAuth PLAINTEXT.
@@ -333,8 +343,13 @@ impl Api {
     }
 
     pub async fn op(&self, path: &str, op: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        self.send(self.http.post(self.url(path)).query(&[("op", op)]).form(form))
-            .await
+        self.send(
+            self.http
+                .post(self.url(path))
+                .query(&[("op", op)])
+                .form(form),
+        )
+        .await
     }
 
     pub async fn get_op(&self, path: &str, op: &str, q: &[(&str, &str)]) -> (u16, Value) {
