@@ -12,8 +12,10 @@ use sqlx::{ConnectOptions, Connection, Executor};
 
 /// Versioned migrations, applied in order. Never edit one that has shipped:
 /// add a new file.
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "racks", include_str!("../migrations/0002_racks.sql")),
+];
 
 /// Advisory lock id held while migrating (other regions wait on it).
 const MIGRATION_LOCK: i64 = 0x6d61_6173_0001;
