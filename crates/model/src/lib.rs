@@ -5,6 +5,7 @@
 pub mod action;
 pub mod constraints;
 pub mod ids;
+pub mod net;
 pub mod power;
 pub mod status;
 

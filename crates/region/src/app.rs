@@ -161,7 +161,8 @@ pub fn no_content() -> Response {
 
 pub fn router(app: App) -> Router {
     use crate::api::{
-        account, describe, events, maasconf, machines, metadata, places, tags, users,
+        account, describe, events, maasconf, machines, metadata, places, rackcontrollers, tags,
+        users,
     };
     let api = "/MAAS/api/2.0";
     Router::new()
@@ -198,7 +199,65 @@ pub fn router(app: App) -> Router {
         .route(&format!("{api}/resourcepool/{{id}}/"), any(places::pool))
         .route(&format!("{api}/tags/"), any(tags::collection))
         .route(&format!("{api}/tags/{{name}}/"), any(tags::item))
+        .route(
+            &format!("{api}/fabrics/"),
+            any(crate::api::networks::fabrics),
+        )
+        .route(
+            &format!("{api}/fabrics/{{fabric_id}}/"),
+            any(crate::api::networks::fabric),
+        )
+        .route(
+            &format!("{api}/fabrics/{{fabric_id}}/vlans/"),
+            any(crate::api::networks::fabric_vlans),
+        )
+        .route(
+            &format!("{api}/fabrics/{{fabric_id}}/vlans/{{vid}}/"),
+            any(crate::api::networks::fabric_vlan),
+        )
+        .route(&format!("{api}/vlans/"), any(crate::api::networks::vlans))
+        .route(
+            &format!("{api}/vlans/{{vlan_id}}/"),
+            any(crate::api::networks::vlan),
+        )
+        .route(
+            &format!("{api}/subnets/"),
+            any(crate::api::networks::subnets),
+        )
+        .route(
+            &format!("{api}/subnets/{{id}}/"),
+            any(crate::api::networks::subnet),
+        )
+        .route(
+            &format!("{api}/ipranges/"),
+            any(crate::api::networks::ipranges),
+        )
+        .route(
+            &format!("{api}/ipranges/{{id}}/"),
+            any(crate::api::networks::iprange),
+        )
+        .route(
+            &format!("{api}/reservedips/"),
+            any(crate::api::networks::reserved_ips),
+        )
+        .route(
+            &format!("{api}/reservedips/{{id}}/"),
+            any(crate::api::networks::reserved_ip),
+        )
+        .route(&format!("{api}/spaces/"), any(crate::api::networks::spaces))
+        .route(
+            &format!("{api}/spaces/{{id}}/"),
+            any(crate::api::networks::space),
+        )
         .route(&format!("{api}/events/"), any(events::events))
+        .route(
+            &format!("{api}/rackcontrollers/"),
+            any(rackcontrollers::collection),
+        )
+        .route(
+            &format!("{api}/rackcontrollers/{{system_id}}/"),
+            any(rackcontrollers::item),
+        )
         .route(&format!("{api}/maas/"), any(maasconf::maas))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))

@@ -12,5 +12,7 @@ pub mod db;
 pub mod error;
 pub mod lifecycle;
 pub mod params;
+pub mod rackrpc;
 pub mod region;
 pub mod render;
+pub mod snapshot;

@@ -38,6 +38,9 @@ enum Cmd {
         /// Address for the rack gRPC service.
         #[arg(long, env = "MAAS_RPC_LISTEN", default_value = "0.0.0.0:5250")]
         rpc_listen: SocketAddr,
+        /// Name racks report as their connected region (default: hostname:rpc-port).
+        #[arg(long, env = "MAAS_REGION_NAME")]
+        region_name: Option<String>,
         /// Key that encrypts BMC credentials; regions sharing a database must share it.
         #[arg(long, env = "MAAS_SECRET_KEY_FILE")]
         secret_key_file: Option<PathBuf>,
@@ -95,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve {
             listen,
             rpc_listen,
+            region_name,
             secret_key_file,
             status_interval,
             db_max_connections,
@@ -105,7 +109,8 @@ async fn main() -> anyhow::Result<()> {
             opts.status_interval = Duration::from_secs(status_interval.max(1));
             opts.db_max_connections = db_max_connections.max(2);
             opts.max_body = max_body;
-            tracing::info!(%rpc_listen, "rack RPC address configured");
+            opts.rpc_listen = Some(rpc_listen);
+            opts.region_name = region_name;
             let mut running = region::start(&opts).await?;
             tokio::select! {
                 r = running.wait() => r?,

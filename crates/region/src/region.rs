@@ -24,6 +24,12 @@ pub struct Options {
     pub status_interval: Duration,
     pub db_max_connections: u32,
     pub max_body: usize,
+    /// The rack gRPC service address (None: not served).
+    pub rpc_listen: Option<SocketAddr>,
+    /// Name racks see as `connected_region` (default: hostname:rpc-port).
+    pub region_name: Option<String>,
+    /// How long an address that failed enrollment 5 times is refused.
+    pub enroll_fail_window: Duration,
 }
 
 impl Options {
@@ -36,6 +42,9 @@ impl Options {
             status_interval: Duration::from_secs(60),
             db_max_connections: 32,
             max_body: app::DEFAULT_MAX_BODY,
+            rpc_listen: None,
+            region_name: None,
+            enroll_fail_window: Duration::from_secs(60),
         }
     }
 
@@ -96,6 +105,7 @@ pub async fn open_database(
 /// A running region.
 pub struct Running {
     pub addr: SocketAddr,
+    pub rpc_addr: Option<SocketAddr>,
     pub db: PgPool,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<anyhow::Result<()>>,
@@ -128,13 +138,32 @@ pub async fn start_with_pool(
     let server = tokio::spawn(app::serve(app.clone(), listener, async {
         let _ = rx.await;
     }));
-    let workers = vec![tokio::spawn(crate::lifecycle::run_status_monitor(
+    let mut workers = vec![tokio::spawn(crate::lifecycle::run_status_monitor(
         pool.clone(),
         opts.status_interval,
     ))];
     tracing::info!(%addr, "region API listening");
+    let mut rpc_addr = None;
+    if let Some(rpc) = opts.rpc_listen {
+        maas_rpc::install_crypto();
+        let l = tokio::net::TcpListener::bind(rpc)
+            .await
+            .with_context(|| format!("cannot listen on {rpc} for racks"))?;
+        let a = l.local_addr()?;
+        let name = opts
+            .region_name
+            .clone()
+            .unwrap_or_else(|| crate::rackrpc::default_region_name(a));
+        let secrets = SecretBox::load_or_create(&opts.key_path())?;
+        workers.extend(
+            crate::rackrpc::start(pool.clone(), &secrets, l, name, opts.enroll_fail_window).await?,
+        );
+        tracing::info!(rpc_addr = %a, "rack RPC listening");
+        rpc_addr = Some(a);
+    }
     Ok(Running {
         addr,
+        rpc_addr,
         db: pool,
         shutdown: Some(tx),
         server,

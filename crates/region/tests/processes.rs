@@ -39,7 +39,7 @@ impl Drop for Proc {
 fn serve(args: &[&str]) -> Proc {
     let mut child = Command::new(BIN)
         .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0"])
         .args(args)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

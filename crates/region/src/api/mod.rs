@@ -6,6 +6,8 @@ pub mod events;
 pub mod maasconf;
 pub mod machines;
 pub mod metadata;
+pub mod networks;
 pub mod places;
+pub mod rackcontrollers;
 pub mod tags;
 pub mod users;

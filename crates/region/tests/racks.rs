@@ -1,0 +1,722 @@
+//! Region ↔ rack over the real mutual-TLS gRPC path: enrollment (and the
+//! network model it creates), refusals, snapshots and acks, API changes
+//! reaching racks, events exactly once across kills, failover between
+//! regions, and a rack working alone.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::TestRegion;
+use serde_json::{Value, json};
+
+fn sibling_bin(name: &str) -> PathBuf {
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run the suite with `cargo nextest run --workspace`",
+        p.display()
+    );
+    p
+}
+
+/// A child process that prints `...addr=HOST:PORT` when ready.
+struct Proc {
+    child: Child,
+    addr: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn spawn(mut cmd: Command, marker: &str) -> Proc {
+        let mut child = cmd
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let marker = marker.to_string();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains(&marker)
+                    && let Some(a) = line.split("addr=").last()
+                {
+                    let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_string());
+                }
+                log2.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        Proc { child, addr, log }
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn term(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.kill9();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+const IP_JSON: &str = r#"[
+  {"ifname":"br0","link_type":"ether","address":"52:54:00:0a:00:01","linkinfo":{"info_kind":"bridge"},
+   "addr_info":[{"family":"inet","local":"10.201.1.1","prefixlen":24,"scope":"global"}]},
+  {"ifname":"br0.100","link":"br0","link_type":"ether","address":"52:54:00:0a:00:01","linkinfo":{"info_kind":"vlan","info_data":{"id":100}},
+   "addr_info":[{"family":"inet6","local":"fd00:100::1","prefixlen":64,"scope":"global"}]}
+]"#;
+
+struct Rack {
+    proc: Proc,
+    dir: PathBuf,
+    http: reqwest::Client,
+}
+
+fn rack_cmd(regions: &[String], secret: &str, dir: &Path, hostname: &str) -> Command {
+    let ip_json = dir.join("ip.json");
+    if !ip_json.exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(&ip_json, IP_JSON).unwrap();
+    }
+    let mut c = Command::new(sibling_bin("maas-rack"));
+    c.args([
+        "serve",
+        "--region",
+        &regions.join(","),
+        "--secret",
+        secret,
+        "--hostname",
+        hostname,
+    ])
+    .arg("--data-dir")
+    .arg(dir)
+    .args(["--http-listen", "127.0.0.1:0"])
+    .env("MAAS_RACK_IP_JSON", &ip_json);
+    c
+}
+
+impl Rack {
+    fn start(regions: &[String], secret: &str, dir: &Path, hostname: &str) -> Rack {
+        let proc = Proc::spawn(
+            rack_cmd(regions, secret, dir, hostname),
+            "rack local endpoint listening",
+        );
+        assert!(
+            !proc.addr.is_empty(),
+            "rack did not start: {}",
+            proc.log_text()
+        );
+        Rack {
+            proc,
+            dir: dir.to_path_buf(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = match self
+            .http
+            .get(format!("http://{}{path}", self.proc.addr))
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "rack endpoint failed: {e}\nrack log:\n{}",
+                self.proc.log_text()
+            ),
+        };
+        let st = r.status().as_u16();
+        (st, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn status(&self) -> Value {
+        self.get("/status").await.1
+    }
+
+    async fn inject(&self, n: usize, tag: &str) {
+        let mut left = n;
+        let mut i = 0;
+        while left > 0 {
+            let k = left.min(5000);
+            let batch: Vec<Value> = (0..k)
+                .map(|j| json!({"kind": "lease", "action": "commit", "mac": "52:54:00:00:00:01", "ip": format!("10.201.1.{}", (i + j) % 250 + 2), "hostname": format!("{tag}-{}", i + j)}))
+                .collect();
+            let r = self
+                .http
+                .post(format!("http://{}/events", self.proc.addr))
+                .json(&batch)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            left -= k;
+            i += k;
+        }
+    }
+}
+
+async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let t0 = Instant::now();
+    while t0.elapsed() < timeout {
+        if f().await {
+            return t0.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+async fn rpc_region() -> (TestRegion, String, String) {
+    let r = TestRegion::start_with(|o| {
+        o.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
+        o.enroll_fail_window = Duration::from_secs(3);
+    })
+    .await;
+    let secret = maas_region::region::enrollment_secret(r.db())
+        .await
+        .unwrap();
+    let url = format!("https://{}", r.running.as_ref().unwrap().rpc_addr.unwrap());
+    (r, secret, url)
+}
+
+async fn scalar(db: &sqlx::PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_snapshot_and_visibility() {
+    let (r, secret, url) = rpc_region().await;
+    let dir = common::tempdir::Dir::new();
+    let rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("rack"),
+        "rack-a",
+    );
+    wait_for(
+        "rack connected with state",
+        Duration::from_secs(20),
+        || async {
+            let s = rack.status().await;
+            s["connected_region"].is_string() && s["generation"].as_u64().unwrap_or(0) > 0
+        },
+    )
+    .await;
+    let s = rack.status().await;
+    let generation = s["generation"].as_i64().unwrap();
+    // The key never left the rack; the region holds only the certificate.
+    assert!(dir.0.join("rack/rack.key").exists());
+    let (sid, applied, fp): (String, i64, String) =
+        sqlx::query_as("SELECT system_id, applied_generation, cert_fingerprint FROM racks")
+            .fetch_one(r.db())
+            .await
+            .unwrap();
+    assert_eq!(s["system_id"], sid.as_str());
+    assert_eq!(applied, generation, "the region recorded the ack");
+    let cert = std::fs::read(dir.0.join("rack/rack.crt")).unwrap();
+    assert_eq!(maas_rpc::tls::fingerprint(&cert), fp);
+    // The network model came from the rack's interfaces.
+    let (_, subnets) = r.admin.get("subnets/", &[]).await;
+    let cidrs: Vec<&str> = subnets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cidr"].as_str().unwrap())
+        .collect();
+    assert!(
+        cidrs.contains(&"10.201.1.0/24") && cidrs.contains(&"fd00:100::/64"),
+        "{cidrs:?}"
+    );
+    let v6 = subnets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["cidr"] == "fd00:100::/64")
+        .unwrap();
+    assert_eq!(v6["vlan"]["vid"], 100);
+    // The snapshot holds them; the rack serves it locally.
+    let (st, state) = rack.get("/state").await;
+    assert_eq!(st, 200);
+    assert_eq!(state["generation"], generation);
+    assert_eq!(state["subnets"].as_array().unwrap().len(), 2);
+    assert_eq!(state["boot"]["default_distro_series"], "jammy");
+    // API visibility.
+    let (st, racks) = r.admin.get("rackcontrollers/", &[]).await;
+    assert_eq!(st, 200);
+    let rc = &racks[0];
+    assert_eq!(rc["hostname"], "rack-a");
+    assert_eq!(rc["node_type"], 2);
+    assert!(rc["connected_region"].is_string() && rc["last_seen"].is_string());
+    assert_eq!(rc["applied_generation"], generation);
+    assert_eq!(rc["interface_set"].as_array().unwrap().len(), 2);
+    wait_for("rackd health reported", Duration::from_secs(10), || async {
+        let (_, rc) = r.admin.get(&format!("rackcontrollers/{sid}/"), &[]).await;
+        rc["service_set"].as_array().is_some_and(|s| {
+            s.iter()
+                .any(|x| x["name"] == "rackd" && x["status"] == "running")
+        })
+    })
+    .await;
+    // A restart with unchanged state is not resent.
+    let mut rack = rack;
+    rack.proc.term();
+    let rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("rack"),
+        "rack-a",
+    );
+    wait_for("reconnected", Duration::from_secs(20), || async {
+        rack.status().await["connected_region"].is_string()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rack.status().await["generation"], generation);
+    assert!(
+        rack.proc.log_text().contains("state unchanged"),
+        "{}",
+        rack.proc.log_text()
+    );
+    assert_eq!(
+        scalar(r.db(), "SELECT count(*) FROM racks").await,
+        1,
+        "no re-enrollment"
+    );
+    // Interfaces changing are reported and modelled.
+    let mut ip: Value = serde_json::from_str(IP_JSON).unwrap();
+    ip[0]["addr_info"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"family":"inet","local":"10.202.0.1","prefixlen":16,"scope":"global"}));
+    std::fs::write(dir.0.join("rack/ip.json"), ip.to_string()).unwrap();
+    wait_for(
+        "new subnet from changed interfaces",
+        Duration::from_secs(15),
+        || async {
+            scalar(
+                r.db(),
+                "SELECT count(*) FROM subnets WHERE cidr = '10.202.0.0/16'",
+            )
+            .await
+                == 1
+        },
+    )
+    .await;
+    wait_for(
+        "rack got the new subnet",
+        Duration::from_secs(5),
+        || async {
+            rack.get("/state").await.1["subnets"]
+                .as_array()
+                .is_some_and(|s| s.len() == 3)
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_changes_reach_the_rack_promptly() {
+    let (r, secret, url) = rpc_region().await;
+    let dir = common::tempdir::Dir::new();
+    let rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("rack"),
+        "rack-b",
+    );
+    wait_for("connected", Duration::from_secs(20), || async {
+        rack.status().await["generation"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
+    let g0 = rack.status().await["generation"].as_u64().unwrap();
+    let (st, e) = r
+        .admin
+        .op(
+            "maas/",
+            "set_config",
+            &[("name", "kernel_opts"), ("value", "console=ttyS0")],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let took = wait_for(
+        "kernel_opts on the rack",
+        Duration::from_secs(5),
+        || async { rack.get("/state").await.1["boot"]["kernel_opts"] == "console=ttyS0" },
+    )
+    .await;
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let s = rack.status().await;
+    assert_eq!(s["generation"].as_u64().unwrap(), g0 + 1);
+    wait_for("ack recorded", Duration::from_secs(5), || async {
+        scalar(r.db(), "SELECT applied_generation FROM racks").await == (g0 + 1) as i64
+    })
+    .await;
+    // A change that does not touch this rack's state pushes nothing.
+    r.admin
+        .op(
+            "maas/",
+            "set_config",
+            &[("name", "kernel_opts"), ("value", "console=ttyS0")],
+        )
+        .await;
+    r.admin.post("zones/", &[("name", "unrelated")]).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(rack.status().await["generation"].as_u64().unwrap(), g0 + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals() {
+    let (r, secret, url) = rpc_region().await;
+    let dir = common::tempdir::Dir::new();
+    // Wrong secret: a clear error, then a rate limit.
+    for i in 0..6 {
+        let out = rack_cmd(
+            std::slice::from_ref(&url),
+            "not-the-secret",
+            &dir.0.join(format!("bad{i}")),
+            "bad",
+        )
+        .output()
+        .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        if i < 5 {
+            assert!(
+                err.contains("enrollment refused") && err.contains("secret"),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains("too many failed enrollment attempts"), "{err}");
+        }
+    }
+    assert_eq!(scalar(r.db(), "SELECT count(*) FROM racks").await, 0);
+    // Even the right secret waits out the window (3 s in this test, 60 s by default).
+    let out = rack_cmd(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("early"),
+        "early",
+    )
+    .output()
+    .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too many failed"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A good rack.
+    let rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("good"),
+        "good",
+    );
+    wait_for("connected", Duration::from_secs(20), || async {
+        rack.status().await["connected_region"].is_string()
+    })
+    .await;
+    let sid = rack.status().await["system_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let rpc = r.running.as_ref().unwrap().rpc_addr.unwrap();
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{rpc}")).unwrap();
+    let hello = || {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(maas_rpc::pb::RackMessage {
+            msg: Some(maas_rpc::pb::rack_message::Msg::Hello(
+                maas_rpc::pb::Hello {
+                    hostname: "x".into(),
+                    ..Default::default()
+                },
+            )),
+        })
+        .unwrap();
+        (tx, tokio_stream::wrappers::ReceiverStream::new(rx))
+    };
+    // No certificate: refused.
+    let (cfg, _) = maas_rpc::tls::enrollment_client_config().unwrap();
+    let ch = endpoint
+        .connect_with_connector(maas_rpc::tls::Connector { config: cfg })
+        .await
+        .unwrap();
+    let (_tx, stream) = hello();
+    let err = maas_rpc::pb::rack_session_client::RackSessionClient::new(ch)
+        .session(stream)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err}");
+    // A certificate from another CA: the handshake itself is refused.
+    let (ca_pem, key_pem) = maas_rpc::tls::generate_ca().unwrap();
+    let other = maas_rpc::tls::Ca::from_pem(&ca_pem, &key_pem).unwrap();
+    let (key, csr) = maas_rpc::tls::rack_key_and_csr("evil").unwrap();
+    let (cert, _) = other.sign_rack_csr(&csr, &sid).unwrap();
+    let real_ca = std::fs::read(dir.0.join("good/ca.crt")).unwrap();
+    let cfg = maas_rpc::tls::client_config(&real_ca, &cert, &key).unwrap();
+    let refused = match endpoint
+        .connect_with_connector(maas_rpc::tls::Connector { config: cfg })
+        .await
+    {
+        Err(_) => true,
+        Ok(ch) => {
+            let (_tx, stream) = hello();
+            maas_rpc::pb::rack_session_client::RackSessionClient::new(ch)
+                .session(stream)
+                .await
+                .is_err()
+        }
+    };
+    assert!(refused, "a foreign certificate must not open a session");
+    // Deleting the rack closes its open stream at once and revokes it.
+    let (st, _) = r.admin.delete(&format!("rackcontrollers/{sid}/")).await;
+    assert_eq!(st, 204);
+    let took = wait_for(
+        "rack told it is refused",
+        Duration::from_secs(5),
+        || async {
+            let s = rack.status().await;
+            s["refused"].is_string() && s["connected_region"].is_null()
+        },
+    )
+    .await;
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        rack.status().await["refused"]
+            .as_str()
+            .unwrap()
+            .contains("deleted")
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        rack.status().await["connected_region"].is_null(),
+        "still refused on reconnect"
+    );
+    assert_eq!(
+        scalar(r.db(), "SELECT count(*) FROM revoked_certs").await,
+        1
+    );
+    assert_eq!(r.alice.delete("rackcontrollers/xxxxxx/").await.0, 403);
+    assert_eq!(r.admin.delete("rackcontrollers/xxxxxx/").await.0, 404);
+}
+
+/// Start `maas-region serve` against `db_url` with a fixed RPC port.
+fn region_proc(db_url: &str, dir: &Path, rpc_port: u16, name: &str) -> Proc {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_maas-region"));
+    c.arg("serve")
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--rpc-listen",
+            &format!("127.0.0.1:{rpc_port}"),
+        ])
+        .args(["--database-url", db_url, "--region-name", name])
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--secret-key-file")
+        .arg(dir.join("secret.key"));
+    let p = Proc::spawn(c, "rack RPC listening");
+    assert!(!p.addr.is_empty(), "region did not start: {}", p.log_text());
+    p
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn lease_counts(db: &sqlx::PgPool) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (rack_id, seq)) FROM rack_events WHERE kind = 'lease'",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_exactly_once_across_rack_kill() {
+    let (r, secret, url) = rpc_region().await;
+    let dir = common::tempdir::Dir::new();
+    let mut rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("rack"),
+        "rack-k",
+    );
+    wait_for("connected", Duration::from_secs(20), || async {
+        rack.status().await["connected_region"].is_string()
+    })
+    .await;
+    rack.inject(30000, "k").await;
+    wait_for("some events stored", Duration::from_secs(30), || async {
+        lease_counts(r.db()).await.0 > 0
+    })
+    .await;
+    rack.proc.kill9();
+    let stored_at_kill = lease_counts(r.db()).await.0;
+    let rack = Rack::start(std::slice::from_ref(&url), &secret, &rack.dir, "rack-k");
+    wait_for("all events stored", Duration::from_secs(60), || async {
+        lease_counts(r.db()).await.0 == 30000
+    })
+    .await;
+    wait_for("queue drained", Duration::from_secs(10), || async {
+        rack.status().await["events_queued"] == 0
+    })
+    .await;
+    let (n, distinct) = lease_counts(r.db()).await;
+    assert_eq!((n, distinct), (30000, 30000));
+    eprintln!("stored {stored_at_kill} of 30000 before the kill");
+    // Every injected event arrived with its data.
+    let names: i64 = scalar(
+        r.db(),
+        "SELECT count(DISTINCT payload->>'hostname') FROM rack_events WHERE kind = 'lease'",
+    )
+    .await;
+    assert_eq!(names, 30000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_when_a_region_is_killed_mid_batch() {
+    let (db_url, db_name) = common::fresh_database().await;
+    let dir = common::tempdir::Dir::new();
+    let (pa, pb) = (free_port(), free_port());
+    let mut ra = region_proc(&db_url, &dir.0, pa, "region-a");
+    let mut rb = region_proc(&db_url, &dir.0, pb, "region-b");
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let secret = maas_region::region::enrollment_secret(&pool).await.unwrap();
+    let urls = vec![
+        format!("https://127.0.0.1:{pa}"),
+        format!("https://127.0.0.1:{pb}"),
+    ];
+    let rack = Rack::start(&urls, &secret, &dir.0.join("rack"), "rack-f");
+    wait_for("connected", Duration::from_secs(20), || async {
+        rack.status().await["connected_region"].is_string()
+    })
+    .await;
+    let first = rack.status().await["connected_region"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    rack.inject(30000, "f").await;
+    wait_for("some events stored", Duration::from_secs(30), || async {
+        lease_counts(&pool).await.0 > 0
+    })
+    .await;
+    let t0 = Instant::now();
+    if first == "region-a" {
+        ra.kill9()
+    } else {
+        rb.kill9()
+    }
+    let other = if first == "region-a" {
+        "region-b"
+    } else {
+        "region-a"
+    };
+    wait_for(
+        "rack on the other region",
+        Duration::from_secs(10),
+        || async { rack.status().await["connected_region"] == other },
+    )
+    .await;
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "failover took {took:?}");
+    rack.inject(1000, "g").await;
+    wait_for("all events stored", Duration::from_secs(60), || async {
+        lease_counts(&pool).await.0 == 31000
+    })
+    .await;
+    let (n, distinct) = lease_counts(&pool).await;
+    assert_eq!((n, distinct), (31000, 31000), "no event lost or doubled");
+    let row: (String,) = sqlx::query_as("SELECT connected_region FROM racks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(row.0, other);
+    eprintln!("failover in {took:?}");
+    drop((ra, rb, rack));
+    pool.close().await;
+    common::drop_database(&db_name);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rack_works_alone_and_catches_up() {
+    let (db_url, db_name) = common::fresh_database().await;
+    let dir = common::tempdir::Dir::new();
+    let port = free_port();
+    let mut region = region_proc(&db_url, &dir.0, port, "solo");
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let secret = maas_region::region::enrollment_secret(&pool).await.unwrap();
+    let urls = vec![format!("https://127.0.0.1:{port}")];
+    let mut rack = Rack::start(&urls, &secret, &dir.0.join("rack"), "rack-s");
+    wait_for("state applied", Duration::from_secs(20), || async {
+        rack.status().await["generation"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
+    let (_, state_before) = rack.get("/state").await;
+    region.term();
+    rack.proc.term();
+    // Restarted with no region: still has and serves its state.
+    let rack = Rack::start(&urls, &secret, &dir.0.join("rack"), "rack-s");
+    let (st, state) = rack.get("/state").await;
+    assert_eq!(st, 200);
+    assert_eq!(state, state_before);
+    assert!(rack.status().await["connected_region"].is_null());
+    rack.inject(500, "offline").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rack.status().await["events_queued"].as_u64().unwrap(),
+        501,
+        "queued on disk (+1 health)"
+    );
+    assert_eq!(lease_counts(&pool).await.0, 0);
+    // Region back: the queued events arrive, once.
+    let _region = region_proc(&db_url, &dir.0, port, "solo");
+    wait_for("queued events arrived", Duration::from_secs(30), || async {
+        lease_counts(&pool).await.0 == 500
+    })
+    .await;
+    wait_for("queue drained", Duration::from_secs(10), || async {
+        rack.status().await["events_queued"] == 0
+    })
+    .await;
+    assert_eq!(lease_counts(&pool).await, (500, 500));
+    drop(rack);
+    pool.close().await;
+    common::drop_database(&db_name);
+}
