@@ -127,6 +127,18 @@ async fn maas_cli_scripts_work_against_the_region() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("storage"));
 
+    // Rack controllers show in a table and as JSON.
+    sqlx::query("INSERT INTO racks (system_id, hostname, version, connected_region, last_seen) VALUES ('rck123', 'rack-one', '0.1.0', 'region-x', now())")
+        .execute(r.db())
+        .await
+        .unwrap();
+    let out = cli.run(&["lab", "rack-controllers", "list"]).await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(table.contains("rack-one") && table.contains("region-x") && table.contains("rck123"), "{table}");
+    let rc = cli.json(&["lab", "rack-controller", "read", "rck123"]).await;
+    assert_eq!(rc["connected_region"], "region-x");
+
     // A bad key is refused at login and nothing is stored.
     let out = cli.run(&["login", "bad", &url, "a:b:c"]).await;
     assert!(!out.status.success());

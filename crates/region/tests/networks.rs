@@ -1762,3 +1762,55 @@ async fn describe_lists_the_network_handlers() {
         assert!(names.contains(&h), "{h} missing from describe");
     }
 }
+
+#[tokio::test]
+async fn concurrent_writes_keep_the_model_consistent() {
+    let r = TestRegion::start().await;
+    subnet(&r, &[("cidr", "10.50.0.0/24")]).await;
+    // Overlapping ranges raced against each other: exactly one wins.
+    let mut tasks = Vec::new();
+    for k in 0..8u8 {
+        let api = r.admin.clone();
+        tasks.push(tokio::spawn(async move {
+            let start = format!("10.50.0.{}", 100 + k);
+            let end = format!("10.50.0.{}", 150 + k);
+            api.post("ipranges/", &[("type", "dynamic"), ("start_ip", &start), ("end_ip", &end)])
+                .await
+                .0
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            st => assert_eq!(st, 400),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(r.count("SELECT count(*) FROM ipranges").await, 1);
+
+    // Racks registering at once on a new network create it once.
+    let mut tasks = Vec::new();
+    for k in 0..4 {
+        let rack_id = rack(&r, &format!("rack-{k}")).await;
+        let db = r.db().clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let ifaces = [iface("eth0", "physical", None, None, &[&format!("10.60.0.{}/24", k + 2)])];
+            record_rack_interfaces(&mut tx, rack_id, &ifaces).await.unwrap();
+            tx.commit().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        r.count("SELECT count(*) FROM subnets WHERE cidr = '10.60.0.0/24'").await,
+        1
+    );
+    assert_eq!(
+        r.count("SELECT count(DISTINCT vlan_id) FROM rack_interfaces").await,
+        1,
+        "all four racks share one VLAN"
+    );
+}
