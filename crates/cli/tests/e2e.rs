@@ -134,9 +134,18 @@ async fn maas_cli_scripts_work_against_the_region() {
         .unwrap();
     let out = cli.run(&["lab", "rack-controllers", "list"]).await;
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(table.contains("rack-one") && table.contains("region-x") && table.contains("rck123"), "{table}");
-    let rc = cli.json(&["lab", "rack-controller", "read", "rck123"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        table.contains("rack-one") && table.contains("region-x") && table.contains("rck123"),
+        "{table}"
+    );
+    let rc = cli
+        .json(&["lab", "rack-controller", "read", "rck123"])
+        .await;
     assert_eq!(rc["connected_region"], "region-x");
 
     // A bad key is refused at login and nothing is stored.

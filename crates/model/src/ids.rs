@@ -64,23 +64,29 @@ pub fn is_valid_hostname(s: &str) -> bool {
 
 /// Normalise a MAC address to lower-case colon form; `None` if malformed.
 pub fn normalize_mac(s: &str) -> Option<String> {
-    let hex: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | '.'))
-        .collect();
-    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+    let t = s.trim();
+    let groups: Vec<&str> = if t.contains(':') {
+        t.split(':').collect()
+    } else if t.contains('-') {
+        t.split('-').collect()
+    } else if t.contains('.') {
+        t.split('.').collect()
+    } else {
+        vec![t]
+    };
+    let width = match groups.len() {
+        6 => 2,
+        3 => 4,
+        1 => 12,
+        _ => return None,
+    };
+    if groups
+        .iter()
+        .any(|g| g.len() != width || !g.chars().all(|c| c.is_ascii_hexdigit()))
+    {
         return None;
     }
-    let seps = s
-        .trim()
-        .chars()
-        .filter(|c| matches!(c, ':' | '-' | '.'))
-        .count();
-    if !(seps == 0 || seps == 5 || (seps == 2 && s.contains('.'))) {
-        return None;
-    }
-    let lower = hex.to_ascii_lowercase();
+    let lower = groups.concat().to_ascii_lowercase();
     Some(
         (0..6)
             .map(|i| &lower[i * 2..i * 2 + 2])

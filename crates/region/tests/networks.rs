@@ -113,7 +113,7 @@ async fn fabrics_crud_with_default_vlan() {
         .admin
         .put(
             &format!("fabrics/{lid}/"),
-            &[("name", &f["name"].as_str().unwrap())],
+            &[("name", f["name"].as_str().unwrap())],
         )
         .await;
     bad(st, &e, "name", "rename onto another");
@@ -1774,9 +1774,12 @@ async fn concurrent_writes_keep_the_model_consistent() {
         tasks.push(tokio::spawn(async move {
             let start = format!("10.50.0.{}", 100 + k);
             let end = format!("10.50.0.{}", 150 + k);
-            api.post("ipranges/", &[("type", "dynamic"), ("start_ip", &start), ("end_ip", &end)])
-                .await
-                .0
+            api.post(
+                "ipranges/",
+                &[("type", "dynamic"), ("start_ip", &start), ("end_ip", &end)],
+            )
+            .await
+            .0
         }));
     }
     let mut ok = 0;
@@ -1796,8 +1799,16 @@ async fn concurrent_writes_keep_the_model_consistent() {
         let db = r.db().clone();
         tasks.push(tokio::spawn(async move {
             let mut tx = db.begin().await.unwrap();
-            let ifaces = [iface("eth0", "physical", None, None, &[&format!("10.60.0.{}/24", k + 2)])];
-            record_rack_interfaces(&mut tx, rack_id, &ifaces).await.unwrap();
+            let ifaces = [iface(
+                "eth0",
+                "physical",
+                None,
+                None,
+                &[&format!("10.60.0.{}/24", k + 2)],
+            )];
+            record_rack_interfaces(&mut tx, rack_id, &ifaces)
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }));
     }
@@ -1805,11 +1816,13 @@ async fn concurrent_writes_keep_the_model_consistent() {
         t.await.unwrap();
     }
     assert_eq!(
-        r.count("SELECT count(*) FROM subnets WHERE cidr = '10.60.0.0/24'").await,
+        r.count("SELECT count(*) FROM subnets WHERE cidr = '10.60.0.0/24'")
+            .await,
         1
     );
     assert_eq!(
-        r.count("SELECT count(DISTINCT vlan_id) FROM rack_interfaces").await,
+        r.count("SELECT count(DISTINCT vlan_id) FROM rack_interfaces")
+            .await,
         1,
         "all four racks share one VLAN"
     );

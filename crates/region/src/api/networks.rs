@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiResult};
 const API: &str = "/MAAS/api/2.0";
 
 /// Serialises automatic creation of fabrics, VLANs and subnets by racks.
-const NETWORK_LOCK: i64 = 7_368_0101;
+const NETWORK_LOCK: i64 = 0x6d61_6173_0101;
 
 // ---------------------------------------------------------------------------
 // Validation helpers
