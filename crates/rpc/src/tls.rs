@@ -50,7 +50,8 @@ pub struct Ca {
 
 fn random_serial() -> (SerialNumber, String) {
     let mut b: [u8; 16] = rand::random();
-    b[0] &= 0x7f; // positive
+    // Positive and without a leading zero byte, so DER keeps all 16 bytes.
+    b[0] = (b[0] & 0x7f) | 0x01;
     (SerialNumber::from_slice(&b), hex::encode(b))
 }
 
