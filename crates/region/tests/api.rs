@@ -962,3 +962,36 @@ async fn malformed_and_oversized_bodies() {
     assert_eq!(resp.status(), 200);
     assert_eq!(r.count("SELECT count(*) FROM machines").await, before + 1);
 }
+
+#[tokio::test]
+async fn large_lists_are_complete_and_valid() {
+    let r = TestRegion::start().await;
+    sqlx::query(
+        "INSERT INTO machines (system_id, hostname, status, architecture, cpu_count, memory)
+         SELECT 'l' || lpad(to_hex(g), 5, '0'), 'big-' || g, 4, 'amd64/generic', 1 + g % 8, 1024
+           FROM generate_series(1, 1501) g",
+    )
+    .execute(r.db())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO interfaces (machine_id, name, mac_address, is_boot)
+         SELECT id, 'eth0', '52:54:00:' || lpad(to_hex(id >> 16 & 255), 2, '0') || ':' ||
+                lpad(to_hex(id >> 8 & 255), 2, '0') || ':' || lpad(to_hex(id & 255), 2, '0'), true
+           FROM machines",
+    )
+    .execute(r.db())
+    .await
+    .unwrap();
+    let (st, list) = r.admin.get("machines/", &[]).await;
+    assert_eq!(st, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1501);
+    let ids: std::collections::HashSet<&str> = list.iter().map(|m| m["system_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 1501);
+    for (i, m) in list.iter().enumerate() {
+        assert_eq!(m["hostname"], format!("big-{}", i + 1), "id order");
+        assert_eq!(m["interface_set"].as_array().unwrap().len(), 1);
+        assert_eq!(m["boot_interface"]["name"], "eth0");
+    }
+}

@@ -278,7 +278,10 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
         next = rows.last().map(|r| format!("c{:x}", r.id));
     }
     let machines = load_related(&app.db, rows).await?;
-    let mut resp = json_bytes(StatusCode::OK, machines_to_json(&machines));
+    let body = tokio::task::spawn_blocking(move || machines_to_json(&machines))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut resp = json_bytes(StatusCode::OK, body);
     if let Some(n) = next
         && let Ok(v) = HeaderValue::from_str(&n)
     {
