@@ -241,10 +241,9 @@ impl Enrollment for Svc {
         }
         let mut system_id = maas_model::ids::new_system_id();
         let (cert, serial) = loop {
-            let (cert, _) = s
-                .ca
-                .sign_rack_csr(&r.csr_der, &system_id)
-                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            let (cert, _) =
+                s.ca.sign_rack_csr(&r.csr_der, &system_id)
+                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
             // The serial exactly as sessions read it back from the certificate.
             let (_, serial) = tls::cert_identity(&cert).map_err(internal)?;
             let inserted = sqlx::query(

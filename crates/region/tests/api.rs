@@ -987,7 +987,10 @@ async fn large_lists_are_complete_and_valid() {
     assert_eq!(st, 200);
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 1501);
-    let ids: std::collections::HashSet<&str> = list.iter().map(|m| m["system_id"].as_str().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> = list
+        .iter()
+        .map(|m| m["system_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 1501);
     for (i, m) in list.iter().enumerate() {
         assert_eq!(m["hostname"], format!("big-{}", i + 1), "id order");
