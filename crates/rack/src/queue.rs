@@ -226,7 +226,7 @@ mod tests {
         assert_eq!((a, b), (1, 10));
         q.ack(4).unwrap();
         drop(q);
-        let mut q = Queue::open(d.clone()).unwrap();
+        let q = Queue::open(d.clone()).unwrap();
         assert_eq!(q.len(), 6);
         assert_eq!(q.unsent(0, 100)[0].seq, 5);
         assert_eq!(

@@ -293,6 +293,9 @@ impl tower::Service<Uri> for Connector {
     }
 }
 
+/// Re-exported so dependants need no direct rustls dependency.
+pub type ClientConfigAlias = ClientConfig;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +318,3 @@ mod tests {
         assert!(server_config(&ca.cert_der, &scert, &skey).is_ok());
     }
 }
-
-/// Re-exported so dependants need no direct rustls dependency.
-pub type ClientConfigAlias = ClientConfig;
