@@ -1,0 +1,45 @@
+//! `maas-rack serve` refuses bad start-up input with clear errors.
+
+use std::process::Command;
+
+fn rack(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_maas-rack"))
+        .arg("serve")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--http-listen", "127.0.0.1:0"])
+        .env_remove("MAAS_SECRET")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn start_up_errors_are_clear() {
+    let dir = std::env::temp_dir().join(format!("rack-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, err) = rack(&["--region", "https://127.0.0.1:9"], &dir);
+    assert!(!ok);
+    assert!(
+        err.contains("not enrolled yet") && err.contains("--secret"),
+        "{err}"
+    );
+    let (ok, err) = rack(
+        &["--region", "http://127.0.0.1:5250", "--secret", "x"],
+        &dir,
+    );
+    assert!(!ok);
+    assert!(err.contains("https://"), "{err}");
+    let (ok, err) = rack(
+        &["--region", "https://host:notaport", "--secret", "x"],
+        &dir,
+    );
+    assert!(!ok);
+    assert!(err.contains("bad port"), "{err}");
+    assert!(!dir.join("rack.crt").exists(), "nothing enrolled");
+    let _ = std::fs::remove_dir_all(&dir);
+}
