@@ -121,7 +121,7 @@ pub fn find_pg_bin() -> anyhow::Result<PathBuf> {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe extern "C" {
         fn geteuid() -> u32;
@@ -159,6 +159,22 @@ impl PrivateCluster {
             c
         };
         if let Some(u) = &run_as {
+            // The postgres user must be able to reach the cluster directory.
+            let mut dir = root.canonicalize().unwrap_or(root.clone());
+            while let Some(parent) = dir.parent().map(Path::to_path_buf) {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&parent)?.permissions().mode();
+                if mode & 0o001 == 0 {
+                    bail!(
+                        "the private PostgreSQL runs as user {u}, which cannot enter {} (mode {:o}); \
+                         use a --data-dir it can reach, such as /var/lib/maas-region (the default \
+                         when running as root)",
+                        parent.display(),
+                        mode & 0o777
+                    );
+                }
+                dir = parent;
+            }
             let st = std::process::Command::new("chown")
                 .arg("-R")
                 .arg(format!("{u}:"))

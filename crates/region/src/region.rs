@@ -55,8 +55,12 @@ impl Options {
     }
 }
 
-/// The per-user default data directory.
+/// The default data directory: /var/lib/maas-region for root (the private
+/// PostgreSQL then runs as `postgres`, which cannot enter /root), else per user.
 pub fn default_data_dir() -> PathBuf {
+    if crate::db::is_root() {
+        return PathBuf::from("/var/lib/maas-region");
+    }
     if let Ok(d) = std::env::var("XDG_DATA_HOME")
         && !d.is_empty()
     {
