@@ -216,15 +216,26 @@ async fn private_cluster_quick_start() {
     );
     // A data dir the postgres user cannot reach is refused with advice.
     let private = common::tempdir::Dir::new();
-    std::fs::set_permissions(&private.0, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        &private.0,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
     let out = Command::new(BIN)
-        .args(["secret", "--data-dir", private.0.join("data").to_str().unwrap()])
+        .args([
+            "secret",
+            "--data-dir",
+            private.0.join("data").to_str().unwrap(),
+        ])
         .env_remove("MAAS_DATABASE_URL")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot enter") && err.contains("/var/lib/maas-region"), "{err}");
+    assert!(
+        err.contains("cannot enter") && err.contains("/var/lib/maas-region"),
+        "{err}"
+    );
     // Without PostgreSQL binaries the region says what to install.
     let empty = common::tempdir::Dir::new();
     let other = common::tempdir::Dir::new();
