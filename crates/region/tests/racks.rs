@@ -238,6 +238,11 @@ async fn enrollment_snapshot_and_visibility() {
     .await;
     let s = rack.status().await;
     let generation = s["generation"].as_i64().unwrap();
+    // The rack acks right after applying; the region records it.
+    wait_for("ack recorded", Duration::from_secs(5), || async {
+        scalar(r.db(), "SELECT applied_generation FROM racks").await == generation
+    })
+    .await;
     // The key never left the rack; the region holds only the certificate.
     assert!(dir.0.join("rack/rack.key").exists());
     let (sid, applied, fp): (String, i64, String) =
@@ -687,6 +692,12 @@ async fn rack_works_alone_and_catches_up() {
     wait_for("state applied", Duration::from_secs(20), || async {
         rack.status().await["generation"].as_u64().unwrap_or(0) > 0
     })
+    .await;
+    wait_for(
+        "start-up events stored",
+        Duration::from_secs(10),
+        || async { rack.status().await["events_queued"] == 0 },
+    )
     .await;
     let (_, state_before) = rack.get("/state").await;
     region.term();
