@@ -89,7 +89,7 @@ pub async fn run(cfg: Arc<crate::Config>, id: Identity, state: StateStore, share
 async fn session_once(
     cfg: &crate::Config,
     url: &str,
-    client_cfg: Arc<rustls_cfg::ClientConfig>,
+    client_cfg: Arc<tls::RustlsClientConfig>,
     state: &StateStore,
     shared: &Shared,
 ) -> End {
@@ -226,8 +226,4 @@ fn status_end(s: tonic::Status) -> End {
         }
         _ => End::Lost(format!("{:?}: {}", s.code(), s.message())),
     }
-}
-
-mod rustls_cfg {
-    pub use maas_rpc::tls::ClientConfigAlias as ClientConfig;
 }

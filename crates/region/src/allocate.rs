@@ -338,8 +338,7 @@ async fn interface_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<
     Ok(out)
 }
 
-fn describe(c: &Constraints, params: &constraints::Params) -> String {
-    let _ = c;
+fn describe(params: &constraints::Params) -> String {
     let parts: Vec<String> = params
         .iter()
         .filter(|(k, _)| {
@@ -364,7 +363,7 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
     let no_match = || {
         ApiError::Conflict(format!(
             "No available machine matches constraints: {}",
-            describe(&r.c, &req.input.params)
+            describe(&req.input.params)
         ))
     };
     let needs_rust = !r.c.storage.is_empty() || !r.c.interfaces.is_empty();

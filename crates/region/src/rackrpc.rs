@@ -555,13 +555,12 @@ async fn push_state(
     .map_err(internal)?;
     if rack_has.is_none() {
         // Change-driven: skip when the rack already has this content.
-        let applied: (i64, Option<String>) =
-            sqlx::query_as("SELECT applied_generation, pushed_hash FROM racks WHERE id = $1")
-                .bind(rack.id)
-                .fetch_one(&s.db)
-                .await
-                .map_err(internal)?;
-        if applied.0 == generation {
+        let applied: i64 = sqlx::query_scalar("SELECT applied_generation FROM racks WHERE id = $1")
+            .bind(rack.id)
+            .fetch_one(&s.db)
+            .await
+            .map_err(internal)?;
+        if applied == generation {
             return Ok(());
         }
     }

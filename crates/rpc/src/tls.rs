@@ -294,7 +294,7 @@ impl tower::Service<Uri> for Connector {
 }
 
 /// Re-exported so dependants need no direct rustls dependency.
-pub type ClientConfigAlias = ClientConfig;
+pub use rustls::ClientConfig as RustlsClientConfig;
 
 #[cfg(test)]
 mod tests {

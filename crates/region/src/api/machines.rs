@@ -47,6 +47,24 @@ async fn fetch_visible(app: &App, u: &User, system_id: &str) -> ApiResult<FullMa
     Ok(m)
 }
 
+/// Decode machine rows (`MACHINE_SELECT` shape) into `MachineRow`s.
+pub fn decode_rows(rows: &[sqlx::postgres::PgRow]) -> ApiResult<Vec<MachineRow>> {
+    Ok(rows
+        .iter()
+        .map(MachineRow::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// A JSON list of machines: related rows loaded, serialised off the async
+/// workers (large lists take tens of milliseconds of CPU).
+pub async fn list_response(app: &App, rows: Vec<MachineRow>) -> ApiResult<Response> {
+    let machines = load_related(&app.db, rows).await?;
+    let body = tokio::task::spawn_blocking(move || machines_to_json(&machines))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
 pub fn machine_response(m: &FullMachine) -> Response {
     json_bytes(StatusCode::OK, machine_to_json(m))
 }
@@ -265,11 +283,7 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(l) = limit {
         q.push(" LIMIT ").push_bind(l + 1);
     }
-    let rows = q.build().fetch_all(&app.db).await?;
-    let mut rows: Vec<MachineRow> = rows
-        .iter()
-        .map(MachineRow::from_row)
-        .collect::<Result<_, _>>()?;
+    let mut rows = decode_rows(&q.build().fetch_all(&app.db).await?)?;
     let mut next = None;
     if let Some(l) = limit
         && rows.len() as i64 > l
@@ -277,11 +291,7 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
         rows.truncate(l as usize);
         next = rows.last().map(|r| format!("c{:x}", r.id));
     }
-    let machines = load_related(&app.db, rows).await?;
-    let body = tokio::task::spawn_blocking(move || machines_to_json(&machines))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let mut resp = json_bytes(StatusCode::OK, body);
+    let mut resp = list_response(app, rows).await?;
     if let Some(n) = next
         && let Ok(v) = HeaderValue::from_str(&n)
     {
@@ -1251,12 +1261,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             .bind(u.id)
             .fetch_all(&app.db)
             .await?;
-            let rows = rows
-                .iter()
-                .map(MachineRow::from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            let ms = load_related(&app.db, rows).await?;
-            Ok(json_bytes(StatusCode::OK, machines_to_json(&ms)))
+            list_response(&app, decode_rows(&rows)?).await
         }
         (&Method::GET, Some("power_parameters")) => {
             req.admin()?;
@@ -1321,14 +1326,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             .bind(&accepted)
             .fetch_all(&app.db)
             .await?;
-            let rows = rows
-                .iter()
-                .map(MachineRow::from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(json_bytes(
-                StatusCode::OK,
-                machines_to_json(&load_related(&app.db, rows).await?),
-            ))
+            list_response(&app, decode_rows(&rows)?).await
         }
         (&Method::POST, Some("set_zone")) => {
             let u = req.admin()?;

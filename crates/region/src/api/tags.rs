@@ -1,15 +1,15 @@
 //! `tags/` and `tags/{name}/`: manual tags, applied with `update_nodes`.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::app::{App, Req, json, json_bytes, no_content};
+use crate::app::{App, Req, json, no_content};
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle;
-use crate::render::{MACHINE_SELECT, MachineRow, load_related, machines_to_json};
+use crate::render::MACHINE_SELECT;
 
 fn tag_json(r: &sqlx::postgres::PgRow) -> Value {
     let name: String = r.get("name");
@@ -154,14 +154,8 @@ pub async fn item(
                 .bind(user.id)
                 .fetch_all(&app.db)
                 .await?;
-            let rows = rows
-                .iter()
-                .map(MachineRow::from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(json_bytes(
-                StatusCode::OK,
-                machines_to_json(&load_related(&app.db, rows).await?),
-            ))
+            crate::api::machines::list_response(&app, crate::api::machines::decode_rows(&rows)?)
+                .await
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;
