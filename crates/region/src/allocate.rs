@@ -21,7 +21,7 @@ use crate::app::{App, Req, json_bytes};
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
-use crate::render::{MACHINE_SELECT, MachineRow, load_related, machine_to_json};
+use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, machine_to_json, with_related};
 
 /// Claim a locked READY machine for `user` (deploy of a READY machine).
 pub async fn claim(
@@ -205,7 +205,7 @@ async fn claim_statement(
     user: &User,
     desc: &str,
     candidate: Option<i64>,
-) -> ApiResult<Option<MachineRow>> {
+) -> ApiResult<Option<FullMachine>> {
     maas_model::status::check_transition(NodeStatus::Ready, NodeStatus::Allocated)
         .map_err(|e| ApiError::Internal(e.into()))?;
     let mut q = QueryBuilder::<Postgres>::new("WITH c AS (SELECT m.id FROM machines m WHERE");
@@ -224,8 +224,11 @@ async fn claim_statement(
     q.push_bind(desc.to_string());
     q.push(" FROM u) ");
     q.push(MACHINE_SELECT.replace("FROM machines m", "FROM u m"));
-    let row = q.build().fetch_optional(&app.db).await?;
-    Ok(row.as_ref().map(MachineRow::from_row).transpose()?)
+    let Some(row) = q.build().fetch_optional(&app.db).await? else {
+        return Ok(None);
+    };
+    let row = MachineRow::from_row(&row)?;
+    Ok(with_related(app, vec![row]).await?.pop())
 }
 
 /// Candidate READY machines in allocation order (no locks).
@@ -235,7 +238,7 @@ async fn candidates(
     offset: i64,
     limit: i64,
 ) -> ApiResult<Vec<(i64, String)>> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT m.id, m.hostname FROM machines m WHERE");
+    let mut q = QueryBuilder::<Postgres>::new("SELECT m.id, m.system_id FROM machines m WHERE");
     push_filters(&mut q, r);
     q.push(" ORDER BY m.cost, m.id LIMIT ")
         .push_bind(limit)
@@ -368,13 +371,15 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
     };
     let needs_rust = !r.c.storage.is_empty() || !r.c.interfaces.is_empty();
     let mut by_type = json!({});
-    let mut claimed: Option<MachineRow> = None;
+    let mut claimed: Option<FullMachine> = None;
     let id = if !needs_rust {
         if r.c.dry_run {
-            candidates(app, &r, 0, 1).await?.first().map(|(id, _)| *id)
+            candidates(app, &r, 0, 1).await?.into_iter().next()
         } else {
             claimed = claim_statement(app, &r, user, &desc, None).await?;
-            claimed.as_ref().map(|row| row.id)
+            claimed
+                .as_ref()
+                .map(|m| (m.row.id, m.row.system_id.clone()))
         }
     } else {
         let mut chosen = None;
@@ -388,7 +393,7 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
             let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
             let disks = disk_facts(app, &ids).await?;
             let ifaces = interface_facts(app, &ids).await?;
-            for (id, _) in &batch {
+            for (id, system_id) in &batch {
                 let disks_of = disks.get(id).map(|v| v.as_slice()).unwrap_or(&[]);
                 let Some(s) = match_storage(&r.c.storage, disks_of) else {
                     continue;
@@ -413,26 +418,17 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
                 if !r.c.interfaces.is_empty() {
                     by_type["interfaces"] = list(n);
                 }
-                chosen = Some(*id);
+                chosen = Some((*id, system_id.clone()));
                 break 'outer;
             }
         }
         chosen
     };
-    let id = id.ok_or_else(no_match)?;
-    let row = match claimed {
-        Some(row) => row,
-        None => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{MACHINE_SELECT} WHERE m.id = $1"
-            )))
-            .bind(id)
-            .fetch_one(&app.db)
-            .await?;
-            MachineRow::from_row(&row)?
-        }
+    let (_, system_id) = id.ok_or_else(no_match)?;
+    let mut full = match claimed {
+        Some(m) => m,
+        None => crate::api::machines::fetch(app, &system_id).await?,
     };
-    let mut full = load_related(&app.db, vec![row]).await?.remove(0);
     full.constraints_by_type = Some(by_type);
     Ok(json_bytes(StatusCode::OK, machine_to_json(&full)))
 }

@@ -14,10 +14,11 @@ use serde::Serialize;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use crate::auth::{self, User};
+use crate::auth::{self, TokenCache, User};
 use crate::crypto::SecretBox;
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Input};
+use crate::rendercache::RenderCache;
 
 #[derive(Clone)]
 pub struct App(pub Arc<AppInner>);
@@ -26,6 +27,10 @@ pub struct AppInner {
     pub db: PgPool,
     pub secrets: SecretBox,
     pub max_body: usize,
+    /// Valid API keys seen recently (kept in step by `auth::follow_token_changes`).
+    pub tokens: Arc<TokenCache>,
+    /// Machines' related sets and rendered objects, by version.
+    pub render: RenderCache,
 }
 
 impl std::ops::Deref for App {
@@ -122,7 +127,7 @@ impl FromRequest<App> for Req {
                     state.max_body
                 ))
             })?;
-        let user = auth::authenticate(&state.db, &parts.headers).await?;
+        let user = auth::authenticate(&state.db, &state.tokens, &parts.headers).await?;
         let input = params::parse(parts.uri.query(), &parts.headers, &bytes)?;
         Ok(Req {
             method: parts.method,
@@ -315,6 +320,8 @@ pub fn new_app(db: PgPool, secrets: SecretBox, max_body: usize) -> App {
         db,
         secrets,
         max_body,
+        tokens: Arc::new(TokenCache::default()),
+        render: RenderCache::default(),
     }))
 }
 

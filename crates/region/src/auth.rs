@@ -2,6 +2,9 @@
 //! API keys), password hashing, and key generation.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -10,6 +13,7 @@ use rand::distr::Alphanumeric;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
+use crate::db::Notice;
 use crate::error::{ApiError, ApiResult};
 
 /// The authenticated caller.
@@ -96,8 +100,13 @@ pub fn signature_matches(signature: &str, token_secret: &str) -> bool {
 }
 
 /// Authenticate a request. `Ok(None)` for an anonymous request (no
-/// Authorization header); 401 for a present but bad one.
-pub async fn authenticate(db: &PgPool, headers: &HeaderMap) -> ApiResult<Option<User>> {
+/// Authorization header); 401 for a present but bad one. Known tokens come
+/// from `cache` (see [`TokenCache`]); unknown ones are always looked up.
+pub async fn authenticate(
+    db: &PgPool,
+    cache: &TokenCache,
+    headers: &HeaderMap,
+) -> ApiResult<Option<User>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -117,28 +126,152 @@ pub async fn authenticate(db: &PgPool, headers: &HeaderMap) -> ApiResult<Option<
             "Authorization Error: oauth_timestamp is not a number.".into(),
         ));
     }
-    let row: Option<(i64, String, bool, String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.is_superuser, t.consumer_key, t.token_secret, t.machine_id
-           FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_key = $1",
-    )
-    .bind(&h.token)
-    .fetch_optional(db)
-    .await?;
     let invalid = || ApiError::Unauthorized("Authorization Error: Invalid API key.".into());
-    let (id, username, is_superuser, consumer_key, secret, machine_id) = row.ok_or_else(invalid)?;
-    let ck_ok: bool = consumer_key
+    let token = match cache.get(&h.token) {
+        Some(t) => t,
+        None => {
+            let epoch = cache.epoch();
+            let row: Option<(i64, String, bool, String, String, Option<i64>)> = sqlx::query_as(
+                "SELECT u.id, u.username, u.is_superuser, t.consumer_key, t.token_secret, t.machine_id
+                   FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_key = $1",
+            )
+            .bind(&h.token)
+            .fetch_optional(db)
+            .await?;
+            let (id, username, is_superuser, consumer_key, secret, machine_id) =
+                row.ok_or_else(invalid)?;
+            let t = Arc::new(CachedToken {
+                user: User {
+                    id,
+                    username,
+                    is_superuser,
+                    machine_id,
+                },
+                consumer_key,
+                secret,
+                at: Instant::now(),
+            });
+            cache.put(epoch, &h.token, t.clone());
+            t
+        }
+    };
+    let ck_ok: bool = token
+        .consumer_key
         .as_bytes()
         .ct_eq(h.consumer_key.as_bytes())
         .into();
-    if !ck_ok || !signature_matches(&h.signature, &secret) {
+    if !ck_ok || !signature_matches(&h.signature, &token.secret) {
         return Err(invalid());
     }
-    Ok(Some(User {
-        id,
-        username,
-        is_superuser,
-        machine_id,
-    }))
+    Ok(Some(token.user.clone()))
+}
+
+/// The channel the `tokens`/`users` triggers notify when a key stops being
+/// valid or its user changes (payload: the token key, or `*` for all).
+pub const AUTH_CHANNEL: &str = "maas_auth";
+
+/// How long a cached token is trusted without a fresh lookup, even with no
+/// notification (a safety net; invalidation is by notification).
+const TOKEN_TTL: Duration = Duration::from_secs(60);
+const TOKEN_CACHE_MAX: usize = 50_000;
+
+pub struct CachedToken {
+    user: User,
+    consumer_key: String,
+    secret: String,
+    at: Instant,
+}
+
+/// Tokens this region has seen valid, so a request needs no database round
+/// trip to authenticate. It is only used while this region is LISTENing on
+/// [`AUTH_CHANNEL`]: every region drops a key as soon as PostgreSQL tells it
+/// the row changed, and the region that made the change drops it before
+/// answering. When the LISTEN connection is down, the cache is empty and
+/// off, so every request reads the database.
+///
+/// A lookup that raced with an invalidation is not cached: fills carry the
+/// epoch read before the query and are discarded if it moved.
+#[derive(Default)]
+pub struct TokenCache {
+    map: RwLock<HashMap<String, Arc<CachedToken>>>,
+    epoch: AtomicU64,
+    live: AtomicBool,
+}
+
+impl TokenCache {
+    fn get(&self, token_key: &str) -> Option<Arc<CachedToken>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(token_key)
+            .filter(|t| t.at.elapsed() < TOKEN_TTL)
+            .cloned()
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    fn put(&self, epoch: u64, token_key: &str, t: Arc<CachedToken>) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock: invalidations bump the epoch under it too.
+        if !self.live.load(Ordering::Acquire) || self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if map.len() >= TOKEN_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(token_key.to_string(), t);
+    }
+
+    /// Drop one key (`*`: all of them).
+    pub fn forget(&self, token_key: &str) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if token_key == "*" {
+            map.clear();
+        } else {
+            map.remove(token_key);
+        }
+    }
+
+    /// Drop everything (after a change that may touch many keys).
+    pub fn clear(&self) {
+        self.forget("*");
+    }
+
+    fn set_live(&self, live: bool) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        map.clear();
+        self.live.store(live, Ordering::Release);
+    }
+
+    /// Whether a key is cached (tests, diagnostics).
+    pub fn holds(&self, token_key: &str) -> bool {
+        self.get(token_key).is_some()
+    }
+
+    /// Number of cached keys (tests, diagnostics).
+    pub fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Keep `cache` in step with the database: LISTEN on [`AUTH_CHANNEL`] and
+/// apply each notification; while the connection is down the cache is off.
+pub async fn follow_token_changes(db: PgPool, cache: Arc<TokenCache>) {
+    crate::db::follow(db, &[AUTH_CHANNEL], |n| match n {
+        Notice::Connected => cache.set_live(true),
+        Notice::Notified(n) => cache.forget(n.payload()),
+        Notice::Lost => cache.set_live(false),
+    })
+    .await
 }
 
 pub fn random_string(len: usize) -> String {

@@ -15,6 +15,7 @@ use sqlx::{ConnectOptions, Connection, Executor};
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "racks", include_str!("../migrations/0002_racks.sql")),
+    (3, "caches", include_str!("../migrations/0003_caches.sql")),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).
@@ -27,15 +28,78 @@ pub fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2)))
 }
 
+/// A pooled connection idle for longer than this is pinged before use.
+/// sqlx's default pings on every acquire: one extra round trip per query,
+/// which doubled the database work of a typical API call.
+const PING_IF_IDLE: Duration = Duration::from_secs(10);
+
 pub async fn connect(opts: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(opts)
         .await
         .context("cannot connect to PostgreSQL")?;
     Ok(pool)
+}
+
+/// What [`follow`] reports.
+pub enum Notice<'a> {
+    /// Listening (again): anything may have changed while not listening.
+    Connected,
+    Notified(&'a sqlx::postgres::PgNotification),
+    /// The LISTEN connection is gone; notifications may be lost until the
+    /// next `Connected`.
+    Lost,
+}
+
+/// LISTEN on `channels` for as long as the task runs, reconnecting after
+/// any loss, and tell `on` what happens. sqlx's `recv` would reconnect on
+/// its own and drop what was notified meanwhile without a word; here every
+/// gap is reported, so callers can resync.
+pub async fn follow(db: PgPool, channels: &[&str], mut on: impl FnMut(Notice<'_>)) {
+    loop {
+        let mut l = match sqlx::postgres::PgListener::connect_with(&db).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, ?channels, "LISTEN connection failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        l.eager_reconnect(false);
+        if let Err(e) = l.listen_all(channels.iter().copied()).await {
+            tracing::warn!(error = %e, ?channels, "LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        on(Notice::Connected);
+        loop {
+            match l.try_recv().await {
+                Ok(Some(n)) => on(Notice::Notified(&n)),
+                Ok(None) => {
+                    tracing::warn!(?channels, "LISTEN connection lost; resyncing");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ?channels, "LISTEN connection lost; resyncing");
+                    break;
+                }
+            }
+        }
+        on(Notice::Lost);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Apply every migration not yet applied. Serialised across regions with a

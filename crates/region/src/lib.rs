@@ -15,4 +15,5 @@ pub mod params;
 pub mod rackrpc;
 pub mod region;
 pub mod render;
+pub mod rendercache;
 pub mod snapshot;

@@ -47,9 +47,11 @@ enum Cmd {
         /// Seconds between status-monitor passes (deadline checks).
         #[arg(long, env = "MAAS_STATUS_INTERVAL", default_value_t = 60)]
         status_interval: u64,
-        /// PostgreSQL connections this region may hold.
-        #[arg(long, env = "MAAS_DB_MAX_CONNECTIONS", default_value_t = 32)]
-        db_max_connections: u32,
+        /// PostgreSQL connections this region may hold (default: 4 per CPU,
+        /// 8 to 32). More connections than the work needs cost the database
+        /// CPU on every statement.
+        #[arg(long, env = "MAAS_DB_MAX_CONNECTIONS")]
+        db_max_connections: Option<u32>,
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "MAAS_MAX_BODY", default_value_t = 16 << 20)]
         max_body: usize,
@@ -107,7 +109,9 @@ async fn main() -> anyhow::Result<()> {
             let mut opts = Options::new(data_dir, cli.db.database_url, listen);
             opts.secret_key_file = secret_key_file;
             opts.status_interval = Duration::from_secs(status_interval.max(1));
-            opts.db_max_connections = db_max_connections.max(2);
+            if let Some(n) = db_max_connections {
+                opts.db_max_connections = n.max(2);
+            }
             opts.max_body = max_body;
             opts.rpc_listen = Some(rpc_listen);
             opts.region_name = region_name;

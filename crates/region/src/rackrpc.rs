@@ -20,6 +20,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::crypto::SecretBox;
+use crate::db::Notice;
 
 /// LISTEN channels: desired state changed / a rack was deleted (payload: system_id).
 pub const STATE_CHANNEL: &str = "maas_rack_state";
@@ -132,38 +133,14 @@ async fn listen_changes(
     state_tx: watch::Sender<u64>,
     revoke_tx: broadcast::Sender<String>,
 ) {
-    loop {
-        let mut l = match sqlx::postgres::PgListener::connect_with(&db).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "LISTEN connection failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if let Err(e) = l.listen_all([STATE_CHANNEL, REVOKE_CHANNEL]).await {
-            tracing::warn!(error = %e, "LISTEN failed; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
+    crate::db::follow(db, &[STATE_CHANNEL, REVOKE_CHANNEL], |n| match n {
+        Notice::Notified(n) if n.channel() == REVOKE_CHANNEL => {
+            let _ = revoke_tx.send(n.payload().to_string());
         }
-        state_tx.send_modify(|g| *g += 1);
-        loop {
-            match l.recv().await {
-                Ok(n) if n.channel() == REVOKE_CHANNEL => {
-                    let _ = revoke_tx.send(n.payload().to_string());
-                }
-                Ok(_) => {
-                    // Coalesce bursts: sessions recompute once per wakeup.
-                    state_tx.send_modify(|g| *g += 1);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "LISTEN connection lost; resyncing");
-                    state_tx.send_modify(|g| *g += 1);
-                    break;
-                }
-            }
-        }
-    }
+        // Coalesce bursts: sessions recompute once per wakeup.
+        _ => state_tx.send_modify(|g| *g += 1),
+    })
+    .await
 }
 
 #[derive(Clone)]

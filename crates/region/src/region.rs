@@ -40,7 +40,7 @@ impl Options {
             listen,
             secret_key_file: None,
             status_interval: Duration::from_secs(60),
-            db_max_connections: 32,
+            db_max_connections: default_db_connections(),
             max_body: app::DEFAULT_MAX_BODY,
             rpc_listen: None,
             region_name: None,
@@ -53,6 +53,16 @@ impl Options {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
+}
+
+/// Pool size: 4 connections per CPU of this region, 8 to 32. Each request
+/// holds a connection only while a statement runs, and the pool hands out
+/// idle connections in turn, so every connection beyond what the work needs
+/// keeps one more backend busy (PostgreSQL's per-statement cost grows with
+/// the number of active backends).
+pub fn default_db_connections() -> u32 {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    (4 * cpus).clamp(8, 32)
 }
 
 /// The default data directory: /var/lib/maas-region for root (the private
@@ -109,6 +119,8 @@ pub async fn open_database(
 /// A running region.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The API's shared state (its pool and caches).
+    pub app: app::App,
     pub rpc_addr: Option<SocketAddr>,
     pub db: PgPool,
     shutdown: Option<oneshot::Sender<()>>,
@@ -142,10 +154,16 @@ pub async fn start_with_pool(
     let server = tokio::spawn(app::serve(app.clone(), listener, async {
         let _ = rx.await;
     }));
-    let mut workers = vec![tokio::spawn(crate::lifecycle::run_status_monitor(
-        pool.clone(),
-        opts.status_interval,
-    ))];
+    let mut workers = vec![
+        tokio::spawn(crate::lifecycle::run_status_monitor(
+            pool.clone(),
+            opts.status_interval,
+        )),
+        tokio::spawn(crate::auth::follow_token_changes(
+            pool.clone(),
+            app.tokens.clone(),
+        )),
+    ];
     tracing::info!(%addr, "region API listening");
     let mut rpc_addr = None;
     if let Some(rpc) = opts.rpc_listen {
@@ -167,6 +185,7 @@ pub async fn start_with_pool(
     }
     Ok(Running {
         addr,
+        app,
         rpc_addr,
         db: pool,
         shutdown: Some(tx),

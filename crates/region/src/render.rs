@@ -1,21 +1,41 @@
 //! Machine rows and their MAAS JSON shape (`DISPLAYED_MACHINE_FIELDS`).
-//! Machines are read with one query plus one per related table for the whole
-//! page, then serialised straight from structs.
+//! A machine is read as one row plus its related set (interfaces, disks),
+//! which usually comes from `rendercache`; listings read ids and versions
+//! first and render only what changed since they were last rendered.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use maas_model::NodeStatus;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
-use crate::error::ApiResult;
+use crate::app::{App, json_bytes};
+use crate::error::{ApiError, ApiResult};
+use crate::rendercache::Related;
 
 pub const API: &str = "/MAAS/api/2.0";
 
-/// Columns of `machines m` + joins that `MachineRow::from_row` reads.
-pub const MACHINE_SELECT: &str = "SELECT m.id, m.system_id, m.hostname, m.description,
+/// The joins every machine read uses (filters may name d, z, p, u).
+macro_rules! machine_from {
+    () => {
+        "
+  FROM machines m
+  JOIN domains d ON d.id = m.domain_id
+  JOIN zones z ON z.id = m.zone_id
+  JOIN resource_pools p ON p.id = m.pool_id
+  LEFT JOIN users u ON u.id = m.owner_id"
+    };
+}
+
+/// Columns of `machines m` + joins that `MachineRow::from_row` reads,
+/// ending with the versions the render caches are keyed by (42-44).
+pub const MACHINE_SELECT: &str = concat!(
+    "SELECT m.id, m.system_id, m.hostname, m.description,
     m.domain_id, d.name AS domain_name, d.ttl AS domain_ttl, d.authoritative AS domain_auth,
     d.is_default AS domain_default,
     m.status, m.status_message, m.error_description, m.previous_status, u.username AS owner,
@@ -25,12 +45,16 @@ pub const MACHINE_SELECT: &str = "SELECT m.id, m.system_id, m.hostname, m.descri
     m.power_state, m.locked, m.netboot, m.osystem, m.distro_series, m.hwe_kernel,
     m.min_hwe_kernel, m.tag_names, m.hardware_uuid, m.hardware_info::text AS hardware_info,
     m.owner_data::text AS owner_data, m.ephemeral_deploy, m.bios_boot_method, m.agent_name,
-    m.node_type, m.owner_id
-  FROM machines m
-  JOIN domains d ON d.id = m.domain_id
-  JOIN zones z ON z.id = m.zone_id
-  JOIN resource_pools p ON p.id = m.pool_id
-  LEFT JOIN users u ON u.id = m.owner_id";
+    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch",
+    machine_from!()
+);
+
+/// What a listing reads first: which machines, at which versions. Only
+/// machines whose rendered object is not cached are then read whole.
+pub const MACHINE_VERSIONS: &str = concat!(
+    "SELECT m.id, m.version, (SELECT n FROM render_epoch) AS epoch",
+    machine_from!()
+);
 
 #[derive(Debug, Clone)]
 pub struct MachineRow {
@@ -76,6 +100,10 @@ pub struct MachineRow {
     pub bios_boot_method: Option<String>,
     pub agent_name: String,
     pub node_type: i16,
+    /// Row version, hardware version and shared-data epoch (`rendercache`).
+    pub version: i64,
+    pub hw_version: i64,
+    pub epoch: i64,
 }
 
 fn status_of(n: i16) -> NodeStatus {
@@ -129,6 +157,9 @@ impl MachineRow {
             bios_boot_method: r.try_get(38)?,
             agent_name: r.try_get(39)?,
             node_type: r.try_get(40)?,
+            version: r.try_get(42)?,
+            hw_version: r.try_get(43)?,
+            epoch: r.try_get(44)?,
         })
     }
 }
@@ -335,8 +366,7 @@ pub struct MachineJson<'a> {
 /// A machine with its interfaces and disks, ready to serialise.
 pub struct FullMachine {
     pub row: MachineRow,
-    pub interfaces: Vec<InterfaceJson>,
-    pub disks: Vec<BlockDeviceJson>,
+    pub related: Arc<Related>,
     pub constraints_by_type: Option<serde_json::Value>,
 }
 
@@ -356,17 +386,13 @@ pub fn machine_uri(system_id: &str) -> String {
 impl FullMachine {
     pub fn json(&self) -> MachineJson<'_> {
         let r = &self.row;
-        let boot = self
-            .interfaces
-            .iter()
-            .find(|i| i.is_boot)
-            .or(self.interfaces.first());
-        let ips: Vec<String> = self
-            .interfaces
+        let (interfaces, disks) = (&self.related.interfaces, &self.related.disks);
+        let boot = interfaces.iter().find(|i| i.is_boot).or(interfaces.first());
+        let ips: Vec<String> = interfaces
             .iter()
             .flat_map(|i| i.links.iter().filter_map(|l| l.ip_address.clone()))
             .collect();
-        let storage_mb: f64 = self.disks.iter().map(|d| d.size as f64 / 1e6).sum();
+        let storage_mb: f64 = disks.iter().map(|d| d.size as f64 / 1e6).sum();
         MachineJson {
             system_id: &r.system_id,
             hostname: &r.hostname,
@@ -429,7 +455,7 @@ impl FullMachine {
             agent_name: &r.agent_name,
             ip_addresses: ips,
             boot_interface: boot,
-            interface_set: &self.interfaces,
+            interface_set: interfaces,
             default_gateways: Gateways {
                 ipv4: GatewayPair {
                     gateway_ip: None,
@@ -442,9 +468,9 @@ impl FullMachine {
             },
             address_ttl: None,
             disable_ipv4: false,
-            boot_disk: self.disks.iter().min_by_key(|d| d.id),
-            blockdevice_set: &self.disks,
-            physicalblockdevice_set: &self.disks,
+            boot_disk: disks.iter().min_by_key(|d| d.id),
+            blockdevice_set: disks,
+            physicalblockdevice_set: disks,
             virtualblockdevice_set: [],
             volume_groups: [],
             raids: [],
@@ -465,110 +491,240 @@ impl FullMachine {
     }
 }
 
-/// Load interfaces (with VLAN/fabric and links) and disks for machines.
-pub async fn load_related(db: &PgPool, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMachine>> {
-    if rows.is_empty() {
-        return Ok(vec![]);
+// ------------------------------------------------------------ related rows
+//
+// A machine's interfaces, links and disks are read as JSON arrays of rows,
+// one line per machine, together with the machine's `hw_version` and the
+// epoch in the same statement (`RELATED_SELECT`), so each set is cached under
+// exactly the versions it was read at. Most reads find them cached.
+
+/// An interface with its VLAN, fabric and space (columns of `IFACE_COLS`).
+#[derive(serde::Deserialize)]
+struct IfaceRow(
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    i32,
+    i32,
+    Vec<String>,
+    bool,
+    Option<i64>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<bool>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+const IFACE_COLS: &str = "i.id, i.machine_id, i.name, i.type, i.mac_address, i.enabled,
+    i.link_speed, i.interface_speed, i.tags, i.is_boot, v.id, v.vid, v.name, v.mtu, v.dhcp_on,
+    v.external_dhcp, v.relay_vlan_id, f.id, f.name, s.name";
+const IFACE_FROM: &str = "FROM interfaces i
+    LEFT JOIN vlans v ON v.id = i.vlan_id
+    LEFT JOIN fabrics f ON f.id = v.fabric_id
+    LEFT JOIN spaces s ON s.id = v.space_id";
+
+/// A link of an interface to a subnet (columns of `LINK_COLS`).
+#[derive(serde::Deserialize)]
+struct LinkRow(
+    i64,
+    i64,
+    String,
+    Option<String>,
+    i64,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip), s.id, s.name, s.cidr::text,
+    s.vlan_id, host(s.gateway_ip), sp.name";
+const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+    JOIN subnets s ON s.id = l.subnet_id
+    JOIN vlans v ON v.id = s.vlan_id LEFT JOIN spaces sp ON sp.id = v.space_id";
+
+/// A physical block device (columns of `DISK_COLS`).
+#[derive(serde::Deserialize)]
+struct DiskRow(
+    i64,
+    i64,
+    String,
+    i64,
+    i32,
+    Vec<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+const DISK_COLS: &str = "d.id, d.machine_id, d.name, d.size, d.block_size, d.tags, d.model,
+    d.serial, d.id_path";
+const DISK_FROM: &str = "FROM block_devices d";
+
+/// Per machine id (`$1`, an array): hardware version, epoch, and the
+/// interfaces, links and disks as JSON arrays of rows.
+static RELATED_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT m.id, m.system_id, m.hw_version, (SELECT n FROM render_epoch),
+    (SELECT coalesce(json_agg(json_build_array({IFACE_COLS}) ORDER BY i.id), '[]')::text
+       {IFACE_FROM} WHERE i.machine_id = m.id),
+    (SELECT coalesce(json_agg(json_build_array({LINK_COLS}) ORDER BY l.id), '[]')::text
+       {LINK_FROM} WHERE i.machine_id = m.id),
+    (SELECT coalesce(json_agg(json_build_array({DISK_COLS}) ORDER BY d.id), '[]')::text
+       {DISK_FROM} WHERE d.machine_id = m.id)
+  FROM machines m WHERE m.id = ANY($1)"
+    )
+});
+
+/// Attach interfaces and disks to machine rows: from the cache where it
+/// holds the rows' versions, else read (one statement for all of them).
+pub async fn with_related(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMachine>> {
+    let mut found: Vec<Option<Arc<Related>>> = rows
+        .iter()
+        .map(|r| app.render.related(r.id, r.hw_version, r.epoch))
+        .collect();
+    let missing: Vec<i64> = rows
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(r, _)| r.id)
+        .collect();
+    if !missing.is_empty() {
+        let mut loaded = load_related(&app.db, &missing).await?;
+        app.render.put_related(
+            loaded
+                .iter()
+                .map(|(id, (hw, epoch, rel))| (*id, *hw, *epoch, rel.clone())),
+        );
+        for (r, f) in rows.iter().zip(found.iter_mut()) {
+            if f.is_none() {
+                // A machine deleted meanwhile renders with no hardware.
+                *f = Some(loaded.remove(&r.id).map(|l| l.2).unwrap_or_default());
+            }
+        }
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let sysids: HashMap<i64, &str> = rows.iter().map(|r| (r.id, r.system_id.as_str())).collect();
-    // Interfaces, their links and disks: three queries, run concurrently.
-    let ifaces_q = sqlx::query(
-        "SELECT i.id, i.machine_id, i.name, i.type, i.mac_address, i.enabled, i.link_speed,
-                i.interface_speed, i.tags, i.is_boot,
-                v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, v.external_dhcp,
-                v.relay_vlan_id, f.id AS fabric_id, f.name AS fabric_name, s.name AS space_name
-           FROM interfaces i
-           LEFT JOIN vlans v ON v.id = i.vlan_id
-           LEFT JOIN fabrics f ON f.id = v.fabric_id
-           LEFT JOIN spaces s ON s.id = v.space_id
-          WHERE i.machine_id = ANY($1) ORDER BY i.id",
-    )
-    .bind(&ids)
-    .fetch_all(db);
-    let links_q = sqlx::query(
-        "SELECT l.id, l.interface_id, l.mode, host(l.ip) AS ip, s.id AS subnet_id, s.name,
-                s.cidr::text AS cidr, s.vlan_id, host(s.gateway_ip) AS gateway_ip,
-                sp.name AS space_name
-           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           JOIN subnets s ON s.id = l.subnet_id
-           JOIN vlans v ON v.id = s.vlan_id LEFT JOIN spaces sp ON sp.id = v.space_id
-          WHERE i.machine_id = ANY($1) ORDER BY l.id",
-    )
-    .bind(&ids)
-    .fetch_all(db);
-    let disks_q = sqlx::query(
-        "SELECT id, machine_id, name, size, block_size, tags, model, serial, id_path
-           FROM block_devices WHERE machine_id = ANY($1) ORDER BY id",
-    )
-    .bind(&ids)
-    .fetch_all(db);
-    let (iface_rows, link_rows, disk_rows) = tokio::try_join!(ifaces_q, links_q, disks_q)?;
+    Ok(rows
+        .into_iter()
+        .zip(found)
+        .map(|(row, related)| FullMachine {
+            row,
+            related: related.unwrap_or_default(),
+            constraints_by_type: None,
+        })
+        .collect())
+}
+
+/// Read machines' related rows: id -> (hw_version, epoch, set).
+async fn load_related(
+    db: &PgPool,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, (i64, i64, Arc<Related>)>> {
+    fn rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
+        let text: &str = r.try_get(i)?;
+        serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
+    }
+    let got = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str()))
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
+    let mut out = HashMap::with_capacity(got.len());
+    for r in &got {
+        let id: i64 = r.try_get(0)?;
+        let system_id: &str = r.try_get(1)?;
+        let related = assemble(system_id, rows(r, 4)?, rows(r, 5)?, rows(r, 6)?);
+        out.insert(id, (r.try_get(2)?, r.try_get(3)?, Arc::new(related)));
+    }
+    Ok(out)
+}
+
+/// Build one machine's related set from its rows.
+fn assemble(
+    sys: &str,
+    iface_rows: Vec<IfaceRow>,
+    link_rows: Vec<LinkRow>,
+    disk_rows: Vec<DiskRow>,
+) -> Related {
     let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
     for l in link_rows {
-        let sid: i64 = l.get("subnet_id");
-        links
-            .entry(l.get("interface_id"))
-            .or_default()
-            .push(LinkJson {
-                id: l.get("id"),
-                mode: l.get("mode"),
-                ip_address: l.get("ip"),
-                subnet: Some(SubnetBrief {
-                    id: sid,
-                    name: l.get("name"),
-                    cidr: l.get("cidr"),
-                    vlan: l.get("vlan_id"),
-                    space: l
-                        .get::<Option<String>, _>("space_name")
-                        .unwrap_or_else(|| "undefined".into()),
-                    gateway_ip: l.get("gateway_ip"),
-                    resource_uri: format!("{API}/subnets/{sid}/"),
-                }),
-            });
+        let LinkRow(id, iface, mode, ip, sid, name, cidr, vlan, gateway_ip, space) = l;
+        links.entry(iface).or_default().push(LinkJson {
+            id,
+            mode,
+            ip_address: ip,
+            subnet: Some(SubnetBrief {
+                id: sid,
+                name,
+                cidr,
+                vlan,
+                space: space.unwrap_or_else(|| "undefined".into()),
+                gateway_ip,
+                resource_uri: format!("{API}/subnets/{sid}/"),
+            }),
+        });
     }
-    let mut ifaces: HashMap<i64, Vec<InterfaceJson>> = HashMap::new();
+    let mut interfaces = Vec::with_capacity(iface_rows.len());
     for r in iface_rows {
-        let id: i64 = r.get("id");
-        let mid: i64 = r.get("machine_id");
-        let sys = sysids.get(&mid).copied().unwrap_or("");
-        let vlan = r.get::<Option<i64>, _>("vlan_id").map(|vid_id| {
-            let fabric_id: i64 = r.get("fabric_id");
-            VlanJson {
-                id: vid_id,
-                vid: r.get("vid"),
-                name: r
-                    .get::<Option<String>, _>("vlan_name")
-                    .unwrap_or_else(|| "untagged".into()),
-                mtu: r.get("mtu"),
-                fabric: r.get("fabric_name"),
-                fabric_id,
-                dhcp_on: r.get("dhcp_on"),
-                external_dhcp: r.get("external_dhcp"),
-                primary_rack: None,
-                secondary_rack: None,
-                relay_vlan: r.get("relay_vlan_id"),
-                space: r
-                    .get::<Option<String>, _>("space_name")
-                    .unwrap_or_else(|| "undefined".into()),
-                resource_uri: format!("{API}/vlans/{vid_id}/"),
-            }
+        let IfaceRow(
+            id,
+            mid,
+            name,
+            type_,
+            mac_address,
+            enabled,
+            link_speed,
+            interface_speed,
+            tags,
+            is_boot,
+            vlan_id,
+            vid,
+            vlan_name,
+            mtu,
+            dhcp_on,
+            external_dhcp,
+            relay_vlan,
+            fabric_id,
+            fabric_name,
+            space_name,
+        ) = r;
+        let vlan = vlan_id.map(|vid_id| VlanJson {
+            id: vid_id,
+            vid: vid.unwrap_or(0),
+            name: vlan_name.unwrap_or_else(|| "untagged".into()),
+            mtu: mtu.unwrap_or(1500),
+            fabric: fabric_name.unwrap_or_default(),
+            fabric_id: fabric_id.unwrap_or(0),
+            dhcp_on: dhcp_on.unwrap_or(false),
+            external_dhcp,
+            primary_rack: None,
+            secondary_rack: None,
+            relay_vlan,
+            space: space_name.unwrap_or_else(|| "undefined".into()),
+            resource_uri: format!("{API}/vlans/{vid_id}/"),
         });
         let mtu = vlan.as_ref().map(|v| v.mtu).unwrap_or(1500);
-        ifaces.entry(mid).or_default().push(InterfaceJson {
+        interfaces.push(InterfaceJson {
             id,
-            name: r.get("name"),
-            type_: r.get("type"),
-            mac_address: r.get("mac_address"),
-            enabled: r.get("enabled"),
-            tags: r.get("tags"),
+            name,
+            type_,
+            mac_address,
+            enabled,
+            tags,
             vlan,
             links: links.remove(&id).unwrap_or_default(),
             params: String::new(),
             parents: vec![],
             children: vec![],
-            link_speed: r.get("link_speed"),
-            interface_speed: r.get("interface_speed"),
+            link_speed,
+            interface_speed,
             link_connected: true,
             effective_mtu: mtu,
             discovered: None,
@@ -579,86 +735,149 @@ pub async fn load_related(db: &PgPool, rows: Vec<MachineRow>) -> ApiResult<Vec<F
             numa_node: 0,
             sriov_max_vf: 0,
             resource_uri: format!("{API}/nodes/{sys}/interfaces/{id}/"),
-            is_boot: r.get("is_boot"),
+            is_boot,
             machine_id: mid,
         });
     }
-    let mut disks: HashMap<i64, Vec<BlockDeviceJson>> = HashMap::new();
-    for r in disk_rows {
-        let id: i64 = r.get("id");
-        let mid: i64 = r.get("machine_id");
-        let sys = sysids.get(&mid).copied().unwrap_or("");
-        let name: String = r.get("name");
-        let size: i64 = r.get("size");
-        disks.entry(mid).or_default().push(BlockDeviceJson {
-            id,
-            path: format!("/dev/disk/by-dname/{name}"),
-            name,
-            type_: "physical",
-            id_path: r.get("id_path"),
-            size,
-            block_size: r.get("block_size"),
-            available_size: size,
-            used_size: 0,
-            used_for: "Unused",
-            tags: r.get("tags"),
-            model: r.get("model"),
-            serial: r.get("serial"),
-            uuid: None,
-            filesystem: None,
-            partition_table_type: None,
-            partitions: vec![],
-            storage_pool: None,
-            numa_node: 0,
-            system_id: sys.to_string(),
-            resource_uri: format!("{API}/nodes/{sys}/blockdevices/{id}/"),
-            machine_id: mid,
-        });
-    }
-    Ok(rows
+    let disks = disk_rows
         .into_iter()
-        .map(|row| FullMachine {
-            interfaces: ifaces.remove(&row.id).unwrap_or_default(),
-            disks: disks.remove(&row.id).unwrap_or_default(),
-            row,
-            constraints_by_type: None,
+        .map(|r| {
+            let DiskRow(id, mid, name, size, block_size, tags, model, serial, id_path) = r;
+            BlockDeviceJson {
+                id,
+                path: format!("/dev/disk/by-dname/{name}"),
+                name,
+                type_: "physical",
+                id_path,
+                size,
+                block_size,
+                available_size: size,
+                used_size: 0,
+                used_for: "Unused",
+                tags,
+                model,
+                serial,
+                uuid: None,
+                filesystem: None,
+                partition_table_type: None,
+                partitions: vec![],
+                storage_pool: None,
+                numa_node: 0,
+                system_id: sys.to_string(),
+                resource_uri: format!("{API}/nodes/{sys}/blockdevices/{id}/"),
+                machine_id: mid,
+            }
         })
-        .collect())
+        .collect();
+    Related { interfaces, disks }
 }
 
-fn write_objects(ms: &[FullMachine], out: &mut Vec<u8>) {
-    for (i, m) in ms.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        // Serialising plain structs into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &m.json());
+/// Render each machine to its JSON object; large sets on two threads (the
+/// cost of a cold listing is mostly this and row decoding).
+fn render_each(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
+    fn render(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
+        ms.iter().map(|m| Arc::from(machine_to_json(m))).collect()
     }
-}
-
-/// Serialise machines as a JSON array. Large lists are split across two
-/// threads (the list endpoint's cost is mostly this and row decoding).
-pub fn machines_to_json(ms: &[FullMachine]) -> Vec<u8> {
-    const PER_MACHINE: usize = 2800;
     if ms.len() < 512 {
-        let mut out = Vec::with_capacity(2 + ms.len() * PER_MACHINE);
-        out.push(b'[');
-        write_objects(ms, &mut out);
-        out.push(b']');
-        return out;
+        return render(ms);
     }
     let (a, b) = ms.split_at(ms.len() / 2);
-    let mut second = Vec::with_capacity(b.len() * PER_MACHINE);
-    let mut out = Vec::with_capacity(2 + ms.len() * PER_MACHINE);
-    out.push(b'[');
     std::thread::scope(|scope| {
-        scope.spawn(|| write_objects(b, &mut second));
-        write_objects(a, &mut out);
-    });
-    out.push(b',');
-    out.extend_from_slice(&second);
-    out.push(b']');
-    out
+        let second = scope.spawn(|| render(b));
+        let mut out = render(a);
+        out.extend(second.join().unwrap_or_default());
+        out
+    })
+}
+
+/// Whether `m`'s related set is the one its row's versions name (it can be
+/// newer when the hardware changed between the two reads).
+fn related_is_current(app: &App, m: &FullMachine) -> bool {
+    app.render
+        .related(m.row.id, m.row.hw_version, m.row.epoch)
+        .is_some_and(|r| Arc::ptr_eq(&r, &m.related))
+}
+
+/// A machine listing. `q` is `MACHINE_VERSIONS` plus the caller's WHERE and
+/// `ORDER BY m.id` (and `LIMIT limit + 1` when paginating): one cheap read of
+/// ids and versions, then only machines whose current rendering is not
+/// cached are read whole and rendered. With `limit`, a further page is
+/// announced in `X-MAAS-Next-Cursor`.
+pub async fn list_response(
+    app: &App,
+    mut q: QueryBuilder<Postgres>,
+    limit: Option<i64>,
+) -> ApiResult<Response> {
+    let vrows = q.build().fetch_all(&app.db).await?;
+    let mut keys = vrows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<sqlx::Result<Vec<(i64, i64, i64)>>>()?;
+    let mut next: Option<String> = None;
+    if let Some(l) = limit
+        && keys.len() as i64 > l
+    {
+        keys.truncate(l as usize);
+        next = keys.last().map(|k| format!("c{:x}", k.0));
+    }
+    let mut pieces = app.render.rendered(&keys);
+    let missing: Vec<i64> = keys
+        .iter()
+        .zip(&pieces)
+        .filter(|(_, p)| p.is_none())
+        .map(|(k, _)| k.0)
+        .collect();
+    if !missing.is_empty() {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MACHINE_SELECT} WHERE m.id = ANY($1)"
+        )))
+        .bind(&missing)
+        .fetch_all(&app.db)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(MachineRow::from_row)
+            .collect::<sqlx::Result<Vec<_>>>()?;
+        let machines = with_related(app, rows).await?;
+        let (machines, rendered) = tokio::task::spawn_blocking(move || {
+            let r = render_each(&machines);
+            (machines, r)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+        let mut by_id: HashMap<i64, Arc<[u8]>> = HashMap::with_capacity(machines.len());
+        let mut fresh = Vec::with_capacity(machines.len());
+        for (m, json) in machines.iter().zip(rendered) {
+            if related_is_current(app, m) {
+                fresh.push((m.row.id, m.row.version, m.row.epoch, json.clone()));
+            }
+            by_id.insert(m.row.id, json);
+        }
+        app.render.put_rendered(fresh);
+        for (k, p) in keys.iter().zip(pieces.iter_mut()) {
+            if p.is_none() {
+                // None: deleted since the first read; left out.
+                *p = by_id.remove(&k.0);
+            }
+        }
+    }
+    let total: usize = pieces.iter().flatten().map(|p| p.len() + 1).sum();
+    let mut body = Vec::with_capacity(total + 2);
+    body.push(b'[');
+    for p in pieces.iter().flatten() {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(p);
+    }
+    body.push(b']');
+    let mut resp = json_bytes(StatusCode::OK, body);
+    if let Some(n) = next
+        && let Ok(v) = HeaderValue::from_str(&n)
+    {
+        resp.headers_mut().insert("x-maas-next-cursor", v);
+    }
+    Ok(resp)
 }
 
 pub fn machine_to_json(m: &FullMachine) -> Vec<u8> {

@@ -77,6 +77,8 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
             if n == 0 {
                 return Err(ApiError::NotFound("No such token for this user.".into()));
             }
+            // Other regions hear it from the trigger; this one forgets now.
+            app.tokens.forget(tk);
             Ok(no_content())
         }
         (&Method::POST, Some("update_token_name")) => {

@@ -1,7 +1,7 @@
 //! `machines/`, `machines/{system_id}/` and the node sub-resources.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use maas_model::{Action, NodeStatus, Perm, ids, power};
 use serde_json::{Map, Value, json};
@@ -12,7 +12,8 @@ use crate::auth::{self, User};
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
 use crate::render::{
-    FullMachine, MACHINE_SELECT, MachineRow, load_related, machine_to_json, machines_to_json,
+    FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, list_response, machine_to_json,
+    with_related,
 };
 use crate::{allocate, config};
 
@@ -24,7 +25,8 @@ pub fn can_edit(u: &User, owner_id: Option<i64>) -> bool {
     u.is_superuser || owner_id == Some(u.id)
 }
 
-/// Load one machine with everything it renders.
+/// Load one machine with everything it renders (one round trip when its
+/// related set is cached).
 pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{MACHINE_SELECT} WHERE m.system_id = $1"
@@ -34,7 +36,7 @@ pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
     .await?
     .ok_or_else(|| lifecycle::not_found(system_id))?;
     let row = MachineRow::from_row(&row)?;
-    Ok(load_related(&app.db, vec![row]).await?.remove(0))
+    Ok(with_related(app, vec![row]).await?.remove(0))
 }
 
 async fn fetch_visible(app: &App, u: &User, system_id: &str) -> ApiResult<FullMachine> {
@@ -45,24 +47,6 @@ async fn fetch_visible(app: &App, u: &User, system_id: &str) -> ApiResult<FullMa
         ));
     }
     Ok(m)
-}
-
-/// Decode machine rows (`MACHINE_SELECT` shape) into `MachineRow`s.
-pub fn decode_rows(rows: &[sqlx::postgres::PgRow]) -> ApiResult<Vec<MachineRow>> {
-    Ok(rows
-        .iter()
-        .map(MachineRow::from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// A JSON list of machines: related rows loaded, serialised off the async
-/// workers (large lists take tens of milliseconds of CPU).
-pub async fn list_response(app: &App, rows: Vec<MachineRow>) -> ApiResult<Response> {
-    let machines = load_related(&app.db, rows).await?;
-    let body = tokio::task::spawn_blocking(move || machines_to_json(&machines))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(json_bytes(StatusCode::OK, body))
 }
 
 pub fn machine_response(m: &FullMachine) -> Response {
@@ -261,7 +245,7 @@ fn decode_cursor(c: &str) -> ApiResult<i64> {
 
 async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     let user = req.user()?;
-    let mut q = QueryBuilder::<Postgres>::new(MACHINE_SELECT);
+    let mut q = QueryBuilder::<Postgres>::new(MACHINE_VERSIONS);
     q.push(" WHERE true");
     apply_read_filters(&mut q, req, user)?;
     let limit = req.input.int("limit")?;
@@ -283,21 +267,7 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(l) = limit {
         q.push(" LIMIT ").push_bind(l + 1);
     }
-    let mut rows = decode_rows(&q.build().fetch_all(&app.db).await?)?;
-    let mut next = None;
-    if let Some(l) = limit
-        && rows.len() as i64 > l
-    {
-        rows.truncate(l as usize);
-        next = rows.last().map(|r| format!("c{:x}", r.id));
-    }
-    let mut resp = list_response(app, rows).await?;
-    if let Some(n) = next
-        && let Ok(v) = HeaderValue::from_str(&n)
-    {
-        resp.headers_mut().insert("x-maas-next-cursor", v);
-    }
-    Ok(resp)
+    list_response(app, q, limit).await
 }
 
 // ---------------------------------------------------------------- create / update
@@ -857,6 +827,9 @@ async fn delete(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    // Its node tokens and cached renderings went with it.
+    app.tokens.clear();
+    app.render.remove(core.id);
     Ok(no_content())
 }
 
@@ -1255,13 +1228,11 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
         }
         (&Method::GET, Some("list_allocated")) => {
             let u = req.user()?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{MACHINE_SELECT} WHERE m.owner_id = $1 ORDER BY m.id"
-            )))
-            .bind(u.id)
-            .fetch_all(&app.db)
-            .await?;
-            list_response(&app, decode_rows(&rows)?).await
+            let mut q = QueryBuilder::<Postgres>::new(MACHINE_VERSIONS);
+            q.push(" WHERE m.owner_id = ")
+                .push_bind(u.id)
+                .push(" ORDER BY m.id");
+            list_response(&app, q, None).await
         }
         (&Method::GET, Some("power_parameters")) => {
             req.admin()?;
@@ -1320,13 +1291,11 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                     accepted.push(sid.clone());
                 }
             }
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{MACHINE_SELECT} WHERE m.system_id = ANY($1) ORDER BY m.id"
-            )))
-            .bind(&accepted)
-            .fetch_all(&app.db)
-            .await?;
-            list_response(&app, decode_rows(&rows)?).await
+            let mut q = QueryBuilder::<Postgres>::new(MACHINE_VERSIONS);
+            q.push(" WHERE m.system_id = ANY(")
+                .push_bind(accepted)
+                .push(") ORDER BY m.id");
+            list_response(&app, q, None).await
         }
         (&Method::POST, Some("set_zone")) => {
             let u = req.admin()?;
@@ -1418,7 +1387,7 @@ pub async fn interfaces(
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let m = fetch_visible(&app, u, &system_id).await?;
-            Ok(crate::app::json(&m.interfaces))
+            Ok(crate::app::json(&m.related.interfaces))
         }
         (&Method::POST, Some("create_physical")) => {
             let u = req.admin()?;
@@ -1500,7 +1469,12 @@ pub async fn interfaces(
             .await?;
             tx.commit().await?;
             let full = fetch(&app, &system_id).await?;
-            let iface = full.interfaces.iter().find(|x| x.name == name).cloned();
+            let iface = full
+                .related
+                .interfaces
+                .iter()
+                .find(|x| x.name == name)
+                .cloned();
             Ok(crate::app::json(&iface))
         }
         _ => Err(req.unknown_op()),
@@ -1517,7 +1491,7 @@ pub async fn blockdevices(
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let m = fetch_visible(&app, u, &system_id).await?;
-            Ok(crate::app::json(&m.disks))
+            Ok(crate::app::json(&m.related.disks))
         }
         (&Method::POST, None) => {
             let u = req.admin()?;
@@ -1579,7 +1553,7 @@ pub async fn blockdevices(
             .await?;
             tx.commit().await?;
             let full = fetch(&app, &system_id).await?;
-            let d = full.disks.iter().find(|x| x.name == name).cloned();
+            let d = full.related.disks.iter().find(|x| x.name == name).cloned();
             Ok(crate::app::json(&d))
         }
         _ => Err(req.unknown_op()),

@@ -4,12 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
-use sqlx::Row;
+use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::app::{App, Req, json, no_content};
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle;
-use crate::render::MACHINE_SELECT;
+use crate::render::MACHINE_VERSIONS;
 
 fn tag_json(r: &sqlx::postgres::PgRow) -> Value {
     let name: String = r.get("name");
@@ -142,20 +142,17 @@ pub async fn item(
             Ok(no_content())
         }
         (&Method::GET, Some("machines" | "nodes")) => {
-            let mut sql = format!("{MACHINE_SELECT} WHERE m.tag_names @> ARRAY[$1]");
+            let mut q = QueryBuilder::<Postgres>::new(MACHINE_VERSIONS);
+            q.push(" WHERE m.tag_names @> ARRAY[")
+                .push_bind(name.clone())
+                .push("]");
             if !user.is_superuser {
-                sql.push_str(" AND (m.owner_id IS NULL OR m.owner_id = $2)");
-            } else {
-                sql.push_str(" AND $2::bigint IS NOT NULL");
+                q.push(" AND (m.owner_id IS NULL OR m.owner_id = ")
+                    .push_bind(user.id)
+                    .push(")");
             }
-            sql.push_str(" ORDER BY m.id");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&name)
-                .bind(user.id)
-                .fetch_all(&app.db)
-                .await?;
-            crate::api::machines::list_response(&app, crate::api::machines::decode_rows(&rows)?)
-                .await
+            q.push(" ORDER BY m.id");
+            crate::render::list_response(&app, q, None).await
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;

@@ -174,6 +174,7 @@ pub async fn item(
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            app.tokens.clear();
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

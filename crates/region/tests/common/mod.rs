@@ -188,6 +188,19 @@ impl TestRegion {
         }
     }
 
+    /// Another region process-equivalent on the same database (own data
+    /// dir, pool, caches and listeners); the caller stops it.
+    pub async fn another_region(&self) -> (Running, tempdir::Dir) {
+        let dir = tempdir::Dir::new();
+        let mut opts = Options::new(
+            dir.0.clone(),
+            Some(self.db_url.clone()),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        opts.db_max_connections = 4;
+        (region::start(&opts).await.expect("region starts"), dir)
+    }
+
     pub fn db(&self) -> &sqlx::PgPool {
         &self.running.as_ref().unwrap().db
     }

@@ -1,0 +1,193 @@
+//! In-memory caches of what machine rendering reads, checked against
+//! versions the database keeps (migration 3), so a cached value is used only
+//! when it is exactly what the database holds now. Nothing to invalidate:
+//!
+//! - `machines.version` changes on every update of the row (a trigger draws
+//!   it from a sequence); `machines.hw_version` changes whenever the
+//!   machine's interfaces, links or block devices change (and so does
+//!   `version`, since that updates the row).
+//! - `render_epoch.n` changes, at commit, whenever anything shared that a
+//!   machine's JSON embeds changes: domains, zones, pools, user names,
+//!   fabrics, VLANs, spaces, subnets.
+//!
+//! Every read returns the versions in the same statement as the data, so an
+//! entry is keyed by the versions of the snapshot it was built from.
+//! [`Related`] sets (interfaces and disks) are keyed by (machine id,
+//! `hw_version`, epoch) and serve every machine read, allocation included;
+//! whole rendered machine objects are keyed by (machine id, `version`, epoch)
+//! and serve listings.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::render::{BlockDeviceJson, InterfaceJson};
+
+/// A machine's interfaces (with VLANs and links) and block devices.
+#[derive(Debug, Default)]
+pub struct Related {
+    pub interfaces: Vec<InterfaceJson>,
+    pub disks: Vec<BlockDeviceJson>,
+}
+
+/// Entries kept per cache before it starts over (a bound on memory: whole
+/// machine objects are ~2.6 kB each; ids of machines deleted through another
+/// region stay until then).
+const MAX_ENTRIES: usize = 100_000;
+
+struct Versioned<T> {
+    version: i64,
+    epoch: i64,
+    value: T,
+}
+
+struct Map<T>(RwLock<HashMap<i64, Versioned<T>>>);
+
+impl<T: Clone> Map<T> {
+    fn new() -> Self {
+        Map(RwLock::new(HashMap::new()))
+    }
+
+    fn get(&self, id: i64, version: i64, epoch: i64) -> Option<T> {
+        let m = self.0.read().unwrap_or_else(|e| e.into_inner());
+        m.get(&id)
+            .filter(|e| e.version == version && e.epoch == epoch)
+            .map(|e| e.value.clone())
+    }
+
+    /// Look up many at once under one lock (listing).
+    fn get_many(&self, keys: &[(i64, i64, i64)]) -> Vec<Option<T>> {
+        let m = self.0.read().unwrap_or_else(|e| e.into_inner());
+        keys.iter()
+            .map(|&(id, version, epoch)| {
+                m.get(&id)
+                    .filter(|e| e.version == version && e.epoch == epoch)
+                    .map(|e| e.value.clone())
+            })
+            .collect()
+    }
+
+    fn put_many(&self, items: impl IntoIterator<Item = (i64, i64, i64, T)>) {
+        let mut m = self.0.write().unwrap_or_else(|e| e.into_inner());
+        for (id, version, epoch, value) in items {
+            // Never replace a newer entry with an older one (two readers
+            // racing with a writer): versions only grow.
+            if let Some(old) = m.get(&id)
+                && (old.epoch > epoch || (old.epoch == epoch && old.version > version))
+            {
+                continue;
+            }
+            if m.len() >= MAX_ENTRIES && !m.contains_key(&id) {
+                m.clear();
+            }
+            m.insert(
+                id,
+                Versioned {
+                    version,
+                    epoch,
+                    value,
+                },
+            );
+        }
+    }
+
+    fn remove(&self, id: i64) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+
+    fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+pub struct RenderCache {
+    related: Map<Arc<Related>>,
+    rendered: Map<Arc<[u8]>>,
+}
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        RenderCache {
+            related: Map::new(),
+            rendered: Map::new(),
+        }
+    }
+}
+
+impl RenderCache {
+    pub fn related(&self, id: i64, hw_version: i64, epoch: i64) -> Option<Arc<Related>> {
+        self.related.get(id, hw_version, epoch)
+    }
+
+    pub fn put_related(&self, items: impl IntoIterator<Item = (i64, i64, i64, Arc<Related>)>) {
+        self.related.put_many(items);
+    }
+
+    /// Rendered machine objects for (id, version, epoch) keys, in order.
+    pub fn rendered(&self, keys: &[(i64, i64, i64)]) -> Vec<Option<Arc<[u8]>>> {
+        self.rendered.get_many(keys)
+    }
+
+    pub fn put_rendered(&self, items: impl IntoIterator<Item = (i64, i64, i64, Arc<[u8]>)>) {
+        self.rendered.put_many(items);
+    }
+
+    /// Forget a deleted machine.
+    pub fn remove(&self, id: i64) {
+        self.related.remove(id);
+        self.rendered.remove(id);
+    }
+
+    /// (related sets, rendered objects) held.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.related.len(), self.rendered.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_match_only_their_exact_versions() {
+        let c = RenderCache::default();
+        let a: Arc<[u8]> = Arc::from(&b"a"[..]);
+        c.put_rendered([(1, 10, 1, a.clone())]);
+        assert_eq!(c.rendered(&[(1, 10, 1)])[0].as_deref(), Some(&b"a"[..]));
+        assert!(c.rendered(&[(1, 11, 1)])[0].is_none(), "newer row version");
+        assert!(c.rendered(&[(1, 10, 2)])[0].is_none(), "newer epoch");
+        assert!(c.rendered(&[(2, 10, 1)])[0].is_none(), "other machine");
+        // An older render never replaces a newer one.
+        c.put_rendered([(1, 12, 1, Arc::from(&b"new"[..]))]);
+        c.put_rendered([(1, 10, 1, a)]);
+        assert!(c.rendered(&[(1, 10, 1)])[0].is_none());
+        assert_eq!(c.rendered(&[(1, 12, 1)])[0].as_deref(), Some(&b"new"[..]));
+        c.remove(1);
+        assert!(c.rendered(&[(1, 12, 1)])[0].is_none());
+        assert_eq!(c.sizes(), (0, 0));
+    }
+
+    #[test]
+    fn related_sets_are_keyed_by_hardware_version_and_epoch() {
+        let c = RenderCache::default();
+        c.put_related([(7, 3, 1, Arc::new(Related::default()))]);
+        assert!(c.related(7, 3, 1).is_some());
+        assert!(c.related(7, 4, 1).is_none());
+        assert!(c.related(7, 3, 2).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_instead_of_growing() {
+        let c = RenderCache::default();
+        let v: Arc<[u8]> = Arc::from(&b"x"[..]);
+        c.put_rendered((0..MAX_ENTRIES as i64).map(|i| (i, 1, 1, v.clone())));
+        assert_eq!(c.sizes().1, MAX_ENTRIES);
+        c.put_rendered([(MAX_ENTRIES as i64, 1, 1, v.clone())]);
+        assert_eq!(c.sizes().1, 1);
+        // Updating an id already held does not clear.
+        c.put_rendered([(MAX_ENTRIES as i64, 2, 1, v)]);
+        assert_eq!(c.sizes().1, 1);
+    }
+}
