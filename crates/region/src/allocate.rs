@@ -21,7 +21,7 @@ use crate::app::{App, Req, json_bytes};
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
-use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, machine_to_json, with_related};
+use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, complete, machine_to_json};
 
 /// Claim a locked READY machine for `user` (deploy of a READY machine).
 pub async fn claim(
@@ -228,7 +228,7 @@ async fn claim_statement(
         return Ok(None);
     };
     let row = MachineRow::from_row(&row)?;
-    Ok(with_related(app, vec![row]).await?.pop())
+    Ok(complete(app, vec![row]).await?.pop())
 }
 
 /// Candidate READY machines in allocation order (no locks).

@@ -12,49 +12,36 @@ use maas_model::NodeStatus;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::app::{App, json_bytes};
 use crate::error::{ApiError, ApiResult};
-use crate::rendercache::Related;
+use crate::rendercache::{DomainInfo, Place, Related, SharedNames};
 
 pub const API: &str = "/MAAS/api/2.0";
 
-/// The joins every machine read uses (filters may name d, z, p, u).
-macro_rules! machine_from {
-    () => {
-        "
+/// The columns of `machines m` that `MachineRow::from_row` reads, ending
+/// with the versions the render caches are keyed by. No joins: the names of
+/// a machine's domain, zone, pool and owner come from `SharedNames`.
+pub const MACHINE_SELECT: &str = "SELECT m.id, m.system_id, m.hostname, m.description,
+    m.domain_id, m.status, m.status_message, m.error_description, m.previous_status,
+    m.zone_id, m.pool_id, m.architecture, m.cpu_count, m.cpu_speed, m.memory, m.swap_size,
+    m.power_type, m.power_state, m.locked, m.netboot, m.osystem, m.distro_series, m.hwe_kernel,
+    m.min_hwe_kernel, m.tag_names, m.hardware_uuid, m.hardware_info::text AS hardware_info,
+    m.owner_data::text AS owner_data, m.ephemeral_deploy, m.bios_boot_method, m.agent_name,
+    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch
+  FROM machines m";
+
+/// What a listing reads first: which machines, at which versions. Only
+/// machines whose rendered object is not cached are then read whole.
+/// Filters may name the joined d, z, p and u.
+pub const MACHINE_VERSIONS: &str =
+    "SELECT m.id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch
   FROM machines m
   JOIN domains d ON d.id = m.domain_id
   JOIN zones z ON z.id = m.zone_id
   JOIN resource_pools p ON p.id = m.pool_id
-  LEFT JOIN users u ON u.id = m.owner_id"
-    };
-}
-
-/// Columns of `machines m` + joins that `MachineRow::from_row` reads,
-/// ending with the versions the render caches are keyed by (42-44).
-pub const MACHINE_SELECT: &str = concat!(
-    "SELECT m.id, m.system_id, m.hostname, m.description,
-    m.domain_id, d.name AS domain_name, d.ttl AS domain_ttl, d.authoritative AS domain_auth,
-    d.is_default AS domain_default,
-    m.status, m.status_message, m.error_description, m.previous_status, u.username AS owner,
-    m.zone_id, z.name AS zone_name, z.description AS zone_desc,
-    m.pool_id, p.name AS pool_name, p.description AS pool_desc,
-    m.architecture, m.cpu_count, m.cpu_speed, m.memory, m.swap_size, m.power_type,
-    m.power_state, m.locked, m.netboot, m.osystem, m.distro_series, m.hwe_kernel,
-    m.min_hwe_kernel, m.tag_names, m.hardware_uuid, m.hardware_info::text AS hardware_info,
-    m.owner_data::text AS owner_data, m.ephemeral_deploy, m.bios_boot_method, m.agent_name,
-    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch",
-    machine_from!()
-);
-
-/// What a listing reads first: which machines, at which versions. Only
-/// machines whose rendered object is not cached are then read whole.
-pub const MACHINE_VERSIONS: &str = concat!(
-    "SELECT m.id, m.version, (SELECT n FROM render_epoch) AS epoch",
-    machine_from!()
-);
+  LEFT JOIN users u ON u.id = m.owner_id";
 
 #[derive(Debug, Clone)]
 pub struct MachineRow {
@@ -63,22 +50,13 @@ pub struct MachineRow {
     pub hostname: String,
     pub description: String,
     pub domain_id: i64,
-    pub domain_name: String,
-    pub domain_ttl: Option<i32>,
-    pub domain_auth: bool,
-    pub domain_default: bool,
     pub status: NodeStatus,
     pub previous_status: Option<NodeStatus>,
     pub status_message: String,
     pub error_description: String,
-    pub owner: Option<String>,
     pub owner_id: Option<i64>,
     pub zone_id: i64,
-    pub zone_name: String,
-    pub zone_desc: String,
     pub pool_id: i64,
-    pub pool_name: String,
-    pub pool_desc: String,
     pub architecture: String,
     pub cpu_count: i32,
     pub cpu_speed: i32,
@@ -118,48 +96,39 @@ impl MachineRow {
             hostname: r.try_get(2)?,
             description: r.try_get(3)?,
             domain_id: r.try_get(4)?,
-            domain_name: r.try_get(5)?,
-            domain_ttl: r.try_get(6)?,
-            domain_auth: r.try_get(7)?,
-            domain_default: r.try_get(8)?,
-            status: status_of(r.try_get(9)?),
+            status: status_of(r.try_get(5)?),
+            status_message: r.try_get(6)?,
+            error_description: r.try_get(7)?,
             previous_status: r
-                .try_get::<Option<i16>, _>(12)?
+                .try_get::<Option<i16>, _>(8)?
                 .and_then(NodeStatus::from_i16),
-            status_message: r.try_get(10)?,
-            error_description: r.try_get(11)?,
-            owner: r.try_get(13)?,
-            owner_id: r.try_get(41)?,
-            zone_id: r.try_get(14)?,
-            zone_name: r.try_get(15)?,
-            zone_desc: r.try_get(16)?,
-            pool_id: r.try_get(17)?,
-            pool_name: r.try_get(18)?,
-            pool_desc: r.try_get(19)?,
-            architecture: r.try_get(20)?,
-            cpu_count: r.try_get(21)?,
-            cpu_speed: r.try_get(22)?,
-            memory: r.try_get(23)?,
-            swap_size: r.try_get(24)?,
-            power_type: r.try_get(25)?,
-            power_state: r.try_get(26)?,
-            locked: r.try_get(27)?,
-            netboot: r.try_get(28)?,
-            osystem: r.try_get(29)?,
-            distro_series: r.try_get(30)?,
-            hwe_kernel: r.try_get(31)?,
-            min_hwe_kernel: r.try_get(32)?,
-            tag_names: r.try_get(33)?,
-            hardware_uuid: r.try_get(34)?,
-            hardware_info: r.try_get(35)?,
-            owner_data: r.try_get(36)?,
-            ephemeral_deploy: r.try_get(37)?,
-            bios_boot_method: r.try_get(38)?,
-            agent_name: r.try_get(39)?,
-            node_type: r.try_get(40)?,
-            version: r.try_get(42)?,
-            hw_version: r.try_get(43)?,
-            epoch: r.try_get(44)?,
+            zone_id: r.try_get(9)?,
+            pool_id: r.try_get(10)?,
+            architecture: r.try_get(11)?,
+            cpu_count: r.try_get(12)?,
+            cpu_speed: r.try_get(13)?,
+            memory: r.try_get(14)?,
+            swap_size: r.try_get(15)?,
+            power_type: r.try_get(16)?,
+            power_state: r.try_get(17)?,
+            locked: r.try_get(18)?,
+            netboot: r.try_get(19)?,
+            osystem: r.try_get(20)?,
+            distro_series: r.try_get(21)?,
+            hwe_kernel: r.try_get(22)?,
+            min_hwe_kernel: r.try_get(23)?,
+            tag_names: r.try_get(24)?,
+            hardware_uuid: r.try_get(25)?,
+            hardware_info: r.try_get(26)?,
+            owner_data: r.try_get(27)?,
+            ephemeral_deploy: r.try_get(28)?,
+            bios_boot_method: r.try_get(29)?,
+            agent_name: r.try_get(30)?,
+            node_type: r.try_get(31)?,
+            owner_id: r.try_get(32)?,
+            version: r.try_get(33)?,
+            hw_version: r.try_get(34)?,
+            epoch: r.try_get(35)?,
         })
     }
 }
@@ -367,6 +336,8 @@ pub struct MachineJson<'a> {
 pub struct FullMachine {
     pub row: MachineRow,
     pub related: Arc<Related>,
+    /// Names of the row's domain, zone, pool and owner.
+    pub shared: Arc<SharedNames>,
     pub constraints_by_type: Option<serde_json::Value>,
 }
 
@@ -387,6 +358,15 @@ impl FullMachine {
     pub fn json(&self) -> MachineJson<'_> {
         let r = &self.row;
         let (interfaces, disks) = (&self.related.interfaces, &self.related.disks);
+        let names = &*self.shared;
+        let domain = names.domains.get(&r.domain_id);
+        let domain_name = domain.map_or("", |d| d.name.as_str());
+        let zone = names.zones.get(&r.zone_id);
+        let zone_name = zone.map_or("", |z| z.name.as_str());
+        let pool = names.pools.get(&r.pool_id);
+        let owner = r
+            .owner_id
+            .map(|u| names.users.get(&u).map_or("", |n| n.as_str()));
         let boot = interfaces.iter().find(|i| i.is_boot).or(interfaces.first());
         let ips: Vec<String> = interfaces
             .iter()
@@ -396,13 +376,13 @@ impl FullMachine {
         MachineJson {
             system_id: &r.system_id,
             hostname: &r.hostname,
-            fqdn: format!("{}.{}", r.hostname, r.domain_name),
+            fqdn: format!("{}.{domain_name}", r.hostname),
             domain: DomainJson {
                 id: r.domain_id,
-                name: &r.domain_name,
-                ttl: r.domain_ttl,
-                authoritative: r.domain_auth,
-                is_default: r.domain_default,
+                name: domain_name,
+                ttl: domain.and_then(|d| d.ttl),
+                authoritative: domain.is_some_and(|d| d.authoritative),
+                is_default: domain.is_some_and(|d| d.is_default),
                 resource_record_count: 0,
                 resource_uri: format!("{API}/domains/{}/", r.domain_id),
             },
@@ -419,7 +399,7 @@ impl FullMachine {
             status_action: "",
             error_description: &r.error_description,
             locked: r.locked,
-            owner: r.owner.as_deref(),
+            owner,
             owner_data: raw(&r.owner_data),
             workload_annotations: raw(&r.owner_data),
             netboot: r.netboot,
@@ -441,14 +421,14 @@ impl FullMachine {
             enable_hw_sync: false,
             zone: PlaceJson {
                 id: r.zone_id,
-                name: &r.zone_name,
-                description: &r.zone_desc,
-                resource_uri: format!("{API}/zones/{}/", r.zone_name),
+                name: zone_name,
+                description: zone.map_or("", |z| z.description.as_str()),
+                resource_uri: format!("{API}/zones/{zone_name}/"),
             },
             pool: PlaceJson {
                 id: r.pool_id,
-                name: &r.pool_name,
-                description: &r.pool_desc,
+                name: pool.map_or("", |p| p.name.as_str()),
+                description: pool.map_or("", |p| p.description.as_str()),
                 resource_uri: format!("{API}/resourcepool/{}/", r.pool_id),
             },
             tag_names: &r.tag_names,
@@ -575,19 +555,26 @@ const DISK_FROM: &str = "FROM block_devices d";
 static RELATED_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT m.id, m.system_id, m.hw_version, (SELECT n FROM render_epoch),
-    (SELECT coalesce(json_agg(json_build_array({IFACE_COLS}) ORDER BY i.id), '[]')::text
-       {IFACE_FROM} WHERE i.machine_id = m.id),
-    (SELECT coalesce(json_agg(json_build_array({LINK_COLS}) ORDER BY l.id), '[]')::text
-       {LINK_FROM} WHERE i.machine_id = m.id),
-    (SELECT coalesce(json_agg(json_build_array({DISK_COLS}) ORDER BY d.id), '[]')::text
-       {DISK_FROM} WHERE d.machine_id = m.id)
-  FROM machines m WHERE m.id = ANY($1)"
+       coalesce(ii.j, '[]'), coalesce(ll.j, '[]'), coalesce(dd.j, '[]')
+  FROM machines m
+  LEFT JOIN (SELECT i.machine_id, json_agg(json_build_array({IFACE_COLS}) ORDER BY i.id)::text j
+               {IFACE_FROM} WHERE i.machine_id = ANY($1) GROUP BY i.machine_id) ii
+         ON ii.machine_id = m.id
+  LEFT JOIN (SELECT i.machine_id, json_agg(json_build_array({LINK_COLS}) ORDER BY l.id)::text j
+               {LINK_FROM} WHERE i.machine_id = ANY($1) GROUP BY i.machine_id) ll
+         ON ll.machine_id = m.id
+  LEFT JOIN (SELECT d.machine_id, json_agg(json_build_array({DISK_COLS}) ORDER BY d.id)::text j
+               {DISK_FROM} WHERE d.machine_id = ANY($1) GROUP BY d.machine_id) dd
+         ON dd.machine_id = m.id
+ WHERE m.id = ANY($1)"
     )
 });
 
-/// Attach interfaces and disks to machine rows: from the cache where it
-/// holds the rows' versions, else read (one statement for all of them).
-pub async fn with_related(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMachine>> {
+/// Complete machine rows for rendering: the names they refer to and their
+/// interfaces and disks, from the caches where they hold the rows'
+/// versions, else read (one statement for all the related sets).
+pub async fn complete(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMachine>> {
+    let shared = shared_names(app, &rows).await?;
     let mut found: Vec<Option<Arc<Related>>> = rows
         .iter()
         .map(|r| app.render.related(r.id, r.hw_version, r.epoch))
@@ -599,16 +586,11 @@ pub async fn with_related(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<Ful
         .map(|(r, _)| r.id)
         .collect();
     if !missing.is_empty() {
-        let mut loaded = load_related(&app.db, &missing).await?;
-        app.render.put_related(
-            loaded
-                .iter()
-                .map(|(id, (hw, epoch, rel))| (*id, *hw, *epoch, rel.clone())),
-        );
+        let mut loaded = load_related(app, &missing).await?;
         for (r, f) in rows.iter().zip(found.iter_mut()) {
             if f.is_none() {
                 // A machine deleted meanwhile renders with no hardware.
-                *f = Some(loaded.remove(&r.id).map(|l| l.2).unwrap_or_default());
+                *f = Some(loaded.remove(&r.id).unwrap_or_default());
             }
         }
     }
@@ -618,32 +600,144 @@ pub async fn with_related(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<Ful
         .map(|(row, related)| FullMachine {
             row,
             related: related.unwrap_or_default(),
+            shared: shared.clone(),
             constraints_by_type: None,
         })
         .collect())
 }
 
-/// Read machines' related rows: id -> (hw_version, epoch, set).
-async fn load_related(
-    db: &PgPool,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, (i64, i64, Arc<Related>)>> {
+/// A shared-names snapshot for `rows`: the cached one if it covers them all,
+/// else a fresh read (one at a time; concurrent callers reuse it).
+async fn shared_names(app: &App, rows: &[MachineRow]) -> ApiResult<Arc<SharedNames>> {
+    let covered = |s: &SharedNames| {
+        rows.iter()
+            .all(|r| s.covers(r.epoch, r.domain_id, r.zone_id, r.pool_id, r.owner_id))
+    };
+    let s = app.render.shared();
+    if covered(&s) {
+        return Ok(s);
+    }
+    let _one = app.render.shared_reload.lock().await;
+    let s = app.render.shared();
+    if covered(&s) {
+        return Ok(s);
+    }
+    let s = Arc::new(load_shared(app).await?);
+    app.render.put_shared(s.clone());
+    Ok(s)
+}
+
+/// Domains, zones, pools and user names, with the epoch, in one statement.
+async fn load_shared(app: &App) -> ApiResult<SharedNames> {
+    fn parse<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
+        let text: &str = r.try_get(i)?;
+        serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
+    }
+    let r = sqlx::query(
+        "SELECT (SELECT n FROM render_epoch),
+          (SELECT coalesce(json_agg(json_build_array(id, name, ttl, authoritative, is_default)), '[]')::text
+             FROM domains),
+          (SELECT coalesce(json_agg(json_build_array(id, name, description)), '[]')::text FROM zones),
+          (SELECT coalesce(json_agg(json_build_array(id, name, description)), '[]')::text
+             FROM resource_pools),
+          (SELECT coalesce(json_agg(json_build_array(id, username)), '[]')::text FROM users)",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    let places = |i| -> ApiResult<HashMap<i64, Place>> {
+        Ok(parse::<(i64, String, String)>(&r, i)?
+            .into_iter()
+            .map(|(id, name, description)| (id, Place { name, description }))
+            .collect())
+    };
+    Ok(SharedNames {
+        epoch: r.try_get(0)?,
+        domains: parse::<(i64, String, Option<i32>, bool, bool)>(&r, 1)?
+            .into_iter()
+            .map(|(id, name, ttl, authoritative, is_default)| {
+                let d = DomainInfo {
+                    name,
+                    ttl,
+                    authoritative,
+                    is_default,
+                };
+                (id, d)
+            })
+            .collect(),
+        zones: places(2)?,
+        pools: places(3)?,
+        users: parse::<(i64, String)>(&r, 4)?.into_iter().collect(),
+    })
+}
+
+/// Above this many machines, a read is split in two statements run at
+/// once (two backends, two cores).
+const SPLIT_READS: usize = 2000;
+
+/// Run `read` on `ids`, split in two concurrent halves when large.
+async fn split_read<T, F, Fut>(ids: &[i64], read: F) -> ApiResult<Vec<T>>
+where
+    F: Fn(Vec<i64>) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Vec<T>>>,
+{
+    if ids.len() <= SPLIT_READS {
+        return read(ids.to_vec()).await;
+    }
+    let (a, b) = ids.split_at(ids.len() / 2);
+    let (mut x, y) = tokio::try_join!(read(a.to_vec()), read(b.to_vec()))?;
+    x.extend(y);
+    Ok(x)
+}
+
+/// Read machines' related sets and cache each under the versions it was
+/// read at.
+async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Related>>> {
     fn rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
         let text: &str = r.try_get(i)?;
         serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
     }
-    let got = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str()))
-        .bind(ids)
-        .fetch_all(db)
-        .await?;
-    let mut out = HashMap::with_capacity(got.len());
-    for r in &got {
-        let id: i64 = r.try_get(0)?;
-        let system_id: &str = r.try_get(1)?;
-        let related = assemble(system_id, rows(r, 4)?, rows(r, 5)?, rows(r, 6)?);
-        out.insert(id, (r.try_get(2)?, r.try_get(3)?, Arc::new(related)));
-    }
+    let got = split_read(ids, |ids| async move {
+        let got = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str()))
+            .bind(ids)
+            .fetch_all(&app.db)
+            .await?;
+        got.iter()
+            .map(|r| {
+                let system_id: &str = r.try_get(1)?;
+                let related = assemble(system_id, rows(r, 4)?, rows(r, 5)?, rows(r, 6)?);
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    Arc::new(related),
+                ))
+            })
+            .collect::<ApiResult<Vec<(i64, i64, i64, Arc<Related>)>>>()
+    })
+    .await?;
+    let out = got
+        .iter()
+        .map(|(id, _, _, rel)| (*id, rel.clone()))
+        .collect();
+    app.render.put_related(got);
     Ok(out)
+}
+
+/// Machine rows by id.
+async fn machine_rows(app: &App, ids: &[i64]) -> ApiResult<Vec<MachineRow>> {
+    split_read(ids, |ids| async move {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MACHINE_SELECT} WHERE m.id = ANY($1)"
+        )))
+        .bind(ids)
+        .fetch_all(&app.db)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(MachineRow::from_row)
+            .collect::<sqlx::Result<Vec<_>>>()?)
+    })
+    .await
 }
 
 /// Build one machine's related set from its rows.
@@ -790,12 +884,16 @@ fn render_each(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
     })
 }
 
-/// Whether `m`'s related set is the one its row's versions name (it can be
-/// newer when the hardware changed between the two reads).
-fn related_is_current(app: &App, m: &FullMachine) -> bool {
-    app.render
-        .related(m.row.id, m.row.hw_version, m.row.epoch)
-        .is_some_and(|r| Arc::ptr_eq(&r, &m.related))
+/// Whether `m` was completed exactly as of its row's versions: names of
+/// the row's epoch and the related set its hardware version names (either
+/// can be newer when something changed between the reads). Only such a
+/// rendering may be cached under the row's versions.
+fn cacheable(app: &App, m: &FullMachine) -> bool {
+    m.shared.epoch == m.row.epoch
+        && app
+            .render
+            .related(m.row.id, m.row.hw_version, m.row.epoch)
+            .is_some_and(|r| Arc::ptr_eq(&r, &m.related))
 }
 
 /// A machine listing. `q` is `MACHINE_VERSIONS` plus the caller's WHERE and
@@ -809,10 +907,11 @@ pub async fn list_response(
     limit: Option<i64>,
 ) -> ApiResult<Response> {
     let vrows = q.build().fetch_all(&app.db).await?;
+    // (id, version, hw_version, epoch)
     let mut keys = vrows
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<sqlx::Result<Vec<(i64, i64, i64)>>>()?;
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<sqlx::Result<Vec<(i64, i64, i64, i64)>>>()?;
     let mut next: Option<String> = None;
     if let Some(l) = limit
         && keys.len() as i64 > l
@@ -820,25 +919,32 @@ pub async fn list_response(
         keys.truncate(l as usize);
         next = keys.last().map(|k| format!("c{:x}", k.0));
     }
-    let mut pieces = app.render.rendered(&keys);
-    let missing: Vec<i64> = keys
+    let wanted: Vec<(i64, i64, i64)> = keys.iter().map(|k| (k.0, k.1, k.3)).collect();
+    let mut pieces = app.render.rendered(&wanted);
+    let missing: Vec<&(i64, i64, i64, i64)> = keys
         .iter()
         .zip(&pieces)
         .filter(|(_, p)| p.is_none())
-        .map(|(k, _)| k.0)
+        .map(|(k, _)| k)
         .collect();
     if !missing.is_empty() {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{MACHINE_SELECT} WHERE m.id = ANY($1)"
-        )))
-        .bind(&missing)
-        .fetch_all(&app.db)
-        .await?;
-        let rows = rows
+        // Rows, and the related sets not cached at the versions just read,
+        // at once.
+        let ids: Vec<i64> = missing.iter().map(|k| k.0).collect();
+        let unrelated: Vec<i64> = missing
             .iter()
-            .map(MachineRow::from_row)
-            .collect::<sqlx::Result<Vec<_>>>()?;
-        let machines = with_related(app, rows).await?;
+            .filter(|k| app.render.related(k.0, k.2, k.3).is_none())
+            .map(|k| k.0)
+            .collect();
+        let (rows, _) = tokio::try_join!(machine_rows(app, &ids), async {
+            if unrelated.is_empty() {
+                return Ok(HashMap::new());
+            }
+            load_related(app, &unrelated).await
+        })?;
+        // Related sets come from the cache at each row's own versions; a
+        // machine whose hardware changed between the reads is read again.
+        let machines = complete(app, rows).await?;
         let (machines, rendered) = tokio::task::spawn_blocking(move || {
             let r = render_each(&machines);
             (machines, r)
@@ -848,7 +954,7 @@ pub async fn list_response(
         let mut by_id: HashMap<i64, Arc<[u8]>> = HashMap::with_capacity(machines.len());
         let mut fresh = Vec::with_capacity(machines.len());
         for (m, json) in machines.iter().zip(rendered) {
-            if related_is_current(app, m) {
+            if cacheable(app, m) {
                 fresh.push((m.row.id, m.row.version, m.row.epoch, json.clone()));
             }
             by_id.insert(m.row.id, json);

@@ -12,6 +12,9 @@
 //!
 //! Every read returns the versions in the same statement as the data, so an
 //! entry is keyed by the versions of the snapshot it was built from.
+//! [`SharedNames`] (domains, zones, pools, user names) is one snapshot of
+//! those small tables at one epoch; machine rows carry the epoch they were
+//! read at and only a snapshot of that epoch names them in a cached render.
 //! [`Related`] sets (interfaces and disks) are keyed by (machine id,
 //! `hw_version`, epoch) and serve every machine read, allocation included;
 //! whole rendered machine objects are keyed by (machine id, `version`, epoch)
@@ -27,6 +30,52 @@ use crate::render::{BlockDeviceJson, InterfaceJson};
 pub struct Related {
     pub interfaces: Vec<InterfaceJson>,
     pub disks: Vec<BlockDeviceJson>,
+}
+
+/// A domain as a machine's JSON shows it.
+#[derive(Debug, Clone)]
+pub struct DomainInfo {
+    pub name: String,
+    pub ttl: Option<i32>,
+    pub authoritative: bool,
+    pub is_default: bool,
+}
+
+/// A zone or resource pool: name and description.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub name: String,
+    pub description: String,
+}
+
+/// The shared rows machine JSON embeds, as of one epoch.
+#[derive(Debug, Default)]
+pub struct SharedNames {
+    pub epoch: i64,
+    pub domains: HashMap<i64, DomainInfo>,
+    pub zones: HashMap<i64, Place>,
+    pub pools: HashMap<i64, Place>,
+    pub users: HashMap<i64, String>,
+}
+
+impl SharedNames {
+    /// Whether this snapshot names everything a row read at `epoch` refers
+    /// to, as of that epoch (rows inserted since are missing; updated or
+    /// deleted ones would have moved the epoch).
+    pub fn covers(
+        &self,
+        epoch: i64,
+        domain: i64,
+        zone: i64,
+        pool: i64,
+        owner: Option<i64>,
+    ) -> bool {
+        self.epoch == epoch
+            && self.domains.contains_key(&domain)
+            && self.zones.contains_key(&zone)
+            && self.pools.contains_key(&pool)
+            && owner.is_none_or(|u| self.users.contains_key(&u))
+    }
 }
 
 /// Entries kept per cache before it starts over (a bound on memory: whole
@@ -105,6 +154,9 @@ impl<T: Clone> Map<T> {
 pub struct RenderCache {
     related: Map<Arc<Related>>,
     rendered: Map<Arc<[u8]>>,
+    shared: RwLock<Arc<SharedNames>>,
+    /// One reload of the shared names at a time (the others wait for it).
+    pub shared_reload: tokio::sync::Mutex<()>,
 }
 
 impl Default for RenderCache {
@@ -112,11 +164,29 @@ impl Default for RenderCache {
         RenderCache {
             related: Map::new(),
             rendered: Map::new(),
+            shared: RwLock::new(Arc::new(SharedNames::default())),
+            shared_reload: tokio::sync::Mutex::new(()),
         }
     }
 }
 
 impl RenderCache {
+    /// The newest shared-names snapshot held.
+    pub fn shared(&self) -> Arc<SharedNames> {
+        self.shared
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Keep `s` unless a snapshot of a later epoch is held already.
+    pub fn put_shared(&self, s: Arc<SharedNames>) {
+        let mut cur = self.shared.write().unwrap_or_else(|e| e.into_inner());
+        if s.epoch >= cur.epoch {
+            *cur = s;
+        }
+    }
+
     pub fn related(&self, id: i64, hw_version: i64, epoch: i64) -> Option<Arc<Related>> {
         self.related.get(id, hw_version, epoch)
     }
@@ -176,6 +246,46 @@ mod tests {
         assert!(c.related(7, 3, 1).is_some());
         assert!(c.related(7, 4, 1).is_none());
         assert!(c.related(7, 3, 2).is_none());
+    }
+
+    #[test]
+    fn shared_names_cover_only_their_epoch_and_known_ids() {
+        let mut s = SharedNames {
+            epoch: 5,
+            ..Default::default()
+        };
+        let place = |n: &str| Place {
+            name: n.into(),
+            description: String::new(),
+        };
+        s.domains.insert(
+            0,
+            DomainInfo {
+                name: "maas".into(),
+                ttl: None,
+                authoritative: true,
+                is_default: true,
+            },
+        );
+        s.zones.insert(1, place("default"));
+        s.pools.insert(0, place("default"));
+        s.users.insert(7, "alice".into());
+        assert!(s.covers(5, 0, 1, 0, None));
+        assert!(s.covers(5, 0, 1, 0, Some(7)));
+        assert!(!s.covers(6, 0, 1, 0, None), "other epoch");
+        assert!(!s.covers(5, 0, 1, 0, Some(8)), "unknown owner");
+        assert!(!s.covers(5, 0, 2, 0, None), "unknown zone");
+        let c = RenderCache::default();
+        c.put_shared(Arc::new(s));
+        c.put_shared(Arc::new(SharedNames {
+            epoch: 4,
+            ..Default::default()
+        }));
+        assert_eq!(
+            c.shared().epoch,
+            5,
+            "an older snapshot never replaces a newer one"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::auth::{self, User};
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
 use crate::render::{
-    FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, list_response, machine_to_json,
-    with_related,
+    FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, complete, list_response,
+    machine_to_json,
 };
 use crate::{allocate, config};
 
@@ -36,7 +36,7 @@ pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
     .await?
     .ok_or_else(|| lifecycle::not_found(system_id))?;
     let row = MachineRow::from_row(&row)?;
-    Ok(with_related(app, vec![row]).await?.remove(0))
+    Ok(complete(app, vec![row]).await?.remove(0))
 }
 
 async fn fetch_visible(app: &App, u: &User, system_id: &str) -> ApiResult<FullMachine> {
