@@ -224,7 +224,11 @@ async fn claim_statement(
     q.push_bind(desc.to_string());
     q.push(" FROM u) ");
     q.push(MACHINE_SELECT.replace("FROM machines m", "FROM u m"));
-    let Some(row) = q.build().fetch_optional(&app.db).await? else {
+    let row = app
+        .hot
+        .run(async |c| q.build().fetch_optional(c).await)
+        .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
     let row = MachineRow::from_row(&row)?;

@@ -25,6 +25,8 @@ pub struct App(pub Arc<AppInner>);
 
 pub struct AppInner {
     pub db: PgPool,
+    /// Connections for hot single statements (see `db::Hot`).
+    pub hot: crate::db::Hot,
     pub secrets: SecretBox,
     pub max_body: usize,
     /// Valid API keys seen recently (kept in step by `auth::follow_token_changes`).
@@ -127,7 +129,7 @@ impl FromRequest<App> for Req {
                     state.max_body
                 ))
             })?;
-        let user = auth::authenticate(&state.db, &state.tokens, &parts.headers).await?;
+        let user = auth::authenticate(&state.hot, &state.tokens, &parts.headers).await?;
         let input = params::parse(parts.uri.query(), &parts.headers, &bytes)?;
         Ok(Req {
             method: parts.method,
@@ -315,8 +317,10 @@ pub async fn serve(
 /// Body limit default: 16 MiB (user data, script results).
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 
-pub fn new_app(db: PgPool, secrets: SecretBox, max_body: usize) -> App {
+/// `hot` bounds the connections for hot single statements (besides the pool).
+pub fn new_app(db: PgPool, hot: usize, secrets: SecretBox, max_body: usize) -> App {
     App(Arc::new(AppInner {
+        hot: crate::db::Hot::new(&db, hot),
         db,
         secrets,
         max_body,

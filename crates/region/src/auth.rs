@@ -103,7 +103,7 @@ pub fn signature_matches(signature: &str, token_secret: &str) -> bool {
 /// Authorization header); 401 for a present but bad one. Known tokens come
 /// from `cache` (see [`TokenCache`]); unknown ones are always looked up.
 pub async fn authenticate(
-    db: &PgPool,
+    db: &crate::db::Hot,
     cache: &TokenCache,
     headers: &HeaderMap,
 ) -> ApiResult<Option<User>> {
@@ -131,13 +131,18 @@ pub async fn authenticate(
         Some(t) => t,
         None => {
             let epoch = cache.epoch();
-            let row: Option<(i64, String, bool, String, String, Option<i64>)> = sqlx::query_as(
-                "SELECT u.id, u.username, u.is_superuser, t.consumer_key, t.token_secret, t.machine_id
-                   FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_key = $1",
-            )
-            .bind(&h.token)
-            .fetch_optional(db)
-            .await?;
+            let row: Option<(i64, String, bool, String, String, Option<i64>)> = db
+                .run(async |c| {
+                    sqlx::query_as(
+                        "SELECT u.id, u.username, u.is_superuser, t.consumer_key, t.token_secret,
+                                t.machine_id
+                           FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_key = $1",
+                    )
+                    .bind(&h.token)
+                    .fetch_optional(c)
+                    .await
+                })
+                .await?;
             let (id, username, is_superuser, consumer_key, secret, machine_id) =
                 row.ok_or_else(invalid)?;
             let t = Arc::new(CachedToken {
@@ -171,8 +176,10 @@ pub async fn authenticate(
 pub const AUTH_CHANNEL: &str = "maas_auth";
 
 /// How long a cached token is trusted without a fresh lookup, even with no
-/// notification (a safety net; invalidation is by notification).
-const TOKEN_TTL: Duration = Duration::from_secs(60);
+/// notification: the bound on a revoked key's life if this region's LISTEN
+/// connection hangs without failing (a half-open socket). Invalidation
+/// itself is by notification.
+const TOKEN_TTL: Duration = Duration::from_secs(10);
 const TOKEN_CACHE_MAX: usize = 50_000;
 
 pub struct CachedToken {
@@ -265,11 +272,24 @@ impl TokenCache {
 
 /// Keep `cache` in step with the database: LISTEN on [`AUTH_CHANNEL`] and
 /// apply each notification; while the connection is down the cache is off.
-pub async fn follow_token_changes(db: PgPool, cache: Arc<TokenCache>) {
+/// `on_reconnect` runs whenever the connection is lost or back (the region
+/// also drops its render caches then: a database that failed over or was
+/// restored may hand out version numbers again).
+pub async fn follow_token_changes(
+    db: PgPool,
+    cache: Arc<TokenCache>,
+    on_reconnect: impl Fn() + Send + 'static,
+) {
     crate::db::follow(db, &[AUTH_CHANNEL], |n| match n {
-        Notice::Connected => cache.set_live(true),
+        Notice::Connected => {
+            on_reconnect();
+            cache.set_live(true)
+        }
         Notice::Notified(n) => cache.forget(n.payload()),
-        Notice::Lost => cache.set_live(false),
+        Notice::Lost => {
+            on_reconnect();
+            cache.set_live(false)
+        }
     })
     .await
 }

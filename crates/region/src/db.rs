@@ -53,6 +53,66 @@ pub async fn connect(opts: PgConnectOptions, max_connections: u32) -> anyhow::Re
     Ok(pool)
 }
 
+/// Connections for the hot single statements (authentication, claims,
+/// machine reads, listings), kept apart from the pool: handed out last in,
+/// first out, so a light load runs on few backends, and taken back with no
+/// round trip (sqlx's pool pings every connection it takes back, which
+/// doubled the database work of a one-statement request). A connection goes
+/// back only after its statement completed; one whose statement failed or
+/// was cancelled is closed.
+pub struct Hot {
+    opts: PgConnectOptions,
+    idle: std::sync::Mutex<Vec<(sqlx::PgConnection, std::time::Instant)>>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl Hot {
+    pub fn new(pool: &PgPool, max: usize) -> Hot {
+        Hot {
+            opts: (*pool.connect_options()).clone(),
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: tokio::sync::Semaphore::new(max.max(1)),
+        }
+    }
+
+    /// Run `f` on a hot connection.
+    pub async fn run<T, E>(
+        &self,
+        f: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let mut conn = self.checkout().await?;
+        let out = f(&mut conn).await;
+        if out.is_ok() {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.push((conn, std::time::Instant::now()));
+        }
+        out
+    }
+
+    async fn checkout(&self) -> Result<sqlx::PgConnection, sqlx::Error> {
+        loop {
+            let last = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match last {
+                Some((mut c, since)) => {
+                    if since.elapsed() <= PING_IF_IDLE || c.ping().await.is_ok() {
+                        return Ok(c);
+                    }
+                    // Dead (the server restarted, say): try the next one.
+                }
+                None => return sqlx::PgConnection::connect_with(&self.opts).await,
+            }
+        }
+    }
+}
+
 /// What [`follow`] reports.
 pub enum Notice<'a> {
     /// Listening (again): anything may have changed while not listening.

@@ -145,7 +145,12 @@ pub async fn start_with_pool(
     cluster: Option<PrivateCluster>,
 ) -> anyhow::Result<Running> {
     let secrets = SecretBox::load_or_create(&opts.key_path())?;
-    let app = app::new_app(pool.clone(), secrets, opts.max_body);
+    let app = app::new_app(
+        pool.clone(),
+        opts.db_max_connections as usize,
+        secrets,
+        opts.max_body,
+    );
     let listener = app::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
@@ -162,6 +167,10 @@ pub async fn start_with_pool(
         tokio::spawn(crate::auth::follow_token_changes(
             pool.clone(),
             app.tokens.clone(),
+            {
+                let app = app.clone();
+                move || app.render.clear()
+            },
         )),
     ];
     tracing::info!(%addr, "region API listening");

@@ -15,6 +15,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::app::{App, json_bytes};
+use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::rendercache::{DomainInfo, Place, Related, SharedNames};
 
@@ -633,7 +634,7 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
         let text: &str = r.try_get(i)?;
         serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
     }
-    let r = sqlx::query(
+    let q = sqlx::query(
         "SELECT (SELECT n FROM render_epoch),
           (SELECT coalesce(json_agg(json_build_array(id, name, ttl, authoritative, is_default)), '[]')::text
              FROM domains),
@@ -641,9 +642,8 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
           (SELECT coalesce(json_agg(json_build_array(id, name, description)), '[]')::text
              FROM resource_pools),
           (SELECT coalesce(json_agg(json_build_array(id, username)), '[]')::text FROM users)",
-    )
-    .fetch_one(&app.db)
-    .await?;
+    );
+    let r = app.hot.run(async |c| q.fetch_one(c).await).await?;
     let places = |i| -> ApiResult<HashMap<i64, Place>> {
         Ok(parse::<(i64, String, String)>(&r, i)?
             .into_iter()
@@ -697,10 +697,8 @@ async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Rela
         serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
     }
     let got = split_read(ids, |ids| async move {
-        let got = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str()))
-            .bind(ids)
-            .fetch_all(&app.db)
-            .await?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str())).bind(ids);
+        let got = app.hot.run(async |c| q.fetch_all(c).await).await?;
         got.iter()
             .map(|r| {
                 let system_id: &str = r.try_get(1)?;
@@ -726,12 +724,11 @@ async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Rela
 /// Machine rows by id.
 async fn machine_rows(app: &App, ids: &[i64]) -> ApiResult<Vec<MachineRow>> {
     split_read(ids, |ids| async move {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{MACHINE_SELECT} WHERE m.id = ANY($1)"
         )))
-        .bind(ids)
-        .fetch_all(&app.db)
-        .await?;
+        .bind(ids);
+        let rows = app.hot.run(async |c| q.fetch_all(c).await).await?;
         Ok(rows
             .iter()
             .map(MachineRow::from_row)
@@ -903,10 +900,11 @@ fn cacheable(app: &App, m: &FullMachine) -> bool {
 /// announced in `X-MAAS-Next-Cursor`.
 pub async fn list_response(
     app: &App,
+    viewer: &User,
     mut q: QueryBuilder<Postgres>,
     limit: Option<i64>,
 ) -> ApiResult<Response> {
-    let vrows = q.build().fetch_all(&app.db).await?;
+    let vrows = app.hot.run(async |c| q.build().fetch_all(c).await).await?;
     // (id, version, hw_version, epoch)
     let mut keys = vrows
         .iter()
@@ -936,12 +934,15 @@ pub async fn list_response(
             .filter(|k| app.render.related(k.0, k.2, k.3).is_none())
             .map(|k| k.0)
             .collect();
-        let (rows, _) = tokio::try_join!(machine_rows(app, &ids), async {
+        let (mut rows, _) = tokio::try_join!(machine_rows(app, &ids), async {
             if unrelated.is_empty() {
                 return Ok(HashMap::new());
             }
             load_related(app, &unrelated).await
         })?;
+        // A machine changed since the first read may no longer be the
+        // viewer's to see (allocated to someone else meanwhile).
+        rows.retain(|r| crate::api::machines::can_view(viewer, r.owner_id));
         // Related sets come from the cache at each row's own versions; a
         // machine whose hardware changed between the reads is read again.
         let machines = complete(app, rows).await?;

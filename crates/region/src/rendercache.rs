@@ -149,6 +149,10 @@ impl<T: Clone> Map<T> {
     fn len(&self) -> usize {
         self.0.read().unwrap_or_else(|e| e.into_inner()).len()
     }
+
+    fn clear(&self) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 pub struct RenderCache {
@@ -202,6 +206,14 @@ impl RenderCache {
 
     pub fn put_rendered(&self, items: impl IntoIterator<Item = (i64, i64, i64, Arc<[u8]>)>) {
         self.rendered.put_many(items);
+    }
+
+    /// Forget everything (the database may not be the one the versions came
+    /// from: after a failover or a restore, numbers can repeat).
+    pub fn clear(&self) {
+        self.related.clear();
+        self.rendered.clear();
+        *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(SharedNames::default());
     }
 
     /// Forget a deleted machine.

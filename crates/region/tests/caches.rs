@@ -160,6 +160,10 @@ async fn warm_caches_follow_every_change_made_anywhere() {
             let s = m1c.clone();
             Box::new(move |l| find(l, &s)["blockdevice_set"][0]["size"] == 2_000_000_000_000_i64)
         }),
+        ("disks truncated", "TRUNCATE block_devices".into(), {
+            let s = m1c.clone();
+            Box::new(move |l| find(l, &s)["blockdevice_set"] == serde_json::json!([]))
+        }),
         ("interface removed", "DELETE FROM interfaces WHERE name = 'eth9'".into(), {
             let s = m2c.clone();
             Box::new(move |l| find(l, &s)["interface_set"].as_array().unwrap().len() == 1)

@@ -28,13 +28,15 @@ pub fn can_edit(u: &User, owner_id: Option<i64>) -> bool {
 /// Load one machine with everything it renders (one round trip when its
 /// related set is cached).
 pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{MACHINE_SELECT} WHERE m.system_id = $1"
     )))
-    .bind(system_id)
-    .fetch_optional(&app.db)
-    .await?
-    .ok_or_else(|| lifecycle::not_found(system_id))?;
+    .bind(system_id);
+    let row = app
+        .hot
+        .run(async |c| q.fetch_optional(c).await)
+        .await?
+        .ok_or_else(|| lifecycle::not_found(system_id))?;
     let row = MachineRow::from_row(&row)?;
     Ok(complete(app, vec![row]).await?.remove(0))
 }
@@ -267,7 +269,7 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(l) = limit {
         q.push(" LIMIT ").push_bind(l + 1);
     }
-    list_response(app, q, limit).await
+    list_response(app, user, q, limit).await
 }
 
 // ---------------------------------------------------------------- create / update
@@ -1232,7 +1234,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             q.push(" WHERE m.owner_id = ")
                 .push_bind(u.id)
                 .push(" ORDER BY m.id");
-            list_response(&app, q, None).await
+            list_response(&app, u, q, None).await
         }
         (&Method::GET, Some("power_parameters")) => {
             req.admin()?;
@@ -1295,7 +1297,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             q.push(" WHERE m.system_id = ANY(")
                 .push_bind(accepted)
                 .push(") ORDER BY m.id");
-            list_response(&app, q, None).await
+            list_response(&app, u, q, None).await
         }
         (&Method::POST, Some("set_zone")) => {
             let u = req.admin()?;
