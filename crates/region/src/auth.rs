@@ -272,22 +272,23 @@ impl TokenCache {
 
 /// Keep `cache` in step with the database: LISTEN on [`AUTH_CHANNEL`] and
 /// apply each notification; while the connection is down the cache is off.
-/// `on_reconnect` runs whenever the connection is lost or back (the region
-/// also drops its render caches then: a database that failed over or was
-/// restored may hand out version numbers again).
+/// `on_reconnect(connected)` runs whenever the connection is lost (false)
+/// or back (true): the region also drops its render caches then (a database
+/// that failed over or was restored may hand out version numbers again) and
+/// loads them again.
 pub async fn follow_token_changes(
     db: PgPool,
     cache: Arc<TokenCache>,
-    on_reconnect: impl Fn() + Send + 'static,
+    on_reconnect: impl Fn(bool) + Send + 'static,
 ) {
     crate::db::follow(db, &[AUTH_CHANNEL], |n| match n {
         Notice::Connected => {
-            on_reconnect();
+            on_reconnect(true);
             cache.set_live(true)
         }
         Notice::Notified(n) => cache.forget(n.payload()),
         Notice::Lost => {
-            on_reconnect();
+            on_reconnect(false);
             cache.set_live(false)
         }
     })

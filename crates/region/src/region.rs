@@ -169,7 +169,12 @@ pub async fn start_with_pool(
             app.tokens.clone(),
             {
                 let app = app.clone();
-                move || app.render.clear()
+                move |connected| {
+                    app.render.clear();
+                    if connected {
+                        tokio::spawn(crate::render::preload(app.clone()));
+                    }
+                }
             },
         )),
     ];

@@ -917,6 +917,35 @@ pub async fn list_response(
         keys.truncate(l as usize);
         next = keys.last().map(|k| format!("c{:x}", k.0));
     }
+    let pieces = rendered_for(app, Some(viewer), &keys).await?;
+    let total: usize = pieces.iter().flatten().map(|p| p.len() + 1).sum();
+    let mut body = Vec::with_capacity(total + 2);
+    body.push(b'[');
+    for p in pieces.iter().flatten() {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(p);
+    }
+    body.push(b']');
+    let mut resp = json_bytes(StatusCode::OK, body);
+    if let Some(n) = next
+        && let Ok(v) = HeaderValue::from_str(&n)
+    {
+        resp.headers_mut().insert("x-maas-next-cursor", v);
+    }
+    Ok(resp)
+}
+
+/// The rendered object of each `(id, version, hw_version, epoch)` key, in
+/// order: cached ones as they are, the rest read, rendered and cached.
+/// `None` for a machine deleted since the keys were read, or (with a
+/// `viewer`) no longer visible to them.
+async fn rendered_for(
+    app: &App,
+    viewer: Option<&User>,
+    keys: &[(i64, i64, i64, i64)],
+) -> ApiResult<Vec<Option<Arc<[u8]>>>> {
     let wanted: Vec<(i64, i64, i64)> = keys.iter().map(|k| (k.0, k.1, k.3)).collect();
     let mut pieces = app.render.rendered(&wanted);
     let missing: Vec<&(i64, i64, i64, i64)> = keys
@@ -942,7 +971,9 @@ pub async fn list_response(
         })?;
         // A machine changed since the first read may no longer be the
         // viewer's to see (allocated to someone else meanwhile).
-        rows.retain(|r| crate::api::machines::can_view(viewer, r.owner_id));
+        if let Some(v) = viewer {
+            rows.retain(|r| crate::api::machines::can_view(v, r.owner_id));
+        }
         // Related sets come from the cache at each row's own versions; a
         // machine whose hardware changed between the reads is read again.
         let machines = complete(app, rows).await?;
@@ -968,23 +999,49 @@ pub async fn list_response(
             }
         }
     }
-    let total: usize = pieces.iter().flatten().map(|p| p.len() + 1).sum();
-    let mut body = Vec::with_capacity(total + 2);
-    body.push(b'[');
-    for p in pieces.iter().flatten() {
-        if body.len() > 1 {
-            body.push(b',');
+    Ok(pieces)
+}
+
+/// Read and render every machine once, in pages, so a region that just
+/// started (or just dropped its caches) answers from warm caches. Runs in
+/// the background; one pass at a time.
+pub async fn preload(app: App) {
+    use std::sync::atomic::Ordering;
+    if app.render.preloading.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let t0 = std::time::Instant::now();
+    let mut last = 0i64;
+    let mut n = 0usize;
+    let result: ApiResult<()> = async {
+        while n < crate::rendercache::MAX_ENTRIES {
+            let q = sqlx::query(
+                "SELECT m.id, m.version, m.hw_version, (SELECT n FROM render_epoch)
+                   FROM machines m WHERE m.id > $1 ORDER BY m.id LIMIT 2000",
+            )
+            .bind(last);
+            let rows = app.hot.run(async |c| q.fetch_all(c).await).await?;
+            let keys = rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<sqlx::Result<Vec<(i64, i64, i64, i64)>>>()?;
+            let Some(k) = keys.last() else { break };
+            last = k.0;
+            n += keys.len();
+            rendered_for(&app, None, &keys).await?;
         }
-        body.extend_from_slice(p);
+        Ok(())
     }
-    body.push(b']');
-    let mut resp = json_bytes(StatusCode::OK, body);
-    if let Some(n) = next
-        && let Ok(v) = HeaderValue::from_str(&n)
-    {
-        resp.headers_mut().insert("x-maas-next-cursor", v);
+    .await;
+    app.render.preloading.store(false, Ordering::Release);
+    match result {
+        Ok(()) => tracing::info!(
+            machines = n,
+            ms = t0.elapsed().as_millis() as u64,
+            "render caches loaded"
+        ),
+        Err(e) => tracing::warn!(error = %e, "render cache preload stopped"),
     }
-    Ok(resp)
 }
 
 pub fn machine_to_json(m: &FullMachine) -> Vec<u8> {

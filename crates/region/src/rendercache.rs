@@ -81,7 +81,7 @@ impl SharedNames {
 /// Entries kept per cache before it starts over (a bound on memory: whole
 /// machine objects are ~2.6 kB each; ids of machines deleted through another
 /// region stay until then).
-const MAX_ENTRIES: usize = 100_000;
+pub const MAX_ENTRIES: usize = 100_000;
 
 struct Versioned<T> {
     version: i64,
@@ -161,6 +161,8 @@ pub struct RenderCache {
     shared: RwLock<Arc<SharedNames>>,
     /// One reload of the shared names at a time (the others wait for it).
     pub shared_reload: tokio::sync::Mutex<()>,
+    /// A preload pass is running (`render::preload`).
+    pub preloading: std::sync::atomic::AtomicBool,
 }
 
 impl Default for RenderCache {
@@ -170,6 +172,7 @@ impl Default for RenderCache {
             rendered: Map::new(),
             shared: RwLock::new(Arc::new(SharedNames::default())),
             shared_reload: tokio::sync::Mutex::new(()),
+            preloading: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

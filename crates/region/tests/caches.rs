@@ -382,3 +382,29 @@ async fn key_cache_is_dropped_when_its_notifications_may_be_lost() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_starting_region_loads_its_caches_in_the_background() {
+    let r = TestRegion::start().await;
+    for i in 0..5 {
+        r.ready_machine(&format!("pre-{i}"), 2, 2048).await;
+    }
+    let (b, _bdir) = r.another_region().await;
+    let t0 = Instant::now();
+    while b.app.render.sizes() != (5, 5) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "B loaded {:?} of 5 machines",
+            b.app.render.sizes()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // What it loaded is what an uncached read gives.
+    let key = r.admin.key.clone().unwrap();
+    assert_eq!(
+        snapshot(&on(&b, &key)).await,
+        uncached(&r, &key).await,
+        "preloaded == uncached"
+    );
+    b.stop().await.unwrap();
+}
