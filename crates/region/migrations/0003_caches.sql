@@ -82,27 +82,22 @@ BEGIN
     RETURN NULL;
 END $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER interfaces_hw_insert AFTER INSERT ON interfaces
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER interfaces_hw_update AFTER UPDATE ON interfaces
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER interfaces_hw_delete AFTER DELETE ON interfaces
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER block_devices_hw_insert AFTER INSERT ON block_devices
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER block_devices_hw_update AFTER UPDATE ON block_devices
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER block_devices_hw_delete AFTER DELETE ON block_devices
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hw_rows_changed();
-CREATE TRIGGER interface_links_hw_insert AFTER INSERT ON interface_links
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION link_rows_changed();
-CREATE TRIGGER interface_links_hw_update AFTER UPDATE ON interface_links
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION link_rows_changed();
-CREATE TRIGGER interface_links_hw_delete AFTER DELETE ON interface_links
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION link_rows_changed();
+DO $$
+DECLARE
+    t text;
+    f text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['interfaces', 'block_devices', 'interface_links'] LOOP
+        f := CASE t WHEN 'interface_links' THEN 'link_rows_changed' ELSE 'hw_rows_changed' END;
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_hw_insert', t, f);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I
+                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_hw_update', t, f);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_hw_delete', t, f);
+    END LOOP;
+END $$;
 
 -- Shared rows a machine's JSON embeds: a change to a column it shows bumps
 -- the epoch, which every cached rendering is keyed by. A row, not a
@@ -119,48 +114,36 @@ BEGIN
     UPDATE render_epoch SET n = n + 1;
     RETURN NULL;
 END $$ LANGUAGE plpgsql;
-CREATE CONSTRAINT TRIGGER domains_render
-    AFTER UPDATE OF name, ttl, authoritative, is_default OR DELETE ON domains
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER zones_render AFTER UPDATE OF name, description OR DELETE ON zones
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER resource_pools_render
-    AFTER UPDATE OF name, description OR DELETE ON resource_pools
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER users_render AFTER UPDATE OF username OR DELETE ON users
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER fabrics_render AFTER UPDATE OF name OR DELETE ON fabrics
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER vlans_render
-    AFTER UPDATE OF fabric_id, vid, name, mtu, dhcp_on, relay_vlan_id, space_id, external_dhcp
-       OR DELETE ON vlans
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER spaces_render AFTER UPDATE OF name OR DELETE ON spaces
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
-CREATE CONSTRAINT TRIGGER subnets_render
-    AFTER UPDATE OF name, cidr, vlan_id, gateway_ip OR DELETE ON subnets
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION render_epoch_bump();
+-- (table, the columns of it that machine JSON shows)
+DO $$
+DECLARE
+    tc text[];
+BEGIN
+    FOREACH tc SLICE 1 IN ARRAY ARRAY[
+        ['domains', 'name, ttl, authoritative, is_default'],
+        ['zones', 'name, description'],
+        ['resource_pools', 'name, description'],
+        ['users', 'username'],
+        ['fabrics', 'name'],
+        ['vlans', 'fabric_id, vid, name, mtu, dhcp_on, relay_vlan_id, space_id, external_dhcp'],
+        ['spaces', 'name'],
+        ['subnets', 'name, cidr, vlan_id, gateway_ip']] LOOP
+        EXECUTE format('CREATE CONSTRAINT TRIGGER %I AFTER UPDATE OF %s OR DELETE ON %I
+                        DEFERRABLE INITIALLY DEFERRED
+                        FOR EACH ROW EXECUTE FUNCTION render_epoch_bump()',
+                       tc[1] || '_render', tc[2], tc[1]);
+    END LOOP;
+END $$;
 
 -- TRUNCATE (no row triggers, no deferral): bump at once.
-CREATE TRIGGER domains_render_truncate AFTER TRUNCATE ON domains
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER zones_render_truncate AFTER TRUNCATE ON zones
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER resource_pools_render_truncate AFTER TRUNCATE ON resource_pools
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER users_render_truncate AFTER TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER fabrics_render_truncate AFTER TRUNCATE ON fabrics
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER vlans_render_truncate AFTER TRUNCATE ON vlans
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER spaces_render_truncate AFTER TRUNCATE ON spaces
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER subnets_render_truncate AFTER TRUNCATE ON subnets
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER interfaces_render_truncate AFTER TRUNCATE ON interfaces
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER interface_links_render_truncate AFTER TRUNCATE ON interface_links
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
-CREATE TRIGGER block_devices_render_truncate AFTER TRUNCATE ON block_devices
-    FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump();
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['domains', 'zones', 'resource_pools', 'users', 'fabrics', 'vlans',
+                             'spaces', 'subnets', 'interfaces', 'interface_links', 'block_devices'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I
+                        FOR EACH STATEMENT EXECUTE FUNCTION render_epoch_bump()',
+                       t || '_render_truncate', t);
+    END LOOP;
+END $$;
