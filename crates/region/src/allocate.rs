@@ -21,7 +21,8 @@ use crate::app::{App, Req, json_bytes};
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
-use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, complete, machine_to_json};
+use crate::load::complete;
+use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, machine_to_json};
 
 /// Claim a locked READY machine for `user` (deploy of a READY machine).
 pub async fn claim(

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod lifecycle;
+pub mod load;
 pub mod params;
 pub mod rackrpc;
 pub mod region;

@@ -172,7 +172,7 @@ pub async fn start_with_pool(
                 move |connected| {
                     app.render.clear();
                     if connected {
-                        tokio::spawn(crate::render::preload(app.clone()));
+                        tokio::spawn(crate::load::preload(app.clone()));
                     }
                 }
             },

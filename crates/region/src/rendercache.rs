@@ -161,7 +161,7 @@ pub struct RenderCache {
     shared: RwLock<Arc<SharedNames>>,
     /// One reload of the shared names at a time (the others wait for it).
     pub shared_reload: tokio::sync::Mutex<()>,
-    /// A preload pass is running (`render::preload`).
+    /// A preload pass is running (`load::preload`).
     pub preloading: std::sync::atomic::AtomicBool,
 }
 

@@ -11,10 +11,8 @@ use crate::app::{App, Req, json_bytes, no_content};
 use crate::auth::{self, User};
 use crate::error::{ApiError, ApiResult};
 use crate::lifecycle::{self, Core};
-use crate::render::{
-    FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, complete, list_response,
-    machine_to_json,
-};
+use crate::load::{complete, list_response};
+use crate::render::{FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, machine_to_json};
 use crate::{allocate, config};
 
 pub fn can_view(u: &User, owner_id: Option<i64>) -> bool {

@@ -152,7 +152,7 @@ pub async fn item(
                     .push(")");
             }
             q.push(" ORDER BY m.id");
-            crate::render::list_response(&app, user, q, None).await
+            crate::load::list_response(&app, user, q, None).await
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;
