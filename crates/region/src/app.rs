@@ -317,15 +317,22 @@ pub async fn serve(
 /// Body limit default: 16 MiB (user data, script results).
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 
-/// `hot` bounds the connections for hot single statements (besides the pool).
-pub fn new_app(db: PgPool, hot: usize, secrets: SecretBox, max_body: usize) -> App {
+/// `hot` bounds the connections for hot single statements (besides the
+/// pool); `render_cache` the machines each render cache holds.
+pub fn new_app(
+    db: PgPool,
+    hot: usize,
+    render_cache: usize,
+    secrets: SecretBox,
+    max_body: usize,
+) -> App {
     App(Arc::new(AppInner {
         hot: crate::db::Hot::new(&db, hot),
         db,
         secrets,
         max_body,
         tokens: Arc::new(TokenCache::default()),
-        render: RenderCache::default(),
+        render: RenderCache::new(render_cache),
     }))
 }
 

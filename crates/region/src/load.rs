@@ -562,7 +562,7 @@ pub async fn preload(app: App) {
     let mut last = 0i64;
     let mut n = 0usize;
     let result: ApiResult<()> = async {
-        while n < crate::rendercache::MAX_ENTRIES {
+        while n < app.render.max_entries() {
             let q = sqlx::query(
                 "SELECT m.id, m.version, m.hw_version, (SELECT n FROM render_epoch)
                    FROM machines m WHERE m.id > $1 ORDER BY m.id LIMIT 2000",

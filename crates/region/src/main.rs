@@ -55,6 +55,10 @@ enum Cmd {
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "MAAS_MAX_BODY", default_value_t = 16 << 20)]
         max_body: usize,
+        /// Machines whose rendering this region keeps in memory (~4 kB each
+        /// with their interfaces and disks); set it above the fleet size.
+        #[arg(long, env = "MAAS_RENDER_CACHE_MACHINES", default_value_t = maas_region::rendercache::DEFAULT_MAX_ENTRIES)]
+        render_cache_machines: usize,
     },
     /// Create an administrator.
     Createadmin {
@@ -105,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
             status_interval,
             db_max_connections,
             max_body,
+            render_cache_machines,
         } => {
             let mut opts = Options::new(data_dir, cli.db.database_url, listen);
             opts.secret_key_file = secret_key_file;
@@ -113,6 +118,7 @@ async fn main() -> anyhow::Result<()> {
                 opts.db_max_connections = n.max(2);
             }
             opts.max_body = max_body;
+            opts.render_cache_machines = render_cache_machines;
             opts.rpc_listen = Some(rpc_listen);
             opts.region_name = region_name;
             let mut running = region::start(&opts).await?;

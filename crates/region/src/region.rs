@@ -30,6 +30,8 @@ pub struct Options {
     pub region_name: Option<String>,
     /// How long an address that failed enrollment 5 times is refused.
     pub enroll_fail_window: Duration,
+    /// Machines each render cache holds (`rendercache`).
+    pub render_cache_machines: usize,
 }
 
 impl Options {
@@ -45,6 +47,7 @@ impl Options {
             rpc_listen: None,
             region_name: None,
             enroll_fail_window: Duration::from_secs(60),
+            render_cache_machines: crate::rendercache::DEFAULT_MAX_ENTRIES,
         }
     }
 
@@ -148,6 +151,7 @@ pub async fn start_with_pool(
     let app = app::new_app(
         pool.clone(),
         opts.db_max_connections as usize,
+        opts.render_cache_machines,
         secrets,
         opts.max_body,
     );

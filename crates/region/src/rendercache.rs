@@ -78,10 +78,11 @@ impl SharedNames {
     }
 }
 
-/// Entries kept per cache before it starts over (a bound on memory: whole
-/// machine objects are ~2.6 kB each; ids of machines deleted through another
-/// region stay until then).
-pub const MAX_ENTRIES: usize = 100_000;
+/// Machines kept per cache by default before it starts over (a bound on
+/// memory: a rendered machine is ~2.6 kB; ids of machines deleted through
+/// another region stay until then). `--render-cache-machines` sets it; a
+/// fleet larger than the bound gets no listing speed-up.
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 struct Versioned<T> {
     version: i64,
@@ -89,11 +90,11 @@ struct Versioned<T> {
     value: T,
 }
 
-struct Map<T>(RwLock<HashMap<i64, Versioned<T>>>);
+struct Map<T>(RwLock<HashMap<i64, Versioned<T>>>, usize);
 
 impl<T: Clone> Map<T> {
-    fn new() -> Self {
-        Map(RwLock::new(HashMap::new()))
+    fn new(max: usize) -> Self {
+        Map(RwLock::new(HashMap::new()), max.max(1))
     }
 
     fn get(&self, id: i64, version: i64, epoch: i64) -> Option<T> {
@@ -125,7 +126,7 @@ impl<T: Clone> Map<T> {
             {
                 continue;
             }
-            if m.len() >= MAX_ENTRIES && !m.contains_key(&id) {
+            if m.len() >= self.1 && !m.contains_key(&id) {
                 m.clear();
             }
             m.insert(
@@ -167,17 +168,26 @@ pub struct RenderCache {
 
 impl Default for RenderCache {
     fn default() -> Self {
+        RenderCache::new(DEFAULT_MAX_ENTRIES)
+    }
+}
+
+impl RenderCache {
+    /// Caches holding up to `max` machines each.
+    pub fn new(max: usize) -> Self {
         RenderCache {
-            related: Map::new(),
-            rendered: Map::new(),
+            related: Map::new(max),
+            rendered: Map::new(max),
             shared: RwLock::new(Arc::new(SharedNames::default())),
             shared_reload: tokio::sync::Mutex::new(()),
             preloading: std::sync::atomic::AtomicBool::new(false),
         }
     }
-}
 
-impl RenderCache {
+    /// Machines each cache holds at most.
+    pub fn max_entries(&self) -> usize {
+        self.rendered.1
+    }
     /// The newest shared-names snapshot held.
     pub fn shared(&self) -> Arc<SharedNames> {
         self.shared
@@ -305,14 +315,16 @@ mod tests {
 
     #[test]
     fn a_full_cache_starts_over_instead_of_growing() {
-        let c = RenderCache::default();
+        const MAX: usize = 1000;
+        let c = RenderCache::new(MAX);
+        assert_eq!(c.max_entries(), MAX);
         let v: Arc<[u8]> = Arc::from(&b"x"[..]);
-        c.put_rendered((0..MAX_ENTRIES as i64).map(|i| (i, 1, 1, v.clone())));
-        assert_eq!(c.sizes().1, MAX_ENTRIES);
-        c.put_rendered([(MAX_ENTRIES as i64, 1, 1, v.clone())]);
+        c.put_rendered((0..MAX as i64).map(|i| (i, 1, 1, v.clone())));
+        assert_eq!(c.sizes().1, MAX);
+        c.put_rendered([(MAX as i64, 1, 1, v.clone())]);
         assert_eq!(c.sizes().1, 1);
         // Updating an id already held does not clear.
-        c.put_rendered([(MAX_ENTRIES as i64, 2, 1, v)]);
+        c.put_rendered([(MAX as i64, 2, 1, v)]);
         assert_eq!(c.sizes().1, 1);
     }
 }
