@@ -176,12 +176,14 @@ async fn shared_names(app: &App, rows: &[MachineRow]) -> ApiResult<Arc<SharedNam
     Ok(s)
 }
 
+/// Column `i` of `r`: a JSON array of rows built by PostgreSQL.
+fn json_rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
+    let text: &str = r.try_get(i)?;
+    serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
+}
+
 /// Domains, zones, pools and user names, with the epoch, in one statement.
 async fn load_shared(app: &App) -> ApiResult<SharedNames> {
-    fn parse<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
-        let text: &str = r.try_get(i)?;
-        serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
-    }
     let q = sqlx::query(
         "SELECT (SELECT n FROM render_epoch),
           (SELECT coalesce(json_agg(json_build_array(id, name, ttl, authoritative, is_default)), '[]')::text
@@ -193,14 +195,14 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
     );
     let r = app.hot.run(async |c| q.fetch_one(c).await).await?;
     let places = |i| -> ApiResult<HashMap<i64, Place>> {
-        Ok(parse::<(i64, String, String)>(&r, i)?
+        Ok(json_rows::<(i64, String, String)>(&r, i)?
             .into_iter()
             .map(|(id, name, description)| (id, Place { name, description }))
             .collect())
     };
     Ok(SharedNames {
         epoch: r.try_get(0)?,
-        domains: parse::<(i64, String, Option<i32>, bool, bool)>(&r, 1)?
+        domains: json_rows::<(i64, String, Option<i32>, bool, bool)>(&r, 1)?
             .into_iter()
             .map(|(id, name, ttl, authoritative, is_default)| {
                 let d = DomainInfo {
@@ -214,7 +216,7 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
             .collect(),
         zones: places(2)?,
         pools: places(3)?,
-        users: parse::<(i64, String)>(&r, 4)?.into_iter().collect(),
+        users: json_rows::<(i64, String)>(&r, 4)?.into_iter().collect(),
     })
 }
 
@@ -240,17 +242,18 @@ where
 /// Read machines' related sets and cache each under the versions it was
 /// read at.
 async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Related>>> {
-    fn rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
-        let text: &str = r.try_get(i)?;
-        serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
-    }
     let got = split_read(ids, |ids| async move {
         let q = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str())).bind(ids);
         let got = app.hot.run(async |c| q.fetch_all(c).await).await?;
         got.iter()
             .map(|r| {
                 let system_id: &str = r.try_get(1)?;
-                let related = assemble(system_id, rows(r, 4)?, rows(r, 5)?, rows(r, 6)?);
+                let related = assemble(
+                    system_id,
+                    json_rows(r, 4)?,
+                    json_rows(r, 5)?,
+                    json_rows(r, 6)?,
+                );
                 Ok((
                     r.try_get(0)?,
                     r.try_get(2)?,

@@ -47,7 +47,8 @@ enum Cmd {
         /// Seconds between status-monitor passes (deadline checks).
         #[arg(long, env = "MAAS_STATUS_INTERVAL", default_value_t = 60)]
         status_interval: u64,
-        /// PostgreSQL connections this region may hold (default: 4 per CPU,
+        /// PostgreSQL connections in each of this region's two sets, the
+        /// pool and the one for hot single statements (default: 4 per CPU,
         /// 8 to 32). More connections than the work needs cost the database
         /// CPU on every statement.
         #[arg(long, env = "MAAS_DB_MAX_CONNECTIONS")]

@@ -125,7 +125,6 @@ pub struct Running {
     /// The API's shared state (its pool and caches).
     pub app: app::App,
     pub rpc_addr: Option<SocketAddr>,
-    pub db: PgPool,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<anyhow::Result<()>>,
     workers: Vec<JoinHandle<()>>,
@@ -205,7 +204,6 @@ pub async fn start_with_pool(
         addr,
         app,
         rpc_addr,
-        db: pool,
         shutdown: Some(tx),
         server,
         workers,
@@ -214,6 +212,11 @@ pub async fn start_with_pool(
 }
 
 impl Running {
+    /// The region's database pool.
+    pub fn db(&self) -> &PgPool {
+        &self.app.db
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}/MAAS", self.addr)
     }
@@ -227,7 +230,7 @@ impl Running {
             w.abort();
         }
         let r = tokio::time::timeout(Duration::from_secs(10), &mut self.server).await;
-        self.db.close().await;
+        self.app.db.close().await;
         if let Some(c) = self.cluster.as_mut() {
             c.stop().await;
         }

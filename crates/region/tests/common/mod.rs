@@ -175,8 +175,8 @@ impl TestRegion {
         tune(&mut opts);
         let running = region::start(&opts).await.expect("region starts");
         let base = running.url();
-        let admin_key = make_user(&running.db, "admin", true).await;
-        let alice_key = make_user(&running.db, "alice", false).await;
+        let admin_key = make_user(running.db(), "admin", true).await;
+        let alice_key = make_user(running.db(), "alice", false).await;
         TestRegion {
             admin: Api::new(&base, Some(admin_key)),
             alice: Api::new(&base, Some(alice_key)),
@@ -202,7 +202,7 @@ impl TestRegion {
     }
 
     pub fn db(&self) -> &sqlx::PgPool {
-        &self.running.as_ref().unwrap().db
+        self.running.as_ref().unwrap().db()
     }
 
     pub fn url(&self) -> String {
