@@ -7,6 +7,7 @@ pub mod constraints;
 pub mod ids;
 pub mod net;
 pub mod power;
+pub mod rack;
 pub mod status;
 
 pub use action::{Action, Perm};

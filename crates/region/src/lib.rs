@@ -1,20 +1,17 @@
 //! `maas-region`: the region controller. It owns PostgreSQL and serves MAAS
-//! API 2.0, the metadata API for booting machines, and (later) the gRPC
-//! service for racks.
+//! API 2.0, the metadata API for booting machines, and the gRPC service for
+//! racks.
+//!
+//! Layers, imports pointing down only (checked by `tests/layers.rs`):
+//! `region` (wiring) → `api`, `rackrpc` (edges: parse, authorize, call,
+//! render) → `services` (rules; the one status writer) → `render` (MAAS JSON
+//! and its caches) → `store` (every SQL statement) → `error`, `crypto`.
 
-pub mod allocate;
 pub mod api;
-pub mod app;
-pub mod auth;
-pub mod config;
 pub mod crypto;
-pub mod db;
 pub mod error;
-pub mod lifecycle;
-pub mod load;
-pub mod params;
 pub mod rackrpc;
 pub mod region;
 pub mod render;
-pub mod rendercache;
-pub mod snapshot;
+pub mod services;
+pub mod store;

@@ -58,7 +58,7 @@ enum Cmd {
         max_body: usize,
         /// Machines whose rendering this region keeps in memory (~4 kB each
         /// with their interfaces and disks); set it above the fleet size.
-        #[arg(long, env = "MAAS_RENDER_CACHE_MACHINES", default_value_t = maas_region::rendercache::DEFAULT_MAX_ENTRIES)]
+        #[arg(long, env = "MAAS_RENDER_CACHE_MACHINES", default_value_t = maas_region::render::cache::DEFAULT_MAX_ENTRIES)]
         render_cache_machines: usize,
     },
     /// Create an administrator.
@@ -200,9 +200,9 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn api_error_text(e: maas_region::error::ApiError) -> String {
+fn api_error_text(e: maas_region::error::Error) -> String {
     match e {
-        maas_region::error::ApiError::Validation(f) => f
+        maas_region::error::Error::Validation(f) => f
             .iter()
             .map(|(k, v)| format!("{k}: {}", v.join(" ")))
             .collect::<Vec<_>>()

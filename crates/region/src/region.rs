@@ -11,9 +11,9 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::app;
+use crate::api::app;
 use crate::crypto::SecretBox;
-use crate::db::{self, PrivateCluster};
+use crate::store::db::{self, PrivateCluster};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -47,7 +47,7 @@ impl Options {
             rpc_listen: None,
             region_name: None,
             enroll_fail_window: Duration::from_secs(60),
-            render_cache_machines: crate::rendercache::DEFAULT_MAX_ENTRIES,
+            render_cache_machines: crate::render::cache::DEFAULT_MAX_ENTRIES,
         }
     }
 
@@ -71,7 +71,7 @@ pub fn default_db_connections() -> u32 {
 /// The default data directory: /var/lib/maas-region for root (the private
 /// PostgreSQL then runs as `postgres`, which cannot enter /root), else per user.
 pub fn default_data_dir() -> PathBuf {
-    if crate::db::is_root() {
+    if crate::store::db::is_root() {
         return PathBuf::from("/var/lib/maas-region");
     }
     if let Ok(d) = std::env::var("XDG_DATA_HOME")
@@ -147,27 +147,27 @@ pub async fn start_with_pool(
     cluster: Option<PrivateCluster>,
 ) -> anyhow::Result<Running> {
     let secrets = SecretBox::load_or_create(&opts.key_path())?;
-    let app = app::new_app(
+    let ctx = crate::services::Ctx::new(
         pool.clone(),
         opts.db_max_connections as usize,
         opts.render_cache_machines,
         secrets,
-        opts.max_body,
     );
-    let listener = app::bind(opts.listen)
+    let app = app::new_app(ctx, opts.max_body);
+    let listener = crate::api::router::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(app.clone(), listener, async {
+    let server = tokio::spawn(crate::api::router::serve(app.clone(), listener, async {
         let _ = rx.await;
     }));
     let mut workers = vec![
-        tokio::spawn(crate::lifecycle::run_status_monitor(
+        tokio::spawn(crate::services::lifecycle::run_status_monitor(
             pool.clone(),
             opts.status_interval,
         )),
-        tokio::spawn(crate::auth::follow_token_changes(
+        tokio::spawn(crate::services::auth::follow_token_changes(
             pool.clone(),
             app.tokens.clone(),
             {
@@ -175,7 +175,7 @@ pub async fn start_with_pool(
                 move |connected| {
                     app.render.clear();
                     if connected {
-                        tokio::spawn(crate::load::preload(app.clone()));
+                        tokio::spawn(crate::services::load::preload(app.clone()));
                     }
                 }
             },

@@ -6,7 +6,7 @@ mod common;
 
 use common::TestRegion;
 use maas_model::{Action, NodeStatus};
-use maas_region::lifecycle;
+use maas_region::services::lifecycle;
 use serde_json::Value;
 
 #[tokio::test]

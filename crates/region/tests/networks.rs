@@ -4,7 +4,8 @@
 mod common;
 
 use common::TestRegion;
-use maas_region::api::networks::{RackIface, record_rack_interfaces};
+use maas_model::rack::Interface as RackIface;
+use maas_region::services::network::record_rack_interfaces;
 use serde_json::Value;
 
 fn id(v: &Value) -> i64 {

@@ -8,16 +8,16 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::app::{App, Req, json, no_content};
-use crate::auth;
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
+use crate::services::auth;
 
 /// Create an API key for a user; returns `consumer:token:secret`.
 pub async fn create_token<'e>(
     db: impl sqlx::PgExecutor<'e>,
     user_id: i64,
     name: &str,
-) -> ApiResult<(String, String, String)> {
+) -> Result<(String, String, String)> {
     let (ck, tk, ts) = auth::new_key();
     sqlx::query(
         "INSERT INTO tokens (user_id, consumer_key, token_key, token_secret, name) VALUES ($1, $2, $3, $4, $5)",
@@ -32,7 +32,7 @@ pub async fn create_token<'e>(
     Ok((ck, tk, ts))
 }
 
-pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn account(State(app): State<App>, req: Req) -> Result<Response> {
     let u = req.user()?;
     match (&req.method, req.op()) {
         (&Method::POST, Some("create_authorisation_token")) => {
@@ -63,7 +63,7 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
             let tk = req
                 .input
                 .get_nonempty("token_key")
-                .ok_or_else(|| ApiError::field("token_key", "This field is required."))?;
+                .ok_or_else(|| Error::field("token_key", "This field is required."))?;
             // Accept a whole key too.
             let tk = tk.split(':').nth(1).unwrap_or(tk);
             let n = sqlx::query(
@@ -75,7 +75,7 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
             .await?
             .rows_affected();
             if n == 0 {
-                return Err(ApiError::NotFound("No such token for this user.".into()));
+                return Err(Error::NotFound("No such token for this user.".into()));
             }
             // Other regions hear it from the trigger; this one forgets now.
             app.tokens.forget(tk);
@@ -85,12 +85,12 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
             let tk = req
                 .input
                 .get_nonempty("token")
-                .ok_or_else(|| ApiError::field("token", "This field is required."))?;
+                .ok_or_else(|| Error::field("token", "This field is required."))?;
             let tk = tk.split(':').nth(1).unwrap_or(tk);
             let name = req
                 .input
                 .get_nonempty("name")
-                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+                .ok_or_else(|| Error::field("name", "This field is required."))?;
             let n = sqlx::query("UPDATE tokens SET name = $3 WHERE user_id = $1 AND token_key = $2 AND machine_id IS NULL")
                 .bind(u.id)
                 .bind(tk)
@@ -99,7 +99,7 @@ pub async fn account(State(app): State<App>, req: Req) -> ApiResult<Response> {
                 .await?
                 .rows_affected();
             if n == 0 {
-                return Err(ApiError::NotFound("No such token for this user.".into()));
+                return Err(Error::NotFound("No such token for this user.".into()));
             }
             Ok(no_content())
         }
@@ -151,9 +151,9 @@ pub async fn add_ssh_key<'e>(
     db: impl sqlx::PgExecutor<'e>,
     user_id: i64,
     key: &str,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let key = key.trim();
-    validate_ssh_key(key).map_err(|e| ApiError::field("key", e))?;
+    validate_ssh_key(key).map_err(|e| Error::field("key", e))?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO sshkeys (user_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id",
     )
@@ -161,10 +161,10 @@ pub async fn add_ssh_key<'e>(
     .bind(key)
     .fetch_optional(db)
     .await?;
-    id.ok_or_else(|| ApiError::field("key", "This key has already been added for this user."))
+    id.ok_or_else(|| Error::field("key", "This key has already been added for this user."))
 }
 
-pub async fn sshkeys(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn sshkeys(State(app): State<App>, req: Req) -> Result<Response> {
     let u = req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -180,34 +180,30 @@ pub async fn sshkeys(State(app): State<App>, req: Req) -> ApiResult<Response> {
                 .input
                 .text_or_file("key")
                 .filter(|k| !k.is_empty())
-                .ok_or_else(|| ApiError::field("key", "This field is required."))?;
-            let key = String::from_utf8(key).map_err(|_| ApiError::field("key", "Not UTF-8."))?;
+                .ok_or_else(|| Error::field("key", "This field is required."))?;
+            let key = String::from_utf8(key).map_err(|_| Error::field("key", "Not UTF-8."))?;
             let id = add_ssh_key(&app.db, u.id, &key).await?;
             Ok(json(&key_json(id, key.trim(), None)))
         }
-        (&Method::POST, Some("import_ssh_keys")) => Err(ApiError::BadRequest(
+        (&Method::POST, Some("import_ssh_keys")) => Err(Error::BadRequest(
             "Importing keys from Launchpad/GitHub needs internet access, which this region does not use; add keys with create.".into(),
         )),
         _ => Err(req.unknown_op()),
     }
 }
 
-pub async fn sshkey(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    req: Req,
-) -> ApiResult<Response> {
+pub async fn sshkey(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     let u = req.user()?;
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::NotFound(format!("No SSH key {id}.")))?;
+        .map_err(|_| Error::NotFound(format!("No SSH key {id}.")))?;
     let row = sqlx::query("SELECT id, key, keysource, user_id FROM sshkeys WHERE id = $1")
         .bind(id)
         .fetch_optional(&app.db)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No SSH key {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("No SSH key {id}.")))?;
     if row.get::<i64, _>(3) != u.id {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "This SSH key belongs to another user.".into(),
         ));
     }
@@ -225,7 +221,7 @@ pub async fn sshkey(
 }
 
 /// `POST /MAAS/accounts/authenticate/` with username + password → a new key.
-pub async fn authenticate(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn authenticate(State(app): State<App>, req: Req) -> Result<Response> {
     if req.method != Method::POST {
         return Err(req.unknown_op());
     }
@@ -239,9 +235,7 @@ pub async fn authenticate(State(app): State<App>, req: Req) -> ApiResult<Respons
         .as_ref()
         .is_some_and(|r| auth::verify_password(password, r.get::<&str, _>(1)));
     let Some(row) = row.filter(|_| ok) else {
-        return Err(ApiError::Unauthorized(
-            "Invalid username or password.".into(),
-        ));
+        return Err(Error::Unauthorized("Invalid username or password.".into()));
     };
     let name = req.input.get("consumer").unwrap_or("login").to_string();
     let (ck, tk, ts) = create_token(&app.db, row.get(0), &name).await?;

@@ -5,7 +5,7 @@
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::app::{Req, json};
+use crate::api::app::{Req, json};
 
 pub const VERSION: &str = "3.5.0";
 

@@ -6,12 +6,12 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use crate::app::{App, Req, json};
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json};
+use crate::error::{Error, Result};
 
 const LEVELS: &[&str] = &["DEBUG", "INFO", "AUDIT", "WARNING", "ERROR", "CRITICAL"];
 
-pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn events(State(app): State<App>, req: Req) -> Result<Response> {
     if !(req.method == Method::GET && req.op() == Some("query")) {
         return Err(req.unknown_op());
     }
@@ -19,15 +19,12 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
     let i = &req.input;
     let limit = i.int("limit")?.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "limit must be between 1 and 1000.",
-        ));
+        return Err(Error::field("limit", "limit must be between 1 and 1000."));
     }
     let before = i.int("before")?;
     let after = i.int("after")?;
     if before.is_some() && after.is_some() {
-        return Err(ApiError::BadRequest(
+        return Err(Error::BadRequest(
             "There is no meaning in giving both 'before' and 'after'.".into(),
         ));
     }
@@ -36,7 +33,7 @@ pub async fn events(State(app): State<App>, req: Req) -> ApiResult<Response> {
         .unwrap_or("INFO")
         .to_ascii_uppercase();
     let min = LEVELS.iter().position(|l| *l == level).ok_or_else(|| {
-        ApiError::field(
+        Error::field(
             "level",
             format!("'{level}' is not a valid level: {}.", LEVELS.join(", ")),
         )

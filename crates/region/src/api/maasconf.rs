@@ -4,18 +4,18 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::response::Response;
 
-use crate::app::{App, Req, json};
-use crate::config;
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json};
+use crate::error::{Error, Result};
+use crate::services::config;
 
-pub async fn maas(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn maas(State(app): State<App>, req: Req) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, Some("get_config")) => {
             req.user()?;
             let name = req
                 .input
                 .get_nonempty("name")
-                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+                .ok_or_else(|| Error::field("name", "This field is required."))?;
             Ok(json(&config::get(&app.db, name).await?))
         }
         (&Method::POST, Some("set_config")) => {
@@ -23,15 +23,15 @@ pub async fn maas(State(app): State<App>, req: Req) -> ApiResult<Response> {
             let name = req
                 .input
                 .get_nonempty("name")
-                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+                .ok_or_else(|| Error::field("name", "This field is required."))?;
             let value = req
                 .input
                 .get("value")
-                .ok_or_else(|| ApiError::field("value", "This field is required."))?;
+                .ok_or_else(|| Error::field("value", "This field is required."))?;
             let v = config::validate(name, value)?;
             let mut tx = app.db.begin().await?;
             config::set(&mut *tx, name, &v).await?;
-            crate::lifecycle::event(
+            crate::services::lifecycle::event(
                 &mut tx,
                 None,
                 Some(&u.username),

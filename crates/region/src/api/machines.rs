@@ -7,13 +7,13 @@ use maas_model::{Action, NodeStatus, Perm, ids, power};
 use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
-use crate::app::{App, Req, json_bytes, no_content};
-use crate::auth::{self, User};
-use crate::error::{ApiError, ApiResult};
-use crate::lifecycle::{self, Core};
-use crate::load::{complete, list_response};
+use crate::api::app::{App, Req, json_bytes, no_content};
+use crate::error::{Error, Result};
 use crate::render::{FullMachine, MACHINE_SELECT, MACHINE_VERSIONS, MachineRow, machine_to_json};
-use crate::{allocate, config};
+use crate::services::auth::{self, User};
+use crate::services::lifecycle::{self, Core};
+use crate::services::load::{complete, list_response};
+use crate::services::{allocate, config};
 
 pub fn can_view(u: &User, owner_id: Option<i64>) -> bool {
     u.is_superuser || owner_id.is_none() || owner_id == Some(u.id)
@@ -25,7 +25,7 @@ pub fn can_edit(u: &User, owner_id: Option<i64>) -> bool {
 
 /// Load one machine with everything it renders (one round trip when its
 /// related set is cached).
-pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
+pub async fn fetch(app: &App, system_id: &str) -> Result<FullMachine> {
     let q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{MACHINE_SELECT} WHERE m.system_id = $1"
     )))
@@ -39,10 +39,10 @@ pub async fn fetch(app: &App, system_id: &str) -> ApiResult<FullMachine> {
     Ok(complete(app, vec![row]).await?.remove(0))
 }
 
-async fn fetch_visible(app: &App, u: &User, system_id: &str) -> ApiResult<FullMachine> {
+async fn fetch_visible(app: &App, u: &User, system_id: &str) -> Result<FullMachine> {
     let m = fetch(app, system_id).await?;
     if !can_view(u, m.row.owner_id) {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "You do not have permission to view this machine.".into(),
         ));
     }
@@ -81,7 +81,7 @@ fn anonymous_view(m: &FullMachine) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    crate::app::json(&out)
+    crate::api::app::json(&out)
 }
 
 // ---------------------------------------------------------------- listing
@@ -100,7 +100,7 @@ fn push_list_filter(
 }
 
 /// Apply MAAS's read filters (`ReadNodesForm`) and visibility.
-fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) -> ApiResult<()> {
+fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) -> Result<()> {
     let i = &req.input;
     if !user.is_superuser {
         q.push(" AND (m.owner_id IS NULL OR m.owner_id = ")
@@ -125,7 +125,7 @@ fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) ->
         let mut norm = Vec::new();
         for m in macs {
             norm.push(ids::normalize_mac(&m).ok_or_else(|| {
-                ApiError::field("mac_address", format!("'{m}' is not a valid MAC address."))
+                Error::field("mac_address", format!("'{m}' is not a valid MAC address."))
             })?);
         }
         q.push(" AND EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY(")
@@ -144,7 +144,7 @@ fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) ->
         let mut nums: Vec<i16> = Vec::new();
         for v in vals {
             let s = NodeStatus::parse(&v)
-                .ok_or_else(|| ApiError::field(key, format!("'{v}' is not a valid status.")))?;
+                .ok_or_else(|| Error::field(key, format!("'{v}' is not a valid status.")))?;
             nums.push(s.as_i16());
         }
         q.push(if neg {
@@ -166,7 +166,7 @@ fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) ->
             .map(|s| s.as_i16())
             .collect();
         if nums.is_empty() {
-            return Err(ApiError::field(key, "No such simplified status."));
+            return Err(Error::field(key, "No such simplified status."));
         }
         q.push(if neg {
             " AND NOT (m.status = ANY("
@@ -182,7 +182,7 @@ fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) ->
         let vals = i.list(key);
         for v in &vals {
             if !power::POWER_STATES.contains(&v.as_str()) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     key,
                     format!("'{v}' is not a valid power state."),
                 ));
@@ -230,20 +230,20 @@ fn apply_read_filters(q: &mut QueryBuilder<Postgres>, req: &Req, user: &User) ->
     if let Some(v) = i.get_nonempty("mem") {
         let n: f64 = v
             .parse()
-            .map_err(|_| ApiError::field("mem", format!("'{v}' is not a number.")))?;
+            .map_err(|_| Error::field("mem", format!("'{v}' is not a number.")))?;
         q.push(" AND m.memory >= ").push_bind(n);
     }
     Ok(())
 }
 
 /// Opaque cursor for the opt-in pagination: the last row id, hex.
-fn decode_cursor(c: &str) -> ApiResult<i64> {
+fn decode_cursor(c: &str) -> Result<i64> {
     c.strip_prefix('c')
         .and_then(|h| i64::from_str_radix(h, 16).ok())
-        .ok_or_else(|| ApiError::field("cursor", "Invalid cursor."))
+        .ok_or_else(|| Error::field("cursor", "Invalid cursor."))
 }
 
-async fn read(app: &App, req: &Req) -> ApiResult<Response> {
+async fn read(app: &App, req: &Req) -> Result<Response> {
     let user = req.user()?;
     let mut q = QueryBuilder::<Postgres>::new(MACHINE_VERSIONS);
     q.push(" WHERE true");
@@ -252,14 +252,11 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
     if let Some(l) = limit
         && !(1..=10_000).contains(&l)
     {
-        return Err(ApiError::field(
-            "limit",
-            "limit must be between 1 and 10000.",
-        ));
+        return Err(Error::field("limit", "limit must be between 1 and 10000."));
     }
     if let Some(c) = req.input.get_nonempty("cursor") {
         if limit.is_none() {
-            return Err(ApiError::field("cursor", "cursor needs limit."));
+            return Err(Error::field("cursor", "cursor needs limit."));
         }
         q.push(" AND m.id > ").push_bind(decode_cursor(c)?);
     }
@@ -272,7 +269,7 @@ async fn read(app: &App, req: &Req) -> ApiResult<Response> {
 
 // ---------------------------------------------------------------- create / update
 
-fn normalise_arch(arch: &str, sub: Option<&str>) -> ApiResult<String> {
+fn normalise_arch(arch: &str, sub: Option<&str>) -> Result<String> {
     let a = match (arch.contains('/'), sub) {
         (false, Some(s)) if !s.is_empty() => format!("{arch}/{s}"),
         (false, _) => format!("{arch}/generic"),
@@ -288,7 +285,7 @@ fn normalise_arch(arch: &str, sub: Option<&str>) -> ApiResult<String> {
         good(x) && good(y)
     });
     if !ok {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "architecture",
             format!("'{arch}' is not a valid architecture."),
         ));
@@ -298,9 +295,9 @@ fn normalise_arch(arch: &str, sub: Option<&str>) -> ApiResult<String> {
 
 /// Power parameters from `power_parameters_<name>` fields or a JSON
 /// `power_parameters` object, checked against the driver's parameter names.
-fn power_params_from(req: &Req, power_type: &str) -> ApiResult<Option<Map<String, Value>>> {
+fn power_params_from(req: &Req, power_type: &str) -> Result<Option<Map<String, Value>>> {
     let known = power::power_params_for(power_type).ok_or_else(|| {
-        ApiError::field(
+        Error::field(
             "power_type",
             format!("'{power_type}' is not a valid power type."),
         )
@@ -310,13 +307,13 @@ fn power_params_from(req: &Req, power_type: &str) -> ApiResult<Option<Map<String
     if let Some(j) = req.input.get_nonempty("power_parameters") {
         any = true;
         let v: Value = serde_json::from_str(j).map_err(|_| {
-            ApiError::field(
+            Error::field(
                 "power_parameters",
                 "power_parameters must be a JSON object.",
             )
         })?;
         let Value::Object(m) = v else {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "power_parameters",
                 "power_parameters must be a JSON object.",
             ));
@@ -344,7 +341,7 @@ fn power_params_from(req: &Req, power_type: &str) -> ApiResult<Option<Map<String
     }
     for k in out.keys() {
         if !known.contains(&k.as_str()) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 &format!("power_parameters_{k}"),
                 format!("Unknown parameter '{k}' for power type '{power_type}'."),
             ));
@@ -353,32 +350,32 @@ fn power_params_from(req: &Req, power_type: &str) -> ApiResult<Option<Map<String
     Ok(any.then_some(out))
 }
 
-async fn zone_id(tx: &mut PgConnection, name: &str) -> ApiResult<i64> {
+async fn zone_id(tx: &mut PgConnection, name: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM zones WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::field("zone", format!("No such zone: '{name}'.")))
+        .ok_or_else(|| Error::field("zone", format!("No such zone: '{name}'.")))
 }
 
-async fn pool_id(tx: &mut PgConnection, name: &str) -> ApiResult<i64> {
+async fn pool_id(tx: &mut PgConnection, name: &str) -> Result<i64> {
     let by_id = name.parse::<i64>().ok();
     sqlx::query_scalar("SELECT id FROM resource_pools WHERE name = $1 OR id = $2")
         .bind(name)
         .bind(by_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::field("pool", format!("No such resource pool: '{name}'.")))
+        .ok_or_else(|| Error::field("pool", format!("No such resource pool: '{name}'.")))
 }
 
-async fn domain_id(tx: &mut PgConnection, name: &str) -> ApiResult<i64> {
+async fn domain_id(tx: &mut PgConnection, name: &str) -> Result<i64> {
     let by_id = name.parse::<i64>().ok();
     sqlx::query_scalar("SELECT id FROM domains WHERE name = $1 OR id = $2")
         .bind(name)
         .bind(by_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::field("domain", format!("No such domain: '{name}'.")))
+        .ok_or_else(|| Error::field("domain", format!("No such domain: '{name}'.")))
 }
 
 async fn hostname_taken(
@@ -386,7 +383,7 @@ async fn hostname_taken(
     hostname: &str,
     domain: i64,
     except: i64,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM machines WHERE hostname = $1 AND domain_id = $2 AND id <> $3)",
     )
@@ -398,7 +395,7 @@ async fn hostname_taken(
 }
 
 /// The user that owns machines' node tokens (as MAAS's node-init user).
-async fn node_init_user(tx: &mut PgConnection) -> ApiResult<i64> {
+async fn node_init_user(tx: &mut PgConnection) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO users (username, email, is_superuser, is_local)
          VALUES ('maas-init-node', '', false, false)
@@ -412,7 +409,7 @@ async fn node_init_user(tx: &mut PgConnection) -> ApiResult<i64> {
 pub async fn node_token(
     tx: &mut PgConnection,
     machine_id: i64,
-) -> ApiResult<(String, String, String)> {
+) -> Result<(String, String, String)> {
     if let Some(r) = sqlx::query(
         "SELECT consumer_key, token_key, token_secret FROM tokens WHERE machine_id = $1 ORDER BY id LIMIT 1",
     )
@@ -438,19 +435,19 @@ pub async fn node_token(
     Ok((ck, tk, ts))
 }
 
-async fn create(app: &App, req: &Req) -> ApiResult<Response> {
+async fn create(app: &App, req: &Req) -> Result<Response> {
     let user = req.user.as_ref();
     if let Some(u) = user
         && u.machine_id.is_some()
     {
-        return Err(crate::app::node_token_refused());
+        return Err(crate::api::app::node_token_refused());
     }
     let i = &req.input;
     let mut errors = maas_model::constraints::FieldErrors::new();
     let arch = match i.get_nonempty("architecture") {
         Some(a) => match normalise_arch(a, i.get_nonempty("subarchitecture")) {
             Ok(a) => Some(a),
-            Err(ApiError::Validation(e)) => {
+            Err(Error::Validation(e)) => {
                 errors.extend(e);
                 None
             }
@@ -509,12 +506,12 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     let commission = i.bool("commission")?.unwrap_or(is_admin);
     let deployed = i.bool("deployed")?.unwrap_or(false);
     if deployed && user.is_none() {
-        return Err(ApiError::Unauthorized(
+        return Err(Error::Unauthorized(
             "deployed=true needs an authenticated user.".into(),
         ));
     }
     if commission && !is_admin {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "Only admins can commission machines.".into(),
         ));
     }
@@ -530,7 +527,7 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
         errors.insert("memory".into(), vec!["memory is out of range.".into()]);
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(Error::Validation(errors));
     }
     let params = if power_type.is_empty() {
         None
@@ -559,7 +556,7 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     .fetch_all(&mut *tx)
     .await?;
     if !taken.is_empty() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "mac_addresses",
             format!(
                 "One or more MAC addresses is invalid. ({} already in use.)",
@@ -571,7 +568,7 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
         Some(h) => {
             let h = h.split('.').next().unwrap_or(&h).to_string();
             if hostname_taken(&mut tx, &h, domain, -1).await? {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "hostname",
                     format!("Node with hostname \"{h}\" already exists."),
                 ));
@@ -678,13 +675,13 @@ async fn create(app: &App, req: &Req) -> ApiResult<Response> {
     Ok(machine_response(&m))
 }
 
-async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
+async fn update(app: &App, req: &Req, system_id: &str) -> Result<Response> {
     let user = req.admin()?;
     let i = &req.input;
     let mut tx = app.db.begin().await?;
     let core = lifecycle::lock(&mut tx, system_id).await?;
     if core.locked {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "Cannot update machine {}: it is locked.",
             core.hostname
         )));
@@ -704,13 +701,13 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
     if let Some(h) = i.get_nonempty("hostname") {
         let h = h.split('.').next().unwrap_or(h).to_string();
         if !ids::is_valid_hostname(&h) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "hostname",
                 format!("'{h}' is not a valid hostname."),
             ));
         }
         if hostname_taken(&mut tx, &h, domain, core.id).await? {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "hostname",
                 format!("Node with hostname \"{h}\" already exists."),
             ));
@@ -737,13 +734,13 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
     }
     if let Some(n) = i.int("cpu_count")? {
         if !(0..=100_000).contains(&n) {
-            return Err(ApiError::field("cpu_count", "cpu_count is out of range."));
+            return Err(Error::field("cpu_count", "cpu_count is out of range."));
         }
         sets.push(", cpu_count = ").push_bind(n as i32);
     }
     if let Some(n) = i.int("memory")? {
         if !(0..=1i64 << 40).contains(&n) {
-            return Err(ApiError::field("memory", "memory is out of range."));
+            return Err(Error::field("memory", "memory is out of range."));
         }
         sets.push(", memory = ").push_bind(n);
     }
@@ -757,7 +754,7 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
     let new_type = i.get("power_type").map(|s| s.trim().to_string());
     let ptype = new_type.clone().unwrap_or(core.power_type.clone());
     if !ptype.is_empty() && !power::is_known_power_type(&ptype) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "power_type",
             format!("'{ptype}' is not a valid power type."),
         ));
@@ -798,17 +795,17 @@ async fn update(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
     Ok(machine_response(&fetch(app, system_id).await?))
 }
 
-fn decrypt_params(app: &App, sealed: &[u8]) -> ApiResult<Value> {
-    let plain = app.secrets.open(sealed).map_err(ApiError::Internal)?;
-    serde_json::from_slice(&plain).map_err(|e| ApiError::Internal(e.into()))
+fn decrypt_params(app: &App, sealed: &[u8]) -> Result<Value> {
+    let plain = app.secrets.open(sealed).map_err(Error::Internal)?;
+    serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.into()))
 }
 
-async fn delete(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
+async fn delete(app: &App, req: &Req, system_id: &str) -> Result<Response> {
     let user = req.admin()?;
     let mut tx = app.db.begin().await?;
     let core = lifecycle::lock(&mut tx, system_id).await?;
     if core.locked {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "Cannot delete machine {}: it is locked.",
             core.hostname
         )));
@@ -842,7 +839,7 @@ pub async fn power_intent(
     m: &Core,
     who: Option<&str>,
     state: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     let desc = if m.power_type == "manual" || m.power_type.is_empty() {
         format!("Power {state} (manual power type: change the power by hand).")
     } else {
@@ -854,7 +851,7 @@ pub async fn power_intent(
     lifecycle::event(tx, Some(m), who, "INFO", &format!("Power {state}"), &desc).await
 }
 
-fn parse_series(req: &Req, default_os: &str, default_series: &str) -> ApiResult<(String, String)> {
+fn parse_series(req: &Req, default_os: &str, default_series: &str) -> Result<(String, String)> {
     let good = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
@@ -874,7 +871,7 @@ fn parse_series(req: &Req, default_os: &str, default_series: &str) -> ApiResult<
         None => (os, default_series.to_string()),
     };
     if !good(&os) || !good(&series) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "distro_series",
             format!("'{os}/{series}' is not a valid OS/series."),
         ));
@@ -882,10 +879,10 @@ fn parse_series(req: &Req, default_os: &str, default_series: &str) -> ApiResult<
     Ok((os, series))
 }
 
-async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> ApiResult<Response> {
+async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Result<Response> {
     let user = req.user()?;
     if action.perm() == Perm::Admin && !user.is_superuser {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "You do not have permission to {} this machine (admin only).",
             action.op().replace('_', " ")
         )));
@@ -899,20 +896,20 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
         && m.owner_id.is_none()
         && m.status == NodeStatus::Ready;
     if !can_edit(user, m.owner_id) && !unowned_deploy {
-        return Err(ApiError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "You do not have permission to {} this machine.",
             action.op().replace('_', " ")
         )));
     }
     if m.locked && action != Action::Unlock {
-        return Err(ApiError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "Cannot {} machine {}: it is locked.",
             action.op().replace('_', " "),
             m.hostname
         )));
     }
     if !action.allowed_from(m.status) {
-        return Err(ApiError::Conflict(action.refusal(m.status)));
+        return Err(Error::Conflict(action.refusal(m.status)));
     }
     let desc = |d: &str| match &comment {
         Some(c) => format!("{d} ({c})"),
@@ -1037,7 +1034,7 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                     .unwrap_or(NodeStatus::Ready),
                 s => action
                     .first_target(s)
-                    .ok_or_else(|| ApiError::Conflict(action.refusal(s)))?,
+                    .ok_or_else(|| Error::Conflict(action.refusal(s)))?,
             };
             let what = format!("Aborted {}", m.status.label().to_lowercase());
             lifecycle::transition(&mut tx, &mut m, to, who, &desc(&what)).await?;
@@ -1115,7 +1112,7 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
         Action::Lock | Action::Unlock => {
             let lock = action == Action::Lock;
             if m.locked == lock {
-                return Err(ApiError::Conflict(format!(
+                return Err(Error::Conflict(format!(
                     "Machine {} is {}locked.",
                     m.hostname,
                     if lock { "already " } else { "not " }
@@ -1131,7 +1128,7 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
         }
         Action::PowerOn => {
             if m.owner_id.is_none() {
-                return Err(ApiError::Conflict(format!(
+                return Err(Error::Conflict(format!(
                     "Can't start machine {}: it hasn't been allocated.",
                     m.hostname
                 )));
@@ -1143,7 +1140,7 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
                 && mode != "soft"
                 && mode != "hard"
             {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "stop_mode",
                     "stop_mode must be 'soft' or 'hard'.",
                 ));
@@ -1156,7 +1153,7 @@ async fn run_action(app: &App, req: &Req, system_id: &str, action: Action) -> Ap
 }
 
 /// `user_data` is base64 (MAAS); raw text is accepted when it is not.
-fn decode_user_data(b: &[u8]) -> ApiResult<Vec<u8>> {
+fn decode_user_data(b: &[u8]) -> Result<Vec<u8>> {
     use base64::Engine;
     let clean: Vec<u8> = b
         .iter()
@@ -1165,19 +1162,19 @@ fn decode_user_data(b: &[u8]) -> ApiResult<Vec<u8>> {
         .collect();
     match base64::engine::general_purpose::STANDARD.decode(&clean) {
         Ok(d) => Ok(d),
-        Err(_) => Err(ApiError::field(
+        Err(_) => Err(Error::field(
             "user_data",
             "user_data must be base64-encoded.",
         )),
     }
 }
 
-async fn set_owner_data(app: &App, req: &Req, system_id: &str) -> ApiResult<Response> {
+async fn set_owner_data(app: &App, req: &Req, system_id: &str) -> Result<Response> {
     let user = req.user()?;
     let mut tx = app.db.begin().await?;
     let m = lifecycle::lock(&mut tx, system_id).await?;
     if !can_edit(user, m.owner_id) {
-        return Err(ApiError::Forbidden("You do not own this machine.".into()));
+        return Err(Error::Forbidden("You do not own this machine.".into()));
     }
     let cur: Value = sqlx::query_scalar("SELECT owner_data FROM machines WHERE id = $1")
         .bind(m.id)
@@ -1206,7 +1203,7 @@ async fn set_owner_data(app: &App, req: &Req, system_id: &str) -> ApiResult<Resp
 
 // ---------------------------------------------------------------- handlers
 
-pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, None) => read(&app, &req).await,
         (&Method::POST, None) => create(&app, &req).await,
@@ -1215,16 +1212,16 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             let mac = req
                 .input
                 .get_nonempty("mac_address")
-                .ok_or_else(|| ApiError::field("mac_address", "This field is required."))?;
+                .ok_or_else(|| Error::field("mac_address", "This field is required."))?;
             let mac = ids::normalize_mac(mac)
-                .ok_or_else(|| ApiError::field("mac_address", "Invalid MAC address."))?;
+                .ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))?;
             let found: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM interfaces WHERE mac_address = $1)",
             )
             .bind(mac)
             .fetch_one(&app.db)
             .await?;
-            Ok(crate::app::json(&found))
+            Ok(crate::api::app::json(&found))
         }
         (&Method::GET, Some("list_allocated")) => {
             let u = req.user()?;
@@ -1253,7 +1250,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 };
                 out.insert(r.get(0), v);
             }
-            Ok(crate::app::json(&out))
+            Ok(crate::api::app::json(&out))
         }
         (&Method::POST, Some("release")) => {
             let ids_ = req.input.list("machines");
@@ -1262,7 +1259,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
                 run_action(&app, &req, sid, Action::Release).await?;
                 released.push(sid.clone());
             }
-            Ok(crate::app::json(&released))
+            Ok(crate::api::app::json(&released))
         }
         (&Method::POST, Some(op @ ("accept" | "accept_all"))) => {
             let u = req.admin()?;
@@ -1302,7 +1299,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             let zone = req
                 .input
                 .get_nonempty("zone")
-                .ok_or_else(|| ApiError::field("zone", "This field is required."))?;
+                .ok_or_else(|| Error::field("zone", "This field is required."))?;
             let mut tx = app.db.begin().await?;
             let z = zone_id(&mut tx, zone).await?;
             let n = sqlx::query("UPDATE machines SET zone_id = $1 WHERE system_id = ANY($2)")
@@ -1331,7 +1328,7 @@ pub async fn item(
     State(app): State<App>,
     Path(system_id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let u = req.user()?;
@@ -1342,7 +1339,7 @@ pub async fn item(
         (&Method::GET, Some("query_power_state")) => {
             let u = req.user()?;
             let m = fetch_visible(&app, u, &system_id).await?;
-            Ok(crate::app::json(&json!({"state": m.row.power_state})))
+            Ok(crate::api::app::json(&json!({"state": m.row.power_state})))
         }
         (&Method::GET, Some("power_parameters")) => {
             req.admin()?;
@@ -1356,7 +1353,7 @@ pub async fn item(
                 Some(s) => decrypt_params(&app, &s)?,
                 None => json!({}),
             };
-            Ok(crate::app::json(&v))
+            Ok(crate::api::app::json(&v))
         }
         (&Method::GET | &Method::POST, Some("get_token")) => {
             req.admin()?;
@@ -1364,7 +1361,7 @@ pub async fn item(
             let m = lifecycle::lock(&mut tx, &system_id).await?;
             let (ck, tk, ts) = node_token(&mut tx, m.id).await?;
             tx.commit().await?;
-            Ok(crate::app::json(&json!({
+            Ok(crate::api::app::json(&json!({
                 "consumer_key": ck, "token_key": tk, "token_secret": ts
             })))
         }
@@ -1382,21 +1379,21 @@ pub async fn interfaces(
     State(app): State<App>,
     Path(system_id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let u = req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let m = fetch_visible(&app, u, &system_id).await?;
-            Ok(crate::app::json(&m.related.interfaces))
+            Ok(crate::api::app::json(&m.related.interfaces))
         }
         (&Method::POST, Some("create_physical")) => {
             let u = req.admin()?;
             let i = &req.input;
             let mac = i
                 .get_nonempty("mac_address")
-                .ok_or_else(|| ApiError::field("mac_address", "This field is required."))?;
+                .ok_or_else(|| Error::field("mac_address", "This field is required."))?;
             let mac = ids::normalize_mac(mac).ok_or_else(|| {
-                ApiError::field(
+                Error::field(
                     "mac_address",
                     format!("'{mac}' is not a valid MAC address."),
                 )
@@ -1417,7 +1414,7 @@ pub async fn interfaces(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "name",
                     format!("'{name}' is not a valid interface name."),
                 ));
@@ -1428,7 +1425,7 @@ pub async fn interfaces(
                         .bind(v)
                         .fetch_optional(&mut *tx)
                         .await?
-                        .ok_or_else(|| ApiError::field("vlan", format!("No such VLAN: {v}.")))?,
+                        .ok_or_else(|| Error::field("vlan", format!("No such VLAN: {v}.")))?,
                 ),
                 None => None,
             };
@@ -1439,7 +1436,7 @@ pub async fn interfaces(
             .fetch_one(&mut *tx)
             .await?;
             if taken {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "mac_address",
                     format!("MAC address {mac} is already in use."),
                 ));
@@ -1475,7 +1472,7 @@ pub async fn interfaces(
                 .iter()
                 .find(|x| x.name == name)
                 .cloned();
-            Ok(crate::app::json(&iface))
+            Ok(crate::api::app::json(&iface))
         }
         _ => Err(req.unknown_op()),
     }
@@ -1486,42 +1483,42 @@ pub async fn blockdevices(
     State(app): State<App>,
     Path(system_id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let u = req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let m = fetch_visible(&app, u, &system_id).await?;
-            Ok(crate::app::json(&m.related.disks))
+            Ok(crate::api::app::json(&m.related.disks))
         }
         (&Method::POST, None) => {
             let u = req.admin()?;
             let i = &req.input;
             let name = i
                 .get_nonempty("name")
-                .ok_or_else(|| ApiError::field("name", "This field is required."))?
+                .ok_or_else(|| Error::field("name", "This field is required."))?
                 .to_string();
             if name.len() > 64
                 || !name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "name",
                     format!("'{name}' is not a valid device name."),
                 ));
             }
             let size = i
                 .int("size")?
-                .ok_or_else(|| ApiError::field("size", "This field is required."))?;
+                .ok_or_else(|| Error::field("size", "This field is required."))?;
             if size < 4 * 1024 * 1024 {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "size",
                     "Ensure this value is greater than or equal to 4194304.",
                 ));
             }
             let block_size = i.int("block_size")?.unwrap_or(512);
             if !(512..=65536).contains(&block_size) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "block_size",
                     "Ensure this value is between 512 and 65536.",
                 ));
@@ -1554,7 +1551,7 @@ pub async fn blockdevices(
             tx.commit().await?;
             let full = fetch(&app, &system_id).await?;
             let d = full.related.disks.iter().find(|x| x.name == name).cloned();
-            Ok(crate::app::json(&d))
+            Ok(crate::api::app::json(&d))
         }
         _ => Err(req.unknown_op()),
     }

@@ -11,9 +11,9 @@ use maas_model::NodeStatus;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
-use crate::app::{App, Req};
-use crate::error::{ApiError, ApiResult};
-use crate::lifecycle::{self, Core};
+use crate::api::app::{App, Req};
+use crate::error::{Error, Result};
+use crate::services::lifecycle::{self, Core};
 
 const VERSIONS: &[&str] = &["latest", "2012-03-01", "2012-08-01", "2012-09-15", "1.0"];
 
@@ -26,21 +26,21 @@ fn text(body: impl Into<Body>) -> Response {
         .into_response()
 }
 
-fn check_version(v: &str) -> ApiResult<()> {
+fn check_version(v: &str) -> Result<()> {
     if VERSIONS.contains(&v) {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("Unknown metadata version: {v}")))
+        Err(Error::NotFound(format!("Unknown metadata version: {v}")))
     }
 }
 
 /// The machine behind a node token.
-async fn node(app: &App, req: &Req) -> ApiResult<String> {
+async fn node(app: &App, req: &Req) -> Result<String> {
     let u = req.user.as_ref().ok_or_else(|| {
-        ApiError::Unauthorized("The metadata API needs the machine's OAuth token.".into())
+        Error::Unauthorized("The metadata API needs the machine's OAuth token.".into())
     })?;
     let mid = u.machine_id.ok_or_else(|| {
-        ApiError::Forbidden("Only a machine's own token can use the metadata API.".into())
+        Error::Forbidden("Only a machine's own token can use the metadata API.".into())
     })?;
     let sid: String = sqlx::query_scalar("SELECT system_id FROM machines WHERE id = $1")
         .bind(mid)
@@ -53,7 +53,7 @@ pub async fn index(
     State(_app): State<App>,
     Path(version): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     check_version(&version)?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(text("meta-data/\nuser-data\n")),
@@ -75,7 +75,7 @@ pub async fn path(
     State(app): State<App>,
     Path((version, rest)): Path<(String, String)>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     check_version(&version)?;
     if req.method != Method::GET {
         return Err(req.unknown_op());
@@ -118,7 +118,7 @@ pub async fn path(
             let data: Option<Vec<u8>> = r.get("user_data");
             Ok(text(data.unwrap_or_default()))
         }
-        _ => Err(ApiError::NotFound(format!("Unknown metadata item: {rest}"))),
+        _ => Err(Error::NotFound(format!("Unknown metadata item: {rest}"))),
     }
 }
 
@@ -151,9 +151,9 @@ fn result_type(s: NodeStatus) -> i16 {
 }
 
 /// Apply a hardware inventory (`hardware.json`, the boot agent's format).
-async fn apply_inventory(tx: &mut sqlx::PgConnection, m: &Core, inv: &Value) -> ApiResult<()> {
-    let bad = |f: &str| ApiError::field(f, format!("Inventory field '{f}' has the wrong type."));
-    let int = |k: &str| -> ApiResult<Option<i64>> {
+async fn apply_inventory(tx: &mut sqlx::PgConnection, m: &Core, inv: &Value) -> Result<()> {
+    let bad = |f: &str| Error::field(f, format!("Inventory field '{f}' has the wrong type."));
+    let int = |k: &str| -> Result<Option<i64>> {
         match inv.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(k)),
@@ -213,12 +213,12 @@ async fn apply_inventory(tx: &mut sqlx::PgConnection, m: &Core, inv: &Value) -> 
     Ok(())
 }
 
-async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
+async fn signal(app: &App, req: &Req) -> Result<Response> {
     let sid = node(app, req).await?;
     let i = &req.input;
     let status = i
         .get_nonempty("status")
-        .ok_or_else(|| ApiError::field("status", "This field is required."))?
+        .ok_or_else(|| Error::field("status", "This field is required."))?
         .to_ascii_uppercase();
     const KNOWN: &[&str] = &[
         "OK",
@@ -233,7 +233,7 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
         "DEPLOYING",
     ];
     if !KNOWN.contains(&status.as_str()) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "status",
             format!("'{status}' is not a valid signal status."),
         ));
@@ -242,7 +242,7 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
     let mut tx = app.db.begin().await?;
     let mut m = lifecycle::lock(&mut tx, &sid).await?;
     let (ok_to, fail_to) = signal_targets(&m).ok_or_else(|| {
-        ApiError::Conflict(format!(
+        Error::Conflict(format!(
             "Machine {} is not in a status that takes signals (status: {}).",
             m.hostname,
             m.status.label()
@@ -269,7 +269,7 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
             .await?;
             if (name == "hardware.json" || fname == "hardware.json") && !failed {
                 let inv: Value = serde_json::from_slice(data).map_err(|_| {
-                    ApiError::field("hardware.json", "The inventory is not valid JSON.")
+                    Error::field("hardware.json", "The inventory is not valid JSON.")
                 })?;
                 apply_inventory(&mut tx, &m, &inv).await?;
             }
@@ -277,14 +277,14 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
     }
     if let Some(pt) = i.get_nonempty("power_type") {
         if !maas_model::power::is_known_power_type(pt) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "power_type",
                 format!("'{pt}' is not a valid power type."),
             ));
         }
         let params: Map<String, Value> = match i.get_nonempty("power_parameters") {
             Some(p) => serde_json::from_str(p)
-                .map_err(|_| ApiError::field("power_parameters", "Must be a JSON object."))?,
+                .map_err(|_| Error::field("power_parameters", "Must be a JSON object."))?,
             None => Map::new(),
         };
         sqlx::query("UPDATE machines SET power_type = $2, power_parameters = $3 WHERE id = $1")
@@ -314,7 +314,7 @@ async fn signal(app: &App, req: &Req) -> ApiResult<Response> {
         }
         _ => {
             // WORKING and progress statuses: a heartbeat that extends the deadline.
-            let timeout = crate::config::get_i64(&mut *tx, "node_timeout").await?;
+            let timeout = crate::services::config::get_i64(&mut *tx, "node_timeout").await?;
             let mins = m.status.deadline_minutes(timeout).unwrap_or(timeout);
             sqlx::query(
                 "UPDATE machines SET status_message = $2,
@@ -349,13 +349,13 @@ pub async fn status(
     State(app): State<App>,
     Path(system_id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     if req.method != Method::POST {
         return Err(req.unknown_op());
     }
     let sid = node(&app, &req).await?;
     if sid != system_id {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "A machine may only report its own status.".into(),
         ));
     }

@@ -1,13 +1,17 @@
 //! MAAS API 2.0 handlers, one module per resource family.
 
 pub mod account;
+pub mod app;
 pub mod describe;
+pub mod error;
 pub mod events;
 pub mod maasconf;
 pub mod machines;
 pub mod metadata;
 pub mod networks;
+pub mod params;
 pub mod places;
 pub mod rackcontrollers;
+pub mod router;
 pub mod tags;
 pub mod users;

@@ -20,13 +20,12 @@ use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::app::{App, Req, json, no_content};
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
 
 const API: &str = "/MAAS/api/2.0";
 
 /// Serialises automatic creation of fabrics, VLANs and subnets by racks.
-const NETWORK_LOCK: i64 = 0x6d61_6173_0101;
 
 // ---------------------------------------------------------------------------
 // Validation helpers
@@ -47,11 +46,11 @@ impl Errs {
         self.0.contains_key(field)
     }
 
-    fn done(self) -> ApiResult<()> {
+    fn done(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.0))
+            Err(Error::Validation(self.0))
         }
     }
 }
@@ -116,20 +115,20 @@ fn check_vlan_name(n: &str, e: &mut Errs) {
     }
 }
 
-fn not_found(what: &str) -> ApiError {
-    ApiError::NotFound(format!("No {what} matches the given query."))
+fn not_found(what: &str) -> Error {
+    Error::NotFound(format!("No {what} matches the given query."))
 }
 
 fn invalid_choice(v: &str) -> String {
     format!("Select a valid choice. '{v}' is not one of the available choices.")
 }
 
-fn db_ip(s: &str) -> ApiResult<IpAddr> {
-    net::parse_ip(s).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored address: {e}")))
+fn db_ip(s: &str) -> Result<IpAddr> {
+    net::parse_ip(s).map_err(|e| Error::Internal(anyhow::anyhow!("stored address: {e}")))
 }
 
-fn db_cidr(s: &str) -> ApiResult<Cidr> {
-    Cidr::parse(s).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored network: {e}")))
+fn db_cidr(s: &str) -> Result<Cidr> {
+    Cidr::parse(s).map_err(|e| Error::Internal(anyhow::anyhow!("stored network: {e}")))
 }
 
 /// A count that JavaScript clients can hold exactly is a JSON number; a
@@ -158,7 +157,7 @@ fn id_or_name(spec: &str) -> (Option<i64>, Option<&str>) {
     }
 }
 
-async fn fabric_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64>> {
+async fn fabric_by_spec(c: &mut PgConnection, spec: &str) -> Result<Option<i64>> {
     let (id, name) = id_or_name(spec);
     Ok(
         sqlx::query_scalar("SELECT id FROM fabrics WHERE id = $1 OR name = $2 ORDER BY id LIMIT 1")
@@ -169,7 +168,7 @@ async fn fabric_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i6
     )
 }
 
-async fn space_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64>> {
+async fn space_by_spec(c: &mut PgConnection, spec: &str) -> Result<Option<i64>> {
     let (id, name) = id_or_name(spec);
     Ok(
         sqlx::query_scalar("SELECT id FROM spaces WHERE id = $1 OR name = $2 ORDER BY id LIMIT 1")
@@ -181,7 +180,7 @@ async fn space_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64
 }
 
 /// A rack by system_id (or hostname, as MAAS's node fields accept).
-async fn rack_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64>> {
+async fn rack_by_spec(c: &mut PgConnection, spec: &str) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM racks WHERE system_id = $1 OR hostname = $1 ORDER BY system_id <> $1, id LIMIT 1",
     )
@@ -191,7 +190,7 @@ async fn rack_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64>
 }
 
 /// The most specific subnet containing `ip`.
-async fn subnet_containing(c: &mut PgConnection, ip: &IpAddr) -> ApiResult<Option<i64>> {
+async fn subnet_containing(c: &mut PgConnection, ip: &IpAddr) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM subnets WHERE cidr >>= $1::inet ORDER BY masklen(cidr) DESC, id LIMIT 1",
     )
@@ -202,7 +201,7 @@ async fn subnet_containing(c: &mut PgConnection, ip: &IpAddr) -> ApiResult<Optio
 
 /// A subnet by id, CIDR (`10.0.0.0/24` or `cidr:10.0.0.0/24`), `name:…` or
 /// `ip:…` (the most specific subnet holding the address), as MAAS accepts.
-async fn subnet_by_spec(c: &mut PgConnection, spec: &str) -> ApiResult<Option<i64>> {
+async fn subnet_by_spec(c: &mut PgConnection, spec: &str) -> Result<Option<i64>> {
     let s = spec.trim();
     if let Ok(id) = s.parse::<i64>() {
         return Ok(sqlx::query_scalar("SELECT id FROM subnets WHERE id = $1")
@@ -291,7 +290,7 @@ async fn load_vlans(
     ids: Option<Vec<i64>>,
     fabrics: Option<Vec<i64>>,
     space: Option<i64>,
-) -> ApiResult<Vec<(i64, Value)>> {
+) -> Result<Vec<(i64, Value)>> {
     let rows = sqlx::query(VLAN_SELECT)
         .bind(ids)
         .bind(fabrics)
@@ -304,7 +303,7 @@ async fn load_vlans(
         .collect())
 }
 
-async fn vlan_one(c: &mut PgConnection, id: i64) -> ApiResult<Value> {
+async fn vlan_one(c: &mut PgConnection, id: i64) -> Result<Value> {
     load_vlans(c, Some(vec![id]), None, None)
         .await?
         .pop()
@@ -325,7 +324,7 @@ async fn load_subnets(
     c: &mut PgConnection,
     ids: Option<Vec<i64>>,
     space: Option<i64>,
-) -> ApiResult<Vec<(i64, Value)>> {
+) -> Result<Vec<(i64, Value)>> {
     let rows = sqlx::query(SUBNET_SELECT)
         .bind(ids)
         .bind(space)
@@ -375,7 +374,7 @@ async fn load_subnets(
         .collect())
 }
 
-async fn subnet_one(c: &mut PgConnection, id: i64) -> ApiResult<Value> {
+async fn subnet_one(c: &mut PgConnection, id: i64) -> Result<Value> {
     load_subnets(c, Some(vec![id]), None)
         .await?
         .pop()
@@ -383,14 +382,14 @@ async fn subnet_one(c: &mut PgConnection, id: i64) -> ApiResult<Value> {
         .ok_or_else(|| not_found("Subnet"))
 }
 
-async fn subnet_map(c: &mut PgConnection, ids: Vec<i64>) -> ApiResult<HashMap<i64, Value>> {
+async fn subnet_map(c: &mut PgConnection, ids: Vec<i64>) -> Result<HashMap<i64, Value>> {
     Ok(load_subnets(c, Some(ids), None)
         .await?
         .into_iter()
         .collect())
 }
 
-async fn load_fabrics(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Value>> {
+async fn load_fabrics(c: &mut PgConnection, id: Option<i64>) -> Result<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, name, class_type FROM fabrics WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id",
     )
@@ -417,14 +416,14 @@ async fn load_fabrics(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Va
         .collect())
 }
 
-async fn fabric_one(c: &mut PgConnection, id: i64) -> ApiResult<Value> {
+async fn fabric_one(c: &mut PgConnection, id: i64) -> Result<Value> {
     load_fabrics(c, Some(id))
         .await?
         .pop()
         .ok_or_else(|| not_found("Fabric"))
 }
 
-async fn load_ipranges(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Value>> {
+async fn load_ipranges(c: &mut PgConnection, id: Option<i64>) -> Result<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT r.id, r.type, host(r.start_ip) AS start_ip, host(r.end_ip) AS end_ip,
                 r.comment, u.username, r.subnet_id
@@ -454,7 +453,7 @@ async fn load_ipranges(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<V
         .collect())
 }
 
-async fn load_reserved_ips(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Value>> {
+async fn load_reserved_ips(c: &mut PgConnection, id: Option<i64>) -> Result<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, host(ip) AS ip, mac_address, comment, subnet_id FROM reserved_ips
           WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id",
@@ -484,7 +483,7 @@ async fn load_reserved_ips(c: &mut PgConnection, id: Option<i64>) -> ApiResult<V
         .collect())
 }
 
-async fn load_spaces(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Value>> {
+async fn load_spaces(c: &mut PgConnection, id: Option<i64>) -> Result<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, name, description FROM spaces WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id",
     )
@@ -519,45 +518,6 @@ async fn load_spaces(c: &mut PgConnection, id: Option<i64>) -> ApiResult<Vec<Val
 // ---------------------------------------------------------------------------
 // Shared writers
 
-/// Create a fabric (named `fabric-<id>` unless a name is given) and its
-/// default untagged VLAN (vid 0). Returns (fabric id, VLAN id).
-async fn create_fabric(
-    c: &mut PgConnection,
-    name: Option<&str>,
-    class_type: Option<&str>,
-) -> ApiResult<(i64, i64)> {
-    let (id, name) = loop {
-        let id: i64 = sqlx::query_scalar("SELECT nextval('fabrics_id_seq')")
-            .fetch_one(&mut *c)
-            .await?;
-        if let Some(n) = name {
-            break (id, n.to_string());
-        }
-        let n = format!("fabric-{id}");
-        let taken: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM fabrics WHERE name = $1)")
-                .bind(&n)
-                .fetch_one(&mut *c)
-                .await?;
-        if !taken {
-            break (id, n);
-        }
-    };
-    sqlx::query("INSERT INTO fabrics (id, name, class_type) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(&name)
-        .bind(class_type)
-        .execute(&mut *c)
-        .await?;
-    let vlan: i64 = sqlx::query_scalar(
-        "INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 0, 'untagged') RETURNING id",
-    )
-    .bind(id)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok((id, vlan))
-}
-
 /// Refuse a change that would leave a DHCP-enabled VLAN without any dynamic
 /// range (MAAS only turns DHCP on with one, and the racks need a pool).
 async fn keep_dhcp_pool(
@@ -565,7 +525,7 @@ async fn keep_dhcp_pool(
     vlan_id: i64,
     without_range: Option<i64>,
     without_subnet: Option<i64>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let row = sqlx::query(
         "SELECT v.dhcp_on, v.vid, f.name,
                 (SELECT count(*) FROM ipranges r JOIN subnets s ON s.id = r.subnet_id
@@ -582,7 +542,7 @@ async fn keep_dhcp_pool(
         && r.get::<bool, _>(0)
         && r.get::<i64, _>(3) == 0
     {
-        return Err(ApiError::BadRequest(format!(
+        return Err(Error::BadRequest(format!(
             "DHCP is on for VLAN {} of fabric {}, and this would leave it without a dynamic range; \
              turn DHCP off first.",
             r.get::<i32, _>(1),
@@ -599,7 +559,7 @@ async fn subnet_usage(
     subnet_id: i64,
     without_range: Option<i64>,
     without_reserved: Option<i64>,
-) -> ApiResult<SubnetUsage> {
+) -> Result<SubnetUsage> {
     let row = sqlx::query(
         "SELECT cidr::text, host(gateway_ip), dns_servers, managed FROM subnets WHERE id = $1",
     )
@@ -640,10 +600,7 @@ async fn subnet_usage(
     .bind(subnet_id)
     .fetch_all(&mut *c)
     .await?;
-    u.assigned = assigned
-        .iter()
-        .map(|a| db_ip(a))
-        .collect::<ApiResult<_>>()?;
+    u.assigned = assigned.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
     let reserved: Vec<String> = sqlx::query_scalar(
         "SELECT host(ip) FROM reserved_ips WHERE subnet_id = $1 AND id IS DISTINCT FROM $2",
     )
@@ -651,14 +608,11 @@ async fn subnet_usage(
     .bind(without_reserved)
     .fetch_all(&mut *c)
     .await?;
-    u.reserved_ips = reserved
-        .iter()
-        .map(|a| db_ip(a))
-        .collect::<ApiResult<_>>()?;
+    u.reserved_ips = reserved.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
     Ok(u)
 }
 
-async fn lock_subnet(c: &mut PgConnection, id: i64) -> ApiResult<()> {
+async fn lock_subnet(c: &mut PgConnection, id: i64) -> Result<()> {
     sqlx::query("SELECT id FROM subnets WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *c)
@@ -670,7 +624,7 @@ async fn lock_subnet(c: &mut PgConnection, id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------------------
 // fabrics/
 
-pub async fn fabrics(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn fabrics(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -692,7 +646,12 @@ pub async fn fabrics(State(app): State<App>, req: Req) -> ApiResult<Response> {
                 e.add("name", "Fabric with this Name already exists.");
             }
             e.done()?;
-            let (id, _) = create_fabric(&mut tx, name.as_deref(), class_type.as_deref()).await?;
+            let (id, _) = crate::store::networks::create_fabric(
+                &mut tx,
+                name.as_deref(),
+                class_type.as_deref(),
+            )
+            .await?;
             let out = fabric_one(&mut tx, id).await?;
             tx.commit().await?;
             Ok(json(&out))
@@ -701,7 +660,7 @@ pub async fn fabrics(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-async fn fabric_name_taken(c: &mut PgConnection, name: &str, not: Option<i64>) -> ApiResult<bool> {
+async fn fabric_name_taken(c: &mut PgConnection, name: &str, not: Option<i64>) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM fabrics WHERE name = $1 AND id IS DISTINCT FROM $2)",
     )
@@ -715,7 +674,7 @@ pub async fn fabric(
     State(app): State<App>,
     Path(spec): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -782,7 +741,7 @@ pub async fn fabric(
             .fetch_all(&mut *tx)
             .await?;
             if !subnets.is_empty() {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Can't delete fabric {name}: subnets {} are still on its VLANs; delete or move them first.",
                     subnets.join(", ")
                 )));
@@ -801,7 +760,7 @@ pub async fn fabric(
             .fetch_all(&mut *tx)
             .await?;
             if !ifaces.is_empty() {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Can't delete fabric {name}; the following interfaces are still connected: {}.",
                     ifaces.join(", ")
                 )));
@@ -824,7 +783,7 @@ pub async fn fabric_vlans(
     State(app): State<App>,
     Path(spec): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -892,12 +851,7 @@ pub async fn fabric_vlans(
     }
 }
 
-async fn vid_taken(
-    c: &mut PgConnection,
-    fabric: i64,
-    vid: i32,
-    not: Option<i64>,
-) -> ApiResult<bool> {
+async fn vid_taken(c: &mut PgConnection, fabric: i64, vid: i32, not: Option<i64>) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM vlans WHERE fabric_id = $1 AND vid = $2 AND id IS DISTINCT FROM $3)",
     )
@@ -915,7 +869,7 @@ enum VlanRef {
     FabricVid(String, String),
 }
 
-async fn resolve_vlan(c: &mut PgConnection, r: &VlanRef) -> ApiResult<i64> {
+async fn resolve_vlan(c: &mut PgConnection, r: &VlanRef) -> Result<i64> {
     let id = match r {
         VlanRef::Id(s) => match s.trim().parse::<i64>() {
             Ok(id) => {
@@ -945,7 +899,7 @@ async fn resolve_vlan(c: &mut PgConnection, r: &VlanRef) -> ApiResult<i64> {
     id.ok_or_else(|| not_found("VLAN"))
 }
 
-pub async fn vlans(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn vlans(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -961,7 +915,7 @@ pub async fn vlans(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn vlan(State(app): State<App>, Path(id): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn vlan(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     vlan_item(&app, &req, VlanRef::Id(id)).await
 }
 
@@ -969,11 +923,11 @@ pub async fn fabric_vlan(
     State(app): State<App>,
     Path((fabric, vid)): Path<(String, String)>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     vlan_item(&app, &req, VlanRef::FabricVid(fabric, vid)).await
 }
 
-async fn vlan_item(app: &App, req: &Req, r: VlanRef) -> ApiResult<Response> {
+async fn vlan_item(app: &App, req: &Req, r: VlanRef) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -999,7 +953,7 @@ async fn vlan_item(app: &App, req: &Req, r: VlanRef) -> ApiResult<Response> {
                 .fetch_one(&mut *tx)
                 .await?;
             if vid == 0 {
-                return Err(ApiError::BadRequest(
+                return Err(Error::BadRequest(
                     "This VLAN is the default VLAN in the fabric, it cannot be deleted.".into(),
                 ));
             }
@@ -1009,7 +963,7 @@ async fn vlan_item(app: &App, req: &Req, r: VlanRef) -> ApiResult<Response> {
                     .fetch_all(&mut *tx)
                     .await?;
             if !subnets.is_empty() {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Can't delete VLAN {vid}: subnets {} are still on it; delete or move them first.",
                     subnets.join(", ")
                 )));
@@ -1031,7 +985,7 @@ async fn rack_param(
     req: &Req,
     key: &str,
     e: &mut Errs,
-) -> ApiResult<Option<Option<i64>>> {
+) -> Result<Option<Option<i64>>> {
     match opt_text(req, key) {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(Some(None)),
@@ -1046,7 +1000,7 @@ async fn rack_param(
 }
 
 /// VLAN update with MAAS's rules for DHCP, racks and relays.
-async fn update_vlan(c: &mut PgConnection, req: &Req, id: i64) -> ApiResult<()> {
+async fn update_vlan(c: &mut PgConnection, req: &Req, id: i64) -> Result<()> {
     let cur = sqlx::query(
         "SELECT fabric_id, vid, name, mtu, description, dhcp_on, primary_rack_id,
                 secondary_rack_id, relay_vlan_id, space_id
@@ -1239,7 +1193,7 @@ async fn subnet_placement(
     c: &mut PgConnection,
     req: &Req,
     e: &mut Errs,
-) -> ApiResult<Option<Placement>> {
+) -> Result<Option<Placement>> {
     let vlan = opt_text(req, "vlan").filter(|s| !s.is_empty());
     let fabric = opt_text(req, "fabric").filter(|s| !s.is_empty());
     let vid = opt_int(req, "vid", e);
@@ -1390,7 +1344,7 @@ fn subnet_fields(req: &Req, e: &mut Errs) -> SubnetFields {
     }
 }
 
-async fn cidr_taken(c: &mut PgConnection, cidr: &Cidr, not: Option<i64>) -> ApiResult<bool> {
+async fn cidr_taken(c: &mut PgConnection, cidr: &Cidr, not: Option<i64>) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM subnets WHERE cidr = $1::cidr AND id IS DISTINCT FROM $2)",
     )
@@ -1400,7 +1354,7 @@ async fn cidr_taken(c: &mut PgConnection, cidr: &Cidr, not: Option<i64>) -> ApiR
     .await?)
 }
 
-pub async fn subnets(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn subnets(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -1433,11 +1387,15 @@ pub async fn subnets(State(app): State<App>, req: Req) -> ApiResult<Response> {
             }
             e.done()?;
             let Some(cidr) = f.cidr else {
-                return Err(ApiError::field("cidr", "This field is required."));
+                return Err(Error::field("cidr", "This field is required."));
             };
             let vlan_id = match placement.unwrap_or(Placement::NewFabric) {
                 Placement::Vlan(id) => id,
-                Placement::NewFabric => create_fabric(&mut tx, None, None).await?.1,
+                Placement::NewFabric => {
+                    crate::store::networks::create_fabric(&mut tx, None, None)
+                        .await?
+                        .1
+                }
             };
             let name = f
                 .name
@@ -1522,7 +1480,7 @@ pub async fn subnet(
     State(app): State<App>,
     Path(spec): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     req.user()?;
     if req.method == Method::GET {
         let mut c = app.db.acquire().await?;
@@ -1583,7 +1541,7 @@ pub async fn subnet(
             .fetch_one(&mut *tx)
             .await?;
             if in_use > 0 && !force {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Subnet {cidr} has {in_use} IP address(es) in use by nodes; delete it with force=true to release them."
                 )));
             }
@@ -1599,7 +1557,7 @@ pub async fn subnet(
     }
 }
 
-async fn update_subnet(c: &mut PgConnection, req: &Req, id: i64) -> ApiResult<()> {
+async fn update_subnet(c: &mut PgConnection, req: &Req, id: i64) -> Result<()> {
     let cur = sqlx::query(
         "SELECT name, cidr::text AS cidr, vlan_id, host(gateway_ip) AS gateway_ip, dns_servers,
                 managed, allow_dns, allow_proxy, active_discovery, rdns_mode, description
@@ -1703,7 +1661,7 @@ async fn owning_subnet(
     ip: Option<&IpAddr>,
     ip_field: &str,
     e: &mut Errs,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     if let Some(s) = opt_text(req, "subnet").filter(|s| !s.is_empty()) {
         let id = subnet_by_spec(c, &s).await?;
         if id.is_none() {
@@ -1767,7 +1725,7 @@ async fn check_range(
     start: &IpAddr,
     end: &IpAddr,
     e: &mut Errs,
-) -> ApiResult<()> {
+) -> Result<()> {
     let u = subnet_usage(c, subnet_id, without, None).await?;
     let problems = net::range_problems(&u.cidr, start, end);
     if !problems.is_empty() {
@@ -1783,7 +1741,7 @@ async fn check_range(
     Ok(())
 }
 
-pub async fn ipranges(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn ipranges(State(app): State<App>, req: Req) -> Result<Response> {
     let user = req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -1802,7 +1760,7 @@ pub async fn ipranges(State(app): State<App>, req: Req) -> ApiResult<Response> {
             e.done()?;
             let (Some(kind), Some(start), Some(end), Some(subnet)) = (kind, start, end, subnet)
             else {
-                return Err(ApiError::BadRequest("Incomplete IP range.".into()));
+                return Err(Error::BadRequest("Incomplete IP range.".into()));
             };
             lock_subnet(&mut tx, subnet).await?;
             let mut e = Errs::default();
@@ -1828,11 +1786,7 @@ pub async fn ipranges(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn iprange(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    req: Req,
-) -> ApiResult<Response> {
+pub async fn iprange(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     let id: i64 = id.trim().parse().map_err(|_| not_found("IPRange"))?;
     match (&req.method, req.op()) {
@@ -1953,7 +1907,7 @@ async fn check_reserved_ip(
     ip: &IpAddr,
     mac: &str,
     e: &mut Errs,
-) -> ApiResult<()> {
+) -> Result<()> {
     let u = subnet_usage(c, subnet_id, None, without).await?;
     if let Err(m) = u.check_reserved_ip(ip) {
         e.add("ip", m);
@@ -1990,7 +1944,7 @@ async fn check_reserved_ip(
     Ok(())
 }
 
-pub async fn reserved_ips(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn reserved_ips(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -2007,7 +1961,7 @@ pub async fn reserved_ips(State(app): State<App>, req: Req) -> ApiResult<Respons
             let subnet = owning_subnet(&mut tx, &req, ip.as_ref(), "ip", &mut e).await?;
             e.done()?;
             let (Some(ip), Some(mac), Some(subnet)) = (ip, mac, subnet) else {
-                return Err(ApiError::BadRequest("Incomplete reserved IP.".into()));
+                return Err(Error::BadRequest("Incomplete reserved IP.".into()));
             };
             lock_subnet(&mut tx, subnet).await?;
             let mut e = Errs::default();
@@ -2035,7 +1989,7 @@ pub async fn reserved_ip(
     State(app): State<App>,
     Path(id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     req.user()?;
     let id: i64 = id.trim().parse().map_err(|_| not_found("ReservedIP"))?;
     match (&req.method, req.op()) {
@@ -2084,7 +2038,7 @@ pub async fn reserved_ip(
             };
             e.done()?;
             let Some(subnet) = subnet else {
-                return Err(ApiError::field("ip", "No subnet holds this address."));
+                return Err(Error::field("ip", "No subnet holds this address."));
             };
             lock_subnet(&mut tx, subnet).await?;
             sqlx::query("SELECT id FROM reserved_ips WHERE id = $1 FOR UPDATE")
@@ -2128,7 +2082,7 @@ pub async fn reserved_ip(
 // ---------------------------------------------------------------------------
 // spaces/
 
-async fn space_name_taken(c: &mut PgConnection, name: &str, not: Option<i64>) -> ApiResult<bool> {
+async fn space_name_taken(c: &mut PgConnection, name: &str, not: Option<i64>) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM spaces WHERE name = $1 AND id IS DISTINCT FROM $2)",
     )
@@ -2138,7 +2092,7 @@ async fn space_name_taken(c: &mut PgConnection, name: &str, not: Option<i64>) ->
     .await?)
 }
 
-pub async fn spaces(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn spaces(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -2181,11 +2135,7 @@ pub async fn spaces(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn space(
-    State(app): State<App>,
-    Path(spec): Path<String>,
-    req: Req,
-) -> ApiResult<Response> {
+pub async fn space(State(app): State<App>, Path(spec): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -2245,253 +2195,4 @@ pub async fn space(
         }
         _ => Err(req.unknown_op()),
     }
-}
-
-// ---------------------------------------------------------------------------
-// Rack interfaces
-
-/// One network interface of a rack, as the rack reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RackIface {
-    pub name: String,
-    pub mac: String,
-    /// physical | vlan | bridge | bond
-    pub kind: String,
-    pub parent: Option<String>,
-    pub vid: Option<i32>,
-    /// Addresses with prefix length: "10.0.0.2/24", "fd00::1/64".
-    pub addresses: Vec<String>,
-}
-
-/// The networks an interface's addresses are on: valid, routable (not
-/// loopback or link-local), not host-only (/32, /128), one per network.
-fn iface_networks(i: &RackIface) -> Vec<Cidr> {
-    let mut out: Vec<Cidr> = Vec::new();
-    for a in &i.addresses {
-        match Cidr::parse_with_host(a) {
-            Ok((ip, cidr)) if !net::is_local_only(&ip) && !cidr.is_host() => {
-                if !out.contains(&cidr) {
-                    out.push(cidr);
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(interface = %i.name, address = %a, "ignoring address: {e}"),
-        }
-    }
-    out
-}
-
-/// Indices of `ifaces` with every parent before its children (a cycle is
-/// broken arbitrarily).
-fn parents_first(ifaces: &[&RackIface]) -> Vec<usize> {
-    let index: HashMap<&str, usize> = ifaces
-        .iter()
-        .enumerate()
-        .map(|(k, i)| (i.name.as_str(), k))
-        .collect();
-    let mut done = vec![false; ifaces.len()];
-    let mut order = Vec::with_capacity(ifaces.len());
-    while order.len() < ifaces.len() {
-        let mut progressed = false;
-        for (k, i) in ifaces.iter().enumerate() {
-            if done[k] {
-                continue;
-            }
-            let ready = match i.parent.as_deref().and_then(|p| index.get(p)) {
-                Some(&pk) => done[pk] || pk == k,
-                None => true,
-            };
-            if ready {
-                done[k] = true;
-                order.push(k);
-                progressed = true;
-            }
-        }
-        if !progressed {
-            for (k, d) in done.iter_mut().enumerate() {
-                if !*d {
-                    *d = true;
-                    order.push(k);
-                }
-            }
-        }
-    }
-    order
-}
-
-async fn subnet_vlan_by_cidr(c: &mut PgConnection, cidr: &Cidr) -> ApiResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT vlan_id FROM subnets WHERE cidr = $1::cidr")
-            .bind(cidr.to_string())
-            .fetch_optional(&mut *c)
-            .await?,
-    )
-}
-
-async fn vlan_on_fabric(c: &mut PgConnection, fabric: i64, vid: i32) -> ApiResult<i64> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM vlans WHERE fabric_id = $1 AND vid = $2")
-            .bind(fabric)
-            .bind(vid)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    Ok(
-        sqlx::query_scalar("INSERT INTO vlans (fabric_id, vid) VALUES ($1, $2) RETURNING id")
-            .bind(fabric)
-            .bind(vid)
-            .fetch_one(&mut *c)
-            .await?,
-    )
-}
-
-async fn vlan_exists(c: &mut PgConnection, id: i64) -> ApiResult<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM vlans WHERE id = $1)")
-            .bind(id)
-            .fetch_one(&mut *c)
-            .await?,
-    )
-}
-
-/// Record a rack's interfaces (replacing what it reported before) and, as
-/// MAAS does on controller registration, place them in the network model:
-/// each address's network is looked up among the subnets; an unknown one is
-/// created — on a new fabric (with its untagged VLAN) for a physical
-/// interface, on the VLAN with the interface's vid on its parent's fabric for
-/// a VLAN interface, on the parent's VLAN for a bridge or bond. Loopback,
-/// link-local and host-only (/32, /128) addresses are ignored. Reporting the
-/// same interfaces again changes nothing.
-///
-/// Call it inside a transaction: it takes a transaction-scoped lock so that
-/// racks registering at the same time do not create the same subnet twice.
-pub async fn record_rack_interfaces(
-    tx: &mut PgConnection,
-    rack_id: i64,
-    ifaces: &[RackIface],
-) -> ApiResult<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(NETWORK_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let mut seen = HashSet::new();
-    let ifaces: Vec<&RackIface> = ifaces
-        .iter()
-        .filter(|i| !i.name.trim().is_empty() && seen.insert(i.name.as_str()))
-        .collect();
-    let previous: HashMap<String, Option<i64>> =
-        sqlx::query_as("SELECT name, vlan_id FROM rack_interfaces WHERE rack_id = $1")
-            .bind(rack_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-    // Parents of VLAN interfaces need a fabric even without addresses.
-    let vlan_parents: HashSet<&str> = ifaces
-        .iter()
-        .filter(|i| i.kind == "vlan")
-        .filter_map(|i| i.parent.as_deref())
-        .collect();
-    let mut vlan_of: HashMap<&str, Option<i64>> = HashMap::new();
-    for k in parents_first(&ifaces) {
-        let i = ifaces[k];
-        let networks = iface_networks(i);
-        let mut vlan = None;
-        for cidr in &networks {
-            if let Some(v) = subnet_vlan_by_cidr(tx, cidr).await? {
-                vlan = Some(v);
-                break;
-            }
-        }
-        if vlan.is_none() {
-            let parent_vlan = i
-                .parent
-                .as_deref()
-                .and_then(|p| vlan_of.get(p).copied().flatten());
-            let prev = match previous.get(&i.name).copied().flatten() {
-                Some(v) if vlan_exists(tx, v).await? => Some(v),
-                _ => None,
-            };
-            vlan = match (i.kind.as_str(), i.vid) {
-                ("vlan", Some(vid)) if (1..=4094).contains(&vid) => match (parent_vlan, prev) {
-                    (Some(pv), _) => {
-                        let fabric: i64 =
-                            sqlx::query_scalar("SELECT fabric_id FROM vlans WHERE id = $1")
-                                .bind(pv)
-                                .fetch_one(&mut *tx)
-                                .await?;
-                        Some(vlan_on_fabric(tx, fabric, vid).await?)
-                    }
-                    (None, Some(p)) => Some(p),
-                    (None, None) => {
-                        let (fabric, _) = create_fabric(tx, None, None).await?;
-                        Some(vlan_on_fabric(tx, fabric, vid).await?)
-                    }
-                },
-                ("bridge" | "bond", _) if parent_vlan.is_some() => parent_vlan,
-                _ => match prev {
-                    Some(p) => Some(p),
-                    None if !networks.is_empty() || vlan_parents.contains(i.name.as_str()) => {
-                        Some(create_fabric(tx, None, None).await?.1)
-                    }
-                    None => None,
-                },
-            };
-        }
-        if let Some(v) = vlan {
-            for cidr in &networks {
-                if subnet_vlan_by_cidr(tx, cidr).await?.is_none() {
-                    sqlx::query(
-                        "INSERT INTO subnets (name, cidr, vlan_id) VALUES ($1, $1::cidr, $2)",
-                    )
-                    .bind(cidr.to_string())
-                    .bind(v)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-        }
-        vlan_of.insert(i.name.as_str(), vlan);
-    }
-    // A bridge or bond placed on a new fabric takes its member along.
-    for i in &ifaces {
-        if (i.kind == "bridge" || i.kind == "bond")
-            && let Some(p) = i.parent.as_deref()
-            && let Some(None) = vlan_of.get(p)
-            && let Some(v) = vlan_of.get(i.name.as_str()).copied().flatten()
-        {
-            vlan_of.insert(p, Some(v));
-        }
-    }
-    let names: Vec<String> = ifaces.iter().map(|i| i.name.clone()).collect();
-    sqlx::query("DELETE FROM rack_interfaces WHERE rack_id = $1 AND NOT (name = ANY($2))")
-        .bind(rack_id)
-        .bind(&names)
-        .execute(&mut *tx)
-        .await?;
-    for i in &ifaces {
-        let mac = maas_model::ids::normalize_mac(&i.mac)
-            .unwrap_or_else(|| i.mac.trim().to_ascii_lowercase());
-        let addresses: Vec<String> = i.addresses.iter().map(|a| a.trim().to_string()).collect();
-        sqlx::query(
-            "INSERT INTO rack_interfaces (rack_id, name, mac_address, type, parent, vid, vlan_id, addresses)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (rack_id, name) DO UPDATE SET
-                mac_address = EXCLUDED.mac_address, type = EXCLUDED.type, parent = EXCLUDED.parent,
-                vid = EXCLUDED.vid, vlan_id = EXCLUDED.vlan_id, addresses = EXCLUDED.addresses",
-        )
-        .bind(rack_id)
-        .bind(&i.name)
-        .bind(&mac)
-        .bind(&i.kind)
-        .bind(&i.parent)
-        .bind(i.vid)
-        .bind(vlan_of.get(i.name.as_str()).copied().flatten())
-        .bind(&addresses)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
 }

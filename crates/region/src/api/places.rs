@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::app::{App, Req, json, no_content};
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
 
 pub fn valid_name(n: &str) -> bool {
     !n.is_empty()
@@ -26,13 +26,13 @@ fn pool_json(id: i64, name: &str, description: &str) -> Value {
            "resource_uri": format!("/MAAS/api/2.0/resourcepool/{id}/")})
 }
 
-fn required_name(req: &Req) -> ApiResult<String> {
+fn required_name(req: &Req) -> Result<String> {
     let n = req
         .input
         .get_nonempty("name")
-        .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+        .ok_or_else(|| Error::field("name", "This field is required."))?;
     if !valid_name(n) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "name",
             format!("'{n}' is not a valid name: use letters, digits, '-', '_' and '.'."),
         ));
@@ -40,16 +40,16 @@ fn required_name(req: &Req) -> ApiResult<String> {
     Ok(n.to_string())
 }
 
-fn duplicate(what: &str, e: sqlx::Error) -> ApiError {
+fn duplicate(what: &str, e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
-            ApiError::field("name", format!("{what} with this name already exists."))
+            Error::field("name", format!("{what} with this name already exists."))
         }
         _ => e.into(),
     }
 }
 
-pub async fn zones(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn zones(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -81,17 +81,13 @@ pub async fn zones(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn zone(
-    State(app): State<App>,
-    Path(name): Path<String>,
-    req: Req,
-) -> ApiResult<Response> {
+pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     let row = sqlx::query("SELECT id, name, description FROM zones WHERE name = $1")
         .bind(&name)
         .fetch_optional(&app.db)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No Zone matches the given query ({name}).")))?;
+        .ok_or_else(|| Error::NotFound(format!("No Zone matches the given query ({name}).")))?;
     let id: i64 = row.get(0);
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(json(&zone_json(id, row.get(1), row.get(2)))),
@@ -118,7 +114,7 @@ pub async fn zone(
         (&Method::DELETE, None) => {
             req.admin()?;
             if id == 1 {
-                return Err(ApiError::BadRequest(
+                return Err(Error::BadRequest(
                     "The default zone cannot be deleted.".into(),
                 ));
             }
@@ -139,7 +135,7 @@ pub async fn zone(
     }
 }
 
-pub async fn pools(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn pools(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -172,10 +168,9 @@ pub async fn pools(State(app): State<App>, req: Req) -> ApiResult<Response> {
     }
 }
 
-pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> ApiResult<Response> {
+pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
-    let not_found =
-        || ApiError::NotFound(format!("No ResourcePool matches the given query ({id})."));
+    let not_found = || Error::NotFound(format!("No ResourcePool matches the given query ({id})."));
     let pid: i64 = id.parse().map_err(|_| not_found())?;
     let row = sqlx::query("SELECT id, name, description FROM resource_pools WHERE id = $1")
         .bind(pid)
@@ -207,7 +202,7 @@ pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> A
         (&Method::DELETE, None) => {
             req.admin()?;
             if pid == 0 {
-                return Err(ApiError::BadRequest(
+                return Err(Error::BadRequest(
                     "The default resource pool cannot be deleted.".into(),
                 ));
             }
@@ -216,7 +211,7 @@ pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> A
                 .fetch_one(&app.db)
                 .await?;
             if n > 0 {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Resource pool {} still holds {n} machine(s); move them first.",
                     row.get::<String, _>(1)
                 )));

@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::{PgPool, Row};
 
-use crate::app::{App, Req, json, no_content};
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
 
-async fn racks_json(db: &PgPool, system_id: Option<&str>) -> ApiResult<Vec<Value>> {
+async fn racks_json(db: &PgPool, system_id: Option<&str>) -> Result<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, system_id, hostname, version, connected_region, last_seen, connected_since,
                 applied_generation, pushed_generation, last_event_seq, services
@@ -93,7 +93,7 @@ async fn racks_json(db: &PgPool, system_id: Option<&str>) -> ApiResult<Vec<Value
         .collect())
 }
 
-pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(json(&racks_json(&app.db, None).await?)),
@@ -105,10 +105,10 @@ pub async fn item(
     State(app): State<App>,
     Path(system_id): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     req.user()?;
     let not_found = || {
-        ApiError::NotFound(format!(
+        Error::NotFound(format!(
             "No RackController matches the given query ({system_id})."
         ))
     };
@@ -142,7 +142,7 @@ pub async fn item(
                 .bind(&system_id)
                 .execute(&mut *tx)
                 .await?;
-            crate::lifecycle::event(
+            crate::services::lifecycle::event(
                 &mut tx,
                 None,
                 Some(&u.username),

@@ -6,10 +6,10 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use crate::app::{App, Req, json, no_content};
-use crate::error::{ApiError, ApiResult};
-use crate::lifecycle;
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
 use crate::render::MACHINE_VERSIONS;
+use crate::services::lifecycle;
 
 fn tag_json(r: &sqlx::postgres::PgRow) -> Value {
     let name: String = r.get("name");
@@ -28,9 +28,9 @@ fn valid_tag(n: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
 }
 
-fn check_definition(req: &Req) -> ApiResult<()> {
+fn check_definition(req: &Req) -> Result<()> {
     if req.input.get_nonempty("definition").is_some() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "definition",
             "Automatic (XPath) tags are not supported yet: create a manual tag and apply it with update_nodes.",
         ));
@@ -38,7 +38,7 @@ fn check_definition(req: &Req) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
@@ -52,9 +52,9 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             let name = req
                 .input
                 .get_nonempty("name")
-                .ok_or_else(|| ApiError::field("name", "This field is required."))?;
+                .ok_or_else(|| Error::field("name", "This field is required."))?;
             if !valid_tag(name) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "name",
                     format!("Invalid tag name '{name}': use letters, digits, '-' and '_'."),
                 ));
@@ -69,24 +69,20 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             .bind(req.input.get("kernel_opts").unwrap_or(""))
             .fetch_optional(&app.db)
             .await?
-            .ok_or_else(|| ApiError::field("name", "Tag with this name already exists."))?;
+            .ok_or_else(|| Error::field("name", "Tag with this name already exists."))?;
             Ok(json(&tag_json(&row)))
         }
         _ => Err(req.unknown_op()),
     }
 }
 
-pub async fn item(
-    State(app): State<App>,
-    Path(name): Path<String>,
-    req: Req,
-) -> ApiResult<Response> {
+pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) -> Result<Response> {
     let user = req.user()?;
     let row = sqlx::query("SELECT * FROM tags WHERE name = $1")
         .bind(&name)
         .fetch_optional(&app.db)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No Tag matches the given query ({name}).")))?;
+        .ok_or_else(|| Error::NotFound(format!("No Tag matches the given query ({name}).")))?;
     let id: i64 = row.get("id");
     match (&req.method, req.op()) {
         (&Method::GET, None) => Ok(json(&tag_json(&row))),
@@ -95,7 +91,7 @@ pub async fn item(
             check_definition(&req)?;
             let new_name = req.input.get_nonempty("name").unwrap_or(&name).to_string();
             if !valid_tag(&new_name) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "name",
                     format!("Invalid tag name '{new_name}'."),
                 ));
@@ -113,7 +109,7 @@ pub async fn item(
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
-                    ApiError::field("name", "Tag with this name already exists.")
+                    Error::field("name", "Tag with this name already exists.")
                 }
                 _ => e.into(),
             })?;
@@ -152,12 +148,12 @@ pub async fn item(
                     .push(")");
             }
             q.push(" ORDER BY m.id");
-            crate::load::list_response(&app, user, q, None).await
+            crate::services::load::list_response(&app, user, q, None).await
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;
             if !row.get::<String, _>("definition").is_empty() {
-                return Err(ApiError::Conflict(format!(
+                return Err(Error::Conflict(format!(
                     "Tag {name} has a definition and cannot be applied by hand."
                 )));
             }
@@ -175,7 +171,7 @@ pub async fn item(
                 .filter(|s| !known.contains(s))
                 .collect();
             if !unknown.is_empty() {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Unknown machine(s): {}.",
                     unknown
                         .iter()

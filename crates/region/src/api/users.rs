@@ -6,9 +6,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sqlx::{PgExecutor, Row};
 
-use crate::app::{App, Req, json, no_content};
-use crate::auth;
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, Req, json, no_content};
+use crate::error::{Error, Result};
+use crate::services::auth;
 
 fn user_json(username: &str, email: &str, is_superuser: bool, is_local: bool) -> Value {
     json!({
@@ -35,9 +35,9 @@ pub async fn create_user<'e>(
     email: &str,
     password: &str,
     is_superuser: bool,
-) -> ApiResult<()> {
+) -> Result<()> {
     if !valid_username(username) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "username",
             "Enter a valid username: letters, digits and @/./+/-/_ only.",
         ));
@@ -57,7 +57,7 @@ pub async fn create_user<'e>(
     .execute(db)
     .await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "username",
             "A user with that username already exists.",
         ));
@@ -65,7 +65,7 @@ pub async fn create_user<'e>(
     Ok(())
 }
 
-pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response> {
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             req.user()?;
@@ -105,12 +105,12 @@ pub async fn collection(State(app): State<App>, req: Req) -> ApiResult<Response>
             }
             let is_superuser = i.bool("is_superuser")?.unwrap_or(false);
             if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
+                return Err(Error::Validation(errors));
             }
             let username = i.get("username").unwrap_or_default();
             let email = i.get("email").unwrap_or_default();
             if !email.contains('@') {
-                return Err(ApiError::field("email", "Enter a valid email address."));
+                return Err(Error::field("email", "Enter a valid email address."));
             }
             create_user(
                 &app.db,
@@ -130,7 +130,7 @@ pub async fn item(
     State(app): State<App>,
     Path(username): Path<String>,
     req: Req,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             req.user()?;
@@ -140,14 +140,14 @@ pub async fn item(
                     .fetch_optional(&app.db)
                     .await?
                     .ok_or_else(|| {
-                        ApiError::NotFound(format!("No User matches the given query ({username})."))
+                        Error::NotFound(format!("No User matches the given query ({username})."))
                     })?;
             Ok(json(&user_json(&username, r.get(0), r.get(1), r.get(2))))
         }
         (&Method::DELETE, None) => {
             let me = req.admin()?;
             if me.username == username {
-                return Err(ApiError::BadRequest(
+                return Err(Error::BadRequest(
                     "You cannot delete your own account.".into(),
                 ));
             }
@@ -157,7 +157,7 @@ pub async fn item(
                 .fetch_optional(&mut *tx)
                 .await?;
             let id = id.ok_or_else(|| {
-                ApiError::NotFound(format!("No User matches the given query ({username})."))
+                Error::NotFound(format!("No User matches the given query ({username})."))
             })?;
             let owned: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM machines WHERE owner_id = $1")
@@ -165,7 +165,7 @@ pub async fn item(
                     .fetch_one(&mut *tx)
                     .await?;
             if owned > 0 {
-                return Err(ApiError::BadRequest(format!(
+                return Err(Error::BadRequest(format!(
                     "Cannot delete user {username}: they own {owned} machine(s). Release them first."
                 )));
             }

@@ -25,7 +25,7 @@ fn url_for(db: &str) -> String {
 fn template_name() -> String {
     // The template is rebuilt when the migrations change.
     let mut h: u64 = 1469598103934665603;
-    for (v, _, sql) in maas_region::db::MIGRATIONS {
+    for (v, _, sql) in maas_region::store::db::MIGRATIONS {
         for b in sql.bytes().chain(v.to_le_bytes()) {
             h = (h ^ b as u64).wrapping_mul(1099511628211);
         }
@@ -64,7 +64,7 @@ pub async fn fresh_database() -> (String, String) {
             .await
             .unwrap();
         let pool = sqlx::PgPool::connect(&url_for(&building)).await.unwrap();
-        maas_region::db::migrate(&pool).await.unwrap();
+        maas_region::store::db::migrate(&pool).await.unwrap();
         pool.close().await;
         admin
             .execute(sqlx::AssertSqlSafe(format!(

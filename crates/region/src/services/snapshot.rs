@@ -7,7 +7,7 @@ use maas_rpc::pb;
 use prost::Message;
 use sqlx::{PgPool, Row};
 
-use crate::config;
+use crate::services::config;
 
 pub fn hash(s: &pb::Snapshot) -> String {
     let mut c = s.clone();

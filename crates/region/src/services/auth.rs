@@ -13,8 +13,8 @@ use rand::distr::Alphanumeric;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
-use crate::db::Notice;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
+use crate::store::db::Notice;
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -103,30 +103,30 @@ pub fn signature_matches(signature: &str, token_secret: &str) -> bool {
 /// Authorization header); 401 for a present but bad one. Known tokens come
 /// from `cache` (see [`TokenCache`]); unknown ones are always looked up.
 pub async fn authenticate(
-    db: &crate::db::Hot,
+    db: &crate::store::db::Hot,
     cache: &TokenCache,
     headers: &HeaderMap,
-) -> ApiResult<Option<User>> {
+) -> Result<Option<User>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("Authorization Error: malformed header.".into()))?;
+        .map_err(|_| Error::Unauthorized("Authorization Error: malformed header.".into()))?;
     let h = parse_oauth_header(value)
-        .map_err(|e| ApiError::Unauthorized(format!("Authorization Error: {e}.")))?;
+        .map_err(|e| Error::Unauthorized(format!("Authorization Error: {e}.")))?;
     if !h.signature_method.eq_ignore_ascii_case("PLAINTEXT") {
-        return Err(ApiError::Unauthorized(format!(
+        return Err(Error::Unauthorized(format!(
             "Authorization Error: unsupported signature method '{}'; use PLAINTEXT.",
             h.signature_method
         )));
     }
     if h.timestamp.parse::<u64>().is_err() {
-        return Err(ApiError::Unauthorized(
+        return Err(Error::Unauthorized(
             "Authorization Error: oauth_timestamp is not a number.".into(),
         ));
     }
-    let invalid = || ApiError::Unauthorized("Authorization Error: Invalid API key.".into());
+    let invalid = || Error::Unauthorized("Authorization Error: Invalid API key.".into());
     let token = match cache.get(&h.token) {
         Some(t) => t,
         None => {
@@ -281,7 +281,7 @@ pub async fn follow_token_changes(
     cache: Arc<TokenCache>,
     on_reconnect: impl Fn(bool) + Send + 'static,
 ) {
-    crate::db::follow(db, &[AUTH_CHANNEL], |n| match n {
+    crate::store::db::follow(db, &[AUTH_CHANNEL], |n| match n {
         Notice::Connected => {
             on_reconnect(true);
             cache.set_live(true)

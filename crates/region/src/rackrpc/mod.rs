@@ -19,8 +19,10 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+pub mod error;
+
 use crate::crypto::SecretBox;
-use crate::db::Notice;
+use crate::store::db::Notice;
 
 /// LISTEN channels: desired state changed / a rack was deleted (payload: system_id).
 pub const STATE_CHANNEL: &str = "maas_rack_state";
@@ -133,7 +135,7 @@ async fn listen_changes(
     state_tx: watch::Sender<u64>,
     revoke_tx: broadcast::Sender<String>,
 ) {
-    crate::db::follow(db, &[STATE_CHANNEL, REVOKE_CHANNEL], |n| match n {
+    crate::store::db::follow(db, &[STATE_CHANNEL, REVOKE_CHANNEL], |n| match n {
         Notice::Notified(n) if n.channel() == REVOKE_CHANNEL => {
             let _ = revoke_tx.send(n.payload().to_string());
         }
@@ -350,10 +352,10 @@ async fn send(
         .map_err(|_| Status::cancelled("rack went away"))
 }
 
-fn rack_ifaces(ifaces: &[pb::Interface]) -> Vec<crate::api::networks::RackIface> {
+fn rack_ifaces(ifaces: &[pb::Interface]) -> Vec<maas_model::rack::Interface> {
     ifaces
         .iter()
-        .map(|i| crate::api::networks::RackIface {
+        .map(|i| maas_model::rack::Interface {
             name: i.name.clone(),
             mac: i.mac.clone(),
             kind: if i.kind.is_empty() {
@@ -374,7 +376,7 @@ async fn record_interfaces(
     ifaces: &[pb::Interface],
 ) -> Result<(), Status> {
     let mut tx = db.begin().await.map_err(internal)?;
-    crate::api::networks::record_rack_interfaces(&mut tx, rack_id, &rack_ifaces(ifaces))
+    crate::services::network::record_rack_interfaces(&mut tx, rack_id, &rack_ifaces(ifaces))
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
@@ -495,10 +497,10 @@ async fn push_state(
     tx: &mpsc::Sender<Result<pb::RegionMessage, Status>>,
     rack_has: Option<(u64, &str)>,
 ) -> Result<(), Status> {
-    let mut snap = crate::snapshot::compute(&s.db, rack.id)
+    let mut snap = crate::services::snapshot::compute(&s.db, rack.id)
         .await
         .map_err(internal)?;
-    let hash = crate::snapshot::hash(&snap);
+    let hash = crate::services::snapshot::hash(&snap);
     if let Some((generation, have)) = rack_has
         && generation > 0
         && have == hash

@@ -17,12 +17,12 @@ use maas_model::constraints::{
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
-use crate::app::{App, Req, json_bytes};
-use crate::auth::User;
-use crate::error::{ApiError, ApiResult};
-use crate::lifecycle::{self, Core};
-use crate::load::complete;
+use crate::api::app::{App, Req, json_bytes};
+use crate::error::{Error, Result};
 use crate::render::{FullMachine, MACHINE_SELECT, MachineRow, machine_to_json};
+use crate::services::auth::User;
+use crate::services::lifecycle::{self, Core};
+use crate::services::load::complete;
 
 /// Claim a locked READY machine for `user` (deploy of a READY machine).
 pub async fn claim(
@@ -31,7 +31,7 @@ pub async fn claim(
     user: &User,
     agent_name: &str,
     desc: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     sqlx::query("UPDATE machines SET owner_id = $2, agent_name = $3 WHERE id = $1")
         .bind(m.id)
         .bind(user.id)
@@ -57,7 +57,7 @@ async fn ids_by_name(
     field: &str,
     names: &[String],
     what: &str,
-) -> ApiResult<Vec<i64>> {
+) -> Result<Vec<i64>> {
     if names.is_empty() {
         return Ok(vec![]);
     }
@@ -71,7 +71,7 @@ async fn ids_by_name(
     let missing: Vec<&String> = names.iter().filter(|n| !found.contains(n)).collect();
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(|m| format!("'{m}'")).collect();
-        return Err(ApiError::field(
+        return Err(Error::field(
             field,
             format!("No such {what}(s): {}.", list.join(", ")),
         ));
@@ -79,8 +79,8 @@ async fn ids_by_name(
     Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
 }
 
-async fn resolve(app: &App, req: &Req) -> ApiResult<Resolved> {
-    let c = Constraints::parse(&req.input.params).map_err(ApiError::Validation)?;
+async fn resolve(app: &App, req: &Req) -> Result<Resolved> {
+    let c = Constraints::parse(&req.input.params).map_err(Error::Validation)?;
     let zone = match &c.zone {
         Some(z) => {
             Some(ids_by_name(&app.db, "zones", "zone", std::slice::from_ref(z), "zone").await?[0])
@@ -206,9 +206,9 @@ async fn claim_statement(
     user: &User,
     desc: &str,
     candidate: Option<i64>,
-) -> ApiResult<Option<FullMachine>> {
+) -> Result<Option<FullMachine>> {
     maas_model::status::check_transition(NodeStatus::Ready, NodeStatus::Allocated)
-        .map_err(|e| ApiError::Internal(e.into()))?;
+        .map_err(|e| Error::Internal(e.into()))?;
     let mut q = QueryBuilder::<Postgres>::new("WITH c AS (SELECT m.id FROM machines m WHERE");
     push_filters(&mut q, r);
     if let Some(id) = candidate {
@@ -242,7 +242,7 @@ async fn candidates(
     r: &Resolved,
     offset: i64,
     limit: i64,
-) -> ApiResult<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, String)>> {
     let mut q = QueryBuilder::<Postgres>::new("SELECT m.id, m.system_id FROM machines m WHERE");
     push_filters(&mut q, r);
     q.push(" ORDER BY m.cost, m.id LIMIT ")
@@ -253,7 +253,7 @@ async fn candidates(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-async fn disk_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<DiskFacts>>> {
+async fn disk_facts(app: &App, ids: &[i64]) -> Result<BTreeMap<i64, Vec<DiskFacts>>> {
     let rows = sqlx::query(
         "SELECT machine_id, id, name, size, tags FROM block_devices WHERE machine_id = ANY($1)",
     )
@@ -272,7 +272,7 @@ async fn disk_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<DiskF
     Ok(out)
 }
 
-async fn interface_facts(app: &App, ids: &[i64]) -> ApiResult<BTreeMap<i64, Vec<InterfaceFacts>>> {
+async fn interface_facts(app: &App, ids: &[i64]) -> Result<BTreeMap<i64, Vec<InterfaceFacts>>> {
     let rows = sqlx::query(
         "SELECT i.machine_id, i.id, i.name, i.type, i.tags, i.link_speed, m.hostname,
                 v.id AS vlan_id, v.vid, v.name AS vlan_name, f.id AS fabric_id, f.name AS fabric,
@@ -361,7 +361,7 @@ fn describe(params: &constraints::Params) -> String {
     }
 }
 
-pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
+pub async fn allocate(app: &App, req: &Req) -> Result<Response> {
     let user = req.user()?;
     let r = resolve(app, req).await?;
     let desc = match &r.c.comment {
@@ -369,7 +369,7 @@ pub async fn allocate(app: &App, req: &Req) -> ApiResult<Response> {
         None => "Allocated".to_string(),
     };
     let no_match = || {
-        ApiError::Conflict(format!(
+        Error::Conflict(format!(
             "No available machine matches constraints: {}",
             describe(&req.input.params)
         ))

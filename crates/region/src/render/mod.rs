@@ -10,7 +10,10 @@ use serde_json::value::RawValue;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use crate::rendercache::{Related, SharedNames};
+pub mod cache;
+pub mod related;
+
+use crate::render::related::{Related, SharedNames};
 
 pub const API: &str = "/MAAS/api/2.0";
 

@@ -5,8 +5,8 @@
 use maas_model::NodeStatus;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
+use crate::services::config;
 
 /// The columns lifecycle decisions need, read under a row lock.
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub struct Core {
 }
 
 /// Lock a machine row for this transaction. 404 if it does not exist.
-pub async fn lock(tx: &mut PgConnection, system_id: &str) -> ApiResult<Core> {
+pub async fn lock(tx: &mut PgConnection, system_id: &str) -> Result<Core> {
     let r = sqlx::query(
         "SELECT id, system_id, hostname, status, previous_status, owner_id, locked, power_type,
                 power_state
@@ -48,8 +48,8 @@ pub async fn lock(tx: &mut PgConnection, system_id: &str) -> ApiResult<Core> {
     })
 }
 
-pub fn not_found(system_id: &str) -> ApiError {
-    ApiError::NotFound(format!("No Machine matches the given query ({system_id})."))
+pub fn not_found(system_id: &str) -> Error {
+    Error::NotFound(format!("No Machine matches the given query ({system_id})."))
 }
 
 /// Record an event.
@@ -60,7 +60,7 @@ pub async fn event(
     level: &str,
     type_: &str,
     description: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO events (machine_id, system_id, hostname, username, level, type, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -95,10 +95,10 @@ pub async fn transition(
     to: NodeStatus,
     actor: Option<&str>,
     description: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     let from = m.status;
     maas_model::status::check_transition(from, to).map_err(|e| {
-        ApiError::Conflict(format!("Cannot change the status of {}: {e}.", m.hostname))
+        Error::Conflict(format!("Cannot change the status of {}: {e}.", m.hostname))
     })?;
     let timeout = config::get_i64(&mut *tx, "node_timeout").await?;
     let deadline = to.deadline_minutes(timeout);
@@ -152,7 +152,7 @@ pub async fn transition(
 const STATUS_MONITOR_LOCK: i64 = 0x6d61_6173_0002;
 
 /// Fail every machine whose in-progress deadline has passed. Returns how many.
-pub async fn expire_overdue(db: &PgPool) -> ApiResult<usize> {
+pub async fn expire_overdue(db: &PgPool) -> Result<usize> {
     let mut tx = db.begin().await?;
     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
         .bind(STATUS_MONITOR_LOCK)

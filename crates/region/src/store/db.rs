@@ -13,9 +13,13 @@ use sqlx::{ConnectOptions, Connection, Executor};
 /// Versioned migrations, applied in order. Never edit one that has shipped:
 /// add a new file.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
-    (1, "init", include_str!("../migrations/0001_init.sql")),
-    (2, "racks", include_str!("../migrations/0002_racks.sql")),
-    (3, "caches", include_str!("../migrations/0003_caches.sql")),
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "racks", include_str!("../../migrations/0002_racks.sql")),
+    (
+        3,
+        "caches",
+        include_str!("../../migrations/0003_caches.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use maas_model::constraints::Params;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// Everything a request carried.
 #[derive(Debug, Default, Clone)]
@@ -61,16 +61,16 @@ impl Input {
         self.get(key).map(|s| s.as_bytes().to_vec())
     }
 
-    pub fn bool(&self, key: &str) -> ApiResult<Option<bool>> {
+    pub fn bool(&self, key: &str) -> Result<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => maas_model::constraints::parse_bool(v)
                 .map(Some)
-                .ok_or_else(|| ApiError::field(key, format!("'{v}' is not a valid boolean."))),
+                .ok_or_else(|| Error::field(key, format!("'{v}' is not a valid boolean."))),
         }
     }
 
-    pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {
+    pub fn int(&self, key: &str) -> Result<Option<i64>> {
         match self.get_nonempty(key) {
             None => Ok(None),
             Some(v) => {
@@ -84,7 +84,7 @@ impl Input {
                 });
                 parsed
                     .map(Some)
-                    .ok_or_else(|| ApiError::field(key, format!("'{v}' is not a valid integer.")))
+                    .ok_or_else(|| Error::field(key, format!("'{v}' is not a valid integer.")))
             }
         }
     }
@@ -155,8 +155,8 @@ fn header_param(value: &str, name: &str) -> Option<String> {
 
 /// Parse a multipart/form-data body. Parts without a name (python-libmaas's
 /// empty body) are skipped; `Content-Transfer-Encoding: base64` is decoded.
-pub fn parse_multipart(input: &mut Input, boundary: &str, body: &[u8]) -> ApiResult<()> {
-    let bad = |m: &str| ApiError::BadRequest(format!("Malformed multipart body: {m}."));
+pub fn parse_multipart(input: &mut Input, boundary: &str, body: &[u8]) -> Result<()> {
+    let bad = |m: &str| Error::BadRequest(format!("Malformed multipart body: {m}."));
     if boundary.is_empty() || boundary.len() > 200 {
         return Err(bad("bad boundary"));
     }
@@ -220,20 +220,18 @@ pub fn parse_multipart(input: &mut Input, boundary: &str, body: &[u8]) -> ApiRes
             Some(f) => input.files.entry(name).or_default().push((f, data)),
             None => {
                 let s = String::from_utf8(data)
-                    .map_err(|_| ApiError::field(&name, "Value is not valid UTF-8 text."))?;
+                    .map_err(|_| Error::field(&name, "Value is not valid UTF-8 text."))?;
                 input.push(name, s);
             }
         }
     }
 }
 
-fn add_json(input: &mut Input, body: &[u8]) -> ApiResult<()> {
+fn add_json(input: &mut Input, body: &[u8]) -> Result<()> {
     let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}.")))?;
+        .map_err(|e| Error::BadRequest(format!("Malformed JSON body: {e}.")))?;
     let serde_json::Value::Object(map) = v else {
-        return Err(ApiError::BadRequest(
-            "The JSON body must be an object.".into(),
-        ));
+        return Err(Error::BadRequest("The JSON body must be an object.".into()));
     };
     fn scalar(v: &serde_json::Value) -> String {
         match v {
@@ -256,7 +254,7 @@ fn add_json(input: &mut Input, body: &[u8]) -> ApiResult<()> {
 }
 
 /// Build the input from a request's query, headers and body.
-pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> ApiResult<Input> {
+pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Input> {
     let mut input = Input::default();
     add_query(&mut input, query);
     if body.is_empty() {
@@ -275,13 +273,13 @@ pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> ApiResult
     match mime.as_str() {
         "multipart/form-data" => {
             let boundary = header_param(ct, "boundary")
-                .ok_or_else(|| ApiError::BadRequest("multipart body without a boundary.".into()))?;
+                .ok_or_else(|| Error::BadRequest("multipart body without a boundary.".into()))?;
             parse_multipart(&mut input, &boundary, body)?;
         }
         "application/json" => add_json(&mut input, body)?,
         "application/x-www-form-urlencoded" | "" => parse_urlencoded(&mut input, body),
         other => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(Error::BadRequest(format!(
                 "Unsupported content type '{other}': send form data (urlencoded or multipart) or JSON."
             )));
         }
@@ -335,10 +333,7 @@ mod tests {
             b"nothing",
             b"--",
         ] {
-            assert!(matches!(
-                parse(None, &h, body),
-                Err(ApiError::BadRequest(_))
-            ));
+            assert!(matches!(parse(None, &h, body), Err(Error::BadRequest(_))));
         }
         h.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
         assert!(parse(None, &h, b"[1]").is_err());

@@ -11,14 +11,14 @@ use axum::response::Response;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use crate::app::{App, json_bytes};
-use crate::auth::User;
-use crate::error::{ApiError, ApiResult};
+use crate::api::app::{App, json_bytes};
+use crate::error::{Error, Result};
+use crate::render::related::{DomainInfo, Place, Related, SharedNames};
 use crate::render::{
     API, BlockDeviceJson, FullMachine, InterfaceJson, LinkJson, MACHINE_SELECT, MachineRow,
     SubnetBrief, VlanJson, machine_to_json,
 };
-use crate::rendercache::{DomainInfo, Place, Related, SharedNames};
+use crate::services::auth::User;
 
 // ------------------------------------------------------------ related rows
 //
@@ -122,7 +122,7 @@ static RELATED_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
 /// Complete machine rows for rendering: the names they refer to and their
 /// interfaces and disks, from the caches where they hold the rows'
 /// versions, else read (one statement for all the related sets).
-pub async fn complete(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMachine>> {
+pub async fn complete(app: &App, rows: Vec<MachineRow>) -> Result<Vec<FullMachine>> {
     let shared = shared_names(app, &rows).await?;
     let mut found: Vec<Option<Arc<Related>>> = rows
         .iter()
@@ -157,7 +157,7 @@ pub async fn complete(app: &App, rows: Vec<MachineRow>) -> ApiResult<Vec<FullMac
 
 /// A shared-names snapshot for `rows`: the cached one if it covers them all,
 /// else a fresh read (one at a time; concurrent callers reuse it).
-async fn shared_names(app: &App, rows: &[MachineRow]) -> ApiResult<Arc<SharedNames>> {
+async fn shared_names(app: &App, rows: &[MachineRow]) -> Result<Arc<SharedNames>> {
     let covered = |s: &SharedNames| {
         rows.iter()
             .all(|r| s.covers(r.epoch, r.domain_id, r.zone_id, r.pool_id, r.owner_id))
@@ -177,13 +177,13 @@ async fn shared_names(app: &App, rows: &[MachineRow]) -> ApiResult<Arc<SharedNam
 }
 
 /// Column `i` of `r`: a JSON array of rows built by PostgreSQL.
-fn json_rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> ApiResult<Vec<T>> {
+fn json_rows<T: serde::de::DeserializeOwned>(r: &PgRow, i: usize) -> Result<Vec<T>> {
     let text: &str = r.try_get(i)?;
-    serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
+    serde_json::from_str(text).map_err(|e| Error::Internal(e.into()))
 }
 
 /// Domains, zones, pools and user names, with the epoch, in one statement.
-async fn load_shared(app: &App) -> ApiResult<SharedNames> {
+async fn load_shared(app: &App) -> Result<SharedNames> {
     let q = sqlx::query(
         "SELECT (SELECT n FROM render_epoch),
           (SELECT coalesce(json_agg(json_build_array(id, name, ttl, authoritative, is_default)), '[]')::text
@@ -194,7 +194,7 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
           (SELECT coalesce(json_agg(json_build_array(id, username)), '[]')::text FROM users)",
     );
     let r = app.hot.run(async |c| q.fetch_one(c).await).await?;
-    let places = |i| -> ApiResult<HashMap<i64, Place>> {
+    let places = |i| -> Result<HashMap<i64, Place>> {
         Ok(json_rows::<(i64, String, String)>(&r, i)?
             .into_iter()
             .map(|(id, name, description)| (id, Place { name, description }))
@@ -225,10 +225,10 @@ async fn load_shared(app: &App) -> ApiResult<SharedNames> {
 const SPLIT_READS: usize = 2000;
 
 /// Run `read` on `ids`, split in two concurrent halves when large.
-async fn split_read<T, F, Fut>(ids: &[i64], read: F) -> ApiResult<Vec<T>>
+async fn split_read<T, F, Fut>(ids: &[i64], read: F) -> Result<Vec<T>>
 where
     F: Fn(Vec<i64>) -> Fut,
-    Fut: std::future::Future<Output = ApiResult<Vec<T>>>,
+    Fut: std::future::Future<Output = Result<Vec<T>>>,
 {
     if ids.len() <= SPLIT_READS {
         return read(ids.to_vec()).await;
@@ -241,7 +241,7 @@ where
 
 /// Read machines' related sets and cache each under the versions it was
 /// read at.
-async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Related>>> {
+async fn load_related(app: &App, ids: &[i64]) -> Result<HashMap<i64, Arc<Related>>> {
     let got = split_read(ids, |ids| async move {
         let q = sqlx::query(sqlx::AssertSqlSafe(RELATED_SELECT.as_str())).bind(ids);
         let got = app.hot.run(async |c| q.fetch_all(c).await).await?;
@@ -261,7 +261,7 @@ async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Rela
                     Arc::new(related),
                 ))
             })
-            .collect::<ApiResult<Vec<(i64, i64, i64, Arc<Related>)>>>()
+            .collect::<Result<Vec<(i64, i64, i64, Arc<Related>)>>>()
     })
     .await?;
     let out = got
@@ -273,7 +273,7 @@ async fn load_related(app: &App, ids: &[i64]) -> ApiResult<HashMap<i64, Arc<Rela
 }
 
 /// Machine rows by id.
-async fn machine_rows(app: &App, ids: &[i64]) -> ApiResult<Vec<MachineRow>> {
+async fn machine_rows(app: &App, ids: &[i64]) -> Result<Vec<MachineRow>> {
     split_read(ids, |ids| async move {
         let q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{MACHINE_SELECT} WHERE m.id = ANY($1)"
@@ -454,7 +454,7 @@ pub async fn list_response(
     viewer: &User,
     mut q: QueryBuilder<Postgres>,
     limit: Option<i64>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let vrows = app.hot.run(async |c| q.build().fetch_all(c).await).await?;
     // (id, version, hw_version, epoch)
     let mut keys = vrows
@@ -496,7 +496,7 @@ async fn rendered_for(
     app: &App,
     viewer: Option<&User>,
     keys: &[(i64, i64, i64, i64)],
-) -> ApiResult<Vec<Option<Arc<[u8]>>>> {
+) -> Result<Vec<Option<Arc<[u8]>>>> {
     let wanted: Vec<(i64, i64, i64)> = keys.iter().map(|k| (k.0, k.1, k.3)).collect();
     let mut pieces = app.render.rendered(&wanted);
     let missing: Vec<&(i64, i64, i64, i64)> = keys
@@ -533,7 +533,7 @@ async fn rendered_for(
             (machines, r)
         })
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+        .map_err(|e| Error::Internal(e.into()))?;
         let mut by_id: HashMap<i64, Arc<[u8]>> = HashMap::with_capacity(machines.len());
         let mut fresh = Vec::with_capacity(machines.len());
         for (m, json) in machines.iter().zip(rendered) {
@@ -564,7 +564,7 @@ pub async fn preload(app: App) {
     let t0 = std::time::Instant::now();
     let mut last = 0i64;
     let mut n = 0usize;
-    let result: ApiResult<()> = async {
+    let result: Result<()> = async {
         while n < app.render.max_entries() {
             let q = sqlx::query(
                 "SELECT m.id, m.version, m.hw_version, (SELECT n FROM render_epoch)

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 #[derive(Clone, Copy)]
 pub enum Kind {
@@ -160,17 +160,17 @@ impl DefaultValue {
     }
 }
 
-fn setting(name: &str) -> ApiResult<&'static (&'static str, Kind, DefaultValue)> {
+fn setting(name: &str) -> Result<&'static (&'static str, Kind, DefaultValue)> {
     SETTINGS
         .iter()
         .find(|s| s.0 == name)
-        .ok_or_else(|| ApiError::field("name", format!("'{name}' is not a valid config name.")))
+        .ok_or_else(|| Error::field("name", format!("'{name}' is not a valid config name.")))
 }
 
 /// Validate a text value for a setting and convert it to its JSON type.
-pub fn validate(name: &str, value: &str) -> ApiResult<Value> {
+pub fn validate(name: &str, value: &str) -> Result<Value> {
     let (_, kind, _) = setting(name)?;
-    let bad = |m: String| ApiError::field("value", m);
+    let bad = |m: String| Error::field("value", m);
     Ok(match kind {
         Kind::Str => Value::String(value.to_string()),
         Kind::Bool => Value::Bool(
@@ -199,7 +199,7 @@ pub fn validate(name: &str, value: &str) -> ApiResult<Value> {
     })
 }
 
-pub async fn get<'e>(db: impl PgExecutor<'e>, name: &str) -> ApiResult<Value> {
+pub async fn get<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<Value> {
     let (_, _, default) = setting(name)?;
     let v: Option<Value> = sqlx::query_scalar("SELECT value FROM config WHERE name = $1")
         .bind(name)
@@ -208,7 +208,7 @@ pub async fn get<'e>(db: impl PgExecutor<'e>, name: &str) -> ApiResult<Value> {
     Ok(v.unwrap_or_else(|| default.json()))
 }
 
-pub async fn set<'e>(db: impl PgExecutor<'e>, name: &str, value: &Value) -> ApiResult<()> {
+pub async fn set<'e>(db: impl PgExecutor<'e>, name: &str, value: &Value) -> Result<()> {
     sqlx::query(
         "INSERT INTO config (name, value) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -220,18 +220,18 @@ pub async fn set<'e>(db: impl PgExecutor<'e>, name: &str, value: &Value) -> ApiR
     Ok(())
 }
 
-pub async fn get_str<'e>(db: impl PgExecutor<'e>, name: &str) -> ApiResult<String> {
+pub async fn get_str<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<String> {
     Ok(match get(db, name).await? {
         Value::String(s) => s,
         other => other.to_string(),
     })
 }
 
-pub async fn get_i64<'e>(db: impl PgExecutor<'e>, name: &str) -> ApiResult<i64> {
+pub async fn get_i64<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<i64> {
     Ok(get(db, name).await?.as_i64().unwrap_or(30))
 }
 
-pub async fn get_bool<'e>(db: impl PgExecutor<'e>, name: &str) -> ApiResult<bool> {
+pub async fn get_bool<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<bool> {
     Ok(get(db, name).await?.as_bool().unwrap_or(false))
 }
 

@@ -1,0 +1,54 @@
+//! Rules: lifecycle (the one status writer), allocation, machine reads,
+//! network model, configuration, authentication, rack snapshots.
+
+pub mod allocate;
+pub mod auth;
+pub mod config;
+pub mod lifecycle;
+pub mod load;
+pub mod network;
+pub mod snapshot;
+
+use std::sync::Arc;
+
+use crate::crypto::SecretBox;
+use crate::render::cache::RenderCache;
+use crate::services::auth::TokenCache;
+use crate::store::{Pool, db::Hot};
+
+/// What every service works with: the database, the caches beside it and the
+/// key that seals secrets at rest. Cheap to clone.
+#[derive(Clone)]
+pub struct Ctx(pub Arc<CtxInner>);
+
+pub struct CtxInner {
+    pub db: Pool,
+    /// Connections for hot single statements (see `store::db::Hot`).
+    pub hot: Hot,
+    pub secrets: SecretBox,
+    /// Valid API keys seen recently (kept in step by `auth::follow_token_changes`).
+    pub tokens: Arc<TokenCache>,
+    /// Machines' related sets and rendered objects, by version.
+    pub render: RenderCache,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxInner;
+    fn deref(&self) -> &CtxInner {
+        &self.0
+    }
+}
+
+impl Ctx {
+    /// `hot` bounds the connections for hot single statements (besides the
+    /// pool); `render_cache` the machines each render cache holds.
+    pub fn new(db: Pool, hot: usize, render_cache: usize, secrets: SecretBox) -> Ctx {
+        Ctx(Arc::new(CtxInner {
+            hot: Hot::new(&db, hot),
+            db,
+            secrets,
+            tokens: Arc::new(TokenCache::default()),
+            render: RenderCache::new(render_cache),
+        }))
+    }
+}
