@@ -25,8 +25,6 @@ use crate::error::{Error, Result};
 
 const API: &str = "/MAAS/api/2.0";
 
-/// Serialises automatic creation of fabrics, VLANs and subnets by racks.
-
 // ---------------------------------------------------------------------------
 // Validation helpers
 
