@@ -11,6 +11,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 pub mod cache;
+pub mod networks;
 pub mod related;
 
 use crate::render::related::{Related, SharedNames};

@@ -20,6 +20,15 @@ pub async fn begin(db: &Pool) -> crate::error::Result<Tx> {
     Ok(db.begin().await?)
 }
 
+/// A pooled connection (`&mut *c` is a `&mut Conn`), for work that needs no
+/// transaction.
+pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Postgres>;
+
+/// Take a connection from the pool.
+pub async fn acquire(db: &Pool) -> crate::error::Result<PoolConn> {
+    Ok(db.acquire().await?)
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {

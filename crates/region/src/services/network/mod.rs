@@ -1,12 +1,121 @@
-//! Network-model rules that are not one resource's: placing the interfaces a
+//! The network model's rules: one module per resource (fabrics, VLANs,
+//! subnets, IP ranges and reserved IPs, spaces), the reads that render them
+//! (`read`), the rules several share (a DHCP-enabled VLAN keeps a dynamic
+//! range, what occupies a subnet's addresses), and placing the interfaces a
 //! rack reports into fabrics, VLANs and subnets.
+//!
+//! Writers take the field errors the edge found while parsing, add their
+//! own, and refuse with all of them before anything is written.
+
+pub mod fabrics;
+pub mod ranges;
+pub mod read;
+pub mod spaces;
+pub mod subnets;
+pub mod vlans;
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
+use maas_model::constraints::FieldErrors;
+use maas_model::net::{self, Cidr, RangeType, SubnetUsage};
 use maas_model::rack::{Interface, parents_first};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::store::networks::{ranges as range_db, subnets as subnet_db, vlans as vlan_db};
 use crate::store::{Conn, networks as db, networks::rack_ifaces};
+
+/// MAAS's answer for an object that does not exist.
+pub fn not_found(what: &str) -> Error {
+    Error::NotFound(format!("No {what} matches the given query."))
+}
+
+/// MAAS's message for a value that names nothing.
+pub fn invalid_choice(v: &str) -> String {
+    format!("Select a valid choice. '{v}' is not one of the available choices.")
+}
+
+fn add(errs: &mut FieldErrors, field: &str, msg: impl Into<String>) {
+    errs.entry(field.to_string()).or_default().push(msg.into());
+}
+
+/// Refuse with the collected errors, if any.
+fn finish(errs: FieldErrors) -> Result<()> {
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errs))
+    }
+}
+
+fn db_ip(s: &str) -> Result<IpAddr> {
+    net::parse_ip(s).map_err(|e| Error::Internal(anyhow::anyhow!("stored address: {e}")))
+}
+
+fn db_cidr(s: &str) -> Result<Cidr> {
+    Cidr::parse(s).map_err(|e| Error::Internal(anyhow::anyhow!("stored network: {e}")))
+}
+
+/// Lock a subnet for this transaction (ranges and reserved IPs are checked
+/// against everything else on it).
+async fn lock_subnet(c: &mut Conn, id: i64) -> Result<()> {
+    if subnet_db::lock(c, id).await? {
+        Ok(())
+    } else {
+        Err(not_found("Subnet"))
+    }
+}
+
+/// Refuse a change that would leave a DHCP-enabled VLAN without any dynamic
+/// range (MAAS only turns DHCP on with one, and the racks need a pool).
+pub async fn keep_dhcp_pool(
+    c: &mut Conn,
+    vlan_id: i64,
+    without_range: Option<i64>,
+    without_subnet: Option<i64>,
+) -> Result<()> {
+    if let Some(p) = vlan_db::dhcp_pool(c, vlan_id, without_range, without_subnet).await?
+        && p.dhcp_on
+        && p.dynamic_ranges == 0
+    {
+        return Err(Error::BadRequest(format!(
+            "DHCP is on for VLAN {} of fabric {}, and this would leave it without a dynamic range; \
+             turn DHCP off first.",
+            p.vid, p.fabric
+        )));
+    }
+    Ok(())
+}
+
+/// Everything occupying addresses of a subnet (optionally leaving out one
+/// IP range or reserved IP: the one being edited).
+pub async fn subnet_usage(
+    c: &mut Conn,
+    subnet_id: i64,
+    without_range: Option<i64>,
+    without_reserved: Option<i64>,
+) -> Result<SubnetUsage> {
+    let s = subnet_db::get(c, subnet_id)
+        .await?
+        .ok_or_else(|| not_found("Subnet"))?;
+    let mut u = SubnetUsage::new(db_cidr(&s.cidr)?);
+    u.gateway = s.gateway_ip.as_deref().map(db_ip).transpose()?;
+    u.dns_servers = s
+        .dns_servers
+        .iter()
+        .filter_map(|d| net::parse_ip(d).ok())
+        .collect();
+    u.managed = s.managed;
+    for r in range_db::of_subnet(c, subnet_id, without_range).await? {
+        let t = RangeType::parse(&r.kind).unwrap_or(RangeType::Reserved);
+        u.ranges.push((t, db_ip(&r.start_ip)?, db_ip(&r.end_ip)?));
+    }
+    let assigned = subnet_db::assigned_ips(c, subnet_id).await?;
+    u.assigned = assigned.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
+    let reserved = range_db::reserved_of_subnet(c, subnet_id, without_reserved).await?;
+    u.reserved_ips = reserved.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
+    Ok(u)
+}
 
 /// Record a rack's interfaces (replacing what it reported before) and, as
 /// MAAS does on controller registration, place them in the network model:
