@@ -52,53 +52,59 @@ pub fn router(app: App) -> Router {
         .route(&format!("{api}/tags/{{name}}/"), any(tags::item))
         .route(
             &format!("{api}/fabrics/"),
-            any(crate::api::networks::fabrics),
+            any(crate::api::networks::fabrics::collection),
         )
         .route(
             &format!("{api}/fabrics/{{fabric_id}}/"),
-            any(crate::api::networks::fabric),
+            any(crate::api::networks::fabrics::item),
         )
         .route(
             &format!("{api}/fabrics/{{fabric_id}}/vlans/"),
-            any(crate::api::networks::fabric_vlans),
+            any(crate::api::networks::vlans::fabric_collection),
         )
         .route(
             &format!("{api}/fabrics/{{fabric_id}}/vlans/{{vid}}/"),
-            any(crate::api::networks::fabric_vlan),
+            any(crate::api::networks::vlans::fabric_item),
         )
-        .route(&format!("{api}/vlans/"), any(crate::api::networks::vlans))
+        .route(
+            &format!("{api}/vlans/"),
+            any(crate::api::networks::vlans::collection),
+        )
         .route(
             &format!("{api}/vlans/{{vlan_id}}/"),
-            any(crate::api::networks::vlan),
+            any(crate::api::networks::vlans::item),
         )
         .route(
             &format!("{api}/subnets/"),
-            any(crate::api::networks::subnets),
+            any(crate::api::networks::subnets::collection),
         )
         .route(
             &format!("{api}/subnets/{{id}}/"),
-            any(crate::api::networks::subnet),
+            any(crate::api::networks::subnets::item),
         )
         .route(
             &format!("{api}/ipranges/"),
-            any(crate::api::networks::ipranges),
+            any(crate::api::networks::ipranges::collection),
         )
         .route(
             &format!("{api}/ipranges/{{id}}/"),
-            any(crate::api::networks::iprange),
+            any(crate::api::networks::ipranges::item),
         )
         .route(
             &format!("{api}/reservedips/"),
-            any(crate::api::networks::reserved_ips),
+            any(crate::api::networks::reservedips::collection),
         )
         .route(
             &format!("{api}/reservedips/{{id}}/"),
-            any(crate::api::networks::reserved_ip),
+            any(crate::api::networks::reservedips::item),
         )
-        .route(&format!("{api}/spaces/"), any(crate::api::networks::spaces))
+        .route(
+            &format!("{api}/spaces/"),
+            any(crate::api::networks::spaces::collection),
+        )
         .route(
             &format!("{api}/spaces/{{id}}/"),
-            any(crate::api::networks::space),
+            any(crate::api::networks::spaces::item),
         )
         .route(&format!("{api}/events/"), any(events::events))
         .route(
