@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod constraints;
+pub mod filter;
 pub mod ids;
 pub mod net;
 pub mod power;
