@@ -268,8 +268,14 @@ impl MachineFilter {
         f.tags_all = list(params, "tags");
         f.tags_none = list(params, "not_tags");
         f.arch = AnyNone {
-            any: list(params, "arch").iter().map(|a| Arch::parse(a)).collect(),
-            none: list(params, "not_arch").iter().map(|a| Arch::parse(a)).collect(),
+            any: list(params, "arch")
+                .iter()
+                .map(|a| Arch::parse(a))
+                .collect(),
+            none: list(params, "not_arch")
+                .iter()
+                .map(|a| Arch::parse(a))
+                .collect(),
         };
         if let Some(v) = last_nonempty(params, "cpu_count") {
             let n = parse_int(v)

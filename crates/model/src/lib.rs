@@ -12,4 +12,6 @@ pub mod rack;
 pub mod status;
 
 pub use action::{Action, Perm};
+pub use ids::SystemId;
+pub use power::{PowerAction, PowerType};
 pub use status::NodeStatus;

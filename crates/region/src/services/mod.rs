@@ -1,13 +1,16 @@
 //! Rules: lifecycle (the one status writer), allocation, machine reads,
 //! network model, configuration, authentication, rack snapshots.
 
+pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
 pub mod lifecycle;
 pub mod load;
+pub mod machines;
 pub mod network;
 pub mod snapshot;
+pub mod tags;
 
 use std::sync::Arc;
 
