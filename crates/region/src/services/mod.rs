@@ -8,6 +8,7 @@ pub mod config;
 pub mod lifecycle;
 pub mod load;
 pub mod machines;
+pub mod metadata;
 pub mod network;
 pub mod snapshot;
 pub mod tags;

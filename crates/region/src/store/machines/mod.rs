@@ -3,6 +3,7 @@
 //! its interfaces and disks.
 
 pub mod alloc;
+pub mod boot;
 pub mod filter;
 pub mod related;
 pub mod tokens;
