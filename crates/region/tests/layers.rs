@@ -47,7 +47,12 @@ fn src() -> PathBuf {
 
 fn module_of(file: &Path) -> String {
     let rel = file.strip_prefix(src()).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -97,7 +102,11 @@ fn sql_lives_only_in_the_store() {
             }
         }
     }
-    assert!(bad.is_empty(), "sqlx outside the store:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "sqlx outside the store:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
