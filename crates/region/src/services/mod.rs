@@ -5,6 +5,7 @@ pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod keys;
 pub mod lifecycle;
 pub mod load;
 pub mod machines;

@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod events;
+pub mod keys;
 pub mod machines;
 pub mod names;
 pub mod networks;
