@@ -7,6 +7,7 @@ pub mod config;
 pub mod lifecycle;
 pub mod load;
 pub mod network;
+pub mod racks;
 pub mod snapshot;
 
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 
 pub mod db;
 pub mod networks;
+pub mod racks;
+pub mod snapshot;
 
 use crate::error::Error;
 
