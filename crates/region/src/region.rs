@@ -175,7 +175,7 @@ pub async fn start_with_pool(
                 move |connected| {
                     app.render.clear();
                     if connected {
-                        tokio::spawn(crate::services::load::preload(app.clone()));
+                        tokio::spawn(crate::services::load::preload(app.ctx.clone()));
                     }
                 }
             },

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod app;
+pub mod check;
 pub mod describe;
 pub mod error;
 pub mod events;

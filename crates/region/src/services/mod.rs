@@ -1,14 +1,17 @@
 //! Rules: lifecycle (the one status writer), allocation, machine reads,
 //! network model, configuration, authentication, rack snapshots.
 
+pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
 pub mod lifecycle;
 pub mod load;
+pub mod machines;
 pub mod network;
 pub mod racks;
 pub mod snapshot;
+pub mod tags;
 
 use std::sync::Arc;
 
