@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use serde::{Serialize, Serializer};
 
 use crate::net::{Cidr, RangeType};
+use crate::power::{PowerAction, PowerType};
 
 /// The desired state of one rack.
 ///
@@ -142,8 +143,10 @@ pub struct Image {
 pub struct PowerJob {
     pub id: u64,
     pub system_id: String,
-    pub action: String,
-    pub power_type: String,
+    #[serde(serialize_with = "power_action")]
+    pub action: PowerAction,
+    #[serde(serialize_with = "power_type")]
+    pub power_type: PowerType,
     pub params: BTreeMap<String, String>,
 }
 
@@ -152,6 +155,14 @@ fn display<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S:
 }
 
 fn range_type<S: Serializer>(v: &RangeType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+fn power_action<S: Serializer>(v: &PowerAction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+fn power_type<S: Serializer>(v: &PowerType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_str())
 }
 

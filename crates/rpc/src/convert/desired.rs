@@ -5,6 +5,7 @@ use maas_model::desired::{
     Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
+use maas_model::power::{PowerAction, PowerType};
 
 use super::{Invalid, ip, list, opt_ip, opt_string, vid};
 use crate::pb;
@@ -46,7 +47,7 @@ impl TryFrom<pb::Snapshot> for Snapshot {
             boot: s.boot.map(Into::into).unwrap_or_default(),
             zones: s.zones.into_iter().map(Into::into).collect(),
             images: s.images.into_iter().map(Into::into).collect(),
-            power_jobs: s.power_jobs.into_iter().map(Into::into).collect(),
+            power_jobs: list("power_jobs", s.power_jobs)?,
         })
     }
 }
@@ -261,21 +262,34 @@ impl From<&PowerJob> for pb::PowerJob {
         pb::PowerJob {
             id: p.id,
             system_id: p.system_id.clone(),
-            action: p.action.clone(),
-            power_type: p.power_type.clone(),
+            action: p.action.as_str().into(),
+            power_type: p.power_type.as_str().into(),
             params: p.params.clone(),
         }
     }
 }
 
-impl From<pb::PowerJob> for PowerJob {
-    fn from(p: pb::PowerJob) -> PowerJob {
-        PowerJob {
+impl TryFrom<pb::PowerJob> for PowerJob {
+    type Error = Invalid;
+    fn try_from(p: pb::PowerJob) -> Result<PowerJob, Invalid> {
+        let action = [PowerAction::On, PowerAction::Off, PowerAction::Cycle]
+            .into_iter()
+            .find(|a| a.as_str() == p.action)
+            .ok_or_else(|| {
+                Invalid::new("action", format!("'{}' is not on, off or cycle", p.action))
+            })?;
+        let power_type = PowerType::parse(&p.power_type).ok_or_else(|| {
+            Invalid::new(
+                "power_type",
+                format!("'{}' is not a known power type", p.power_type),
+            )
+        })?;
+        Ok(PowerJob {
             id: p.id,
             system_id: p.system_id,
-            action: p.action,
-            power_type: p.power_type,
+            action,
+            power_type,
             params: p.params,
-        }
+        })
     }
 }

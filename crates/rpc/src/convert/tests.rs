@@ -5,6 +5,7 @@ use maas_model::desired::{
     Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
+use maas_model::power::{PowerAction, PowerType};
 use maas_model::rack::{
     BootRequest, Event, EventKind, Interface, Lease, PowerResult, ServiceHealth,
 };
@@ -105,8 +106,8 @@ fn snapshot() -> Snapshot {
         power_jobs: vec![PowerJob {
             id: 3,
             system_id: "abcdef".into(),
-            action: "on".into(),
-            power_type: "ipmi".into(),
+            action: PowerAction::Cycle,
+            power_type: PowerType::Ipmi,
             params: BTreeMap::from([("power_address".into(), "10.0.0.9".into())]),
         }],
     }
