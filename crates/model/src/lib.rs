@@ -1,9 +1,11 @@
 //! Domain types and pure rules of the MAAS reimplementation: machine statuses
-//! and their transition table, actions, allocation constraints, identifiers
-//! and power types. No I/O.
+//! and their transition table, actions, allocation constraints, identifiers,
+//! power types, machine filters, a rack's desired state and what racks
+//! report. No I/O.
 
 pub mod action;
 pub mod constraints;
+pub mod desired;
 pub mod filter;
 pub mod ids;
 pub mod net;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use maas_model::rack::{EventKind, ServiceHealth};
 use maas_rack::session::{self, Shared};
 use maas_rack::{Config, identity, local, queue, state};
 
@@ -136,10 +137,11 @@ async fn run() -> anyhow::Result<()> {
         .queue
         .lock()
         .expect("queue lock")
-        .push_many(vec![(
-            "health".into(),
-            serde_json::json!({"service": "rackd", "status": "running", "info": format!("maas-rack {}", maas_rack::VERSION)}),
-        )])?;
+        .push_many(vec![EventKind::Health(ServiceHealth {
+            service: "rackd".into(),
+            status: "running".into(),
+            info: format!("maas-rack {}", maas_rack::VERSION),
+        })])?;
     let l = local::Local {
         system_id: id.system_id.clone(),
         state: state.clone(),

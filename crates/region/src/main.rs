@@ -189,7 +189,7 @@ async fn run() -> anyhow::Result<()> {
         Cmd::Secret => {
             let (pool, mut cluster) =
                 region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
-            let r = region::enrollment_secret(&pool).await;
+            let r = maas_region::services::racks::enrollment_secret(&pool).await;
             pool.close().await;
             if let Some(c) = cluster.as_mut() {
                 c.stop().await;

@@ -255,19 +255,3 @@ impl Running {
         Ok(())
     }
 }
-
-/// The rack enrollment secret (created once, shared by every region).
-pub async fn enrollment_secret(db: &PgPool) -> anyhow::Result<String> {
-    let candidate = hex::encode(rand::random::<[u8; 32]>());
-    sqlx::query(
-        "INSERT INTO secrets (name, value) VALUES ('rack_secret', $1) ON CONFLICT DO NOTHING",
-    )
-    .bind(&candidate)
-    .execute(db)
-    .await?;
-    Ok(
-        sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'rack_secret'")
-            .fetch_one(db)
-            .await?,
-    )
-}

@@ -11,6 +11,7 @@ pub mod load;
 pub mod machines;
 pub mod metadata;
 pub mod network;
+pub mod racks;
 pub mod snapshot;
 pub mod tags;
 

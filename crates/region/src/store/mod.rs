@@ -9,6 +9,8 @@ pub mod keys;
 pub mod machines;
 pub mod names;
 pub mod networks;
+pub mod racks;
+pub mod snapshot;
 pub mod tags;
 
 use crate::error::Error;
