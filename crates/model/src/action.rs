@@ -231,6 +231,35 @@ impl Action {
     }
 }
 
+/// The OS and series a deployment installs: `distro_series` may be `series`
+/// or `os/series`; missing parts come from the defaults. Both must be short
+/// names of letters, digits, `.`, `_` and `-`.
+pub fn os_series(
+    osystem: Option<&str>,
+    distro_series: Option<&str>,
+    default_os: &str,
+    default_series: &str,
+) -> Result<(String, String), String> {
+    let good = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    let os = osystem.unwrap_or(default_os).to_string();
+    let (os, series) = match distro_series {
+        Some(ds) => match ds.split_once('/') {
+            Some((o, s)) => (o.to_string(), s.to_string()),
+            None => (os, ds.to_string()),
+        },
+        None => (os, default_series.to_string()),
+    };
+    if !good(&os) || !good(&series) {
+        return Err(format!("'{os}/{series}' is not a valid OS/series."));
+    }
+    Ok((os, series))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +308,18 @@ mod tests {
         assert_eq!(Action::Abort.first_target(Commissioning), Some(New));
         assert_eq!(Action::Commission.perm(), Perm::Admin);
         assert_eq!(Action::Release.perm(), Perm::Edit);
+    }
+
+    #[test]
+    fn os_and_series() {
+        let d = |o: Option<&str>, s: Option<&str>| os_series(o, s, "ubuntu", "noble");
+        assert_eq!(d(None, None).unwrap(), ("ubuntu".into(), "noble".into()));
+        assert_eq!(d(None, Some("jammy")).unwrap().1, "jammy");
+        assert_eq!(
+            d(Some("ubuntu"), Some("centos/8")).unwrap(),
+            ("centos".into(), "8".into())
+        );
+        assert!(d(None, Some("no spaces")).is_err());
+        assert!(d(Some(""), None).is_err());
     }
 }

@@ -482,11 +482,7 @@ pub fn cost(cpu_count: i32, memory_mib: i64) -> f64 {
 /// Whether a machine architecture (`amd64/generic`) matches an `arch`
 /// constraint (`amd64` matches any subarchitecture).
 pub fn arch_matches(machine_arch: &str, wanted: &str) -> bool {
-    if wanted.contains('/') {
-        machine_arch == wanted
-    } else {
-        machine_arch.split('/').next() == Some(wanted)
-    }
+    crate::filter::Arch::parse(wanted).matches(machine_arch)
 }
 
 #[cfg(test)]

@@ -30,6 +30,37 @@ pub fn is_valid_system_id(s: &str) -> bool {
     s.len() == 6 && s.bytes().all(|b| SYSTEM_ID_ALPHABET.contains(&b))
 }
 
+/// A machine's (or controller's) `system_id`. Parsing refuses what no
+/// system id can be (empty, over 64 bytes, anything but ASCII letters, digits,
+/// `-` and `_`), so such input never reaches a query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SystemId(String);
+
+impl SystemId {
+    /// A fresh random id.
+    pub fn new_random() -> SystemId {
+        SystemId(new_system_id())
+    }
+
+    pub fn parse(s: &str) -> Option<SystemId> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| SystemId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SystemId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 const ADJECTIVES: &[&str] = &[
     "able", "bold", "brave", "calm", "clear", "cool", "crisp", "eager", "fair", "fine", "fleet",
     "fresh", "glad", "grand", "happy", "keen", "kind", "light", "lucky", "merry", "neat", "noble",
@@ -110,6 +141,17 @@ mod tests {
         assert_eq!(znum(24u64.pow(5)).len(), 6);
         assert!(!is_valid_system_id("abc"));
         assert!(!is_valid_system_id("00000a"));
+    }
+
+    #[test]
+    fn system_id_parsing_refuses_impossible_ids() {
+        let id = SystemId::new_random();
+        assert_eq!(SystemId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(id.to_string(), id.as_str());
+        for bad in ["", "a\0b", "a/b", "a b", "..", &"x".repeat(65)] {
+            assert_eq!(SystemId::parse(bad), None, "{bad:?}");
+        }
+        assert!(SystemId::parse("rk4444").is_some());
     }
 
     #[test]

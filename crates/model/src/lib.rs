@@ -1,9 +1,12 @@
 //! Domain types and pure rules of the MAAS reimplementation: machine statuses
-//! and their transition table, actions, allocation constraints, identifiers
-//! and power types. No I/O.
+//! and their transition table, actions, allocation constraints, identifiers,
+//! power types, machine filters, a rack's desired state and what racks
+//! report. No I/O.
 
 pub mod action;
 pub mod constraints;
+pub mod desired;
+pub mod filter;
 pub mod ids;
 pub mod net;
 pub mod power;
@@ -11,4 +14,6 @@ pub mod rack;
 pub mod status;
 
 pub use action::{Action, Perm};
+pub use ids::SystemId;
+pub use power::{PowerAction, PowerType};
 pub use status::NodeStatus;

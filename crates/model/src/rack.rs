@@ -1,7 +1,10 @@
-//! What a rack reports about itself: its network interfaces, and the pure
-//! rules that place them in the network model.
+//! What a rack reports about itself: its network interfaces (and the pure
+//! rules that place them in the network model), and the events its services
+//! report.
 
 use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::net::{self, Cidr};
 
@@ -76,6 +79,86 @@ pub fn parents_first(ifaces: &[&Interface]) -> Vec<usize> {
         }
     }
     order
+}
+
+/// One event a rack reports, numbered per rack (from 1, never reused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: u64,
+    /// When it happened, milliseconds since the Unix epoch.
+    pub occurred_unix_ms: i64,
+    pub kind: EventKind,
+}
+
+/// What happened. Serialises as `{"kind": "lease", "data": {…}}`, the data
+/// holding the variant's fields by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "lowercase")]
+pub enum EventKind {
+    Lease(Lease),
+    Boot(BootRequest),
+    Power(PowerResult),
+    Health(ServiceHealth),
+}
+
+impl EventKind {
+    /// Every kind's name, as `name()` gives it.
+    pub const NAMES: [&'static str; 4] = ["lease", "boot", "power", "health"];
+
+    /// "lease", "boot", "power" or "health".
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Lease(_) => "lease",
+            EventKind::Boot(_) => "boot",
+            EventKind::Power(_) => "power",
+            EventKind::Health(_) => "health",
+        }
+    }
+}
+
+/// A DHCP lease changed. Missing fields are empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Lease {
+    /// commit | expiry | release
+    pub action: String,
+    pub mac: String,
+    pub ip: String,
+    pub hostname: String,
+    pub lease_time: u32,
+}
+
+/// A machine asked the rack for a boot file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BootRequest {
+    pub mac: String,
+    pub arch: String,
+    pub purpose: String,
+    pub remote_ip: String,
+    pub file: String,
+}
+
+/// The outcome of a power job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PowerResult {
+    pub job_id: u64,
+    pub system_id: String,
+    pub action: String,
+    pub ok: bool,
+    pub state: String,
+    pub error: String,
+}
+
+/// The state of one of the rack's services.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceHealth {
+    pub service: String,
+    /// running | degraded | dead | off
+    pub status: String,
+    pub info: String,
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! The rack's network interfaces, as reported to the region (from
 //! `ip -details -json address`).
 
-use maas_rpc::pb;
+use maas_model::rack::Interface;
 use serde_json::Value;
 
 /// Parse `ip -d -j addr` output. Loopback and link-local addresses are left
 /// out; interfaces without addresses are still reported.
-pub fn parse_ip_json(text: &str) -> Vec<pb::Interface> {
+pub fn parse_ip_json(text: &str) -> Vec<Interface> {
     let Ok(Value::Array(links)) = serde_json::from_str::<Value>(text) else {
         return vec![];
     };
@@ -22,7 +22,10 @@ pub fn parse_ip_json(text: &str) -> Vec<pb::Interface> {
             Some("bond") => "bond",
             _ => "physical",
         };
-        let vid = l["linkinfo"]["info_data"]["id"].as_i64().unwrap_or(0) as i32;
+        let vid = l["linkinfo"]["info_data"]["id"]
+            .as_i64()
+            .and_then(|v| i32::try_from(v).ok())
+            .unwrap_or(0);
         let mut addresses = Vec::new();
         for a in l["addr_info"].as_array().into_iter().flatten() {
             let (Some(ip), Some(plen)) = (a["local"].as_str(), a["prefixlen"].as_u64()) else {
@@ -37,12 +40,15 @@ pub fn parse_ip_json(text: &str) -> Vec<pb::Interface> {
             }
             addresses.push(format!("{ip}/{plen}"));
         }
-        out.push(pb::Interface {
+        out.push(Interface {
             name,
             mac: l["address"].as_str().unwrap_or("").to_string(),
             kind: kind.into(),
-            parent: l["link"].as_str().unwrap_or("").to_string(),
-            vid: if kind == "vlan" { vid } else { 0 },
+            parent: l["link"]
+                .as_str()
+                .filter(|p| !p.is_empty())
+                .map(String::from),
+            vid: (kind == "vlan" && (1..=4094).contains(&vid)).then_some(vid),
             addresses,
         });
     }
@@ -52,7 +58,7 @@ pub fn parse_ip_json(text: &str) -> Vec<pb::Interface> {
 
 /// Read the host's interfaces now. `MAAS_RACK_IP_JSON` names a file of
 /// `ip -d -j addr` output to use instead (simulated racks, tests).
-pub async fn read() -> Vec<pb::Interface> {
+pub async fn read() -> Vec<Interface> {
     if let Ok(path) = std::env::var("MAAS_RACK_IP_JSON") {
         return match tokio::fs::read_to_string(&path).await {
             Ok(t) => parse_ip_json(&t),
@@ -94,9 +100,10 @@ mod tests {
         assert_eq!(v[0].kind, "bridge");
         assert_eq!(v[0].addresses, vec!["10.201.1.1/24"]);
         assert_eq!(
-            (v[1].kind.as_str(), v[1].vid, v[1].parent.as_str()),
-            ("vlan", 100, "eth0")
+            (v[1].kind.as_str(), v[1].vid, v[1].parent.as_deref()),
+            ("vlan", Some(100), Some("eth0"))
         );
+        assert_eq!((v[0].vid, v[0].parent.as_deref()), (None, None));
         assert!(super::parse_ip_json("not json").is_empty());
     }
 }

@@ -64,15 +64,11 @@ async fn events(State(l): State<Local>, body: axum::body::Bytes) -> Response {
         _ => return (StatusCode::BAD_REQUEST, "expected a JSON array of events").into_response(),
     };
     let mut batch = Vec::with_capacity(items.len());
-    for mut it in items {
-        let kind = it["kind"].as_str().unwrap_or("").to_string();
-        if let Err(e) = crate::queue::StoredEvent::check(&kind) {
-            return (StatusCode::BAD_REQUEST, e).into_response();
+    for it in items {
+        match crate::queue::event_from_json(it) {
+            Ok(e) => batch.push(e),
+            Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
         }
-        if let Some(o) = it.as_object_mut() {
-            o.remove("kind");
-        }
-        batch.push((kind, it));
     }
     let r = l.shared.queue.lock().expect("queue lock").push_many(batch);
     match r {

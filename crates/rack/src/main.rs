@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use maas_model::rack::{EventKind, ServiceHealth};
 use maas_rack::session::{self, Shared};
 use maas_rack::{Config, identity, local, queue, state};
 
@@ -61,7 +62,7 @@ enum Cmd {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     maas_rpc::install_crypto();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -136,10 +137,11 @@ async fn main() -> anyhow::Result<()> {
         .queue
         .lock()
         .expect("queue lock")
-        .push_many(vec![(
-            "health".into(),
-            serde_json::json!({"service": "rackd", "status": "running", "info": format!("maas-rack {}", maas_rack::VERSION)}),
-        )])?;
+        .push_many(vec![EventKind::Health(ServiceHealth {
+            service: "rackd".into(),
+            status: "running".into(),
+            info: format!("maas-rack {}", maas_rack::VERSION),
+        })])?;
     let l = local::Local {
         system_id: id.system_id.clone(),
         state: state.clone(),
@@ -161,5 +163,20 @@ async fn main() -> anyhow::Result<()> {
 async fn sigterm() {
     if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         s.recv().await;
+    }
+}
+
+/// A failed start or run is a message and its causes, never a backtrace
+/// (even with `RUST_BACKTRACE` set); exit status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }

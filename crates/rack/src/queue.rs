@@ -7,84 +7,53 @@ use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use maas_rpc::pb;
+use maas_model::rack::{Event, EventKind};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StoredEvent {
-    pub seq: u64,
-    pub at_ms: i64,
-    pub kind: String,
-    pub data: Value,
+/// One line of `events.jsonl`: `{"seq": 1, "at_ms": …, "kind": "lease",
+/// "data": {…}}`.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    seq: u64,
+    at_ms: i64,
+    #[serde(flatten)]
+    kind: EventKind,
+}
+
+impl From<Line> for Event {
+    fn from(l: Line) -> Event {
+        Event {
+            seq: l.seq,
+            occurred_unix_ms: l.at_ms,
+            kind: l.kind,
+        }
+    }
+}
+
+/// An event as local services post it: `{"kind": "lease", "mac": …, …}`.
+/// Unknown kinds and fields of the wrong type are refused; missing fields
+/// are empty.
+pub fn event_from_json(mut v: Value) -> Result<EventKind, String> {
+    let kind = v["kind"].as_str().unwrap_or("").to_string();
+    if !EventKind::NAMES.contains(&kind.as_str()) {
+        return Err(format!(
+            "unknown event kind '{kind}' ({})",
+            EventKind::NAMES.join(", ")
+        ));
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("kind");
+    }
+    serde_json::from_value(json!({"kind": kind, "data": v}))
+        .map_err(|e| format!("bad {kind} event: {e}"))
 }
 
 pub struct Queue {
     dir: PathBuf,
-    events: VecDeque<StoredEvent>,
+    events: VecDeque<Event>,
     pub next_seq: u64,
     pub acked: u64,
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v.get(k)
-        .map(|x| match x {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            o => o.to_string(),
-        })
-        .unwrap_or_default()
-}
-
-impl StoredEvent {
-    /// Build from a kind and fields; unknown kinds are refused.
-    pub fn check(kind: &str) -> Result<(), String> {
-        match kind {
-            "lease" | "boot" | "power" | "health" => Ok(()),
-            k => Err(format!(
-                "unknown event kind '{k}' (lease, boot, power, health)"
-            )),
-        }
-    }
-
-    pub fn to_pb(&self) -> pb::Event {
-        use pb::event::Kind;
-        let d = &self.data;
-        let kind = match self.kind.as_str() {
-            "lease" => Kind::Lease(pb::Lease {
-                action: s(d, "action"),
-                mac: s(d, "mac"),
-                ip: s(d, "ip"),
-                hostname: s(d, "hostname"),
-                lease_time: d.get("lease_time").and_then(Value::as_u64).unwrap_or(0) as u32,
-            }),
-            "boot" => Kind::Boot(pb::BootRequest {
-                mac: s(d, "mac"),
-                arch: s(d, "arch"),
-                purpose: s(d, "purpose"),
-                remote_ip: s(d, "remote_ip"),
-                file: s(d, "file"),
-            }),
-            "power" => Kind::Power(pb::PowerResult {
-                job_id: d.get("job_id").and_then(Value::as_u64).unwrap_or(0),
-                system_id: s(d, "system_id"),
-                action: s(d, "action"),
-                ok: d.get("ok").and_then(Value::as_bool).unwrap_or(false),
-                state: s(d, "state"),
-                error: s(d, "error"),
-            }),
-            _ => Kind::Health(pb::ServiceHealth {
-                service: s(d, "service"),
-                status: s(d, "status"),
-                info: s(d, "info"),
-            }),
-        };
-        pb::Event {
-            seq: self.seq,
-            occurred_unix_ms: self.at_ms,
-            kind: Some(kind),
-        }
-    }
 }
 
 impl Queue {
@@ -100,11 +69,11 @@ impl Queue {
                 let Ok(line) = line else { break };
                 // A torn last line (crash mid-write) was never acknowledged
                 // to the producer: skip it.
-                let Ok(e) = serde_json::from_str::<StoredEvent>(&line) else {
+                let Ok(e) = serde_json::from_str::<Line>(&line) else {
                     continue;
                 };
-                if e.seq > acked && events.back().is_none_or(|b: &StoredEvent| e.seq > b.seq) {
-                    events.push_back(e);
+                if e.seq > acked && events.back().is_none_or(|b: &Event| e.seq > b.seq) {
+                    events.push_back(e.into());
                 }
             }
         }
@@ -126,22 +95,21 @@ impl Queue {
     }
 
     /// Append events durably; returns their (first, last) seq.
-    pub fn push_many(&mut self, items: Vec<(String, Value)>) -> anyhow::Result<(u64, u64)> {
+    pub fn push_many(&mut self, items: Vec<EventKind>) -> anyhow::Result<(u64, u64)> {
         let first = self.next_seq;
         let now = chrono_ms();
         let mut buf = Vec::new();
         let mut new = Vec::with_capacity(items.len());
-        for (kind, data) in items {
-            let e = StoredEvent {
+        for kind in items {
+            let line = Line {
                 seq: self.next_seq,
                 at_ms: now,
                 kind,
-                data,
             };
             self.next_seq += 1;
-            serde_json::to_writer(&mut buf, &e)?;
+            serde_json::to_writer(&mut buf, &line)?;
             buf.push(b'\n');
-            new.push(e);
+            new.push(Event::from(line));
         }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -154,12 +122,12 @@ impl Queue {
     }
 
     /// Events after `after`, at most `max`.
-    pub fn unsent(&self, after: u64, max: usize) -> Vec<pb::Event> {
+    pub fn unsent(&self, after: u64, max: usize) -> Vec<Event> {
         self.events
             .iter()
             .filter(|e| e.seq > after)
             .take(max)
-            .map(StoredEvent::to_pb)
+            .cloned()
             .collect()
     }
 
@@ -215,10 +183,10 @@ mod tests {
             .push_many(
                 (0..10)
                     .map(|i| {
-                        (
-                            "lease".to_string(),
-                            serde_json::json!({"ip": format!("10.0.0.{i}")}),
-                        )
+                        EventKind::Lease(maas_model::rack::Lease {
+                            ip: format!("10.0.0.{i}"),
+                            ..Default::default()
+                        })
                     })
                     .collect(),
             )
@@ -229,6 +197,13 @@ mod tests {
         let q = Queue::open(d.clone()).unwrap();
         assert_eq!(q.len(), 6);
         assert_eq!(q.unsent(0, 100)[0].seq, 5);
+        assert_eq!(
+            q.unsent(0, 1)[0].kind,
+            EventKind::Lease(maas_model::rack::Lease {
+                ip: "10.0.0.4".into(),
+                ..Default::default()
+            })
+        );
         assert_eq!(
             q.unsent(7, 2).iter().map(|e| e.seq).collect::<Vec<_>>(),
             vec![8, 9]
@@ -248,5 +223,55 @@ mod tests {
         let q = Queue::open(d.clone()).unwrap();
         assert_eq!((q.len(), q.next_seq), (0, 11), "seq never reused");
         let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn lines_keep_their_format() {
+        let d = dir();
+        std::fs::write(
+            d.join("events.jsonl"),
+            concat!(
+                r#"{"seq":1,"at_ms":5,"kind":"health","data":{"service":"rackd","status":"running","info":"x"}}"#,
+                "\n",
+                r#"{"seq":2,"at_ms":6,"kind":"power","data":{"job_id":3,"ok":true}}"#,
+                "\n",
+            ),
+        )
+        .unwrap();
+        let mut q = Queue::open(d.clone()).unwrap();
+        let e = q.unsent(0, 10);
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[0].seq, e[0].occurred_unix_ms), (1, 5));
+        assert!(
+            matches!(&e[1].kind, EventKind::Power(p) if p.job_id == 3 && p.ok && p.state.is_empty())
+        );
+        q.push_many(vec![EventKind::Boot(Default::default())])
+            .unwrap();
+        let text = std::fs::read_to_string(d.join("events.jsonl")).unwrap();
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["seq"], 3);
+        assert_eq!(last["kind"], "boot");
+        assert_eq!(last["data"]["remote_ip"], "");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn posted_events_are_checked() {
+        let e = event_from_json(
+            json!({"kind": "lease", "action": "commit", "lease_time": 60, "extra": 1}),
+        )
+        .unwrap();
+        assert!(
+            matches!(e, EventKind::Lease(l) if l.action == "commit" && l.lease_time == 60 && l.mac.is_empty())
+        );
+        assert!(
+            event_from_json(json!({"kind": "nope"}))
+                .unwrap_err()
+                .contains("unknown event kind")
+        );
+        assert!(event_from_json(json!({"mac": "x"})).is_err());
+        assert!(event_from_json(json!("lease")).is_err());
+        let e = event_from_json(json!({"kind": "lease", "lease_time": "soon"})).unwrap_err();
+        assert!(e.contains("bad lease event"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use maas_model::desired::Snapshot;
 use maas_rpc::pb::rack_session_client::RackSessionClient;
 use maas_rpc::pb::{self, rack_message::Msg as Up, region_message::Msg as Down};
 use maas_rpc::tls;
@@ -122,7 +123,7 @@ async fn session_once(
             version: crate::VERSION.to_string(),
             generation,
             state_hash: hash,
-            interfaces: interfaces.clone(),
+            interfaces: interfaces.iter().map(Into::into).collect(),
         })),
     };
     if tx.send(hello).await.is_err() {
@@ -148,8 +149,9 @@ async fn session_once(
                 q.unsent(q.acked, BATCH)
             };
             if let Some(last) = batch.last().map(|e| e.seq) {
+                let events = batch.iter().map(Into::into).collect();
                 let m = pb::RackMessage {
-                    msg: Some(Up::Events(pb::EventBatch { events: batch })),
+                    msg: Some(Up::Events(pb::EventBatch { events })),
                 };
                 if tx.send(m).await.is_err() {
                     return End::Lost("stream closed".into());
@@ -177,6 +179,13 @@ async fn session_once(
                         tracing::info!(region = %w.region, system_id = %w.system_id, "session established");
                     }
                     Some(Down::Snapshot(s)) => {
+                        let s = match Snapshot::try_from(s) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                tracing::error!(error = %e, "refusing an invalid snapshot; not acknowledging");
+                                continue;
+                            }
+                        };
                         let generation = s.generation;
                         let hash = s.hash.clone();
                         if let Err(e) = state.apply(s) {
@@ -208,7 +217,8 @@ async fn session_once(
                 let now = crate::ifaces::read().await;
                 if now != last_ifaces {
                     tracing::info!("interfaces changed; reporting");
-                    let m = pb::RackMessage { msg: Some(Up::Interfaces(pb::InterfacesReport { interfaces: now.clone() })) };
+                    let interfaces = now.iter().map(Into::into).collect();
+                    let m = pb::RackMessage { msg: Some(Up::Interfaces(pb::InterfacesReport { interfaces })) };
                     if tx.send(m).await.is_err() {
                         return End::Lost("stream closed".into());
                     }

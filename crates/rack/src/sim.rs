@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use maas_model::rack::{EventKind, Lease};
 use serde_json::Value;
 
 use crate::session::{self, Shared};
@@ -124,8 +125,7 @@ pub async fn bench(
         wait_all(racks, Duration::from_secs(30), |r| {
             r.state
                 .current()
-                .and_then(|s| s.boot.as_ref().map(|b| b.kernel_opts == value))
-                .unwrap_or(false)
+                .is_some_and(|s| s.boot.kernel_opts == value)
         })
         .await?;
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
@@ -135,7 +135,14 @@ pub async fn bench(
     let t0 = Instant::now();
     for r in racks {
         let items = (0..events_per_rack)
-            .map(|i| ("lease".to_string(), serde_json::json!({"action": "commit", "mac": "52:54:00:00:00:01", "ip": format!("10.0.{}.{}", i / 250 % 250, i % 250 + 1)})))
+            .map(|i| {
+                EventKind::Lease(Lease {
+                    action: "commit".into(),
+                    mac: "52:54:00:00:00:01".into(),
+                    ip: format!("10.0.{}.{}", i / 250 % 250, i % 250 + 1),
+                    ..Default::default()
+                })
+            })
             .collect();
         r.shared
             .queue

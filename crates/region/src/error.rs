@@ -29,6 +29,9 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Too many attempts (failed enrollments from one address); try later.
+    #[error("{0}")]
+    RateLimited(String),
     /// A dependency (database, a rack) cannot serve now; try again.
     #[error("{0}")]
     Unavailable(String),

@@ -93,7 +93,7 @@ fn init_logging() {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
     let data_dir = cli
@@ -189,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Secret => {
             let (pool, mut cluster) =
                 region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
-            let r = region::enrollment_secret(&pool).await;
+            let r = maas_region::services::racks::enrollment_secret(&pool).await;
             pool.close().await;
             if let Some(c) = cluster.as_mut() {
                 c.stop().await;
@@ -217,5 +217,20 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+/// A failed start or run is a message and its causes, never a backtrace
+/// (even with `RUST_BACKTRACE` set); exit status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }

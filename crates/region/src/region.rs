@@ -147,6 +147,8 @@ pub async fn start_with_pool(
     cluster: Option<PrivateCluster>,
 ) -> anyhow::Result<Running> {
     let secrets = SecretBox::load_or_create(&opts.key_path())?;
+    // Everything is checked before a port opens.
+    crate::services::keys::check_region_key(&pool, &secrets, &opts.key_path()).await?;
     let ctx = crate::services::Ctx::new(
         pool.clone(),
         opts.db_max_connections as usize,
@@ -154,52 +156,58 @@ pub async fn start_with_pool(
         secrets,
     );
     let app = app::new_app(ctx, opts.max_body);
+    // Ports are bound only after every check, and the API serves only once
+    // the rack service has started: a region that cannot run answers nothing.
     let listener = crate::api::router::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(crate::api::router::serve(app.clone(), listener, async {
-        let _ = rx.await;
-    }));
-    let mut workers = vec![
-        tokio::spawn(crate::services::lifecycle::run_status_monitor(
-            pool.clone(),
-            opts.status_interval,
-        )),
-        tokio::spawn(crate::services::auth::follow_token_changes(
-            pool.clone(),
-            app.tokens.clone(),
-            {
-                let app = app.clone();
-                move |connected| {
-                    app.render.clear();
-                    if connected {
-                        tokio::spawn(crate::services::load::preload(app.clone()));
-                    }
-                }
-            },
-        )),
-    ];
-    tracing::info!(%addr, "region API listening");
+    let rpc_listener = match opts.rpc_listen {
+        Some(rpc) => {
+            maas_rpc::install_crypto();
+            let l = tokio::net::TcpListener::bind(rpc)
+                .await
+                .with_context(|| format!("cannot listen on {rpc} for racks"))?;
+            Some(l)
+        }
+        None => None,
+    };
+    let mut workers = Vec::new();
     let mut rpc_addr = None;
-    if let Some(rpc) = opts.rpc_listen {
-        maas_rpc::install_crypto();
-        let l = tokio::net::TcpListener::bind(rpc)
-            .await
-            .with_context(|| format!("cannot listen on {rpc} for racks"))?;
+    if let Some(l) = rpc_listener {
         let a = l.local_addr()?;
         let name = opts
             .region_name
             .clone()
             .unwrap_or_else(|| crate::rackrpc::default_region_name(a));
-        let secrets = SecretBox::load_or_create(&opts.key_path())?;
         workers.extend(
-            crate::rackrpc::start(pool.clone(), &secrets, l, name, opts.enroll_fail_window).await?,
+            crate::rackrpc::start(pool.clone(), &app.secrets, l, name, opts.enroll_fail_window)
+                .await?,
         );
         tracing::info!(rpc_addr = %a, "rack RPC listening");
         rpc_addr = Some(a);
     }
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(crate::api::router::serve(app.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    workers.push(tokio::spawn(
+        crate::services::lifecycle::run_status_monitor(pool.clone(), opts.status_interval),
+    ));
+    workers.push(tokio::spawn(crate::services::auth::follow_token_changes(
+        pool.clone(),
+        app.tokens.clone(),
+        {
+            let app = app.clone();
+            move |connected| {
+                app.render.clear();
+                if connected {
+                    tokio::spawn(crate::services::load::preload(app.ctx.clone()));
+                }
+            }
+        },
+    )));
+    tracing::info!(%addr, "region API listening");
     Ok(Running {
         addr,
         app,
@@ -246,20 +254,4 @@ impl Running {
         (&mut self.server).await??;
         Ok(())
     }
-}
-
-/// The rack enrollment secret (created once, shared by every region).
-pub async fn enrollment_secret(db: &PgPool) -> anyhow::Result<String> {
-    let candidate = hex::encode(rand::random::<[u8; 32]>());
-    sqlx::query(
-        "INSERT INTO secrets (name, value) VALUES ('rack_secret', $1) ON CONFLICT DO NOTHING",
-    )
-    .bind(&candidate)
-    .execute(db)
-    .await?;
-    Ok(
-        sqlx::query_scalar("SELECT value FROM secrets WHERE name = 'rack_secret'")
-            .fetch_one(db)
-            .await?,
-    )
 }

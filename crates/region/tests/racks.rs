@@ -206,7 +206,7 @@ async fn rpc_region() -> (TestRegion, String, String) {
         o.enroll_fail_window = Duration::from_secs(3);
     })
     .await;
-    let secret = maas_region::region::enrollment_secret(r.db())
+    let secret = maas_region::services::racks::enrollment_secret(r.db())
         .await
         .unwrap();
     let url = format!("https://{}", r.running.as_ref().unwrap().rpc_addr.unwrap());
@@ -623,7 +623,9 @@ async fn failover_when_a_region_is_killed_mid_batch() {
     let mut ra = region_proc(&db_url, &dir.0, pa, "region-a");
     let mut rb = region_proc(&db_url, &dir.0, pb, "region-b");
     let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
-    let secret = maas_region::region::enrollment_secret(&pool).await.unwrap();
+    let secret = maas_region::services::racks::enrollment_secret(&pool)
+        .await
+        .unwrap();
     let urls = vec![
         format!("https://127.0.0.1:{pa}"),
         format!("https://127.0.0.1:{pb}"),
@@ -686,7 +688,9 @@ async fn rack_works_alone_and_catches_up() {
     let port = free_port();
     let mut region = region_proc(&db_url, &dir.0, port, "solo");
     let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
-    let secret = maas_region::region::enrollment_secret(&pool).await.unwrap();
+    let secret = maas_region::services::racks::enrollment_secret(&pool)
+        .await
+        .unwrap();
     let urls = vec![format!("https://127.0.0.1:{port}")];
     let mut rack = Rack::start(&urls, &secret, &dir.0.join("rack"), "rack-s");
     wait_for("state applied", Duration::from_secs(20), || async {

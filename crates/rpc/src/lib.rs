@@ -1,7 +1,9 @@
 //! The region ↔ rack contract: generated gRPC code (`proto/maas/rack/v1`),
-//! enrollment proofs, and the TLS pieces both sides use (region CA, CSR
+//! conversions between it and the model's types (`convert`), enrollment
+//! proofs, and the TLS pieces both sides use (region CA, CSR
 //! signing, mutual-TLS configs, a tonic connector).
 
+pub mod convert;
 pub mod proof;
 pub mod tls;
 

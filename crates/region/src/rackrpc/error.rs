@@ -17,13 +17,20 @@ impl From<Error> for Status {
             Error::MethodNotAllowed(m) => Status::unimplemented(m),
             // A conflict with concurrent work: the rack retries.
             Error::Conflict(m) => Status::aborted(m),
-            Error::PayloadTooLarge(m) => Status::resource_exhausted(m),
+            Error::PayloadTooLarge(m) | Error::RateLimited(m) => Status::resource_exhausted(m),
             Error::Unavailable(m) => Status::unavailable(m),
             Error::Internal(e) => {
                 tracing::error!(error = %e, "rack RPC internal error");
                 Status::internal("region internal error; see the region log")
             }
         }
+    }
+}
+
+/// A wire message that makes no valid model value is the sender's bad input.
+impl From<maas_rpc::convert::Invalid> for Error {
+    fn from(e: maas_rpc::convert::Invalid) -> Error {
+        Error::BadRequest(e.to_string())
     }
 }
 
@@ -41,6 +48,11 @@ mod tests {
             (Error::Forbidden("f".into()), Code::PermissionDenied),
             (Error::Unauthorized("u".into()), Code::Unauthenticated),
             (Error::Unavailable("u".into()), Code::Unavailable),
+            (Error::RateLimited("r".into()), Code::ResourceExhausted),
+            (
+                maas_rpc::convert::Invalid::new("events[0].kind", "missing").into(),
+                Code::InvalidArgument,
+            ),
             (Error::internal("secret detail"), Code::Internal),
         ];
         for (e, code) in cases {

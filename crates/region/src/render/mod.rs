@@ -4,132 +4,17 @@
 
 use std::sync::Arc;
 
-use maas_model::NodeStatus;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 pub mod cache;
 pub mod networks;
 pub mod related;
 
 use crate::render::related::{Related, SharedNames};
+pub use crate::store::machines::MachineRow;
 
 pub const API: &str = "/MAAS/api/2.0";
-
-/// The columns of `machines m` that `MachineRow::from_row` reads, ending
-/// with the versions the render caches are keyed by. No joins: the names of
-/// a machine's domain, zone, pool and owner come from `SharedNames`.
-pub const MACHINE_SELECT: &str = "SELECT m.id, m.system_id, m.hostname, m.description,
-    m.domain_id, m.status, m.status_message, m.error_description, m.previous_status,
-    m.zone_id, m.pool_id, m.architecture, m.cpu_count, m.cpu_speed, m.memory, m.swap_size,
-    m.power_type, m.power_state, m.locked, m.netboot, m.osystem, m.distro_series, m.hwe_kernel,
-    m.min_hwe_kernel, m.tag_names, m.hardware_uuid, m.hardware_info::text AS hardware_info,
-    m.owner_data::text AS owner_data, m.ephemeral_deploy, m.bios_boot_method, m.agent_name,
-    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch
-  FROM machines m";
-
-/// What a listing reads first: which machines, at which versions. Only
-/// machines whose rendered object is not cached are then read whole.
-/// Filters may name the joined d, z, p and u.
-pub const MACHINE_VERSIONS: &str =
-    "SELECT m.id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch
-  FROM machines m
-  JOIN domains d ON d.id = m.domain_id
-  JOIN zones z ON z.id = m.zone_id
-  JOIN resource_pools p ON p.id = m.pool_id
-  LEFT JOIN users u ON u.id = m.owner_id";
-
-#[derive(Debug, Clone)]
-pub struct MachineRow {
-    pub id: i64,
-    pub system_id: String,
-    pub hostname: String,
-    pub description: String,
-    pub domain_id: i64,
-    pub status: NodeStatus,
-    pub previous_status: Option<NodeStatus>,
-    pub status_message: String,
-    pub error_description: String,
-    pub owner_id: Option<i64>,
-    pub zone_id: i64,
-    pub pool_id: i64,
-    pub architecture: String,
-    pub cpu_count: i32,
-    pub cpu_speed: i32,
-    pub memory: i64,
-    pub swap_size: Option<i64>,
-    pub power_type: String,
-    pub power_state: String,
-    pub locked: bool,
-    pub netboot: bool,
-    pub osystem: String,
-    pub distro_series: String,
-    pub hwe_kernel: Option<String>,
-    pub min_hwe_kernel: String,
-    pub tag_names: Vec<String>,
-    pub hardware_uuid: Option<String>,
-    pub hardware_info: String,
-    pub owner_data: String,
-    pub ephemeral_deploy: bool,
-    pub bios_boot_method: Option<String>,
-    pub agent_name: String,
-    pub node_type: i16,
-    /// Row version, hardware version and shared-data epoch (`rendercache`).
-    pub version: i64,
-    pub hw_version: i64,
-    pub epoch: i64,
-}
-
-fn status_of(n: i16) -> NodeStatus {
-    NodeStatus::from_i16(n).unwrap_or(NodeStatus::Broken)
-}
-
-impl MachineRow {
-    pub fn from_row(r: &PgRow) -> sqlx::Result<MachineRow> {
-        Ok(MachineRow {
-            id: r.try_get(0)?,
-            system_id: r.try_get(1)?,
-            hostname: r.try_get(2)?,
-            description: r.try_get(3)?,
-            domain_id: r.try_get(4)?,
-            status: status_of(r.try_get(5)?),
-            status_message: r.try_get(6)?,
-            error_description: r.try_get(7)?,
-            previous_status: r
-                .try_get::<Option<i16>, _>(8)?
-                .and_then(NodeStatus::from_i16),
-            zone_id: r.try_get(9)?,
-            pool_id: r.try_get(10)?,
-            architecture: r.try_get(11)?,
-            cpu_count: r.try_get(12)?,
-            cpu_speed: r.try_get(13)?,
-            memory: r.try_get(14)?,
-            swap_size: r.try_get(15)?,
-            power_type: r.try_get(16)?,
-            power_state: r.try_get(17)?,
-            locked: r.try_get(18)?,
-            netboot: r.try_get(19)?,
-            osystem: r.try_get(20)?,
-            distro_series: r.try_get(21)?,
-            hwe_kernel: r.try_get(22)?,
-            min_hwe_kernel: r.try_get(23)?,
-            tag_names: r.try_get(24)?,
-            hardware_uuid: r.try_get(25)?,
-            hardware_info: r.try_get(26)?,
-            owner_data: r.try_get(27)?,
-            ephemeral_deploy: r.try_get(28)?,
-            bios_boot_method: r.try_get(29)?,
-            agent_name: r.try_get(30)?,
-            node_type: r.try_get(31)?,
-            owner_id: r.try_get(32)?,
-            version: r.try_get(33)?,
-            hw_version: r.try_get(34)?,
-            epoch: r.try_get(35)?,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VlanJson {
@@ -471,4 +356,22 @@ impl FullMachine {
 
 pub fn machine_to_json(m: &FullMachine) -> Vec<u8> {
     serde_json::to_vec(&m.json()).unwrap_or_else(|_| b"{}".to_vec())
+}
+
+/// Render each machine to its JSON object; large sets on two threads (the
+/// cost of a cold listing is mostly this and row decoding).
+pub fn render_each(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
+    fn render(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
+        ms.iter().map(|m| Arc::from(machine_to_json(m))).collect()
+    }
+    if ms.len() < 512 {
+        return render(ms);
+    }
+    let (a, b) = ms.split_at(ms.len() / 2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| render(b));
+        let mut out = render(a);
+        out.extend(second.join().unwrap_or_default());
+        out
+    })
 }

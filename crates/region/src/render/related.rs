@@ -1,9 +1,11 @@
 //! What a machine's JSON embeds besides its own row: its related sets
-//! (interfaces, disks) and the shared names (domains, zones, pools, users).
+//! (interfaces, disks); the shared names (domains, zones, pools, users) are
+//! read as they are by the store.
 
 use std::collections::HashMap;
 
-use crate::render::{BlockDeviceJson, InterfaceJson};
+use crate::render::{API, BlockDeviceJson, InterfaceJson, LinkJson, SubnetBrief, VlanJson};
+use crate::store::machines::related::{DiskRow, IfaceRow, LinkRow};
 
 /// A machine's interfaces (with VLANs and links) and block devices.
 #[derive(Debug, Default)]
@@ -12,48 +14,130 @@ pub struct Related {
     pub disks: Vec<BlockDeviceJson>,
 }
 
-/// A domain as a machine's JSON shows it.
-#[derive(Debug, Clone)]
-pub struct DomainInfo {
-    pub name: String,
-    pub ttl: Option<i32>,
-    pub authoritative: bool,
-    pub is_default: bool,
-}
-
-/// A zone or resource pool: name and description.
-#[derive(Debug, Clone)]
-pub struct Place {
-    pub name: String,
-    pub description: String,
-}
-
-/// The shared rows machine JSON embeds, as of one epoch.
-#[derive(Debug, Default)]
-pub struct SharedNames {
-    pub epoch: i64,
-    pub domains: HashMap<i64, DomainInfo>,
-    pub zones: HashMap<i64, Place>,
-    pub pools: HashMap<i64, Place>,
-    pub users: HashMap<i64, String>,
-}
-
-impl SharedNames {
-    /// Whether this snapshot names everything a row read at `epoch` refers
-    /// to, as of that epoch (rows inserted since are missing; updated or
-    /// deleted ones would have moved the epoch).
-    pub fn covers(
-        &self,
-        epoch: i64,
-        domain: i64,
-        zone: i64,
-        pool: i64,
-        owner: Option<i64>,
-    ) -> bool {
-        self.epoch == epoch
-            && self.domains.contains_key(&domain)
-            && self.zones.contains_key(&zone)
-            && self.pools.contains_key(&pool)
-            && owner.is_none_or(|u| self.users.contains_key(&u))
+/// Build one machine's related set from its rows.
+pub fn assemble(
+    sys: &str,
+    iface_rows: Vec<IfaceRow>,
+    link_rows: Vec<LinkRow>,
+    disk_rows: Vec<DiskRow>,
+) -> Related {
+    let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
+    for l in link_rows {
+        let LinkRow(id, iface, mode, ip, sid, name, cidr, vlan, gateway_ip, space) = l;
+        links.entry(iface).or_default().push(LinkJson {
+            id,
+            mode,
+            ip_address: ip,
+            subnet: Some(SubnetBrief {
+                id: sid,
+                name,
+                cidr,
+                vlan,
+                space: space.unwrap_or_else(|| "undefined".into()),
+                gateway_ip,
+                resource_uri: format!("{API}/subnets/{sid}/"),
+            }),
+        });
     }
+    let mut interfaces = Vec::with_capacity(iface_rows.len());
+    for r in iface_rows {
+        let IfaceRow(
+            id,
+            mid,
+            name,
+            type_,
+            mac_address,
+            enabled,
+            link_speed,
+            interface_speed,
+            tags,
+            is_boot,
+            vlan_id,
+            vid,
+            vlan_name,
+            mtu,
+            dhcp_on,
+            external_dhcp,
+            relay_vlan,
+            fabric_id,
+            fabric_name,
+            space_name,
+        ) = r;
+        let vlan = vlan_id.map(|vid_id| VlanJson {
+            id: vid_id,
+            vid: vid.unwrap_or(0),
+            name: vlan_name.unwrap_or_else(|| "untagged".into()),
+            mtu: mtu.unwrap_or(1500),
+            fabric: fabric_name.unwrap_or_default(),
+            fabric_id: fabric_id.unwrap_or(0),
+            dhcp_on: dhcp_on.unwrap_or(false),
+            external_dhcp,
+            primary_rack: None,
+            secondary_rack: None,
+            relay_vlan,
+            space: space_name.unwrap_or_else(|| "undefined".into()),
+            resource_uri: format!("{API}/vlans/{vid_id}/"),
+        });
+        let mtu = vlan.as_ref().map(|v| v.mtu).unwrap_or(1500);
+        interfaces.push(InterfaceJson {
+            id,
+            name,
+            type_,
+            mac_address,
+            enabled,
+            tags,
+            vlan,
+            links: links.remove(&id).unwrap_or_default(),
+            params: String::new(),
+            parents: vec![],
+            children: vec![],
+            link_speed,
+            interface_speed,
+            link_connected: true,
+            effective_mtu: mtu,
+            discovered: None,
+            system_id: sys.to_string(),
+            vendor: None,
+            product: None,
+            firmware_version: None,
+            numa_node: 0,
+            sriov_max_vf: 0,
+            resource_uri: format!("{API}/nodes/{sys}/interfaces/{id}/"),
+            is_boot,
+            machine_id: mid,
+        });
+    }
+    let disks = disk_rows
+        .into_iter()
+        .map(|r| {
+            let DiskRow(id, mid, name, size, block_size, tags, model, serial, id_path) = r;
+            BlockDeviceJson {
+                id,
+                path: format!("/dev/disk/by-dname/{name}"),
+                name,
+                type_: "physical",
+                id_path,
+                size,
+                block_size,
+                available_size: size,
+                used_size: 0,
+                used_for: "Unused",
+                tags,
+                model,
+                serial,
+                uuid: None,
+                filesystem: None,
+                partition_table_type: None,
+                partitions: vec![],
+                storage_pool: None,
+                numa_node: 0,
+                system_id: sys.to_string(),
+                resource_uri: format!("{API}/nodes/{sys}/blockdevices/{id}/"),
+                machine_id: mid,
+            }
+        })
+        .collect();
+    Related { interfaces, disks }
 }
+
+pub use crate::store::machines::related::{DomainInfo, Place, SharedNames};

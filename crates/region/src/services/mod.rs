@@ -1,13 +1,19 @@
 //! Rules: lifecycle (the one status writer), allocation, machine reads,
 //! network model, configuration, authentication, rack snapshots.
 
+pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod keys;
 pub mod lifecycle;
 pub mod load;
+pub mod machines;
+pub mod metadata;
 pub mod network;
+pub mod racks;
 pub mod snapshot;
+pub mod tags;
 
 use std::sync::Arc;
 

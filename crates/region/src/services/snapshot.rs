@@ -1,179 +1,266 @@
 //! The desired state of one rack, computed from the database: the VLANs it is
 //! attached to or serves DHCP on (and VLANs relayed to those), their subnets,
 //! IP ranges and reservations, boot settings, DNS zones, images and power
-//! jobs. Deterministic order, so equal state hashes equal.
+//! jobs; its content hash; and which generation a rack is pushed. The order
+//! is deterministic, so equal state hashes equal.
 
-use maas_rpc::pb;
-use prost::Message;
-use sqlx::{PgPool, Row};
+use maas_model::desired::{BootSettings, DhcpRole, DnsRecord, DnsZone, Snapshot, Vlan};
+use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::services::config;
+use crate::store::snapshot::{self as db, AddressRow, DomainRow, VlanRow};
+use crate::store::{Pool, racks};
 
-pub fn hash(s: &pb::Snapshot) -> String {
-    let mut c = s.clone();
-    c.generation = 0;
-    c.hash.clear();
-    maas_rpc::tls::fingerprint(&c.encode_to_vec())
+/// The content hash: SHA-256 (hex) of the content (without generation and
+/// hash) in its serialised form.
+pub fn hash(s: &Snapshot) -> String {
+    let bytes = serde_json::to_vec(s).expect("a snapshot always serialises");
+    hex::encode(Sha256::digest(bytes))
 }
 
-pub async fn compute(db: &PgPool, rack_id: i64) -> anyhow::Result<pb::Snapshot> {
-    let vlan_rows = sqlx::query(
-        "WITH mine AS (
-             SELECT vlan_id AS id FROM rack_interfaces WHERE rack_id = $1 AND vlan_id IS NOT NULL
-             UNION SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1)
-         SELECT v.id, v.vid, f.name AS fabric, v.mtu, v.dhcp_on, v.primary_rack_id,
-                v.secondary_rack_id, coalesce(v.relay_vlan_id, 0) AS relay
-           FROM vlans v JOIN fabrics f ON f.id = v.fabric_id
-          WHERE v.id IN (SELECT id FROM mine) OR v.relay_vlan_id IN (SELECT id FROM mine)
-          ORDER BY v.id",
-    )
-    .bind(rack_id)
-    .fetch_all(db)
-    .await?;
-    let vlans: Vec<pb::Vlan> = vlan_rows
-        .iter()
-        .map(|r| {
-            let role = if r.get::<Option<i64>, _>("primary_rack_id") == Some(rack_id) {
-                "primary"
-            } else if r.get::<Option<i64>, _>("secondary_rack_id") == Some(rack_id) {
-                "secondary"
-            } else {
-                ""
-            };
-            pb::Vlan {
-                id: r.get("id"),
-                vid: r.get("vid"),
-                fabric: r.get("fabric"),
-                mtu: r.get::<i32, _>("mtu").max(0) as u32,
-                dhcp_on: r.get("dhcp_on"),
-                dhcp_role: role.into(),
-                relay_vlan_id: r.get("relay"),
-            }
-        })
-        .collect();
-    let vlan_ids: Vec<i64> = vlans.iter().map(|v| v.id).collect();
-    let subnet_rows = sqlx::query(
-        "SELECT id, vlan_id, cidr::text AS cidr, coalesce(host(gateway_ip), '') AS gw, dns_servers,
-                managed, allow_dns
-           FROM subnets WHERE vlan_id = ANY($1) ORDER BY id",
-    )
-    .bind(&vlan_ids)
-    .fetch_all(db)
-    .await?;
-    let subnets: Vec<pb::Subnet> = subnet_rows
-        .iter()
-        .map(|r| pb::Subnet {
-            id: r.get("id"),
-            vlan_id: r.get("vlan_id"),
-            cidr: r.get("cidr"),
-            gateway_ip: r.get("gw"),
-            dns_servers: r.get("dns_servers"),
-            managed: r.get("managed"),
-            allow_dns: r.get("allow_dns"),
-        })
-        .collect();
+/// The snapshot of `rack_id` (generation 0, no hash).
+pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
+    let mut c = db.acquire().await?;
+    let vlan_rows = db::vlans(&mut c, rack_id).await?;
+    let vlan_ids: Vec<i64> = vlan_rows.iter().map(|v| v.id).collect();
+    let subnets = db::subnets(&mut c, &vlan_ids).await?;
     let subnet_ids: Vec<i64> = subnets.iter().map(|s| s.id).collect();
-    let ranges = sqlx::query(
-        "SELECT subnet_id, type, host(start_ip) AS s, host(end_ip) AS e FROM ipranges
-          WHERE subnet_id = ANY($1) ORDER BY subnet_id, start_ip",
-    )
-    .bind(&subnet_ids)
-    .fetch_all(db)
-    .await?
-    .iter()
-    .map(|r| pb::IpRange {
-        subnet_id: r.get("subnet_id"),
-        r#type: r.get("type"),
-        start_ip: r.get("s"),
-        end_ip: r.get("e"),
-    })
-    .collect();
-    // Reservations: reserved IPs, and machines' static addresses with a MAC.
-    let reservations = sqlx::query(
-        "SELECT subnet_id, mac_address AS mac, host(ip) AS ip, '' AS hostname
-           FROM reserved_ips WHERE subnet_id = ANY($1)
-         UNION ALL
-         SELECT l.subnet_id, i.mac_address, host(l.ip), m.hostname
-           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           JOIN machines m ON m.id = i.machine_id
-          WHERE l.subnet_id = ANY($1) AND l.ip IS NOT NULL AND l.mode IN ('auto', 'static')
-         ORDER BY 1, 3",
-    )
-    .bind(&subnet_ids)
-    .fetch_all(db)
-    .await?
-    .iter()
-    .map(|r| pb::Reservation {
-        subnet_id: r.get(0),
-        mac: r.get(1),
-        ip: r.get(2),
-        hostname: r.get(3),
-    })
-    .collect();
-    let boot = pb::BootSettings {
-        default_osystem: config::get_str(db, "default_osystem").await?,
-        default_distro_series: config::get_str(db, "default_distro_series").await?,
-        commissioning_osystem: config::get_str(db, "commissioning_osystem").await?,
-        commissioning_distro_series: config::get_str(db, "commissioning_distro_series").await?,
-        kernel_opts: config::get_str(db, "kernel_opts").await?,
-        maas_url: config::get_str(db, "maas_url").await?,
+    let ranges = db::ranges(&mut c, &subnet_ids).await?;
+    let reservations = db::reservations(&mut c, &subnet_ids).await?;
+    let boot = BootSettings {
+        default_osystem: config::get_str(&mut *c, "default_osystem").await?,
+        default_distro_series: config::get_str(&mut *c, "default_distro_series").await?,
+        commissioning_osystem: config::get_str(&mut *c, "commissioning_osystem").await?,
+        commissioning_distro_series: config::get_str(&mut *c, "commissioning_distro_series")
+            .await?,
+        kernel_opts: config::get_str(&mut *c, "kernel_opts").await?,
+        maas_url: config::get_str(&mut *c, "maas_url").await?,
     };
-    let default_ttl = config::get_i64(db, "default_dns_ttl")
-        .await?
-        .clamp(1, 604800) as u32;
-    let domain_rows = sqlx::query("SELECT id, name, ttl, authoritative FROM domains ORDER BY name")
-        .fetch_all(db)
-        .await?;
-    let record_rows = sqlx::query(
-        "SELECT m.domain_id, m.hostname, host(l.ip) AS ip, family(l.ip) AS fam
-           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           JOIN machines m ON m.id = i.machine_id
-          WHERE l.ip IS NOT NULL ORDER BY m.hostname, l.ip",
-    )
-    .fetch_all(db)
-    .await?;
-    let zones = domain_rows
+    let default_ttl = config::get_i64(&mut *c, "default_dns_ttl").await?;
+    let domains = db::domains(&mut c).await?;
+    let addresses = db::machine_addresses(&mut c).await?;
+    Ok(Snapshot {
+        vlans: vlans(rack_id, vlan_rows)?,
+        subnets,
+        ranges,
+        reservations,
+        boot,
+        zones: zones(&domains, &addresses, default_ttl),
+        // Boot resources and BMC drivers are later issues: nothing to cache
+        // or power yet.
+        images: vec![],
+        power_jobs: vec![],
+        ..Snapshot::default()
+    })
+}
+
+/// VLAN rows as the rack sees them: its DHCP role on each.
+fn vlans(rack_id: i64, rows: Vec<VlanRow>) -> Result<Vec<Vlan>> {
+    rows.into_iter()
+        .map(|r| {
+            let dhcp_role = if r.primary_rack_id == Some(rack_id) {
+                Some(DhcpRole::Primary)
+            } else if r.secondary_rack_id == Some(rack_id) {
+                Some(DhcpRole::Secondary)
+            } else {
+                None
+            };
+            Ok(Vlan {
+                id: r.id,
+                vid: u16::try_from(r.vid)
+                    .map_err(|_| Error::internal(format!("VLAN {} has vid {}", r.id, r.vid)))?,
+                fabric: r.fabric,
+                mtu: r.mtu.max(0) as u32,
+                dhcp_on: r.dhcp_on,
+                dhcp_role,
+                relay_vlan_id: r.relay_vlan_id,
+            })
+        })
+        .collect()
+}
+
+/// One zone per domain with its machines' A / AAAA records; a domain
+/// without its own TTL takes `default_ttl` (clamped to 1 s … 1 week).
+fn zones(domains: &[DomainRow], addresses: &[AddressRow], default_ttl: i64) -> Vec<DnsZone> {
+    let default_ttl = default_ttl.clamp(1, 604800) as u32;
+    domains
         .iter()
         .map(|d| {
-            let id: i64 = d.get("id");
-            let ttl = d
-                .get::<Option<i32>, _>("ttl")
-                .map(|t| t.max(1) as u32)
-                .unwrap_or(default_ttl);
-            pb::DnsZone {
-                name: d.get("name"),
+            let ttl = d.ttl.map(|t| t.max(1) as u32).unwrap_or(default_ttl);
+            DnsZone {
+                name: d.name.clone(),
                 ttl,
-                authoritative: d.get("authoritative"),
-                records: record_rows
+                authoritative: d.authoritative,
+                records: addresses
                     .iter()
-                    .filter(|r| r.get::<i64, _>("domain_id") == id)
-                    .map(|r| pb::DnsRecord {
-                        name: r.get("hostname"),
-                        rtype: if r.get::<i32, _>("fam") == 6 {
-                            "AAAA"
-                        } else {
-                            "A"
-                        }
-                        .into(),
-                        data: r.get("ip"),
+                    .filter(|a| a.domain_id == d.id)
+                    .map(|a| DnsRecord {
+                        name: a.hostname.clone(),
+                        rtype: if a.ip.is_ipv6() { "AAAA" } else { "A" }.into(),
+                        data: a.ip.to_string(),
                         ttl,
                     })
                     .collect(),
             }
         })
-        .collect();
-    Ok(pb::Snapshot {
-        generation: 0,
-        hash: String::new(),
-        vlans,
-        subnets,
-        ranges,
-        reservations,
-        boot: Some(boot),
-        zones,
-        // Boot resources and BMC drivers are later issues: nothing to cache
-        // or power yet.
-        images: vec![],
-        power_jobs: vec![],
-    })
+        .collect()
+}
+
+/// What to tell a rack about its desired state.
+#[derive(Debug)]
+pub enum Push {
+    /// It has the current content already, as this generation.
+    Unchanged(u64),
+    /// This (with its generation and hash).
+    Snapshot(Box<Snapshot>),
+    /// Nothing: it has applied this content already.
+    Nothing,
+}
+
+/// Compute the rack's snapshot and decide what to send. `rack_has` is what a
+/// connecting rack said it has applied (generation, hash); None for a change
+/// in the database. The generation moves only when the content changed since
+/// the last push, so a reconnecting rack that lacks it gets the same
+/// generation again.
+pub async fn next_push(db: &Pool, rack_id: i64, rack_has: Option<(u64, &str)>) -> Result<Push> {
+    let mut snap = compute(db, rack_id).await?;
+    let hash = hash(&snap);
+    let mut c = db.acquire().await?;
+    if let Some((generation, have)) = rack_has
+        && generation > 0
+        && have == hash
+    {
+        racks::has_generation(&mut c, rack_id, wire_generation(generation)?, &hash).await?;
+        return Ok(Push::Unchanged(generation));
+    }
+    let rack_generation = rack_has.map(|h| wire_generation(h.0)).transpose()?;
+    let generation =
+        racks::push_generation(&mut c, rack_id, &hash, rack_generation.unwrap_or(0)).await?;
+    if rack_has.is_none() && racks::applied_generation(&mut c, rack_id).await? == generation {
+        // Change-driven: the rack already has this content.
+        return Ok(Push::Nothing);
+    }
+    snap.generation = generation.max(0) as u64;
+    snap.hash = hash;
+    Ok(Push::Snapshot(Box::new(snap)))
+}
+
+/// A generation a rack sent, as stored.
+fn wire_generation(g: u64) -> Result<i64> {
+    i64::try_from(g).map_err(|_| Error::BadRequest(format!("generation {g} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maas_model::desired::Subnet;
+    use maas_model::net::Cidr;
+
+    fn vlan_row(id: i64, primary: Option<i64>, secondary: Option<i64>) -> VlanRow {
+        VlanRow {
+            id,
+            vid: 0,
+            fabric: format!("fabric-{id}"),
+            mtu: 1500,
+            dhcp_on: true,
+            primary_rack_id: primary,
+            secondary_rack_id: secondary,
+            relay_vlan_id: None,
+        }
+    }
+
+    #[test]
+    fn dhcp_roles_are_this_racks() {
+        let v = vlans(
+            7,
+            vec![
+                vlan_row(1, Some(7), Some(8)),
+                vlan_row(2, Some(8), Some(7)),
+                vlan_row(3, Some(8), None),
+                vlan_row(4, None, None),
+            ],
+        )
+        .unwrap();
+        let roles: Vec<_> = v.iter().map(|v| v.dhcp_role).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Some(DhcpRole::Primary),
+                Some(DhcpRole::Secondary),
+                None,
+                None
+            ]
+        );
+        let mut bad = vlan_row(5, None, None);
+        bad.vid = -1;
+        assert!(vlans(7, vec![bad]).is_err());
+    }
+
+    #[test]
+    fn zones_hold_their_machines_records_with_the_right_ttl() {
+        let domains = [
+            DomainRow {
+                id: 0,
+                name: "maas".into(),
+                ttl: None,
+                authoritative: true,
+            },
+            DomainRow {
+                id: 1,
+                name: "lab".into(),
+                ttl: Some(0),
+                authoritative: false,
+            },
+        ];
+        let a = |domain_id, hostname: &str, ip: &str| AddressRow {
+            domain_id,
+            hostname: hostname.into(),
+            ip: ip.parse().unwrap(),
+        };
+        let addrs = [
+            a(0, "n1", "10.0.0.5"),
+            a(1, "n2", "fd00::5"),
+            a(0, "n3", "10.0.0.6"),
+        ];
+        let z = zones(&domains, &addrs, 10_000_000);
+        assert_eq!((z[0].ttl, z[1].ttl), (604800, 1));
+        assert_eq!(z[0].records.len(), 2);
+        assert_eq!(
+            (
+                z[1].records[0].rtype.as_str(),
+                z[1].records[0].data.as_str()
+            ),
+            ("AAAA", "fd00::5")
+        );
+        assert!(
+            z[0].records
+                .iter()
+                .all(|r| r.rtype == "A" && r.ttl == 604800)
+        );
+    }
+
+    #[test]
+    fn hash_is_of_the_content_only() {
+        let mut s = Snapshot::default();
+        let h0 = hash(&s);
+        assert_eq!(h0.len(), 64);
+        s.generation = 9;
+        s.hash = "x".into();
+        assert_eq!(hash(&s), h0, "generation and hash are not content");
+        s.subnets.push(Subnet {
+            id: 1,
+            vlan_id: 1,
+            cidr: Cidr::parse("10.0.0.0/24").unwrap(),
+            gateway_ip: None,
+            dns_servers: vec![],
+            managed: true,
+            allow_dns: true,
+        });
+        let h1 = hash(&s);
+        assert_ne!(h1, h0);
+        assert_eq!(hash(&s.clone()), h1, "deterministic");
+        s.boot.kernel_opts = "quiet".into();
+        assert_ne!(hash(&s), h1);
+    }
 }

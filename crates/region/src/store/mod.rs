@@ -4,7 +4,14 @@
 //! or model types. Database errors become error kinds here, once.
 
 pub mod db;
+pub mod events;
+pub mod keys;
+pub mod machines;
+pub mod names;
 pub mod networks;
+pub mod racks;
+pub mod snapshot;
+pub mod tags;
 
 use crate::error::Error;
 
@@ -44,3 +51,25 @@ impl From<sqlx::Error> for Error {
         Error::Internal(e.into())
     }
 }
+
+/// Above this many rows, a read by ids is split in two statements run at
+/// once (two backends, two cores).
+const SPLIT_READS: usize = 2000;
+
+/// Run `read` on `ids`, split in two concurrent halves when large.
+pub(crate) async fn split_read<T, F, Fut>(ids: &[i64], read: F) -> crate::error::Result<Vec<T>>
+where
+    F: Fn(Vec<i64>) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<Vec<T>>>,
+{
+    if ids.len() <= SPLIT_READS {
+        return read(ids.to_vec()).await;
+    }
+    let (a, b) = ids.split_at(ids.len() / 2);
+    let (mut x, y) = tokio::try_join!(read(a.to_vec()), read(b.to_vec()))?;
+    x.extend(y);
+    Ok(x)
+}
+
+/// Anything a statement can run on: the pool, a connection, a transaction.
+pub use sqlx::PgExecutor as Executor;

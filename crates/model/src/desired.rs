@@ -1,0 +1,181 @@
+//! A rack's desired state: everything its services (DHCP, DNS, boot, power)
+//! need, complete (not a delta). The region computes it, the rack applies it
+//! and keeps serving it alone. `generation` numbers the versions a rack was
+//! pushed; `hash` is a digest of the content (see [`Snapshot`]'s `Serialize`).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
+
+use crate::net::{Cidr, RangeType};
+use crate::power::{PowerAction, PowerType};
+
+/// The desired state of one rack.
+///
+/// Serialises to its content only — without `generation` and `hash` — in a
+/// fixed order: the form its content hash is computed over, so equal content
+/// has equal hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    #[serde(skip)]
+    pub generation: u64,
+    #[serde(skip)]
+    pub hash: String,
+    pub vlans: Vec<Vlan>,
+    pub subnets: Vec<Subnet>,
+    pub ranges: Vec<IpRange>,
+    pub reservations: Vec<Reservation>,
+    pub boot: BootSettings,
+    pub zones: Vec<DnsZone>,
+    pub images: Vec<Image>,
+    pub power_jobs: Vec<PowerJob>,
+}
+
+/// A VLAN the rack is attached to, serves DHCP on, or relays to one of those.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vlan {
+    pub id: i64,
+    /// 0 = untagged, else 1..=4094.
+    pub vid: u16,
+    pub fabric: String,
+    pub mtu: u32,
+    pub dhcp_on: bool,
+    /// This rack's DHCP role on the VLAN, if any.
+    pub dhcp_role: Option<DhcpRole>,
+    /// The VLAN whose DHCP requests are relayed to this one.
+    pub relay_vlan_id: Option<i64>,
+}
+
+/// A rack's part in serving DHCP on a VLAN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DhcpRole {
+    Primary,
+    Secondary,
+}
+
+impl DhcpRole {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DhcpRole::Primary => "primary",
+            DhcpRole::Secondary => "secondary",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DhcpRole> {
+        match s {
+            "primary" => Some(DhcpRole::Primary),
+            "secondary" => Some(DhcpRole::Secondary),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subnet {
+    pub id: i64,
+    pub vlan_id: i64,
+    #[serde(serialize_with = "display")]
+    pub cidr: Cidr,
+    pub gateway_ip: Option<IpAddr>,
+    pub dns_servers: Vec<String>,
+    pub managed: bool,
+    pub allow_dns: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpRange {
+    pub subnet_id: i64,
+    #[serde(serialize_with = "range_type")]
+    pub kind: RangeType,
+    pub start_ip: IpAddr,
+    pub end_ip: IpAddr,
+}
+
+/// A fixed address: a reserved IP, or a machine's static address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    pub subnet_id: i64,
+    pub mac: String,
+    pub ip: IpAddr,
+    pub hostname: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BootSettings {
+    pub default_osystem: String,
+    pub default_distro_series: String,
+    pub commissioning_osystem: String,
+    pub commissioning_distro_series: String,
+    pub kernel_opts: String,
+    pub maas_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsZone {
+    pub name: String,
+    pub ttl: u32,
+    pub authoritative: bool,
+    pub records: Vec<DnsRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsRecord {
+    pub name: String,
+    /// "A", "AAAA", …
+    pub rtype: String,
+    pub data: String,
+    pub ttl: u32,
+}
+
+/// A boot image the rack should hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Image {
+    pub name: String,
+    pub architecture: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A power action for the rack's BMC drivers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PowerJob {
+    pub id: u64,
+    pub system_id: String,
+    #[serde(serialize_with = "power_action")]
+    pub action: PowerAction,
+    #[serde(serialize_with = "power_type")]
+    pub power_type: PowerType,
+    pub params: BTreeMap<String, String>,
+}
+
+fn display<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn range_type<S: Serializer>(v: &RangeType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+fn power_action<S: Serializer>(v: &PowerAction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+fn power_type<S: Serializer>(v: &PowerType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_back() {
+        for r in [DhcpRole::Primary, DhcpRole::Secondary] {
+            assert_eq!(DhcpRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(DhcpRole::parse(""), None);
+        assert_eq!(DhcpRole::parse("tertiary"), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! `machines/`, `machines/{system_id}/` and the node sub-resources: parse,
+//! authorize, call the machine services, render.
+
+mod actions;
+mod hardware;
+mod read;
+mod write;
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use maas_model::{Action, ids};
+use serde_json::json;
+
+use crate::api::app::{App, Req, json, json_bytes, no_content};
+use crate::error::{Error, Result};
+use crate::render::{FullMachine, machine_to_json};
+use crate::services::{allocate, machines};
+
+pub use hardware::{blockdevices, interfaces};
+pub use read::listing_response;
+
+pub fn machine_response(m: &FullMachine) -> Response {
+    json_bytes(StatusCode::OK, machine_to_json(m))
+}
+
+/// The machine as it is now, rendered.
+async fn current(app: &App, system_id: &str) -> Result<Response> {
+    Ok(machine_response(&machines::get(app, system_id).await?))
+}
+
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => read::list(&app, &req).await,
+        (&Method::POST, None) => write::create(&app, &req).await,
+        (&Method::POST, Some("allocate")) => {
+            let user = req.user()?;
+            let m = allocate::allocate(&app, user, &req.input.params).await?;
+            Ok(machine_response(&m))
+        }
+        (&Method::GET, Some("is_registered")) => {
+            let mac = req
+                .input
+                .get_nonempty("mac_address")
+                .ok_or_else(|| Error::field("mac_address", "This field is required."))?;
+            let mac = ids::normalize_mac(mac)
+                .ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))?;
+            Ok(json(&machines::is_registered(&app, &mac).await?))
+        }
+        (&Method::GET, Some("list_allocated")) => read::list_allocated(&app, &req).await,
+        (&Method::GET, Some("power_parameters")) => {
+            req.admin()?;
+            let out = machines::power_parameters(&app, &req.input.list("id")).await?;
+            Ok(json(&out))
+        }
+        (&Method::POST, Some("release")) => actions::release_many(&app, &req).await,
+        (&Method::POST, Some(op @ ("accept" | "accept_all"))) => {
+            actions::accept(&app, &req, op == "accept_all").await
+        }
+        (&Method::POST, Some("set_zone")) => {
+            let u = req.admin()?;
+            let zone = req
+                .input
+                .get_nonempty("zone")
+                .ok_or_else(|| Error::field("zone", "This field is required."))?;
+            machines::set_zone(&app, u, zone, &req.input.list("nodes")).await?;
+            Ok(no_content())
+        }
+        _ => Err(req.unknown_op()),
+    }
+}
+
+pub async fn item(
+    State(app): State<App>,
+    Path(system_id): Path<String>,
+    req: Req,
+) -> Result<Response> {
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => {
+            let u = req.user()?;
+            Ok(machine_response(
+                &machines::get_visible(&app, u, &system_id).await?,
+            ))
+        }
+        (&Method::PUT, None) => write::update(&app, &req, &system_id).await,
+        (&Method::DELETE, None) => {
+            let user = req.admin()?;
+            machines::delete(&app, user, &system_id).await?;
+            Ok(no_content())
+        }
+        (&Method::GET, Some("query_power_state")) => {
+            let u = req.user()?;
+            let m = machines::get_visible(&app, u, &system_id).await?;
+            Ok(json(&json!({"state": m.row.power_state})))
+        }
+        (&Method::GET, Some("power_parameters")) => {
+            req.admin()?;
+            Ok(json(
+                &machines::power_parameters_of(&app, &system_id).await?,
+            ))
+        }
+        (&Method::GET | &Method::POST, Some("get_token")) => {
+            req.admin()?;
+            let (ck, tk, ts) = machines::token_of(&app, &system_id).await?;
+            Ok(json(&json!({
+                "consumer_key": ck, "token_key": tk, "token_secret": ts
+            })))
+        }
+        (&Method::POST, Some("set_owner_data")) => {
+            let user = req.user()?;
+            let changes: Vec<(String, String)> = req
+                .input
+                .params
+                .iter()
+                .filter(|(k, _)| *k != "op")
+                .map(|(k, v)| (k.clone(), v.last().cloned().unwrap_or_default()))
+                .collect();
+            machines::set_owner_data(&app, user, &system_id, &changes).await?;
+            current(&app, &system_id).await
+        }
+        (&Method::POST, Some(op)) => match Action::from_op(op) {
+            Some(a) => actions::run(&app, &req, &system_id, a).await,
+            None => Err(req.unknown_op()),
+        },
+        _ => Err(req.unknown_op()),
+    }
+}

@@ -1,0 +1,249 @@
+//! Creating (and enlisting) and updating machines: the request's fields,
+//! validated, become the machine services' requests.
+
+use axum::response::Response;
+use maas_model::constraints::FieldErrors;
+use maas_model::{ids, power};
+use serde_json::{Map, Value};
+
+use crate::api::app::{App, Req, json, node_token_refused};
+use crate::api::machines::{current, machine_response};
+use crate::error::{Error, Result};
+use crate::render::FullMachine;
+use crate::services::machines::{self, CreateRequest, PowerParams, UpdateRequest};
+
+fn normalise_arch(arch: &str, sub: Option<&str>) -> Result<String> {
+    let a = match (arch.contains('/'), sub) {
+        (false, Some(s)) if !s.is_empty() => format!("{arch}/{s}"),
+        (false, _) => format!("{arch}/generic"),
+        (true, _) => arch.to_string(),
+    };
+    let ok = a.split_once('/').is_some_and(|(x, y)| {
+        let good = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        good(x) && good(y)
+    });
+    if !ok {
+        return Err(Error::field(
+            "architecture",
+            format!("'{arch}' is not a valid architecture."),
+        ));
+    }
+    Ok(a)
+}
+
+/// Power parameters as given: a JSON `power_parameters` object and/or
+/// `power_parameters_<name>` fields (parsed and checked by the service
+/// against the machine's driver).
+fn power_params(req: &Req) -> PowerParams {
+    let fields = req
+        .input
+        .params
+        .iter()
+        .filter_map(|(k, vals)| {
+            let name = k.strip_prefix("power_parameters_")?;
+            (name != "skip_check")
+                .then(|| (name.to_string(), vals.last().cloned().unwrap_or_default()))
+        })
+        .collect();
+    PowerParams {
+        json: req
+            .input
+            .get_nonempty("power_parameters")
+            .map(str::to_string),
+        fields,
+    }
+}
+
+/// The fields an anonymous caller may see (MAAS's anonymous machine view).
+fn anonymous_view(m: &FullMachine) -> Response {
+    let full: Value = serde_json::to_value(m.json()).unwrap_or_default();
+    let keep = [
+        "system_id",
+        "hostname",
+        "domain",
+        "fqdn",
+        "architecture",
+        "status",
+        "power_type",
+        "power_state",
+        "zone",
+        "status_action",
+        "status_message",
+        "status_name",
+        "node_type",
+        "resource_uri",
+    ];
+    let out: Map<String, Value> = full
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json(&out)
+}
+
+fn required(errors: &mut FieldErrors, field: &str) {
+    errors.insert(field.into(), vec!["This field is required.".into()]);
+}
+
+pub async fn create(app: &App, req: &Req) -> Result<Response> {
+    let user = req.user.as_ref();
+    if let Some(u) = user
+        && u.machine_id.is_some()
+    {
+        return Err(node_token_refused());
+    }
+    let i = &req.input;
+    let mut errors = FieldErrors::new();
+    let arch = match i.get_nonempty("architecture") {
+        Some(a) => match normalise_arch(a, i.get_nonempty("subarchitecture")) {
+            Ok(a) => Some(a),
+            Err(Error::Validation(e)) => {
+                errors.extend(e);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => {
+            required(&mut errors, "architecture");
+            None
+        }
+    };
+    let raw_macs = i.list("mac_addresses");
+    let mut macs = Vec::new();
+    if raw_macs.is_empty() {
+        required(&mut errors, "mac_addresses");
+    }
+    for m in &raw_macs {
+        let msg = match ids::normalize_mac(m) {
+            Some(n) if !macs.contains(&n) => {
+                macs.push(n);
+                continue;
+            }
+            Some(_) => format!("'{m}' is given twice."),
+            None => format!("'{m}' is not a valid MAC address."),
+        };
+        errors.entry("mac_addresses".into()).or_default().push(msg);
+    }
+    let hostname = i.get_nonempty("hostname").map(|h| h.trim().to_string());
+    if let Some(h) = &hostname
+        && !ids::is_valid_hostname(h.split('.').next().unwrap_or(h))
+    {
+        errors.insert(
+            "hostname".into(),
+            vec![format!("'{h}' is not a valid hostname.")],
+        );
+    }
+    let power_type = i.get("power_type").unwrap_or("").trim().to_string();
+    if !power_type.is_empty() && !power::is_known_power_type(&power_type) {
+        errors.insert(
+            "power_type".into(),
+            vec![format!("'{power_type}' is not a valid power type.")],
+        );
+    }
+    let is_admin = user.is_some_and(|u| u.is_superuser);
+    let commission = i.bool("commission")?.unwrap_or(is_admin);
+    let deployed = i.bool("deployed")?.unwrap_or(false);
+    if deployed && user.is_none() {
+        return Err(Error::Unauthorized(
+            "deployed=true needs an authenticated user.".into(),
+        ));
+    }
+    if commission && !is_admin {
+        return Err(Error::Forbidden(
+            "Only admins can commission machines.".into(),
+        ));
+    }
+    let cpu_count = i.int("cpu_count")?.unwrap_or(0);
+    let memory = i.int("memory")?.unwrap_or(0);
+    if !(0..=100_000).contains(&cpu_count) {
+        errors.insert(
+            "cpu_count".into(),
+            vec!["cpu_count is out of range.".into()],
+        );
+    }
+    if !(0..=1i64 << 40).contains(&memory) {
+        errors.insert("memory".into(), vec!["memory is out of range.".into()]);
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let power_params = power_params(req);
+    let r = CreateRequest {
+        architecture: arch.unwrap_or_default(),
+        macs,
+        hostname,
+        power_type,
+        power_params,
+        commission,
+        deployed,
+        cpu_count,
+        memory,
+        domain: i.get_nonempty("domain").map(str::to_string),
+        zone: i.get_nonempty("zone").map(str::to_string),
+        pool: i.get_nonempty("pool").map(str::to_string),
+        description: i.get("description").unwrap_or("").to_string(),
+        min_hwe_kernel: i.get("min_hwe_kernel").unwrap_or("").to_string(),
+        hardware_uuid: i.get_nonempty("hardware_uuid").map(str::to_string),
+    };
+    let system_id = machines::create(app, user, r).await?;
+    let m = machines::get(app, &system_id).await?;
+    if user.is_none() {
+        return Ok(anonymous_view(&m));
+    }
+    Ok(machine_response(&m))
+}
+
+pub async fn update(app: &App, req: &Req, system_id: &str) -> Result<Response> {
+    let user = req.admin()?;
+    let i = &req.input;
+    let mut r = UpdateRequest {
+        domain: i.get_nonempty("domain").map(str::to_string),
+        description: i.get("description").map(str::to_string),
+        zone: i.get_nonempty("zone").map(str::to_string),
+        pool: i.get_nonempty("pool").map(str::to_string),
+        min_hwe_kernel: i.get("min_hwe_kernel").map(str::to_string),
+        hardware_uuid: i
+            .get("hardware_uuid")
+            .map(|u| Some(u.to_string()).filter(|s| !s.is_empty())),
+        power_type: i.get("power_type").map(|s| s.trim().to_string()),
+        ..Default::default()
+    };
+    if let Some(h) = i.get_nonempty("hostname") {
+        let h = h.split('.').next().unwrap_or(h).to_string();
+        if !ids::is_valid_hostname(&h) {
+            return Err(Error::field(
+                "hostname",
+                format!("'{h}' is not a valid hostname."),
+            ));
+        }
+        r.hostname = Some(h);
+    }
+    if let Some(a) = i.get_nonempty("architecture") {
+        r.architecture = Some(normalise_arch(a, i.get_nonempty("subarchitecture"))?);
+    }
+    if let Some(n) = i.int("cpu_count")? {
+        if !(0..=100_000).contains(&n) {
+            return Err(Error::field("cpu_count", "cpu_count is out of range."));
+        }
+        r.cpu_count = Some(n as i32);
+    }
+    if let Some(n) = i.int("memory")? {
+        if !(0..=1i64 << 40).contains(&n) {
+            return Err(Error::field("memory", "memory is out of range."));
+        }
+        r.memory = Some(n);
+    }
+    r.swap_size = i.int("swap_size")?;
+    r.power_params = power_params(req);
+    machines::update(app, user, system_id, r).await?;
+    current(app, system_id).await
+}

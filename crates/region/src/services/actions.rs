@@ -1,0 +1,256 @@
+//! Machine actions (`op=commission`, `deploy`, `release`, …) as typed
+//! requests: who may run them, from which status, which status each leads
+//! to, and which power request goes with it. Every status change goes
+//! through `lifecycle::transition`.
+
+use maas_model::{Action, NodeStatus, Perm, PowerAction, PowerType};
+
+use crate::error::{Error, Result};
+use crate::services::auth::User;
+use crate::services::lifecycle::{self, Core, power_intent, transition};
+use crate::services::{Ctx, allocate, config};
+use crate::store::Conn;
+use crate::store::machines::write::{self as db, DeploySettings};
+
+/// What a deployment asks for.
+#[derive(Debug, Default, Clone)]
+pub struct DeployRequest {
+    pub osystem: Option<String>,
+    pub distro_series: Option<String>,
+    pub hwe_kernel: Option<String>,
+    pub user_data: Option<Vec<u8>>,
+    pub ephemeral: bool,
+}
+
+/// An action on one machine, with the options it takes.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    pub action: Action,
+    pub comment: Option<String>,
+    /// Allocate / deploy: the agent name to record ("" keeps it).
+    pub agent_name: String,
+    pub deploy: DeployRequest,
+    /// Release: erase the disks first.
+    pub erase: bool,
+    /// Mark broken: why.
+    pub reason: String,
+}
+
+impl ActionRequest {
+    pub fn new(action: Action) -> ActionRequest {
+        ActionRequest {
+            action,
+            comment: None,
+            agent_name: String::new(),
+            deploy: DeployRequest::default(),
+            erase: false,
+            reason: String::new(),
+        }
+    }
+}
+
+fn verb(a: Action) -> String {
+    a.op().replace('_', " ")
+}
+
+/// Run an action on `system_id` for `user`, in one transaction.
+pub async fn run(ctx: &Ctx, user: &User, system_id: &str, r: &ActionRequest) -> Result<()> {
+    let action = r.action;
+    if action.perm() == Perm::Admin && !user.is_superuser {
+        return Err(Error::Forbidden(format!(
+            "You do not have permission to {} this machine (admin only).",
+            verb(action)
+        )));
+    }
+    let mut tx = crate::store::begin(&ctx.db).await?;
+    let mut m = lifecycle::lock(&mut tx, system_id).await?;
+    let unowned_deploy = matches!(action, Action::Deploy | Action::Allocate)
+        && m.owner_id.is_none()
+        && m.status == NodeStatus::Ready;
+    if !user.can_edit(m.owner_id) && !unowned_deploy {
+        return Err(Error::Forbidden(format!(
+            "You do not have permission to {} this machine.",
+            verb(action)
+        )));
+    }
+    if m.locked && action != Action::Unlock {
+        return Err(Error::Conflict(format!(
+            "Cannot {} machine {}: it is locked.",
+            verb(action),
+            m.hostname
+        )));
+    }
+    if !action.allowed_from(m.status) {
+        return Err(Error::Conflict(action.refusal(m.status)));
+    }
+    apply(&mut tx, &mut m, user, r).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> Result<()> {
+    let who = Some(user.username.as_str());
+    let desc = |d: &str| match &r.comment {
+        Some(c) => format!("{d} ({c})"),
+        None => d.to_string(),
+    };
+    let by_hand = PowerType::by_hand(m.power_type);
+    match r.action {
+        Action::Allocate => {
+            allocate::claim(tx, m, user, &r.agent_name, &desc("Allocated")).await?;
+        }
+        Action::Deploy => {
+            let def_os = config::get_str(&mut *tx, "default_osystem").await?;
+            let def_series = config::get_str(&mut *tx, "default_distro_series").await?;
+            let d = &r.deploy;
+            let (os, series) = maas_model::action::os_series(
+                d.osystem.as_deref(),
+                d.distro_series.as_deref(),
+                &def_os,
+                &def_series,
+            )
+            .map_err(|e| Error::field("distro_series", e))?;
+            if m.status == NodeStatus::Ready {
+                allocate::claim(tx, m, user, &r.agent_name, "Allocated for deployment").await?;
+            }
+            let settings = DeploySettings {
+                osystem: &os,
+                distro_series: &series,
+                hwe_kernel: d.hwe_kernel.as_deref(),
+                user_data: d.user_data.clone(),
+                ephemeral: d.ephemeral,
+                agent_name: &r.agent_name,
+            };
+            db::set_deploy(tx, m.id, settings).await?;
+            let what = desc(&format!("Deploying {os}/{series}"));
+            transition(tx, m, NodeStatus::Deploying, who, &what).await?;
+            power_intent(tx, m, who, PowerAction::On).await?;
+        }
+        Action::Release => {
+            let erase =
+                r.erase || config::get_bool(&mut *tx, "enable_disk_erasing_on_release").await?;
+            if erase {
+                transition(tx, m, NodeStatus::DiskErasing, who, &desc("Erasing disks")).await?;
+                power_intent(tx, m, who, PowerAction::On).await?;
+            } else {
+                transition(tx, m, NodeStatus::Releasing, who, &desc("Releasing")).await?;
+                power_intent(tx, m, who, PowerAction::Off).await?;
+                if by_hand || m.power_state == "off" {
+                    transition(tx, m, NodeStatus::Ready, who, "Released").await?;
+                }
+            }
+        }
+        Action::Commission => {
+            transition(
+                tx,
+                m,
+                NodeStatus::Commissioning,
+                who,
+                &desc("Commissioning"),
+            )
+            .await?;
+            power_intent(tx, m, who, PowerAction::On).await?;
+        }
+        Action::Test => {
+            transition(tx, m, NodeStatus::Testing, who, &desc("Testing")).await?;
+            power_intent(tx, m, who, PowerAction::On).await?;
+        }
+        Action::Abort => {
+            let to = match m.status {
+                NodeStatus::Testing => m
+                    .previous_status
+                    .filter(|p| NodeStatus::Testing.can_transition_to(*p))
+                    .unwrap_or(NodeStatus::Ready),
+                s => r
+                    .action
+                    .first_target(s)
+                    .ok_or_else(|| Error::Conflict(r.action.refusal(s)))?,
+            };
+            let what = format!("Aborted {}", m.status.label().to_lowercase());
+            transition(tx, m, to, who, &desc(&what)).await?;
+            power_intent(tx, m, who, PowerAction::Off).await?;
+        }
+        Action::MarkBroken => {
+            transition(tx, m, NodeStatus::Broken, who, &desc("Marked broken")).await?;
+            db::set_error_description(tx, m.id, &r.reason).await?;
+        }
+        Action::MarkFixed => {
+            let to = if m.previous_status == Some(NodeStatus::Deployed) {
+                NodeStatus::Deployed
+            } else {
+                NodeStatus::Ready
+            };
+            transition(tx, m, to, who, &desc("Marked fixed")).await?;
+            db::set_error_description(tx, m.id, "").await?;
+        }
+        Action::OverrideFailedTesting => {
+            let to = m
+                .previous_status
+                .filter(|p| NodeStatus::FailedTesting.can_transition_to(*p))
+                .unwrap_or(NodeStatus::Ready);
+            transition(tx, m, to, who, &desc("Overrode failed testing")).await?;
+        }
+        Action::RescueMode => {
+            let what = desc("Entering rescue mode");
+            transition(tx, m, NodeStatus::EnteringRescueMode, who, &what).await?;
+            power_intent(tx, m, who, PowerAction::Cycle).await?;
+        }
+        Action::ExitRescueMode => {
+            let what = desc("Exiting rescue mode");
+            transition(tx, m, NodeStatus::ExitingRescueMode, who, &what).await?;
+            power_intent(tx, m, who, PowerAction::Off).await?;
+            if by_hand {
+                let to = m
+                    .previous_status
+                    .filter(|p| NodeStatus::ExitingRescueMode.can_transition_to(*p))
+                    .unwrap_or(NodeStatus::Ready);
+                transition(tx, m, to, who, "Exited rescue mode").await?;
+            }
+        }
+        Action::Lock | Action::Unlock => {
+            let lock = r.action == Action::Lock;
+            if m.locked == lock {
+                return Err(Error::Conflict(format!(
+                    "Machine {} is {}locked.",
+                    m.hostname,
+                    if lock { "already " } else { "not " }
+                )));
+            }
+            db::set_locked(tx, m.id, lock).await?;
+            let what = if lock { "Locked" } else { "Unlocked" };
+            lifecycle::event(tx, Some(m), who, "INFO", what, &desc(what)).await?;
+        }
+        Action::PowerOn => {
+            if m.owner_id.is_none() {
+                return Err(Error::Conflict(format!(
+                    "Can't start machine {}: it hasn't been allocated.",
+                    m.hostname
+                )));
+            }
+            power_intent(tx, m, who, PowerAction::On).await?;
+        }
+        Action::PowerOff => {
+            power_intent(tx, m, who, PowerAction::Off).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Accept enlisted (NEW) machines: they go to commissioning. Returns the
+/// system ids accepted (others are skipped).
+pub async fn accept(ctx: &Ctx, user: &User, system_ids: &[String]) -> Result<Vec<String>> {
+    let mut accepted = Vec::new();
+    for sid in system_ids {
+        let mut tx = crate::store::begin(&ctx.db).await?;
+        let mut m = lifecycle::lock(&mut tx, sid).await?;
+        if m.status == NodeStatus::New {
+            let who = Some(user.username.as_str());
+            let what = "Accepted; commissioning";
+            transition(&mut tx, &mut m, NodeStatus::Commissioning, who, what).await?;
+            power_intent(&mut tx, &m, who, PowerAction::On).await?;
+            tx.commit().await?;
+            accepted.push(sid.clone());
+        }
+    }
+    Ok(accepted)
+}

@@ -1,0 +1,163 @@
+//! What booting machines read and report through the metadata API: their
+//! user data and owner's keys, netboot, inventory, script results, power
+//! settings and progress heartbeats.
+
+use crate::error::Result;
+use crate::store::{Conn, Pool};
+
+/// The system id of a machine by row id.
+pub async fn system_id(db: &Pool, id: i64) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT system_id FROM machines WHERE id = $1")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+pub async fn set_netboot(db: &Pool, system_id: &str, on: bool) -> Result<()> {
+    sqlx::query("UPDATE machines SET netboot = $2 WHERE system_id = $1")
+        .bind(system_id)
+        .bind(on)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What the metadata tree shows of a machine.
+pub struct MetaView {
+    pub hostname: String,
+    pub status: i16,
+    pub owner_id: Option<i64>,
+    pub user_data: Option<Vec<u8>>,
+}
+
+pub async fn meta_view(db: &Pool, system_id: &str) -> Result<MetaView> {
+    let (hostname, status, owner_id, user_data) = sqlx::query_as(
+        "SELECT hostname, status, owner_id, user_data FROM machines WHERE system_id = $1",
+    )
+    .bind(system_id)
+    .fetch_one(db)
+    .await?;
+    Ok(MetaView {
+        hostname,
+        status,
+        owner_id,
+        user_data,
+    })
+}
+
+/// A user's SSH public keys, oldest first.
+pub async fn ssh_keys(db: &Pool, user_id: Option<i64>) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT key FROM sshkeys WHERE user_id = $1 ORDER BY id")
+            .bind(user_id)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+/// Set what the inventory reports (`None`: unchanged).
+pub async fn set_hardware(
+    c: &mut Conn,
+    id: i64,
+    cpu_count: Option<i32>,
+    memory: Option<i64>,
+    cpu_speed: Option<i32>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET cpu_count = coalesce($2, cpu_count), memory = coalesce($3, memory),
+                cpu_speed = coalesce($4, cpu_speed) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(cpu_count)
+    .bind(memory)
+    .bind(cpu_speed)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A disk as the inventory reports it.
+pub struct InventoryDisk<'a> {
+    pub name: &'a str,
+    pub size: i64,
+    pub tags: Vec<String>,
+    pub model: &'a str,
+    pub serial: &'a str,
+}
+
+/// Replace a machine's disks with the inventory's (a repeated name counts
+/// once).
+pub async fn replace_disks(c: &mut Conn, id: i64, disks: &[InventoryDisk<'_>]) -> Result<()> {
+    sqlx::query("DELETE FROM block_devices WHERE machine_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    for d in disks {
+        sqlx::query(
+            "INSERT INTO block_devices (machine_id, name, size, tags, model, serial)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (machine_id, name) DO NOTHING",
+        )
+        .bind(id)
+        .bind(d.name)
+        .bind(d.size)
+        .bind(&d.tags)
+        .bind(d.model)
+        .bind(d.serial)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One script's result.
+pub struct ScriptResult<'a> {
+    pub result_type: i16,
+    pub name: &'a str,
+    pub status: i16,
+    pub exit_status: Option<i32>,
+    pub runtime: Option<&'a str>,
+    pub output: &'a [u8],
+}
+
+pub async fn insert_script_result(c: &mut Conn, id: i64, r: &ScriptResult<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO script_results (machine_id, result_type, name, status, exit_status, runtime, output)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(r.result_type)
+    .bind(r.name)
+    .bind(r.status)
+    .bind(r.exit_status)
+    .bind(r.runtime)
+    .bind(r.output)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_power(c: &mut Conn, id: i64, power_type: &str, sealed: Vec<u8>) -> Result<()> {
+    sqlx::query("UPDATE machines SET power_type = $2, power_parameters = $3 WHERE id = $1")
+        .bind(id)
+        .bind(power_type)
+        .bind(sealed)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// A progress report: new status message, deadline `minutes` from now.
+pub async fn heartbeat(c: &mut Conn, id: i64, message: &str, minutes: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET status_message = $2,
+                status_expires = now() + make_interval(mins => $3::int) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(minutes)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

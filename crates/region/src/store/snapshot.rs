@@ -1,0 +1,191 @@
+//! SQL of a rack's desired state: the VLANs it serves and what is on them,
+//! the DNS zones and their address records. Rows come in a fixed order, so
+//! equal data reads back equal.
+
+use std::net::IpAddr;
+
+use maas_model::desired::{IpRange, Reservation, Subnet};
+use maas_model::net::{Cidr, RangeType};
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::store::Conn;
+
+/// A VLAN the rack is attached to (an interface on it) or serves DHCP on, or
+/// one relayed to those; by id.
+pub struct VlanRow {
+    pub id: i64,
+    pub vid: i32,
+    pub fabric: String,
+    pub mtu: i32,
+    pub dhcp_on: bool,
+    pub primary_rack_id: Option<i64>,
+    pub secondary_rack_id: Option<i64>,
+    pub relay_vlan_id: Option<i64>,
+}
+
+pub async fn vlans(c: &mut Conn, rack_id: i64) -> Result<Vec<VlanRow>> {
+    let rows = sqlx::query(
+        "WITH mine AS (
+             SELECT vlan_id AS id FROM rack_interfaces WHERE rack_id = $1 AND vlan_id IS NOT NULL
+             UNION SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1)
+         SELECT v.id, v.vid, f.name AS fabric, v.mtu, v.dhcp_on, v.primary_rack_id,
+                v.secondary_rack_id, v.relay_vlan_id
+           FROM vlans v JOIN fabrics f ON f.id = v.fabric_id
+          WHERE v.id IN (SELECT id FROM mine) OR v.relay_vlan_id IN (SELECT id FROM mine)
+          ORDER BY v.id",
+    )
+    .bind(rack_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VlanRow {
+                id: r.try_get("id")?,
+                vid: r.try_get("vid")?,
+                fabric: r.try_get("fabric")?,
+                mtu: r.try_get("mtu")?,
+                dhcp_on: r.try_get("dhcp_on")?,
+                primary_rack_id: r.try_get("primary_rack_id")?,
+                secondary_rack_id: r.try_get("secondary_rack_id")?,
+                relay_vlan_id: r.try_get("relay_vlan_id")?,
+            })
+        })
+        .collect()
+}
+
+fn ip(s: &str) -> Result<IpAddr> {
+    s.parse()
+        .map_err(|_| Error::internal(format!("the database returned '{s}' as an address")))
+}
+
+/// The subnets on these VLANs, by id.
+pub async fn subnets(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<Subnet>> {
+    let rows = sqlx::query(
+        "SELECT id, vlan_id, cidr::text AS cidr, host(gateway_ip) AS gw, dns_servers,
+                managed, allow_dns
+           FROM subnets WHERE vlan_id = ANY($1) ORDER BY id",
+    )
+    .bind(vlan_ids)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let cidr: String = r.try_get("cidr")?;
+            Ok(Subnet {
+                id: r.try_get("id")?,
+                vlan_id: r.try_get("vlan_id")?,
+                cidr: Cidr::parse(&cidr).map_err(Error::internal)?,
+                gateway_ip: r
+                    .try_get::<Option<String>, _>("gw")?
+                    .map(|g| ip(&g))
+                    .transpose()?,
+                dns_servers: r.try_get("dns_servers")?,
+                managed: r.try_get("managed")?,
+                allow_dns: r.try_get("allow_dns")?,
+            })
+        })
+        .collect()
+}
+
+/// The IP ranges of these subnets, by subnet and start.
+pub async fn ranges(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<IpRange>> {
+    let rows = sqlx::query(
+        "SELECT subnet_id, type, host(start_ip) AS s, host(end_ip) AS e FROM ipranges
+          WHERE subnet_id = ANY($1) ORDER BY subnet_id, start_ip",
+    )
+    .bind(subnet_ids)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("type")?;
+            Ok(IpRange {
+                subnet_id: r.try_get("subnet_id")?,
+                kind: RangeType::parse(&kind)
+                    .ok_or_else(|| Error::internal(format!("IP range type '{kind}'")))?,
+                start_ip: ip(r.try_get("s")?)?,
+                end_ip: ip(r.try_get("e")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Fixed addresses on these subnets: reserved IPs, and machines' auto and
+/// static addresses (with the machine's hostname); by subnet and address.
+pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reservation>> {
+    let rows = sqlx::query(
+        "SELECT subnet_id, mac_address AS mac, host(ip) AS ip, NULL::text AS hostname
+           FROM reserved_ips WHERE subnet_id = ANY($1)
+         UNION ALL
+         SELECT l.subnet_id, i.mac_address, host(l.ip), m.hostname
+           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+           JOIN machines m ON m.id = i.machine_id
+          WHERE l.subnet_id = ANY($1) AND l.ip IS NOT NULL AND l.mode IN ('auto', 'static')
+         ORDER BY 1, 3",
+    )
+    .bind(subnet_ids)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Reservation {
+                subnet_id: r.try_get(0)?,
+                mac: r.try_get(1)?,
+                ip: ip(r.try_get(2)?)?,
+                hostname: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// A DNS domain, by name.
+pub struct DomainRow {
+    pub id: i64,
+    pub name: String,
+    pub ttl: Option<i32>,
+    pub authoritative: bool,
+}
+
+pub async fn domains(c: &mut Conn) -> Result<Vec<DomainRow>> {
+    let rows: Vec<(i64, String, Option<i32>, bool)> =
+        sqlx::query_as("SELECT id, name, ttl, authoritative FROM domains ORDER BY name")
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, ttl, authoritative)| DomainRow {
+            id,
+            name,
+            ttl,
+            authoritative,
+        })
+        .collect())
+}
+
+/// A machine's address in its domain, by hostname and address.
+pub struct AddressRow {
+    pub domain_id: i64,
+    pub hostname: String,
+    pub ip: IpAddr,
+}
+
+pub async fn machine_addresses(c: &mut Conn) -> Result<Vec<AddressRow>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT m.domain_id, m.hostname, host(l.ip)
+           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+           JOIN machines m ON m.id = i.machine_id
+          WHERE l.ip IS NOT NULL ORDER BY m.hostname, l.ip",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.into_iter()
+        .map(|(domain_id, hostname, a)| {
+            Ok(AddressRow {
+                domain_id,
+                hostname,
+                ip: ip(&a)?,
+            })
+        })
+        .collect()
+}

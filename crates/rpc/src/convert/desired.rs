@@ -1,0 +1,295 @@
+//! `pb::Snapshot` ↔ `maas_model::desired::Snapshot`.
+
+use maas_model::desired::{
+    BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, PowerJob, Reservation, Snapshot,
+    Subnet, Vlan,
+};
+use maas_model::net::{Cidr, RangeType};
+use maas_model::power::{PowerAction, PowerType};
+
+use super::{Invalid, ip, list, opt_ip, opt_string, vid};
+use crate::pb;
+
+impl From<&Snapshot> for pb::Snapshot {
+    fn from(s: &Snapshot) -> pb::Snapshot {
+        pb::Snapshot {
+            generation: s.generation,
+            hash: s.hash.clone(),
+            vlans: s.vlans.iter().map(Into::into).collect(),
+            subnets: s.subnets.iter().map(Into::into).collect(),
+            ranges: s.ranges.iter().map(Into::into).collect(),
+            reservations: s.reservations.iter().map(Into::into).collect(),
+            boot: Some((&s.boot).into()),
+            zones: s.zones.iter().map(Into::into).collect(),
+            images: s.images.iter().map(Into::into).collect(),
+            power_jobs: s.power_jobs.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Snapshot> for pb::Snapshot {
+    fn from(s: Snapshot) -> pb::Snapshot {
+        (&s).into()
+    }
+}
+
+impl TryFrom<pb::Snapshot> for Snapshot {
+    type Error = Invalid;
+    fn try_from(s: pb::Snapshot) -> Result<Snapshot, Invalid> {
+        Ok(Snapshot {
+            generation: s.generation,
+            hash: s.hash,
+            vlans: list("vlans", s.vlans)?,
+            subnets: list("subnets", s.subnets)?,
+            ranges: list("ranges", s.ranges)?,
+            reservations: list("reservations", s.reservations)?,
+            // proto3: an absent message is its defaults.
+            boot: s.boot.map(Into::into).unwrap_or_default(),
+            zones: s.zones.into_iter().map(Into::into).collect(),
+            images: s.images.into_iter().map(Into::into).collect(),
+            power_jobs: list("power_jobs", s.power_jobs)?,
+        })
+    }
+}
+
+impl From<&Vlan> for pb::Vlan {
+    fn from(v: &Vlan) -> pb::Vlan {
+        pb::Vlan {
+            id: v.id,
+            vid: v.vid.into(),
+            fabric: v.fabric.clone(),
+            mtu: v.mtu,
+            dhcp_on: v.dhcp_on,
+            dhcp_role: v.dhcp_role.map(|r| r.as_str()).unwrap_or("").into(),
+            relay_vlan_id: v.relay_vlan_id.unwrap_or(0),
+        }
+    }
+}
+
+impl TryFrom<pb::Vlan> for Vlan {
+    type Error = Invalid;
+    fn try_from(v: pb::Vlan) -> Result<Vlan, Invalid> {
+        let dhcp_role = match v.dhcp_role.as_str() {
+            "" => None,
+            r => Some(DhcpRole::parse(r).ok_or_else(|| {
+                Invalid::new("dhcp_role", format!("'{r}' is not primary or secondary"))
+            })?),
+        };
+        let relay_vlan_id = match v.relay_vlan_id {
+            0 => None,
+            r if r > 0 => Some(r),
+            r => return Err(Invalid::new("relay_vlan_id", format!("{r} is not an id"))),
+        };
+        Ok(Vlan {
+            id: v.id,
+            vid: vid("vid", v.vid)?,
+            fabric: v.fabric,
+            mtu: v.mtu,
+            dhcp_on: v.dhcp_on,
+            dhcp_role,
+            relay_vlan_id,
+        })
+    }
+}
+
+impl From<&Subnet> for pb::Subnet {
+    fn from(s: &Subnet) -> pb::Subnet {
+        pb::Subnet {
+            id: s.id,
+            vlan_id: s.vlan_id,
+            cidr: s.cidr.to_string(),
+            gateway_ip: s.gateway_ip.map(|g| g.to_string()).unwrap_or_default(),
+            dns_servers: s.dns_servers.clone(),
+            managed: s.managed,
+            allow_dns: s.allow_dns,
+        }
+    }
+}
+
+impl TryFrom<pb::Subnet> for Subnet {
+    type Error = Invalid;
+    fn try_from(s: pb::Subnet) -> Result<Subnet, Invalid> {
+        Ok(Subnet {
+            id: s.id,
+            vlan_id: s.vlan_id,
+            cidr: Cidr::parse(&s.cidr).map_err(|e| Invalid::new("cidr", e.to_string()))?,
+            gateway_ip: opt_ip("gateway_ip", &s.gateway_ip)?,
+            dns_servers: s.dns_servers,
+            managed: s.managed,
+            allow_dns: s.allow_dns,
+        })
+    }
+}
+
+impl From<&IpRange> for pb::IpRange {
+    fn from(r: &IpRange) -> pb::IpRange {
+        pb::IpRange {
+            subnet_id: r.subnet_id,
+            r#type: r.kind.as_str().into(),
+            start_ip: r.start_ip.to_string(),
+            end_ip: r.end_ip.to_string(),
+        }
+    }
+}
+
+impl TryFrom<pb::IpRange> for IpRange {
+    type Error = Invalid;
+    fn try_from(r: pb::IpRange) -> Result<IpRange, Invalid> {
+        Ok(IpRange {
+            subnet_id: r.subnet_id,
+            kind: RangeType::parse(&r.r#type).ok_or_else(|| {
+                Invalid::new("type", format!("'{}' is not dynamic or reserved", r.r#type))
+            })?,
+            start_ip: ip("start_ip", &r.start_ip)?,
+            end_ip: ip("end_ip", &r.end_ip)?,
+        })
+    }
+}
+
+impl From<&Reservation> for pb::Reservation {
+    fn from(r: &Reservation) -> pb::Reservation {
+        pb::Reservation {
+            subnet_id: r.subnet_id,
+            mac: r.mac.clone(),
+            ip: r.ip.to_string(),
+            hostname: r.hostname.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl TryFrom<pb::Reservation> for Reservation {
+    type Error = Invalid;
+    fn try_from(r: pb::Reservation) -> Result<Reservation, Invalid> {
+        Ok(Reservation {
+            subnet_id: r.subnet_id,
+            mac: r.mac,
+            ip: ip("ip", &r.ip)?,
+            hostname: opt_string(r.hostname),
+        })
+    }
+}
+
+impl From<&BootSettings> for pb::BootSettings {
+    fn from(b: &BootSettings) -> pb::BootSettings {
+        pb::BootSettings {
+            default_osystem: b.default_osystem.clone(),
+            default_distro_series: b.default_distro_series.clone(),
+            commissioning_osystem: b.commissioning_osystem.clone(),
+            commissioning_distro_series: b.commissioning_distro_series.clone(),
+            kernel_opts: b.kernel_opts.clone(),
+            maas_url: b.maas_url.clone(),
+        }
+    }
+}
+
+impl From<pb::BootSettings> for BootSettings {
+    fn from(b: pb::BootSettings) -> BootSettings {
+        BootSettings {
+            default_osystem: b.default_osystem,
+            default_distro_series: b.default_distro_series,
+            commissioning_osystem: b.commissioning_osystem,
+            commissioning_distro_series: b.commissioning_distro_series,
+            kernel_opts: b.kernel_opts,
+            maas_url: b.maas_url,
+        }
+    }
+}
+
+impl From<&DnsZone> for pb::DnsZone {
+    fn from(z: &DnsZone) -> pb::DnsZone {
+        pb::DnsZone {
+            name: z.name.clone(),
+            ttl: z.ttl,
+            authoritative: z.authoritative,
+            records: z
+                .records
+                .iter()
+                .map(|r| pb::DnsRecord {
+                    name: r.name.clone(),
+                    rtype: r.rtype.clone(),
+                    data: r.data.clone(),
+                    ttl: r.ttl,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<pb::DnsZone> for DnsZone {
+    fn from(z: pb::DnsZone) -> DnsZone {
+        DnsZone {
+            name: z.name,
+            ttl: z.ttl,
+            authoritative: z.authoritative,
+            records: z
+                .records
+                .into_iter()
+                .map(|r| DnsRecord {
+                    name: r.name,
+                    rtype: r.rtype,
+                    data: r.data,
+                    ttl: r.ttl,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Image> for pb::Image {
+    fn from(i: &Image) -> pb::Image {
+        pb::Image {
+            name: i.name.clone(),
+            architecture: i.architecture.clone(),
+            sha256: i.sha256.clone(),
+            size: i.size,
+        }
+    }
+}
+
+impl From<pb::Image> for Image {
+    fn from(i: pb::Image) -> Image {
+        Image {
+            name: i.name,
+            architecture: i.architecture,
+            sha256: i.sha256,
+            size: i.size,
+        }
+    }
+}
+
+impl From<&PowerJob> for pb::PowerJob {
+    fn from(p: &PowerJob) -> pb::PowerJob {
+        pb::PowerJob {
+            id: p.id,
+            system_id: p.system_id.clone(),
+            action: p.action.as_str().into(),
+            power_type: p.power_type.as_str().into(),
+            params: p.params.clone(),
+        }
+    }
+}
+
+impl TryFrom<pb::PowerJob> for PowerJob {
+    type Error = Invalid;
+    fn try_from(p: pb::PowerJob) -> Result<PowerJob, Invalid> {
+        let action = [PowerAction::On, PowerAction::Off, PowerAction::Cycle]
+            .into_iter()
+            .find(|a| a.as_str() == p.action)
+            .ok_or_else(|| {
+                Invalid::new("action", format!("'{}' is not on, off or cycle", p.action))
+            })?;
+        let power_type = PowerType::parse(&p.power_type).ok_or_else(|| {
+            Invalid::new(
+                "power_type",
+                format!("'{}' is not a known power type", p.power_type),
+            )
+        })?;
+        Ok(PowerJob {
+            id: p.id,
+            system_id: p.system_id,
+            action,
+            power_type,
+            params: p.params,
+        })
+    }
+}
