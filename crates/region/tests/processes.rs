@@ -242,10 +242,59 @@ async fn private_cluster_quick_start() {
     let out = Command::new(BIN)
         .args(["secret", "--data-dir", other.0.to_str().unwrap()])
         .env("MAAS_PG_ROOT", &empty.0)
+        .env("RUST_BACKTRACE", "1")
         .env_remove("MAAS_DATABASE_URL")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apt-get install postgresql"), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+}
+
+/// A region whose secret key differs from the one the database's regions
+/// use refuses to start before it opens any port, with a message and no
+/// backtrace (even with RUST_BACKTRACE set).
+#[tokio::test]
+async fn a_region_with_another_key_refuses_before_opening_a_port() {
+    let (db_url, db_name) = common::fresh_database().await;
+    let dir_a = common::tempdir::Dir::new();
+    let a = serve(&[
+        "--database-url",
+        &db_url,
+        "--data-dir",
+        dir_a.0.to_str().unwrap(),
+    ]);
+    // A free port for B's API: B must never answer on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir_b = common::tempdir::Dir::new();
+    let out = Command::new(BIN)
+        .args(["serve", "--rpc-listen", "127.0.0.1:0"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &db_url])
+        .args(["--data-dir", dir_b.0.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: ") && err.contains("secret key"),
+        "{err}"
+    );
+    assert!(!err.contains("listening"), "{err}");
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+    // A still serves, with its own key.
+    let (st, _) = Api::new(&format!("http://{}/MAAS", a.addr), None)
+        .get("version/", &[])
+        .await;
+    assert_eq!(st, 200);
+    drop(a);
+    common::drop_database(&db_name);
 }

@@ -255,7 +255,12 @@ impl FullMachine {
             .iter()
             .flat_map(|i| i.links.iter().filter_map(|l| l.ip_address.clone()))
             .collect();
-        let storage_mb: f64 = disks.iter().map(|d| d.size as f64 / 1e6).sum();
+        // Folded from +0.0: an empty float sum is -0.0, which would render
+        // as `-0.0`.
+        let storage_mb: f64 = disks
+            .iter()
+            .map(|d| d.size as f64 / 1e6)
+            .fold(0.0, |a, b| a + b);
         MachineJson {
             system_id: &r.system_id,
             hostname: &r.hostname,
