@@ -8,17 +8,12 @@ use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
 use crate::api::networks::{check_name, nonempty};
 use crate::error::Result;
-use crate::services::network::fabrics::{self, FabricPatch};
-use crate::services::network::{not_found, read};
-use crate::store::{self, networks::fabric_by_spec};
+use crate::services::network::fabrics::{self, FabricPatch, NewFabric};
 
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::fabrics(&mut c, None).await?))
-        }
+        (&Method::GET, None) => Ok(json(&fabrics::list(&app).await?)),
         (&Method::POST, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
@@ -26,18 +21,11 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
             if let Some(n) = &name {
                 check_name(&mut ck, "fabric", n);
             }
-            let class_type = nonempty(&ck, "class_type");
-            let mut tx = store::begin(&app.db).await?;
-            let id = fabrics::create(
-                &mut tx,
-                name.as_deref(),
-                class_type.as_deref(),
-                ck.into_errors(),
-            )
-            .await?;
-            let out = read::fabric(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(json(&out))
+            let f = NewFabric {
+                name,
+                class_type: nonempty(&ck, "class_type"),
+            };
+            Ok(json(&fabrics::create(&app, f, ck.into_errors()).await?))
         }
         _ => Err(req.unknown_op()),
     }
@@ -46,41 +34,25 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
 pub async fn item(State(app): State<App>, Path(spec): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let id = fabric_by_spec(&mut c, &spec)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
-            Ok(json(&read::fabric(&mut c, id).await?))
-        }
+        (&Method::GET, None) => Ok(json(&fabrics::get(&app, &spec).await?)),
         (&Method::PUT, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = fabric_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
             let mut ck = Check::new(&req.input);
             let name = ck.text("name");
             if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
                 check_name(&mut ck, "fabric", n);
             }
-            let patch = FabricPatch {
+            let p = FabricPatch {
                 name,
                 class_type: ck.text("class_type"),
             };
-            fabrics::update(&mut tx, id, patch, ck.into_errors()).await?;
-            let out = read::fabric(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(
+                &fabrics::update(&app, &spec, p, ck.into_errors()).await?,
+            ))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = fabric_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
-            fabrics::delete(&mut tx, id).await?;
-            tx.commit().await?;
+            fabrics::delete(&app, &spec).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

@@ -9,9 +9,8 @@ use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
 use crate::api::networks::{ip_param, nonempty};
 use crate::error::Result;
-use crate::services::network::ranges::{self, RangeParams};
-use crate::services::network::{invalid_choice, not_found, read};
-use crate::store;
+use crate::services::network::ipranges::{self, RangeParams};
+use crate::services::network::{invalid_choice, not_found};
 
 fn range_type_param(c: &mut Check, required: bool) -> Option<RangeType> {
     match nonempty(c, "type") {
@@ -45,19 +44,14 @@ fn params(c: &mut Check, required: bool) -> RangeParams {
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     let user = req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::ipranges(&mut c, None).await?))
-        }
+        (&Method::GET, None) => Ok(json(&ipranges::list(&app).await?)),
         (&Method::POST, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
             let p = params(&mut ck, true);
-            let mut tx = store::begin(&app.db).await?;
-            let id = ranges::create_range(&mut tx, p, user.id, ck.into_errors()).await?;
-            let out = read::ipranges(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(
+                &ipranges::create(&app, p, user.id, ck.into_errors()).await?,
+            ))
         }
         _ => Err(req.unknown_op()),
     }
@@ -67,29 +61,18 @@ pub async fn item(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
     req.user()?;
     let id: i64 = id.trim().parse().map_err(|_| not_found("IPRange"))?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let out = read::ipranges(&mut c, Some(id))
-                .await?
-                .pop()
-                .ok_or_else(|| not_found("IPRange"))?;
-            Ok(json(&out))
-        }
+        (&Method::GET, None) => Ok(json(&ipranges::get(&app, id).await?)),
         (&Method::PUT, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
             let p = params(&mut ck, false);
-            let mut tx = store::begin(&app.db).await?;
-            ranges::update_range(&mut tx, id, p, ck.into_errors()).await?;
-            let out = read::ipranges(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(
+                &ipranges::update(&app, id, p, ck.into_errors()).await?,
+            ))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            ranges::delete_range(&mut tx, id).await?;
-            tx.commit().await?;
+            ipranges::delete(&app, id).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

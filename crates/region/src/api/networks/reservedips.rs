@@ -8,9 +8,8 @@ use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
 use crate::api::networks::{ip_param, nonempty};
 use crate::error::Result;
-use crate::services::network::ranges::{self, ReservedIpParams};
-use crate::services::network::{not_found, read};
-use crate::store;
+use crate::services::network::not_found;
+use crate::services::network::reservedips::{self, ReservedIpParams};
 
 /// A MAAS-normalised MAC address parameter.
 fn mac_param(c: &mut Check, required: bool) -> Option<String> {
@@ -44,19 +43,12 @@ fn params(c: &mut Check, required: bool) -> ReservedIpParams {
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::reserved_ips(&mut c, None).await?))
-        }
+        (&Method::GET, None) => Ok(json(&reservedips::list(&app).await?)),
         (&Method::POST, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
             let p = params(&mut ck, true);
-            let mut tx = store::begin(&app.db).await?;
-            let id = ranges::create_reserved_ip(&mut tx, p, ck.into_errors()).await?;
-            let out = read::reserved_ips(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(&reservedips::create(&app, p, ck.into_errors()).await?))
         }
         _ => Err(req.unknown_op()),
     }
@@ -66,28 +58,18 @@ pub async fn item(State(app): State<App>, Path(id): Path<String>, req: Req) -> R
     req.user()?;
     let id: i64 = id.trim().parse().map_err(|_| not_found("ReservedIP"))?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let out = read::reserved_ips(&mut c, Some(id))
-                .await?
-                .pop()
-                .ok_or_else(|| not_found("ReservedIP"))?;
-            Ok(json(&out))
-        }
+        (&Method::GET, None) => Ok(json(&reservedips::get(&app, id).await?)),
         (&Method::PUT, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
             let p = params(&mut ck, false);
-            let mut tx = store::begin(&app.db).await?;
-            ranges::update_reserved_ip(&mut tx, id, p, ck.into_errors()).await?;
-            let out = read::reserved_ips(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(
+                &reservedips::update(&app, id, p, ck.into_errors()).await?,
+            ))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            let mut c = store::acquire(&app.db).await?;
-            ranges::delete_reserved_ip(&mut c, id).await?;
+            reservedips::delete(&app, id).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

@@ -9,16 +9,11 @@ use crate::api::check::Check;
 use crate::api::networks::{check_name, nonempty};
 use crate::error::Result;
 use crate::services::network::spaces::{self, SpacePatch};
-use crate::services::network::{not_found, read};
-use crate::store::{self, networks::space_by_spec};
 
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::spaces(&mut c, None).await?))
-        }
+        (&Method::GET, None) => Ok(json(&spaces::list(&app).await?)),
         (&Method::POST, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
@@ -27,10 +22,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
                 check_name(&mut ck, "space", n);
             }
             let description = ck.text("description").unwrap_or_default();
-            let mut tx = store::begin(&app.db).await?;
-            let id = spaces::create(&mut tx, name, description, ck.into_errors()).await?;
-            let out = read::spaces(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
+            let out = spaces::create(&app, name, description, ck.into_errors()).await?;
             Ok(json(&out))
         }
         _ => Err(req.unknown_op()),
@@ -40,40 +32,25 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
 pub async fn item(State(app): State<App>, Path(spec): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let id = space_by_spec(&mut c, &spec)
-                .await?
-                .ok_or_else(|| not_found("Space"))?;
-            Ok(json(&read::spaces(&mut c, Some(id)).await?.pop()))
-        }
+        (&Method::GET, None) => Ok(json(&spaces::get(&app, &spec).await?)),
         (&Method::PUT, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = space_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Space"))?;
             let mut ck = Check::new(&req.input);
             let name = ck.text("name");
             if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
                 check_name(&mut ck, "space", n);
             }
-            let patch = SpacePatch {
+            let p = SpacePatch {
                 name,
                 description: ck.text("description"),
             };
-            spaces::update(&mut tx, id, patch, ck.into_errors()).await?;
-            let out = read::spaces(&mut tx, Some(id)).await?.pop();
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(
+                &spaces::update(&app, &spec, p, ck.into_errors()).await?,
+            ))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            let mut c = store::acquire(&app.db).await?;
-            let id = space_by_spec(&mut c, &spec)
-                .await?
-                .ok_or_else(|| not_found("Space"))?;
-            spaces::delete(&mut c, id).await?;
+            spaces::delete(&app, &spec).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

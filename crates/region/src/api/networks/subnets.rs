@@ -4,16 +4,15 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
-use maas_model::net::{self, Cidr, Statistics};
+use maas_model::constraints::FieldErrors;
+use maas_model::net::{self, Cidr};
 
 use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
 use crate::api::networks::nonempty;
 use crate::error::Result;
-use crate::render::networks as render;
-use crate::services::network::subnets::{self, Placement, SubnetFields};
-use crate::services::network::{invalid_choice, not_found, read, subnet_usage};
-use crate::store::{self, networks::subnet_by_spec};
+use crate::services::network::invalid_choice;
+use crate::services::network::subnets::{self, Placement, SubnetFields, SubnetRead};
 
 /// The fields of a subnet given (create and update).
 fn fields(c: &mut Check, req: &Req) -> SubnetFields {
@@ -91,10 +90,7 @@ fn placement(c: &mut Check) -> Placement {
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::subnets(&mut c, None, None).await?))
-        }
+        (&Method::GET, None) => Ok(json(&subnets::list(&app).await?)),
         (&Method::POST, None) => {
             req.admin()?;
             let mut ck = Check::new(&req.input);
@@ -103,11 +99,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
                 ck.add("cidr", "This field is required.");
             }
             let p = placement(&mut ck);
-            let mut tx = store::begin(&app.db).await?;
-            let id = subnets::create(&mut tx, f, &p, ck.into_errors()).await?;
-            let out = read::subnet(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(json(&out))
+            Ok(json(&subnets::create(&app, f, &p, ck.into_errors()).await?))
         }
         _ => Err(req.unknown_op()),
     }
@@ -116,45 +108,32 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
 pub async fn item(State(app): State<App>, Path(spec): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     if req.method == Method::GET {
-        let mut c = store::acquire(&app.db).await?;
-        let id = subnet_by_spec(&mut c, &spec)
-            .await?
-            .ok_or_else(|| not_found("Subnet"))?;
-        return match req.op() {
-            None => Ok(json(&read::subnet(&mut c, id).await?)),
-            Some("reserved_ip_ranges") => {
-                let u = subnet_usage(&mut c, id, None, None).await?;
-                Ok(json(&render::ip_set(&u.in_use(), true)))
+        let mut ck = Check::new(&req.input);
+        let what = match req.op() {
+            None => SubnetRead::Subnet,
+            Some("reserved_ip_ranges") => SubnetRead::Reserved,
+            Some("unreserved_ip_ranges") => SubnetRead::Unreserved,
+            Some("statistics") => SubnetRead::Statistics {
+                ranges: ck.bool("include_ranges").unwrap_or(false),
+                suggestions: ck.bool("include_suggestions").unwrap_or(false),
+            },
+            Some(_) => {
+                // An unknown read of an unknown subnet is a 404.
+                subnets::get(&app, &spec, SubnetRead::Exists, FieldErrors::new()).await?;
+                return Err(req.unknown_op());
             }
-            Some("unreserved_ip_ranges") => {
-                let u = subnet_usage(&mut c, id, None, None).await?;
-                Ok(json(&render::ip_set(&u.not_in_use(), false)))
-            }
-            Some("statistics") => {
-                let mut ck = Check::new(&req.input);
-                let ranges = ck.bool("include_ranges").unwrap_or(false);
-                let sugg = ck.bool("include_suggestions").unwrap_or(false);
-                ck.finish()?;
-                let u = subnet_usage(&mut c, id, None, None).await?;
-                let st = Statistics::of(&u);
-                Ok(json(&render::statistics(&st, ranges, sugg)))
-            }
-            Some(_) => Err(req.unknown_op()),
         };
+        return Ok(json(
+            &subnets::get(&app, &spec, what, ck.into_errors()).await?,
+        ));
     }
     match (&req.method, req.op()) {
         (&Method::PUT, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = subnet_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Subnet"))?;
             let mut ck = Check::new(&req.input);
             let f = fields(&mut ck, &req);
             let p = placement(&mut ck);
-            subnets::update(&mut tx, id, f, &p, ck.into_errors()).await?;
-            let out = read::subnet(&mut tx, id).await?;
-            tx.commit().await?;
+            let out = subnets::update(&app, &spec, f, &p, ck.into_errors()).await?;
             Ok(json(&out))
         }
         (&Method::DELETE, None) => {
@@ -162,12 +141,7 @@ pub async fn item(State(app): State<App>, Path(spec): Path<String>, req: Req) ->
             let mut ck = Check::new(&req.input);
             let force = ck.bool("force").unwrap_or(false);
             ck.finish()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = subnet_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Subnet"))?;
-            subnets::delete(&mut tx, id, force).await?;
-            tx.commit().await?;
+            subnets::delete(&app, &spec, force).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

@@ -10,35 +10,17 @@ use crate::api::check::Check;
 use crate::api::networks::{check_vlan_name, nonempty};
 use crate::error::Result;
 use crate::services::network::vlans::{self, VlanParams, VlanPatch, VlanRef};
-use crate::services::network::{not_found, read};
-use crate::store::networks::fabric_by_spec;
-use crate::store::networks::vlans::VlanFilter;
-use crate::store::{self, Conn};
 
 pub async fn fabric_collection(
     State(app): State<App>,
-    Path(spec): Path<String>,
+    Path(fabric): Path<String>,
     req: Req,
 ) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let fid = fabric_by_spec(&mut c, &spec)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
-            let f = VlanFilter {
-                fabrics: Some(vec![fid]),
-                ..VlanFilter::default()
-            };
-            Ok(json(&read::vlans(&mut c, &f).await?))
-        }
+        (&Method::GET, None) => Ok(json(&vlans::on_fabric(&app, &fabric).await?)),
         (&Method::POST, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let fid = fabric_by_spec(&mut tx, &spec)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
             let mut ck = Check::new(&req.input);
             let vid = ck.int_between("vid", 1, 4094);
             if vid.is_none() && !ck.has("vid") {
@@ -55,9 +37,7 @@ pub async fn fabric_collection(
                 description: ck.text("description").unwrap_or_default(),
                 space: nonempty(&ck, "space"),
             };
-            let id = vlans::create(&mut tx, fid, p, ck.into_errors()).await?;
-            let out = read::vlan(&mut tx, id).await?;
-            tx.commit().await?;
+            let out = vlans::create(&app, &fabric, p, ck.into_errors()).await?;
             Ok(json(&out))
         }
         _ => Err(req.unknown_op()),
@@ -67,10 +47,7 @@ pub async fn fabric_collection(
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            Ok(json(&read::vlans(&mut c, &VlanFilter::default()).await?))
-        }
+        (&Method::GET, None) => Ok(json(&vlans::list(&app).await?)),
         _ => Err(req.unknown_op()),
     }
 }
@@ -90,48 +67,32 @@ pub async fn fabric_item(
 async fn vlan_item(app: &App, req: &Req, r: VlanRef) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let mut c = store::acquire(&app.db).await?;
-            let id = vlans::resolve(&mut c, &r).await?;
-            Ok(json(&read::vlan(&mut c, id).await?))
-        }
+        (&Method::GET, None) => Ok(json(&vlans::get(app, &r).await?)),
         (&Method::PUT, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = vlans::resolve(&mut tx, &r).await?;
-            update(&mut tx, req, id).await?;
-            let out = read::vlan(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(json(&out))
+            let mut ck = Check::new(&req.input);
+            let name = ck.text("name");
+            if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
+                check_vlan_name(&mut ck, n);
+            }
+            let p = VlanPatch {
+                name,
+                description: ck.text("description"),
+                vid: ck.int("vid"),
+                mtu: ck.int_between("mtu", 552, 65535),
+                space: ck.text("space"),
+                primary_rack: ck.text("primary_rack"),
+                secondary_rack: ck.text("secondary_rack"),
+                relay_vlan: ck.text("relay_vlan"),
+                dhcp_on: ck.bool("dhcp_on"),
+            };
+            Ok(json(&vlans::update(app, &r, p, ck.into_errors()).await?))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            let mut tx = store::begin(&app.db).await?;
-            let id = vlans::resolve(&mut tx, &r).await?;
-            vlans::delete(&mut tx, id).await?;
-            tx.commit().await?;
+            vlans::delete(app, &r).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),
     }
-}
-
-async fn update(c: &mut Conn, req: &Req, id: i64) -> Result<()> {
-    let mut ck = Check::new(&req.input);
-    let name = ck.text("name");
-    if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
-        check_vlan_name(&mut ck, n);
-    }
-    let patch = VlanPatch {
-        name,
-        description: ck.text("description"),
-        vid: ck.int("vid"),
-        mtu: ck.int_between("mtu", 552, 65535),
-        space: ck.text("space"),
-        primary_rack: ck.text("primary_rack"),
-        secondary_rack: ck.text("secondary_rack"),
-        relay_vlan: ck.text("relay_vlan"),
-        dhcp_on: ck.bool("dhcp_on"),
-    };
-    vlans::update(c, id, patch, ck.into_errors()).await
 }

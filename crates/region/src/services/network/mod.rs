@@ -8,8 +8,9 @@
 //! own, and refuse with all of them before anything is written.
 
 pub mod fabrics;
-pub mod ranges;
+pub mod ipranges;
 pub mod read;
+pub mod reservedips;
 pub mod spaces;
 pub mod subnets;
 pub mod vlans;
@@ -23,6 +24,7 @@ use maas_model::rack::{Interface, parents_first};
 
 use crate::error::{Error, Result};
 use crate::store::networks::{ranges as range_db, subnets as subnet_db, vlans as vlan_db};
+use crate::store::networks::{subnet_by_spec, subnet_containing};
 use crate::store::{Conn, networks as db, networks::rack_ifaces};
 
 /// MAAS's answer for an object that does not exist.
@@ -64,6 +66,35 @@ async fn lock_subnet(c: &mut Conn, id: i64) -> Result<()> {
     } else {
         Err(not_found("Subnet"))
     }
+}
+
+/// The subnet an IP range or reserved IP goes in: `subnet` (a non-empty
+/// parameter), or the most specific subnet holding `ip`. Errors go on
+/// `subnet` or `ip_field`.
+async fn owning_subnet(
+    c: &mut Conn,
+    subnet: Option<&str>,
+    ip: Option<&IpAddr>,
+    ip_field: &str,
+    errs: &mut FieldErrors,
+) -> Result<Option<i64>> {
+    if let Some(s) = subnet {
+        let id = subnet_by_spec(c, s).await?;
+        if id.is_none() {
+            add(errs, "subnet", invalid_choice(s));
+        }
+        return Ok(id);
+    }
+    let Some(ip) = ip else { return Ok(None) };
+    let id = subnet_containing(c, ip).await?;
+    if id.is_none() {
+        add(
+            errs,
+            ip_field,
+            format!("No subnet contains {ip}; create the subnet first."),
+        );
+    }
+    Ok(id)
 }
 
 /// Refuse a change that would leave a DHCP-enabled VLAN without any dynamic

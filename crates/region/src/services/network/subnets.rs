@@ -6,13 +6,72 @@
 use std::net::IpAddr;
 
 use maas_model::constraints::FieldErrors;
-use maas_model::net::Cidr;
+use maas_model::net::{Cidr, Statistics};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::services::network::{add, db_cidr, db_ip, finish, invalid_choice, keep_dhcp_pool};
-use crate::store::Conn;
+use crate::render::networks as render;
+use crate::services::Ctx;
+use crate::services::network::{
+    add, db_cidr, db_ip, finish, invalid_choice, keep_dhcp_pool, not_found, read, subnet_usage,
+};
 use crate::store::networks::subnets::{self, SubnetValues};
-use crate::store::networks::{self as db, fabric_by_spec, vlans};
+use crate::store::networks::{self as db, fabric_by_spec, subnet_by_spec, vlans};
+use crate::store::{self, Conn};
+
+/// The subnet named by `spec` (404 if none).
+async fn resolve(c: &mut Conn, spec: &str) -> Result<i64> {
+    subnet_by_spec(c, spec)
+        .await?
+        .ok_or_else(|| not_found("Subnet"))
+}
+
+/// Every subnet with its VLAN, by id.
+pub async fn list(ctx: &Ctx) -> Result<Vec<Value>> {
+    let mut c = store::acquire(&ctx.db).await?;
+    read::subnets(&mut c, None, None).await
+}
+
+/// What a read of one subnet asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubnetRead {
+    /// The subnet itself.
+    Subnet,
+    /// The address spans in use, with their purposes.
+    Reserved,
+    /// The address spans not in use.
+    Unreserved,
+    /// Its statistics, optionally with its spans and suggestions.
+    Statistics { ranges: bool, suggestions: bool },
+    /// Nothing: only that it exists (before refusing an unknown read).
+    Exists,
+}
+
+/// A read of the subnet named by `spec`; `errs` are the parameters',
+/// reported once it is found.
+pub async fn get(ctx: &Ctx, spec: &str, what: SubnetRead, errs: FieldErrors) -> Result<Value> {
+    let mut c = store::acquire(&ctx.db).await?;
+    let id = resolve(&mut c, spec).await?;
+    finish(errs)?;
+    Ok(match what {
+        SubnetRead::Subnet => read::subnet(&mut c, id).await?,
+        SubnetRead::Reserved => {
+            render::ip_set(&subnet_usage(&mut c, id, None, None).await?.in_use(), true)
+        }
+        SubnetRead::Unreserved => render::ip_set(
+            &subnet_usage(&mut c, id, None, None).await?.not_in_use(),
+            false,
+        ),
+        SubnetRead::Statistics {
+            ranges,
+            suggestions,
+        } => {
+            let st = Statistics::of(&subnet_usage(&mut c, id, None, None).await?);
+            render::statistics(&st, ranges, suggestions)
+        }
+        SubnetRead::Exists => Value::Null,
+    })
+}
 
 /// Subnet fields common to create and update, as parsed (absent → None).
 #[derive(Debug, Default)]
@@ -111,19 +170,20 @@ const GATEWAY_OUTSIDE: &str = "Gateway IP must be within CIDR range.";
 /// Create a subnet, on a new fabric unless placed; `errs` are the
 /// parameters'.
 pub async fn create(
-    c: &mut Conn,
+    ctx: &Ctx,
     f: SubnetFields,
     p: &Placement,
     mut errs: FieldErrors,
-) -> Result<i64> {
-    let vlan = place(c, p, &mut errs).await?;
+) -> Result<Value> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let vlan = place(&mut tx, p, &mut errs).await?;
     if let Some(cidr) = &f.cidr {
         if let Some(Some(g)) = f.gateway
             && !cidr.contains(&g)
         {
             add(&mut errs, "gateway_ip", GATEWAY_OUTSIDE);
         }
-        if subnets::cidr_taken(c, cidr, None).await? {
+        if subnets::cidr_taken(&mut tx, cidr, None).await? {
             add(&mut errs, "cidr", CIDR_TAKEN);
         }
     }
@@ -133,7 +193,7 @@ pub async fn create(
     };
     let vlan_id = match vlan {
         Some(id) => id,
-        None => db::create_fabric(c, None, None).await?.1,
+        None => db::create_fabric(&mut tx, None, None).await?.1,
     };
     let name = f
         .name
@@ -152,12 +212,32 @@ pub async fn create(
         rdns_mode: f.rdns_mode.unwrap_or(2),
         description: f.description.unwrap_or_default(),
     };
-    subnets::insert(c, &v).await
+    let id = subnets::insert(&mut tx, &v).await?;
+    let out = read::subnet(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
-/// Update a subnet; `errs` are the parameters'. A name that was the CIDR
-/// follows the CIDR.
+/// Update a subnet; `errs` are the parameters', reported once it is found.
 pub async fn update(
+    ctx: &Ctx,
+    spec: &str,
+    f: SubnetFields,
+    p: &Placement,
+    errs: FieldErrors,
+) -> Result<Value> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let id = resolve(&mut tx, spec).await?;
+    apply(&mut tx, id, f, p, errs).await?;
+    let out = read::subnet(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Apply an update: the new CIDR must be free and hold everything on the
+/// subnet, the gateway must be inside it, a name that was the CIDR follows
+/// the CIDR, and a move leaves a DHCP-enabled VLAN a dynamic range.
+async fn apply(
     c: &mut Conn,
     id: i64,
     f: SubnetFields,
@@ -220,15 +300,19 @@ pub async fn update(
 }
 
 /// Delete a subnet; addresses in use by nodes need `force`.
-pub async fn delete(c: &mut Conn, id: i64, force: bool) -> Result<()> {
-    let cur = subnets::lock_row(c, id).await?;
-    let in_use = subnets::assigned_count(c, id).await?;
+pub async fn delete(ctx: &Ctx, spec: &str, force: bool) -> Result<()> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let id = resolve(&mut tx, spec).await?;
+    let cur = subnets::lock_row(&mut tx, id).await?;
+    let in_use = subnets::assigned_count(&mut tx, id).await?;
     if in_use > 0 && !force {
         return Err(Error::BadRequest(format!(
             "Subnet {} has {in_use} IP address(es) in use by nodes; delete it with force=true to release them.",
             cur.cidr
         )));
     }
-    keep_dhcp_pool(c, cur.vlan_id, None, Some(id)).await?;
-    subnets::delete(c, id).await
+    keep_dhcp_pool(&mut tx, cur.vlan_id, None, Some(id)).await?;
+    subnets::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
 }

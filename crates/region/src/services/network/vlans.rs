@@ -1,13 +1,15 @@
-//! VLAN rules: vids unique per fabric (the untagged VLAN's vid fixed), and
+//! VLANs: vids unique per fabric (the untagged VLAN's vid fixed), and
 //! MAAS's rules for DHCP, its racks and relays.
 
 use maas_model::constraints::FieldErrors;
+use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::services::network::{add, finish, invalid_choice, not_found};
-use crate::store::Conn;
-use crate::store::networks::vlans::{self, NewVlan, VlanState};
+use crate::services::Ctx;
+use crate::services::network::{add, finish, invalid_choice, not_found, read};
+use crate::store::networks::vlans::{self, NewVlan, VlanFilter, VlanState};
 use crate::store::networks::{fabric_by_spec, rack_by_spec, space_by_spec};
+use crate::store::{self, Conn};
 
 const VID_TAKEN: &str = "VLAN with this Fabric and Vid already exists.";
 
@@ -26,9 +28,7 @@ pub async fn resolve(c: &mut Conn, r: &VlanRef) -> Result<i64> {
             Err(_) => None,
         },
         VlanRef::FabricVid(f, v) => {
-            let fid = fabric_by_spec(c, f)
-                .await?
-                .ok_or_else(|| not_found("Fabric"))?;
+            let fid = resolve_fabric(c, f).await?;
             match v.trim().parse::<i32>() {
                 Ok(vid) => vlans::find_by_vid(c, fid, vid).await?,
                 Err(_) => None,
@@ -36,6 +36,35 @@ pub async fn resolve(c: &mut Conn, r: &VlanRef) -> Result<i64> {
         }
     };
     id.ok_or_else(|| not_found("VLAN"))
+}
+
+async fn resolve_fabric(c: &mut Conn, spec: &str) -> Result<i64> {
+    fabric_by_spec(c, spec)
+        .await?
+        .ok_or_else(|| not_found("Fabric"))
+}
+
+/// Every VLAN, by fabric and vid.
+pub async fn list(ctx: &Ctx) -> Result<Vec<Value>> {
+    let mut c = store::acquire(&ctx.db).await?;
+    read::vlans(&mut c, &VlanFilter::default()).await
+}
+
+/// The VLANs of a fabric, by vid.
+pub async fn on_fabric(ctx: &Ctx, fabric: &str) -> Result<Vec<Value>> {
+    let mut c = store::acquire(&ctx.db).await?;
+    let fid = resolve_fabric(&mut c, fabric).await?;
+    let f = VlanFilter {
+        fabrics: Some(vec![fid]),
+        ..VlanFilter::default()
+    };
+    read::vlans(&mut c, &f).await
+}
+
+pub async fn get(ctx: &Ctx, r: &VlanRef) -> Result<Value> {
+    let mut c = store::acquire(&ctx.db).await?;
+    let id = resolve(&mut c, r).await?;
+    read::vlan(&mut c, id).await
 }
 
 /// A space parameter: its id, or an error on `space`.
@@ -56,35 +85,38 @@ pub struct VlanParams {
     pub space: Option<String>,
 }
 
-/// Create a VLAN on `fabric`; `errs` are the parameters'.
+/// Create a VLAN on `fabric`; `errs` are the parameters', reported once
+/// the fabric is found.
 pub async fn create(
-    c: &mut Conn,
-    fabric: i64,
+    ctx: &Ctx,
+    fabric: &str,
     p: VlanParams,
     mut errs: FieldErrors,
-) -> Result<i64> {
+) -> Result<Value> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let fabric = resolve_fabric(&mut tx, fabric).await?;
     if let Some(v) = p.vid
-        && vlans::vid_taken(c, fabric, v as i32, None).await?
+        && vlans::vid_taken(&mut tx, fabric, v as i32, None).await?
     {
         add(&mut errs, "vid", VID_TAKEN);
     }
     let space = match &p.space {
-        Some(s) => space_param(c, s, &mut errs).await?,
+        Some(s) => space_param(&mut tx, s, &mut errs).await?,
         None => None,
     };
     finish(errs)?;
-    vlans::insert(
-        c,
-        &NewVlan {
-            fabric_id: fabric,
-            vid: p.vid.unwrap_or_default() as i32,
-            name: p.name.as_deref(),
-            mtu: p.mtu as i32,
-            description: &p.description,
-            space_id: space,
-        },
-    )
-    .await
+    let v = NewVlan {
+        fabric_id: fabric,
+        vid: p.vid.unwrap_or_default() as i32,
+        name: p.name.as_deref(),
+        mtu: p.mtu as i32,
+        description: &p.description,
+        space_id: space,
+    };
+    let id = vlans::insert(&mut tx, &v).await?;
+    let out = read::vlan(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// A VLAN update as given: absent fields keep their value; an empty name,
@@ -159,9 +191,19 @@ async fn relay_param(
     })
 }
 
-/// Update a VLAN with MAAS's rules for DHCP, racks and relays; `errs` are
-/// the parameters'.
-pub async fn update(c: &mut Conn, id: i64, p: VlanPatch, mut errs: FieldErrors) -> Result<()> {
+/// Update a VLAN; `errs` are the parameters', reported once it is found.
+pub async fn update(ctx: &Ctx, r: &VlanRef, p: VlanPatch, errs: FieldErrors) -> Result<Value> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let id = resolve(&mut tx, r).await?;
+    apply(&mut tx, id, p, errs).await?;
+    let out = read::vlan(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Apply an update with MAAS's rules for DHCP, racks and relays, checked on
+/// the VLAN as it would be after it; `errs` are the parameters'.
+pub async fn apply(c: &mut Conn, id: i64, p: VlanPatch, mut errs: FieldErrors) -> Result<()> {
     let cur = vlans::lock(c, id).await?;
     let name = match p.name {
         Some(n) if n.is_empty() => None,
@@ -279,19 +321,23 @@ pub async fn update(c: &mut Conn, id: i64, p: VlanPatch, mut errs: FieldErrors) 
 }
 
 /// Delete a VLAN that is not its fabric's default and has no subnets.
-pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
-    let vid = vlans::lock(c, id).await?.vid;
+pub async fn delete(ctx: &Ctx, r: &VlanRef) -> Result<()> {
+    let mut tx = store::begin(&ctx.db).await?;
+    let id = resolve(&mut tx, r).await?;
+    let vid = vlans::lock(&mut tx, id).await?.vid;
     if vid == 0 {
         return Err(Error::BadRequest(
             "This VLAN is the default VLAN in the fabric, it cannot be deleted.".into(),
         ));
     }
-    let subnets = vlans::subnet_cidrs(c, id).await?;
+    let subnets = vlans::subnet_cidrs(&mut tx, id).await?;
     if !subnets.is_empty() {
         return Err(Error::BadRequest(format!(
             "Can't delete VLAN {vid}: subnets {} are still on it; delete or move them first.",
             subnets.join(", ")
         )));
     }
-    vlans::delete(c, id).await
+    vlans::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
 }
