@@ -198,6 +198,8 @@ impl TestRegion {
             "127.0.0.1:0".parse().unwrap(),
         );
         opts.db_max_connections = 4;
+        // Regions on one database share the secret key.
+        opts.secret_key_file = Some(self.dir.0.join("secret.key"));
         (region::start(&opts).await.expect("region starts"), dir)
     }
 
