@@ -3,6 +3,7 @@
 //! transaction the service passes along) or the pool, and return typed rows
 //! or model types. Database errors become error kinds here, once.
 
+pub mod config;
 pub mod db;
 pub mod networks;
 
@@ -35,3 +36,6 @@ impl From<sqlx::Error> for Error {
         Error::Internal(e.into())
     }
 }
+
+/// Anything a statement can run on: the pool, a connection, a transaction.
+pub use sqlx::PgExecutor as Executor;
