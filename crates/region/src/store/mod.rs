@@ -6,6 +6,7 @@
 pub mod config;
 pub mod db;
 pub mod networks;
+pub mod tokens;
 
 use crate::error::Error;
 
