@@ -1,6 +1,7 @@
 //! Rules: lifecycle (the one status writer), allocation, machine reads,
 //! network model, configuration, authentication, rack snapshots.
 
+pub mod account;
 pub mod allocate;
 pub mod auth;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod network;
 pub mod snapshot;
+pub mod users;
 
 use std::sync::Arc;
 

@@ -6,7 +6,9 @@
 pub mod config;
 pub mod db;
 pub mod networks;
+pub mod sshkeys;
 pub mod tokens;
+pub mod users;
 
 use crate::error::Error;
 
