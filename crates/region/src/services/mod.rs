@@ -8,6 +8,7 @@ pub mod config;
 pub mod lifecycle;
 pub mod load;
 pub mod network;
+pub mod places;
 pub mod snapshot;
 pub mod users;
 

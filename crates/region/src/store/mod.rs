@@ -6,6 +6,7 @@
 pub mod config;
 pub mod db;
 pub mod networks;
+pub mod places;
 pub mod sshkeys;
 pub mod tokens;
 pub mod users;
