@@ -5,6 +5,7 @@ pub mod account;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod events;
 pub mod lifecycle;
 pub mod load;
 pub mod network;

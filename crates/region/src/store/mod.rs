@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod networks;
 pub mod places;
 pub mod sshkeys;
