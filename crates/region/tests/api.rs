@@ -121,6 +121,28 @@ async fn oauth_is_checked() {
             .iter()
             .any(|t| t["token"] == k2.as_str() && t["name"] == "tmp")
     );
+    // Renamed by its whole key, as the CLI passes it.
+    assert_eq!(
+        r.admin
+            .op(
+                "account/",
+                "update_token_name",
+                &[("token", k2.as_str()), ("name", "renamed")]
+            )
+            .await
+            .0,
+        204
+    );
+    let (_, list) = r
+        .admin
+        .get_op("account/", "list_authorisation_tokens", &[])
+        .await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["token"] == k2.as_str() && t["name"] == "renamed")
+    );
     assert_eq!(
         r.admin
             .op(
@@ -310,6 +332,9 @@ async fn zones_pools_and_tags() {
         .await;
     let (_, z) = r.admin.put("zones/rack-a/", &[("name", "rack-b")]).await;
     assert_eq!(z["name"], "rack-b");
+    let (st, e) = r.admin.put("zones/rack-b/", &[("name", "default")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(e["name"][0], "Zone with this name already exists.");
     assert_eq!(
         r.admin.get(&format!("machines/{sid}/"), &[]).await.1["zone"]["name"],
         "rack-b"
