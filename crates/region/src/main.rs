@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use maas_region::api::{account, users};
 use maas_region::region::{self, Options};
+use maas_region::services::{account, users};
 
 #[derive(Parser)]
 #[command(name = "maas-region", version, about = "MAAS region controller")]
@@ -137,24 +137,9 @@ async fn run() -> anyhow::Result<()> {
         } => {
             let (pool, mut cluster) =
                 region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
-            let r = async {
-                let mut tx = pool.begin().await?;
-                users::create_user(&mut *tx, &username, &email, &password, true)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
-                if let Some(k) = ssh_key {
-                    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-                        .bind(&username)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    account::add_ssh_key(&mut *tx, uid, &k)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
-                }
-                tx.commit().await?;
-                anyhow::Ok(())
-            }
-            .await;
+            let r = users::create_admin(&pool, &username, &email, &password, ssh_key.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)));
             pool.close().await;
             if let Some(c) = cluster.as_mut() {
                 c.stop().await;
@@ -166,18 +151,13 @@ async fn run() -> anyhow::Result<()> {
             let (pool, mut cluster) =
                 region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
             let r = async {
-                let uid: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-                        .bind(&username)
-                        .fetch_optional(&pool)
-                        .await?;
-                let Some(uid) = uid else {
-                    bail!("no such user: {username}");
-                };
-                let (ck, tk, ts) = account::create_token(&pool, uid, "cli")
+                let key = account::create_token_for(&pool, &username, "cli")
                     .await
                     .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)))?;
-                anyhow::Ok(format!("{ck}:{tk}:{ts}"))
+                let Some(key) = key else {
+                    bail!("no such user: {username}");
+                };
+                anyhow::Ok(key.to_string())
             }
             .await;
             pool.close().await;

@@ -184,7 +184,6 @@ pub async fn start_with_pool(
             crate::rackrpc::start(pool.clone(), &app.secrets, l, name, opts.enroll_fail_window)
                 .await?,
         );
-        tracing::info!(rpc_addr = %a, "rack RPC listening");
         rpc_addr = Some(a);
     }
     let (tx, rx) = oneshot::channel::<()>();
@@ -208,6 +207,9 @@ pub async fn start_with_pool(
         },
     )));
     tracing::info!(%addr, "region API listening");
+    if let Some(a) = rpc_addr {
+        tracing::info!(rpc_addr = %a, "rack RPC listening");
+    }
     Ok(Running {
         addr,
         app,

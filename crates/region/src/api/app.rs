@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::api::params::{self, Input};
 use crate::error::{Error, Result};
 use crate::services::Ctx;
-use crate::services::auth::{self, User};
+use crate::services::auth::User;
 
 /// The HTTP edge's state: the services' context and the request limits.
 #[derive(Clone)]
@@ -124,7 +124,8 @@ impl FromRequest<App> for Req {
                     state.max_body
                 ))
             })?;
-        let user = auth::authenticate(&state.hot, &state.tokens, &parts.headers).await?;
+        let user =
+            crate::api::oauth::authenticate(&state.hot, &state.tokens, &parts.headers).await?;
         let input = params::parse(parts.uri.query(), &parts.headers, &bytes)?;
         Ok(Req {
             method: parts.method,

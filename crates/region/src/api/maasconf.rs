@@ -28,19 +28,7 @@ pub async fn maas(State(app): State<App>, req: Req) -> Result<Response> {
                 .input
                 .get("value")
                 .ok_or_else(|| Error::field("value", "This field is required."))?;
-            let v = config::validate(name, value)?;
-            let mut tx = app.db.begin().await?;
-            config::set(&mut *tx, name, &v).await?;
-            crate::services::lifecycle::event(
-                &mut tx,
-                None,
-                Some(&u.username),
-                "INFO",
-                "Settings changed",
-                &format!("{name} set to {v}."),
-            )
-            .await?;
-            tx.commit().await?;
+            config::change(&app.db, &u.username, name, value).await?;
             Ok(json(&"OK"))
         }
         _ => Err(req.unknown_op()),

@@ -10,6 +10,7 @@ pub mod maasconf;
 pub mod machines;
 pub mod metadata;
 pub mod networks;
+pub mod oauth;
 pub mod params;
 pub mod places;
 pub mod rackcontrollers;

@@ -4,78 +4,47 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use crate::api::app::{App, Req, json, no_content};
 use crate::error::{Error, Result};
+use crate::services::places::{self, Place};
 
-pub fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 256
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+pub use crate::services::places::valid_name;
+
+fn zone_json(z: &Place) -> Value {
+    json!({"id": z.id, "name": z.name, "description": z.description,
+           "resource_uri": format!("/MAAS/api/2.0/zones/{}/", z.name)})
 }
 
-fn zone_json(id: i64, name: &str, description: &str) -> Value {
-    json!({"id": id, "name": name, "description": description,
-           "resource_uri": format!("/MAAS/api/2.0/zones/{name}/")})
+fn pool_json(p: &Place) -> Value {
+    json!({"id": p.id, "name": p.name, "description": p.description,
+           "resource_uri": format!("/MAAS/api/2.0/resourcepool/{}/", p.id)})
 }
 
-fn pool_json(id: i64, name: &str, description: &str) -> Value {
-    json!({"id": id, "name": name, "description": description,
-           "resource_uri": format!("/MAAS/api/2.0/resourcepool/{id}/")})
-}
-
-fn required_name(req: &Req) -> Result<String> {
-    let n = req
-        .input
+fn required_name(req: &Req) -> Result<&str> {
+    req.input
         .get_nonempty("name")
-        .ok_or_else(|| Error::field("name", "This field is required."))?;
-    if !valid_name(n) {
-        return Err(Error::field(
-            "name",
-            format!("'{n}' is not a valid name: use letters, digits, '-', '_' and '.'."),
-        ));
-    }
-    Ok(n.to_string())
+        .ok_or_else(|| Error::field("name", "This field is required."))
 }
 
-fn duplicate(what: &str, e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
-            Error::field("name", format!("{what} with this name already exists."))
-        }
-        _ => e.into(),
-    }
+fn description(req: &Req) -> &str {
+    req.input.get("description").unwrap_or("")
 }
 
 pub async fn zones(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let rows = sqlx::query("SELECT id, name, description FROM zones ORDER BY name")
-                .fetch_all(&app.db)
-                .await?;
-            Ok(json(
-                &rows
-                    .iter()
-                    .map(|r| zone_json(r.get(0), r.get(1), r.get(2)))
-                    .collect::<Vec<_>>(),
-            ))
-        }
+        (&Method::GET, None) => Ok(json(
+            &places::zones(&app.db)
+                .await?
+                .iter()
+                .map(zone_json)
+                .collect::<Vec<_>>(),
+        )),
         (&Method::POST, None) => {
             req.admin()?;
-            let name = required_name(&req)?;
-            let desc = req.input.get("description").unwrap_or("").to_string();
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO zones (name, description) VALUES ($1, $2) RETURNING id",
-            )
-            .bind(&name)
-            .bind(&desc)
-            .fetch_one(&app.db)
-            .await
-            .map_err(|e| duplicate("Zone", e))?;
-            Ok(json(&zone_json(id, &name, &desc)))
+            let z = places::create_zone(&app.db, required_name(&req)?, description(&req)).await?;
+            Ok(json(&zone_json(&z)))
         }
         _ => Err(req.unknown_op()),
     }
@@ -83,52 +52,23 @@ pub async fn zones(State(app): State<App>, req: Req) -> Result<Response> {
 
 pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
-    let row = sqlx::query("SELECT id, name, description FROM zones WHERE name = $1")
-        .bind(&name)
-        .fetch_optional(&app.db)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("No Zone matches the given query ({name}).")))?;
-    let id: i64 = row.get(0);
+    let zone = places::zone(&app.db, &name).await?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => Ok(json(&zone_json(id, row.get(1), row.get(2)))),
+        (&Method::GET, None) => Ok(json(&zone_json(&zone))),
         (&Method::PUT, None) => {
             req.admin()?;
-            let new_name = match req.input.get_nonempty("name") {
-                Some(_) => required_name(&req)?,
-                None => name.clone(),
-            };
-            let desc = req
-                .input
-                .get("description")
-                .map(str::to_string)
-                .unwrap_or(row.get(2));
-            sqlx::query("UPDATE zones SET name = $2, description = $3 WHERE id = $1")
-                .bind(id)
-                .bind(&new_name)
-                .bind(&desc)
-                .execute(&app.db)
-                .await
-                .map_err(|e| duplicate("Zone", e))?;
-            Ok(json(&zone_json(id, &new_name, &desc)))
+            let z = places::update_zone(
+                &app.db,
+                &zone,
+                req.input.get_nonempty("name"),
+                req.input.get("description"),
+            )
+            .await?;
+            Ok(json(&zone_json(&z)))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            if id == 1 {
-                return Err(Error::BadRequest(
-                    "The default zone cannot be deleted.".into(),
-                ));
-            }
-            // As in MAAS, machines in a deleted zone move to the default zone.
-            let mut tx = app.db.begin().await?;
-            sqlx::query("UPDATE machines SET zone_id = 1 WHERE zone_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM zones WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            places::delete_zone(&app.db, &zone).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),
@@ -138,31 +78,17 @@ pub async fn zone(State(app): State<App>, Path(name): Path<String>, req: Req) ->
 pub async fn pools(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => {
-            let rows =
-                sqlx::query("SELECT id, name, description FROM resource_pools ORDER BY name")
-                    .fetch_all(&app.db)
-                    .await?;
-            Ok(json(
-                &rows
-                    .iter()
-                    .map(|r| pool_json(r.get(0), r.get(1), r.get(2)))
-                    .collect::<Vec<_>>(),
-            ))
-        }
+        (&Method::GET, None) => Ok(json(
+            &places::pools(&app.db)
+                .await?
+                .iter()
+                .map(pool_json)
+                .collect::<Vec<_>>(),
+        )),
         (&Method::POST, None) => {
             req.admin()?;
-            let name = required_name(&req)?;
-            let desc = req.input.get("description").unwrap_or("").to_string();
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO resource_pools (name, description) VALUES ($1, $2) RETURNING id",
-            )
-            .bind(&name)
-            .bind(&desc)
-            .fetch_one(&app.db)
-            .await
-            .map_err(|e| duplicate("Resource pool", e))?;
-            Ok(json(&pool_json(id, &name, &desc)))
+            let p = places::create_pool(&app.db, required_name(&req)?, description(&req)).await?;
+            Ok(json(&pool_json(&p)))
         }
         _ => Err(req.unknown_op()),
     }
@@ -170,56 +96,23 @@ pub async fn pools(State(app): State<App>, req: Req) -> Result<Response> {
 
 pub async fn pool(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
-    let not_found = || Error::NotFound(format!("No ResourcePool matches the given query ({id})."));
-    let pid: i64 = id.parse().map_err(|_| not_found())?;
-    let row = sqlx::query("SELECT id, name, description FROM resource_pools WHERE id = $1")
-        .bind(pid)
-        .fetch_optional(&app.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let pool = places::pool(&app.db, &id).await?;
     match (&req.method, req.op()) {
-        (&Method::GET, None) => Ok(json(&pool_json(pid, row.get(1), row.get(2)))),
+        (&Method::GET, None) => Ok(json(&pool_json(&pool))),
         (&Method::PUT, None) => {
             req.admin()?;
-            let name = match req.input.get_nonempty("name") {
-                Some(_) => required_name(&req)?,
-                None => row.get(1),
-            };
-            let desc = req
-                .input
-                .get("description")
-                .map(str::to_string)
-                .unwrap_or(row.get(2));
-            sqlx::query("UPDATE resource_pools SET name = $2, description = $3 WHERE id = $1")
-                .bind(pid)
-                .bind(&name)
-                .bind(&desc)
-                .execute(&app.db)
-                .await
-                .map_err(|e| duplicate("Resource pool", e))?;
-            Ok(json(&pool_json(pid, &name, &desc)))
+            let p = places::update_pool(
+                &app.db,
+                &pool,
+                req.input.get_nonempty("name"),
+                req.input.get("description"),
+            )
+            .await?;
+            Ok(json(&pool_json(&p)))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            if pid == 0 {
-                return Err(Error::BadRequest(
-                    "The default resource pool cannot be deleted.".into(),
-                ));
-            }
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM machines WHERE pool_id = $1")
-                .bind(pid)
-                .fetch_one(&app.db)
-                .await?;
-            if n > 0 {
-                return Err(Error::BadRequest(format!(
-                    "Resource pool {} still holds {n} machine(s); move them first.",
-                    row.get::<String, _>(1)
-                )));
-            }
-            sqlx::query("DELETE FROM resource_pools WHERE id = $1")
-                .bind(pid)
-                .execute(&app.db)
-                .await?;
+            places::delete_pool(&app.db, &pool).await?;
             Ok(no_content())
         }
         _ => Err(req.unknown_op()),

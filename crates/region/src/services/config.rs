@@ -2,9 +2,10 @@
 //! types and defaults. Values live in the `config` table as JSON.
 
 use serde_json::Value;
-use sqlx::PgExecutor;
 
 use crate::error::{Error, Result};
+use crate::services::lifecycle;
+use crate::store::{self, Executor, Pool};
 
 #[derive(Clone, Copy)]
 pub enum Kind {
@@ -199,39 +200,48 @@ pub fn validate(name: &str, value: &str) -> Result<Value> {
     })
 }
 
-pub async fn get<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<Value> {
+pub async fn get<'e>(db: impl Executor<'e>, name: &str) -> Result<Value> {
     let (_, _, default) = setting(name)?;
-    let v: Option<Value> = sqlx::query_scalar("SELECT value FROM config WHERE name = $1")
-        .bind(name)
-        .fetch_optional(db)
-        .await?;
-    Ok(v.unwrap_or_else(|| default.json()))
+    Ok(store::config::get(db, name)
+        .await?
+        .unwrap_or_else(|| default.json()))
 }
 
-pub async fn set<'e>(db: impl PgExecutor<'e>, name: &str, value: &Value) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO config (name, value) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+pub async fn set<'e>(db: impl Executor<'e>, name: &str, value: &Value) -> Result<()> {
+    store::config::set(db, name, value).await
+}
+
+/// Change a setting on behalf of `username` (`maas/?op=set_config`): the
+/// value is checked, stored and the change logged as one transaction.
+pub async fn change(db: &Pool, username: &str, name: &str, value: &str) -> Result<()> {
+    let v = validate(name, value)?;
+    let mut tx = store::begin(db).await?;
+    set(&mut *tx, name, &v).await?;
+    lifecycle::event(
+        &mut tx,
+        None,
+        Some(username),
+        "INFO",
+        "Settings changed",
+        &format!("{name} set to {v}."),
     )
-    .bind(name)
-    .bind(value)
-    .execute(db)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
-pub async fn get_str<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<String> {
+pub async fn get_str<'e>(db: impl Executor<'e>, name: &str) -> Result<String> {
     Ok(match get(db, name).await? {
         Value::String(s) => s,
         other => other.to_string(),
     })
 }
 
-pub async fn get_i64<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<i64> {
+pub async fn get_i64<'e>(db: impl Executor<'e>, name: &str) -> Result<i64> {
     Ok(get(db, name).await?.as_i64().unwrap_or(30))
 }
 
-pub async fn get_bool<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<bool> {
+pub async fn get_bool<'e>(db: impl Executor<'e>, name: &str) -> Result<bool> {
     Ok(get(db, name).await?.as_bool().unwrap_or(false))
 }
 

@@ -1,19 +1,23 @@
 //! Rules: lifecycle (the one status writer), allocation, machine reads,
 //! network model, configuration, authentication, rack snapshots.
 
+pub mod account;
 pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod events;
 pub mod keys;
 pub mod lifecycle;
 pub mod load;
 pub mod machines;
 pub mod metadata;
 pub mod network;
+pub mod places;
 pub mod racks;
 pub mod snapshot;
 pub mod tags;
+pub mod users;
 
 use std::sync::Arc;
 

@@ -3,15 +3,20 @@
 //! transaction the service passes along) or the pool, and return typed rows
 //! or model types. Database errors become error kinds here, once.
 
+pub mod config;
 pub mod db;
 pub mod events;
 pub mod keys;
 pub mod machines;
 pub mod names;
 pub mod networks;
+pub mod places;
 pub mod racks;
 pub mod snapshot;
+pub mod sshkeys;
 pub mod tags;
+pub mod tokens;
+pub mod users;
 
 use crate::error::Error;
 

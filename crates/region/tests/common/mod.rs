@@ -198,6 +198,8 @@ impl TestRegion {
             "127.0.0.1:0".parse().unwrap(),
         );
         opts.db_max_connections = 4;
+        // Regions on one database share the secret key.
+        opts.secret_key_file = Some(self.dir.0.join("secret.key"));
         (region::start(&opts).await.expect("region starts"), dir)
     }
 
@@ -272,18 +274,19 @@ impl Drop for TestRegion {
 }
 
 pub async fn make_user(db: &sqlx::PgPool, name: &str, admin: bool) -> String {
-    maas_region::api::users::create_user(db, name, &format!("{name}@example.com"), "pw", admin)
+    let uid = maas_region::services::users::create_user(
+        db,
+        name,
+        &format!("{name}@example.com"),
+        "pw",
+        admin,
+    )
+    .await
+    .unwrap();
+    maas_region::services::account::create_token(db, uid, "test")
         .await
-        .unwrap();
-    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-        .bind(name)
-        .fetch_one(db)
-        .await
-        .unwrap();
-    let (ck, tk, ts) = maas_region::api::account::create_token(db, uid, "test")
-        .await
-        .unwrap();
-    format!("{ck}:{tk}:{ts}")
+        .unwrap()
+        .to_string()
 }
 
 pub fn random_mac() -> String {
