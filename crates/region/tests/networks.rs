@@ -13,6 +13,8 @@ mod access;
 mod addresses;
 #[path = "networks/fabrics_vlans.rs"]
 mod fabrics_vlans;
+#[path = "networks/lookups.rs"]
+mod lookups;
 #[path = "networks/racks.rs"]
 mod racks;
 #[path = "networks/subnets.rs"]

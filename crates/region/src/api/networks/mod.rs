@@ -1,8 +1,7 @@
 //! The network model in MAAS's shape: `fabrics/`, `fabrics/{id}/vlans/`,
 //! `vlans/`, `subnets/`, `ipranges/`, `reservedips/` and `spaces/`, one
 //! module per resource. Handlers parse (with `Check`), authorize, call
-//! `services::network` and answer with what `services::network::read`
-//! renders.
+//! `services::network` and answer with the JSON it returns.
 //!
 //! Reads are open to every authenticated user, writes are admin-only. Every
 //! write runs in one transaction and validates everything before it writes,

@@ -1,11 +1,14 @@
-//! The network model's rules: one module per resource (fabrics, VLANs,
-//! subnets, IP ranges and reserved IPs, spaces), the reads that render them
-//! (`read`), the rules several share (a DHCP-enabled VLAN keeps a dynamic
-//! range, what occupies a subnet's addresses), and placing the interfaces a
-//! rack reports into fabrics, VLANs and subnets.
+//! The network model's rules. One module per resource (`fabrics`, `vlans`,
+//! `subnets`, `ipranges`, `reservedips`, `spaces`): each operation takes the
+//! context and a typed request, opens its transaction, checks, writes, and
+//! answers with the MAAS JSON `read` renders inside the same transaction.
+//! Here: the rules several share (a DHCP-enabled VLAN keeps a dynamic range,
+//! what occupies a subnet's addresses, which subnet an address goes in), and
+//! placing the interfaces a rack reports into fabrics, VLANs and subnets.
 //!
 //! Writers take the field errors the edge found while parsing, add their
-//! own, and refuse with all of them before anything is written.
+//! own, and refuse with all of them before anything is written; where MAAS
+//! answers 404 for an unknown object first, they look it up before.
 
 pub mod fabrics;
 pub mod ipranges;
