@@ -1,7 +1,7 @@
 //! The network model API (fabrics, VLANs, subnets, IP ranges, reserved IPs,
 //! spaces) and rack interface recording, against a real PostgreSQL.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 use maas_model::rack::Interface as RackIface;
