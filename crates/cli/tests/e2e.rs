@@ -1,7 +1,6 @@
 //! The `maas` CLI against a real region and PostgreSQL, in MAAS CLI's shape.
 
-#[path = "../../region/tests/common/mod.rs"]
-mod common;
+use maas_testkit as common;
 
 use std::process::{Command, Output};
 

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::filter::list;
+
 /// Field → messages, the body of a MAAS 400 answer.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -137,18 +139,6 @@ fn single<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
         .get(key)
         .and_then(|v| v.iter().rev().find(|s| !s.is_empty()))
         .map(|s| s.as_str())
-}
-
-/// Lists may be given as repeated keys or comma-separated.
-fn list(params: &Params, key: &str) -> Vec<String> {
-    params
-        .get(key)
-        .into_iter()
-        .flatten()
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 fn number(params: &Params, key: &str, errors: &mut FieldErrors) -> Option<f64> {

@@ -20,8 +20,8 @@ fn rack(args: &[&str], dir: &std::path::Path) -> (bool, String) {
 
 #[test]
 fn start_up_errors_are_clear() {
-    let dir = std::env::temp_dir().join(format!("rack-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = maas_testkit::tempdir::Dir::new();
+    let dir = tmp.0.join("rack");
     let (ok, err) = rack(&["--region", "https://127.0.0.1:9"], &dir);
     assert!(!ok);
     assert!(
@@ -41,5 +41,4 @@ fn start_up_errors_are_clear() {
     assert!(!ok);
     assert!(err.contains("bad port"), "{err}");
     assert!(!dir.join("rack.crt").exists(), "nothing enrolled");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,7 @@
 //! `machines/?op=allocate`: every constraint, cheapest first, bad syntax,
 //! and that a refused or empty allocation writes nothing.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! users, account keys, SSH keys, zones, pools, tags, events, config (machines:
 //! `machines_api.rs`).
 
-mod common;
+use maas_testkit as common;
 
 use common::{Api, TestRegion};
 use serde_json::Value;

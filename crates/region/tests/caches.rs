@@ -3,7 +3,7 @@
 //! whatever changes, and whoever changes it, a region with warm caches
 //! answers exactly what a region with empty caches answers.
 
-mod common;
+use maas_testkit as common;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! Needs a venv with python-libmaas: `.ci/run` makes it at
 //! /var/tmp/maas-venv; `MAAS_TEST_PYTHON` points at another interpreter.
 
-mod common;
+use maas_testkit as common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

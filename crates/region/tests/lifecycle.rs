@@ -2,7 +2,7 @@
 //! the single writer, every action from every status through the API, the
 //! deadline worker, and the metadata `signal` API.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 use maas_model::{Action, NodeStatus};

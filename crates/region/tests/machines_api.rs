@@ -2,7 +2,7 @@
 //! pagination, create / update / delete, bad and oversized input, large
 //! lists.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! spaces) and rack interface recording, against a real PostgreSQL. One test
 //! binary; the tests are grouped in `tests/networks/`.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 use serde_json::Value;

@@ -1,65 +1,31 @@
 //! Region processes as operators run them: two regions on one database under
 //! concurrent allocation, and the private PostgreSQL cluster.
 
-mod common;
+use maas_testkit as common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use common::Api;
+use common::proc::Proc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_maas-region");
 
-/// A `maas-region serve` child; killed on drop.
-struct Proc {
-    child: Child,
-    pub addr: String,
-}
-
-impl Drop for Proc {
-    /// SIGTERM (the region stops its private PostgreSQL), then SIGKILL.
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start `maas-region serve` on a free port and wait for its address.
+/// Start `maas-region serve` on free ports; it is stopped (SIGTERM, so it
+/// stops its private PostgreSQL) when dropped.
 fn serve(args: &[&str]) -> Proc {
-    let mut child = Command::new(BIN)
-        .arg("serve")
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn maas-region");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(a) = line.split("addr=").nth(1) {
-                let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_string());
-            }
-            eprintln!("[region] {line}");
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("region printed its address");
-    Proc { child, addr }
+        .args(args);
+    let mut p = Proc::spawn(cmd, "region API listening");
+    assert!(
+        !p.addr.is_empty(),
+        "region did not start:\n{}",
+        p.log_text()
+    );
+    p.graceful = true;
+    p
 }
 
 #[tokio::test]

@@ -3,90 +3,15 @@
 //! reaching racks, events exactly once across kills, failover between
 //! regions, and a rack working alone.
 
-mod common;
+use maas_testkit as common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::TestRegion;
+use common::proc::{Proc, sibling_bin};
 use serde_json::{Value, json};
-
-fn sibling_bin(name: &str) -> PathBuf {
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        p.exists(),
-        "{} is not built: run the suite with `cargo nextest run --workspace`",
-        p.display()
-    );
-    p
-}
-
-/// A child process that prints `...addr=HOST:PORT` when ready.
-struct Proc {
-    child: Child,
-    addr: String,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(mut cmd: Command, marker: &str) -> Proc {
-        let mut child = cmd
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let stderr = child.stderr.take().unwrap();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let marker = marker.to_string();
-        let log2 = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains(&marker)
-                    && let Some(a) = line.split("addr=").last()
-                {
-                    let _ = tx.send(a.split_whitespace().next().unwrap_or("").to_string());
-                }
-                log2.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
-        Proc { child, addr, log }
-    }
-
-    fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn term(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.kill9();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
 
 const IP_JSON: &str = r#"[
   {"ifname":"br0","link_type":"ether","address":"52:54:00:0a:00:01","linkinfo":{"info_kind":"bridge"},

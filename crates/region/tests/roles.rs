@@ -2,7 +2,7 @@
 //! own, act only on their own; BMC credentials are encrypted at rest and
 //! never shown to non-admins.
 
-mod common;
+use maas_testkit as common;
 
 use common::TestRegion;
 

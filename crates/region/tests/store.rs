@@ -2,7 +2,7 @@
 //! are written once in `maas-model` and translated to SQL must agree with
 //! the same rules evaluated in Rust.
 
-mod common;
+use maas_testkit as common;
 
 use maas_model::NodeStatus;
 use maas_model::filter::{AnyNone, Arch, MachineFilter, Visibility};

@@ -12,7 +12,7 @@
 //! After an intended API change, re-record and review the diff:
 //!   MAAS_UPDATE_GOLDEN=1 cargo nextest run -p maas-region --test wire
 
-mod common;
+use maas_testkit as common;
 
 use common::{Api, TestRegion};
 use serde_json::Value;

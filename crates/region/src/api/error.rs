@@ -32,7 +32,7 @@ impl IntoResponse for Error {
             )
                 .into_response(),
             Error::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
+                tracing::error!(error = %format!("{e:#}"), "internal error");
                 (
                     status,
                     [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -517,7 +517,7 @@ pub async fn add_interface(
         ));
     }
     if let Some(v) = r.vlan
-        && !names::vlan_exists(&mut tx, v).await?
+        && !crate::store::networks::vlan_exists(&mut tx, v).await?
     {
         return Err(Error::field("vlan", format!("No such VLAN: {v}.")));
     }

@@ -32,13 +32,3 @@ pub async fn domain_id(c: &mut Conn, name_or_id: &str) -> Result<Option<i64>> {
             .await?,
     )
 }
-
-/// Whether a VLAN with this id exists.
-pub async fn vlan_exists(c: &mut Conn, id: i64) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM vlans WHERE id = $1)")
-            .bind(id)
-            .fetch_one(&mut *c)
-            .await?,
-    )
-}

@@ -1,8 +1,10 @@
-//! Test harness: a fresh PostgreSQL database per test (cloned from a migrated
-//! template), a region running in-process on port 0, and an OAuth-signing
-//! API client.
+//! The shared test harness of the workspace: a fresh PostgreSQL database per
+//! test (cloned from a migrated template), a region running in-process on
+//! port 0, an OAuth-signing API client, and region/rack processes whose
+//! addresses are read from their logs (`proc`). Used by the region, rack and
+//! CLI tests as `use maas_testkit as common;`.
 
-#![allow(dead_code)]
+pub mod proc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -149,6 +151,11 @@ pub mod tempdir {
             ));
             std::fs::create_dir_all(&p).unwrap();
             Dir(p)
+        }
+    }
+    impl Default for Dir {
+        fn default() -> Self {
+            Dir::new()
         }
     }
     impl Drop for Dir {
