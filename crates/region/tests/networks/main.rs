@@ -1,23 +1,17 @@
 //! The network model API (fabrics, VLANs, subnets, IP ranges, reserved IPs,
 //! spaces) and rack interface recording, against a real PostgreSQL. One test
-//! binary; the tests are grouped in `tests/networks/`.
+//! binary (`tests/networks/main.rs`), the tests grouped in its modules.
 
 use maas_testkit as common;
 
 use common::TestRegion;
 use serde_json::Value;
 
-#[path = "networks/access.rs"]
 mod access;
-#[path = "networks/addresses.rs"]
 mod addresses;
-#[path = "networks/fabrics_vlans.rs"]
 mod fabrics_vlans;
-#[path = "networks/lookups.rs"]
 mod lookups;
-#[path = "networks/racks.rs"]
 mod racks;
-#[path = "networks/subnets.rs"]
 mod subnets;
 
 fn id(v: &Value) -> i64 {
