@@ -2,11 +2,11 @@
 //! validated, become the machine services' requests.
 
 use axum::response::Response;
-use maas_model::constraints::FieldErrors;
 use maas_model::{ids, power};
 use serde_json::{Map, Value};
 
 use crate::api::app::{App, Req, json, node_token_refused};
+use crate::api::check::Check;
 use crate::api::machines::{current, machine_response};
 use crate::error::{Error, Result};
 use crate::render::FullMachine;
@@ -90,9 +90,7 @@ fn anonymous_view(m: &FullMachine) -> Response {
     json(&out)
 }
 
-fn required(errors: &mut FieldErrors, field: &str) {
-    errors.insert(field.into(), vec!["This field is required.".into()]);
-}
+const REQUIRED: &str = "This field is required.";
 
 pub async fn create(app: &App, req: &Req) -> Result<Response> {
     let user = req.user.as_ref();
@@ -102,25 +100,27 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
         return Err(node_token_refused());
     }
     let i = &req.input;
-    let mut errors = FieldErrors::new();
+    let mut c = Check::new(i);
     let arch = match i.get_nonempty("architecture") {
         Some(a) => match normalise_arch(a, i.get_nonempty("subarchitecture")) {
             Ok(a) => Some(a),
             Err(Error::Validation(e)) => {
-                errors.extend(e);
+                for (field, msgs) in e {
+                    msgs.into_iter().for_each(|m| c.add(&field, m));
+                }
                 None
             }
             Err(e) => return Err(e),
         },
         None => {
-            required(&mut errors, "architecture");
+            c.add("architecture", REQUIRED);
             None
         }
     };
     let raw_macs = i.list("mac_addresses");
     let mut macs = Vec::new();
     if raw_macs.is_empty() {
-        required(&mut errors, "mac_addresses");
+        c.add("mac_addresses", REQUIRED);
     }
     for m in &raw_macs {
         let msg = match ids::normalize_mac(m) {
@@ -131,22 +131,19 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
             Some(_) => format!("'{m}' is given twice."),
             None => format!("'{m}' is not a valid MAC address."),
         };
-        errors.entry("mac_addresses".into()).or_default().push(msg);
+        c.add("mac_addresses", msg);
     }
     let hostname = i.get_nonempty("hostname").map(|h| h.trim().to_string());
     if let Some(h) = &hostname
         && !ids::is_valid_hostname(h.split('.').next().unwrap_or(h))
     {
-        errors.insert(
-            "hostname".into(),
-            vec![format!("'{h}' is not a valid hostname.")],
-        );
+        c.add("hostname", format!("'{h}' is not a valid hostname."));
     }
     let power_type = i.get("power_type").unwrap_or("").trim().to_string();
     if !power_type.is_empty() && !power::is_known_power_type(&power_type) {
-        errors.insert(
-            "power_type".into(),
-            vec![format!("'{power_type}' is not a valid power type.")],
+        c.add(
+            "power_type",
+            format!("'{power_type}' is not a valid power type."),
         );
     }
     let is_admin = user.is_some_and(|u| u.is_superuser);
@@ -165,17 +162,12 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
     let cpu_count = i.int("cpu_count")?.unwrap_or(0);
     let memory = i.int("memory")?.unwrap_or(0);
     if !(0..=100_000).contains(&cpu_count) {
-        errors.insert(
-            "cpu_count".into(),
-            vec!["cpu_count is out of range.".into()],
-        );
+        c.add("cpu_count", "cpu_count is out of range.");
     }
     if !(0..=1i64 << 40).contains(&memory) {
-        errors.insert("memory".into(), vec!["memory is out of range.".into()]);
+        c.add("memory", "memory is out of range.");
     }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    c.finish()?;
     let power_params = power_params(req);
     let r = CreateRequest {
         architecture: arch.unwrap_or_default(),
