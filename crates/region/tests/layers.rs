@@ -1,6 +1,7 @@
 //! The region's layers, checked on its source: imports point down only
 //! (`region`/`main` → `api`, `rackrpc` → `services` → `render` → `store` →
-//! `error`, `crypto`), the two edges do not import each other, no SQL (no
+//! `error`, `crypto`), the two edges do not import each other, only they
+//! speak HTTP or gRPC (axum, tonic), no SQL (no
 //! `sqlx`) outside the store, and no hand-written source file in the
 //! workspace is over 800 lines. See docs/architecture.md.
 
@@ -122,4 +123,31 @@ fn no_source_file_is_over_800_lines() {
         }
     }
     assert!(long.is_empty(), "split these files:\n{}", long.join("\n"));
+}
+
+#[test]
+fn only_the_edges_speak_http_or_grpc() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut bad = Vec::new();
+    for f in &files {
+        let m = module_of(f);
+        if !matches!(
+            m.as_str(),
+            "services" | "render" | "store" | "error" | "crypto"
+        ) {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in code_lines(&text) {
+            if line.contains("axum") || line.contains("tonic") {
+                bad.push(format!("{}:{n}: {}", f.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "HTTP/gRPC below the edges:\n{}",
+        bad.join("\n")
+    );
 }
