@@ -142,15 +142,21 @@ pub fn list(params: &Params, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// An integer as MAAS clients send it: `12`, or an integral float `12.0`.
+/// An integer as MAAS (Django) takes it: optional sign and digits, and an
+/// integral float written with a trailing `.0` (`1024.0`, which clients
+/// send) — but not `1e3` or `1.5`.
 pub fn parse_int(v: &str) -> Option<i64> {
     let t = v.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        t.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9e15)
-            .map(|f| f as i64)
-    })
+    let digits = match t.split_once('.') {
+        Some((d, frac)) if frac.bytes().all(|b| b == b'0') => d,
+        Some(_) => return None,
+        None => t,
+    };
+    let unsigned = digits.strip_prefix(['-', '+']).unwrap_or(digits);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 fn field(key: &str, msg: String) -> FieldErrors {
@@ -346,6 +352,25 @@ mod tests {
             p.entry(k.to_string()).or_default().push(v.to_string());
         }
         p
+    }
+
+    #[test]
+    fn integers_as_django_takes_them() {
+        for (v, want) in [
+            ("12", Some(12)),
+            (" 12 ", Some(12)),
+            ("-3", Some(-3)),
+            ("1024.0", Some(1024)),
+            ("7.", Some(7)),
+            ("1e3", None),
+            ("1.5", None),
+            ("", None),
+            ("-", None),
+            ("0x10", None),
+            ("99999999999999999999", None),
+        ] {
+            assert_eq!(parse_int(v), want, "{v:?}");
+        }
     }
 
     #[test]

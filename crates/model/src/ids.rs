@@ -93,6 +93,26 @@ pub fn is_valid_hostname(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A hostname as given: a host label, or a host label and the domain after
+/// its first dot (`web1.example.com` → `web1`, `example.com`). Every label
+/// must be valid; `a..b` and `w.` are refused.
+pub fn split_fqdn(name: &str) -> Result<(&str, Option<&str>), String> {
+    let (host, domain) = match name.split_once('.') {
+        Some((h, d)) => (h, Some(d)),
+        None => (name, None),
+    };
+    let bad = || format!("'{name}' is not a valid hostname.");
+    if !is_valid_hostname(host) {
+        return Err(bad());
+    }
+    if let Some(d) = domain
+        && (d.len() > 253 || !d.split('.').all(is_valid_hostname))
+    {
+        return Err(bad());
+    }
+    Ok((host, domain))
+}
+
 /// Normalise a MAC address to lower-case colon form; `None` if malformed.
 pub fn normalize_mac(s: &str) -> Option<String> {
     let t = s.trim();
@@ -175,6 +195,18 @@ mod tests {
         assert_eq!(normalize_mac("52:54:00:ab:cd"), None);
         assert_eq!(normalize_mac("zz:54:00:ab:cd:01"), None);
         assert_eq!(normalize_mac("52:5400:ab:cd:01:"), None);
+    }
+
+    #[test]
+    fn fqdns_split_at_the_first_dot() {
+        assert_eq!(split_fqdn("web1"), Ok(("web1", None)));
+        assert_eq!(
+            split_fqdn("web1.example.com"),
+            Ok(("web1", Some("example.com")))
+        );
+        for bad in ["a..b", "w.", ".x", "-a.b", "a.-b", "a b.c", ""] {
+            assert!(split_fqdn(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,10 +4,9 @@
 
 use maas_testkit as common;
 
-use common::TestRegion;
+use common::{TestRegion, node_api, signal};
 use maas_model::{Action, NodeStatus};
 use maas_region::services::lifecycle;
-use serde_json::Value;
 
 #[tokio::test]
 async fn every_transition_is_checked_and_recorded() {
@@ -279,46 +278,6 @@ async fn overdue_machines_fail_by_the_worker() {
     .await
     .unwrap();
     assert!((89.0..=90.1).contains(&mins), "{mins}");
-}
-
-/// A client acting as the booting machine, with its own token.
-async fn node_api(r: &TestRegion, sid: &str) -> common::Api {
-    let (st, t) = r
-        .admin
-        .get_op(&format!("machines/{sid}/"), "get_token", &[])
-        .await;
-    assert_eq!(st, 200, "{t}");
-    let key = format!(
-        "{}:{}:{}",
-        t["consumer_key"].as_str().unwrap(),
-        t["token_key"].as_str().unwrap(),
-        t["token_secret"].as_str().unwrap()
-    );
-    common::Api::new(&r.url(), Some(key))
-}
-
-async fn signal(
-    api: &common::Api,
-    fields: &[(&str, &str)],
-    file: Option<(&str, Vec<u8>)>,
-) -> (u16, Value) {
-    let mut form = reqwest::multipart::Form::new();
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    if let Some((name, data)) = file {
-        form = form.part(
-            name.to_string(),
-            reqwest::multipart::Part::bytes(data).file_name(name.to_string()),
-        );
-    }
-    api.send(
-        api.http
-            .post(api.url("/MAAS/metadata/latest/"))
-            .query(&[("op", "signal")])
-            .multipart(form),
-    )
-    .await
 }
 
 #[tokio::test]

@@ -388,3 +388,45 @@ impl Api {
         self.send(self.http.delete(self.url(path))).await
     }
 }
+
+/// A client acting as the booting machine, with its own token.
+pub async fn node_api(r: &TestRegion, sid: &str) -> Api {
+    let (st, t) = r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "get_token", &[])
+        .await;
+    assert_eq!(st, 200, "{t}");
+    let key = format!(
+        "{}:{}:{}",
+        t["consumer_key"].as_str().unwrap(),
+        t["token_key"].as_str().unwrap(),
+        t["token_secret"].as_str().unwrap()
+    );
+    Api::new(&r.url(), Some(key))
+}
+
+/// `POST /MAAS/metadata/latest/?op=signal` as a booting machine sends it
+/// (multipart, with an optional file).
+pub async fn signal(
+    api: &Api,
+    fields: &[(&str, &str)],
+    file: Option<(&str, Vec<u8>)>,
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((name, data)) = file {
+        form = form.part(
+            name.to_string(),
+            reqwest::multipart::Part::bytes(data).file_name(name.to_string()),
+        );
+    }
+    api.send(
+        api.http
+            .post(api.url("/MAAS/metadata/latest/"))
+            .query(&[("op", "signal")])
+            .multipart(form),
+    )
+    .await
+}

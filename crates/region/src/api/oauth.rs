@@ -35,7 +35,11 @@ pub fn parse_oauth_header(value: &str) -> Result<Credentials, String> {
         } else {
             v
         };
-        fields.insert(k.trim().to_string(), pct_decode(v));
+        let v = pct_decode(v);
+        if v.contains('\0') {
+            return Err(format!("OAuth parameter {} contains a NUL byte", k.trim()));
+        }
+        fields.insert(k.trim().to_string(), v);
     }
     let mut take = |k: &str| {
         fields

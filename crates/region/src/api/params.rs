@@ -74,14 +74,7 @@ impl Input {
         match self.get_nonempty(key) {
             None => Ok(None),
             Some(v) => {
-                let t = v.trim();
-                // MAAS clients sometimes send integral floats ("1024.0").
-                let parsed = t.parse::<i64>().ok().or_else(|| {
-                    t.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9e15)
-                        .map(|f| f as i64)
-                });
+                let parsed = maas_model::filter::parse_int(v);
                 parsed
                     .map(Some)
                     .ok_or_else(|| Error::field(key, format!("'{v}' is not a valid integer.")))
@@ -257,9 +250,36 @@ fn add_json(input: &mut Input, body: &[u8]) -> Result<()> {
 pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Input> {
     let mut input = Input::default();
     add_query(&mut input, query);
-    if body.is_empty() {
-        return Ok(input);
+    if !body.is_empty() {
+        add_body(&mut input, headers, body)?;
     }
+    refuse_nul(&input)?;
+    Ok(input)
+}
+
+/// PostgreSQL text cannot hold NUL: refuse it here, naming the field, so it
+/// never reaches a statement.
+fn refuse_nul(input: &Input) -> Result<()> {
+    for (k, vals) in &input.params {
+        if k.contains('\0') || vals.iter().any(|v| v.contains('\0')) {
+            return Err(Error::field(
+                &k.replace('\0', "\\0"),
+                "Text may not contain NUL characters.",
+            ));
+        }
+    }
+    for (k, files) in &input.files {
+        if k.contains('\0') || files.iter().any(|(name, _)| name.contains('\0')) {
+            return Err(Error::field(
+                &k.replace('\0', "\\0"),
+                "File names may not contain NUL characters.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn add_body(input: &mut Input, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -274,17 +294,17 @@ pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<In
         "multipart/form-data" => {
             let boundary = header_param(ct, "boundary")
                 .ok_or_else(|| Error::BadRequest("multipart body without a boundary.".into()))?;
-            parse_multipart(&mut input, &boundary, body)?;
+            parse_multipart(input, &boundary, body)?;
         }
-        "application/json" => add_json(&mut input, body)?,
-        "application/x-www-form-urlencoded" | "" => parse_urlencoded(&mut input, body),
+        "application/json" => add_json(input, body)?,
+        "application/x-www-form-urlencoded" | "" => parse_urlencoded(input, body),
         other => {
             return Err(Error::BadRequest(format!(
                 "Unsupported content type '{other}': send form data (urlencoded or multipart) or JSON."
             )));
         }
     }
-    Ok(input)
+    Ok(())
 }
 
 #[cfg(test)]

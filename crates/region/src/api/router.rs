@@ -153,7 +153,14 @@ pub async fn serve(
     let router = router(app);
     let svc = tower::service_fn(move |req: Request| {
         let r = router.clone();
-        async move { r.oneshot(normalise(req)).await }
+        async move {
+            // A NUL byte in the path could only reach a query as an error.
+            if req.uri().path().contains("%00") {
+                let e = Error::BadRequest("The request path contains a NUL byte.".into());
+                return Ok(axum::response::IntoResponse::into_response(e));
+            }
+            r.oneshot(normalise(req)).await
+        }
     });
     axum::serve(
         listener,

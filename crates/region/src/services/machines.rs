@@ -546,6 +546,18 @@ pub async fn add_interface(
     Ok(name)
 }
 
+/// A block device name: letters, digits, `.`, `_`, `-`, at most 64 bytes (no
+/// paths).
+pub fn valid_device_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && name != "."
+        && name != ".."
+}
+
 /// A physical disk to add by hand (validated by the caller).
 pub struct DiskRequest {
     pub name: String,

@@ -82,9 +82,20 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
             Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(k)),
         }
     };
-    let cpu = int("cpu_count")?.map(|v| v.clamp(0, 100_000) as i32);
-    let mem = int("memory")?.map(|v| v.clamp(0, 1 << 40));
-    let speed = int("cpu_speed")?.map(|v| v.clamp(0, 1_000_000) as i32);
+    // The same limits the REST API applies; out of range is refused, not
+    // clamped.
+    let within = |k: &str, max: i64| -> Result<Option<i64>> {
+        match int(k)? {
+            Some(v) if !(0..=max).contains(&v) => Err(Error::field(
+                k,
+                format!("Inventory field '{k}' is out of range (0 to {max})."),
+            )),
+            v => Ok(v),
+        }
+    };
+    let cpu = within("cpu_count", 100_000)?.map(|v| v as i32);
+    let mem = within("memory", 1 << 40)?;
+    let speed = within("cpu_speed", 1_000_000)?.map(|v| v as i32);
     db::set_hardware(tx, m.id, cpu, mem, speed).await?;
     if let Some(disks) = inv.get("disks") {
         let disks = disks.as_array().ok_or_else(|| bad("disks"))?;
@@ -94,9 +105,16 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
                 .get("name")
                 .and_then(Value::as_str)
                 .ok_or_else(|| bad("disks.name"))?;
+            if !crate::services::machines::valid_device_name(name) {
+                return Err(Error::field(
+                    "disks.name",
+                    format!("'{name}' is not a valid device name."),
+                ));
+            }
             let size = d
                 .get("size")
                 .and_then(Value::as_i64)
+                .filter(|s| *s >= 0)
                 .ok_or_else(|| bad("disks.size"))?;
             let tags: Vec<String> = d
                 .get("tags")
@@ -109,7 +127,7 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
                 .unwrap_or_default();
             out.push(InventoryDisk {
                 name,
-                size: size.max(0),
+                size,
                 tags,
                 model: d.get("model").and_then(Value::as_str).unwrap_or(""),
                 serial: d.get("serial").and_then(Value::as_str).unwrap_or(""),

@@ -74,11 +74,7 @@ pub async fn blockdevices(
                 .get_nonempty("name")
                 .ok_or_else(|| Error::field("name", "This field is required."))?
                 .to_string();
-            if name.len() > 64
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            {
+            if !machines::valid_device_name(&name) {
                 return Err(Error::field(
                     "name",
                     format!("'{name}' is not a valid device name."),

@@ -12,6 +12,25 @@ use crate::error::{Error, Result};
 use crate::render::FullMachine;
 use crate::services::machines::{self, CreateRequest, PowerParams, UpdateRequest};
 
+/// The host part of a given hostname; its domain part (after the first dot)
+/// becomes the machine's domain, which must exist and agree with a `domain`
+/// given beside it.
+fn host_and_domain(given: &str, domain: &mut Option<String>) -> Result<String, String> {
+    let (host, in_name) = ids::split_fqdn(given)?;
+    if let Some(d) = in_name {
+        match domain.as_deref() {
+            // A domain given by id is checked by the service.
+            Some(other) if other != d && other.parse::<i64>().is_err() => {
+                return Err(format!(
+                    "'{given}' is not in the domain '{other}' given with it."
+                ));
+            }
+            _ => *domain = Some(d.to_string()),
+        }
+    }
+    Ok(host.to_string())
+}
+
 fn normalise_arch(arch: &str, sub: Option<&str>) -> Result<String> {
     let a = match (arch.contains('/'), sub) {
         (false, Some(s)) if !s.is_empty() => format!("{arch}/{s}"),
@@ -133,11 +152,13 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
         };
         c.add("mac_addresses", msg);
     }
-    let hostname = i.get_nonempty("hostname").map(|h| h.trim().to_string());
-    if let Some(h) = &hostname
-        && !ids::is_valid_hostname(h.split('.').next().unwrap_or(h))
-    {
-        c.add("hostname", format!("'{h}' is not a valid hostname."));
+    let mut hostname = None;
+    let mut domain = i.get_nonempty("domain").map(str::to_string);
+    if let Some(h) = i.get_nonempty("hostname").map(str::trim) {
+        match host_and_domain(h, &mut domain) {
+            Ok(host) => hostname = Some(host),
+            Err(e) => c.add("hostname", e),
+        }
     }
     let power_type = i.get("power_type").unwrap_or("").trim().to_string();
     if !power_type.is_empty() && !power::is_known_power_type(&power_type) {
@@ -179,7 +200,7 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
         deployed,
         cpu_count,
         memory,
-        domain: i.get_nonempty("domain").map(str::to_string),
+        domain,
         zone: i.get_nonempty("zone").map(str::to_string),
         pool: i.get_nonempty("pool").map(str::to_string),
         description: i.get("description").unwrap_or("").to_string(),
@@ -210,14 +231,9 @@ pub async fn update(app: &App, req: &Req, system_id: &str) -> Result<Response> {
         ..Default::default()
     };
     if let Some(h) = i.get_nonempty("hostname") {
-        let h = h.split('.').next().unwrap_or(h).to_string();
-        if !ids::is_valid_hostname(&h) {
-            return Err(Error::field(
-                "hostname",
-                format!("'{h}' is not a valid hostname."),
-            ));
-        }
-        r.hostname = Some(h);
+        let host =
+            host_and_domain(h.trim(), &mut r.domain).map_err(|e| Error::field("hostname", e))?;
+        r.hostname = Some(host);
     }
     if let Some(a) = i.get_nonempty("architecture") {
         r.architecture = Some(normalise_arch(a, i.get_nonempty("subarchitecture"))?);

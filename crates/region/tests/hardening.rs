@@ -1,0 +1,165 @@
+//! Odd bytes and loose values an outside probe found (issue 8): NUL bytes are
+//! refused at the edge with a 400 (401 in credentials) naming what carried
+//! them, never a 500; integers, hostnames and hardware inventories are
+//! checked as strictly as MAAS does; nothing is written on a refusal.
+
+use maas_testkit as common;
+
+use common::{TestRegion, node_api, signal};
+use serde_json::Value;
+
+#[tokio::test]
+async fn nul_bytes_are_refused_at_the_edge() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("nul1", 2, 2048).await;
+    let events = r.count("SELECT count(*) FROM events").await;
+    // Query filters, form fields, op parameters: 400 naming the field.
+    for (k, v) in [
+        ("hostname", "a\0"),
+        ("zone", "z\0"),
+        ("tags", "t\0"),
+        ("owner", "o\0"),
+        ("pool", "p\0"),
+    ] {
+        let (st, body) = r.admin.get("machines/", &[(k, v)]).await;
+        assert_eq!(st, 400, "{k}: {body}");
+        assert!(body.get(k).is_some(), "{k}: {body}");
+    }
+    let (st, body) = r
+        .admin
+        .put(&format!("machines/{sid}/"), &[("description", "x\0y")])
+        .await;
+    assert_eq!(st, 400, "{body}");
+    assert!(body.get("description").is_some(), "{body}");
+    let (st, body) = r
+        .admin
+        .op(
+            &format!("machines/{sid}/"),
+            "set_owner_data",
+            &[("k", "v\0")],
+        )
+        .await;
+    assert_eq!(st, 400, "{body}");
+    for (k, v) in [("name", "n\0"), ("zone", "z\0"), ("agent_name", "a\0")] {
+        let (st, body) = r.admin.op("machines/", "allocate", &[(k, v)]).await;
+        assert_eq!(st, 400, "{k}: {body}");
+    }
+    // In the path: 400, not a database error.
+    let (st, _) = r.admin.get("machines/abc%00/", &[]).await;
+    assert_eq!(st, 400);
+    let (st, _) = r.admin.get("zones/a%00/", &[]).await;
+    assert_eq!(st, 400);
+    // In credentials: 401 before any lookup.
+    let resp = r
+        .admin
+        .http
+        .get(r.admin.url("machines/"))
+        .header(
+            "Authorization",
+            "OAuth oauth_consumer_key=\"a\", oauth_token=\"a%00\", oauth_signature=\"%26b\", oauth_signature_method=\"PLAINTEXT\", oauth_timestamp=\"1\", oauth_nonce=\"1\"",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    // Nothing was written, and the description is unchanged.
+    assert_eq!(r.count("SELECT count(*) FROM events").await, events);
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["description"], "");
+}
+
+#[tokio::test]
+async fn integers_are_integers() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("int1", 2, 2048).await;
+    let path = format!("machines/{sid}/");
+    for v in ["1e3", "1.5", "0x10", "12abc"] {
+        let (st, body) = r.admin.put(&path, &[("cpu_count", v)]).await;
+        assert_eq!(st, 400, "{v}: {body}");
+        assert!(body.get("cpu_count").is_some(), "{body}");
+    }
+    // What clients send for integral numbers still works.
+    let (st, m) = r.admin.put(&path, &[("cpu_count", "8.0")]).await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["cpu_count"], 8);
+}
+
+#[tokio::test]
+async fn hostnames_name_their_domain() {
+    let r = TestRegion::start().await;
+    let create = |host: &'static str| {
+        let api = r.admin.clone();
+        async move {
+            api.post(
+                "machines/",
+                &[
+                    ("architecture", "amd64"),
+                    ("mac_addresses", &common::random_mac()),
+                    ("hostname", host),
+                    ("power_type", "manual"),
+                    ("commission", "false"),
+                ],
+            )
+            .await
+        }
+    };
+    let machines = r.count("SELECT count(*) FROM machines").await;
+    for bad in ["a..b", "w.", ".x", "x.nodomain"] {
+        let (st, body) = create(bad).await;
+        assert_eq!(st, 400, "{bad}: {body}");
+    }
+    assert_eq!(r.count("SELECT count(*) FROM machines").await, machines);
+    // The default domain by name: accepted, the host part is the hostname.
+    let (st, m) = create("web9.maas").await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["hostname"], "web9");
+    assert_eq!(m["fqdn"], "web9.maas");
+    // An update may not move it to a domain that does not exist.
+    let sid = m["system_id"].as_str().unwrap();
+    let (st, body) = r
+        .admin
+        .put(
+            &format!("machines/{sid}/"),
+            &[("hostname", "web9.elsewhere")],
+        )
+        .await;
+    assert_eq!(st, 400, "{body}");
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["hostname"], "web9");
+}
+
+#[tokio::test]
+async fn inventories_are_checked_like_the_rest_api() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("inv1", 2, 2048).await;
+    let path = format!("machines/{sid}/");
+    let node = node_api(&r, &sid).await;
+    let (st, _) = r.admin.op(&path, "commission", &[]).await;
+    assert_eq!(st, 200);
+    let results = r.count("SELECT count(*) FROM script_results").await;
+    for inv in [
+        r#"{"cpu_count": -4}"#,
+        r#"{"memory": -1}"#,
+        r#"{"cpu_count": 1000000}"#,
+        r#"{"disks": [{"name": "sda", "size": -5}]}"#,
+        r#"{"disks": [{"name": "../../x", "size": 5}]}"#,
+        r#"{"disks": [{"name": "a\u0000b", "size": 5}]}"#,
+    ] {
+        let (st, body) = signal(
+            &node,
+            &[("status", "OK")],
+            Some(("hardware.json", inv.as_bytes().to_vec())),
+        )
+        .await;
+        assert_eq!(st, 400, "{inv}: {body}");
+    }
+    // Nothing stored, still commissioning, hardware as it was.
+    assert_eq!(
+        r.count("SELECT count(*) FROM script_results").await,
+        results
+    );
+    let (_, m) = r.admin.get(&path, &[]).await;
+    assert_eq!(m["status_name"], "Commissioning");
+    assert_eq!(m["cpu_count"], 2);
+    assert_eq!(m["blockdevice_set"], Value::Array(vec![]));
+}
