@@ -163,3 +163,51 @@ async fn inventories_are_checked_like_the_rest_api() {
     assert_eq!(m["cpu_count"], 2);
     assert_eq!(m["blockdevice_set"], Value::Array(vec![]));
 }
+
+async fn sign_in(r: &TestRegion, user: &str, password: &str) -> (u16, std::time::Duration) {
+    let t0 = std::time::Instant::now();
+    let resp = r
+        .anon
+        .http
+        .post(r.anon.url("/MAAS/accounts/authenticate/"))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), t0.elapsed())
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_and_does_not_tell_who_exists() {
+    let r = TestRegion::start().await;
+    common::make_user(r.db(), "bob", false).await; // password "pw"
+    let (st, _) = sign_in(&r, "bob", "pw").await;
+    assert_eq!(st, 200);
+    // Wrong passwords: refused, then held back; even the right one waits.
+    for _ in 0..maas_region::services::signin::USER_FREE_FAILURES {
+        assert_eq!(sign_in(&r, "bob", "wrong").await.0, 401);
+    }
+    assert_eq!(sign_in(&r, "bob", "pw").await.0, 429);
+    // Another user from the same address is not held back by bob's count.
+    assert_eq!(sign_in(&r, "alice", "pw").await.0, 200);
+    // Unknown users cost the same check as known ones (a few samples each,
+    // each name fresh so none is held back).
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for n in 0..3 {
+        let name = format!("known{n}");
+        common::make_user(r.db(), &name, false).await;
+        let (st, t) = sign_in(&r, &name, "wrong").await;
+        assert_eq!(st, 401);
+        known.push(t);
+        let (st, t) = sign_in(&r, &format!("nobody{n}"), "wrong").await;
+        assert_eq!(st, 401);
+        unknown.push(t);
+    }
+    known.sort();
+    unknown.sort();
+    assert!(
+        unknown[1] * 2 >= known[1],
+        "unknown users answer much faster: {unknown:?} vs {known:?}"
+    );
+}

@@ -114,7 +114,7 @@ pub async fn authenticate(State(app): State<App>, req: Req) -> Result<Response> 
     let username = req.input.get("username").unwrap_or("");
     let password = req.input.get("password").unwrap_or("");
     let name = req.input.get("consumer").unwrap_or("login");
-    let k = account::sign_in(&app.db, username, password, name).await?;
+    let k = account::sign_in(&app, req.peer, username, password, name).await?;
     Ok(json(&json!({
         "consumer_key": k.consumer_key, "token_key": k.token_key,
         "token_secret": k.token_secret, "name": name,

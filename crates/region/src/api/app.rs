@@ -44,6 +44,8 @@ pub struct Req {
     pub input: Input,
     pub headers: HeaderMap,
     pub path: String,
+    /// The client's address, when the server loop recorded it.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Req {
@@ -116,6 +118,10 @@ impl FromRequest<App> for Req {
 
     async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         let bytes = axum::body::to_bytes(body, state.max_body)
             .await
             .map_err(|_| {
@@ -133,6 +139,7 @@ impl FromRequest<App> for Req {
             input,
             headers: parts.headers,
             path: parts.uri.path().to_string(),
+            peer,
         })
     }
 }

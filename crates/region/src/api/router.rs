@@ -164,7 +164,7 @@ pub async fn serve(
     });
     axum::serve(
         listener,
-        axum::ServiceExt::<Request>::into_make_service(svc),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc),
     )
     .with_graceful_shutdown(shutdown)
     .await?;

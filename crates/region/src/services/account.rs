@@ -1,6 +1,8 @@
 //! A user's own things: API keys, SSH keys, and the password sign-in that
 //! hands out a key.
 
+use std::net::IpAddr;
+
 use base64::Engine;
 
 use crate::error::{Error, Result};
@@ -76,13 +78,44 @@ pub async fn rename_token(db: &Pool, user_id: i64, token: &str, name: &str) -> R
 
 /// Password sign-in (python-libmaas's `login()`): a new API key named
 /// `consumer`.
-pub async fn sign_in(db: &Pool, username: &str, password: &str, consumer: &str) -> Result<Key> {
-    let found = store::users::password_hash(db, username).await?;
-    let Some((id, _)) = found.filter(|(_, hash)| auth::verify_password(password, hash)) else {
-        return Err(Error::Unauthorized("Invalid username or password.".into()));
+///
+/// Throttled per user name and per address (`services::signin`); an unknown
+/// user costs the same password check as a known one, so the answer time
+/// does not tell which names exist.
+pub async fn sign_in(
+    ctx: &Ctx,
+    peer: Option<IpAddr>,
+    username: &str,
+    password: &str,
+    consumer: &str,
+) -> Result<Key> {
+    ctx.signin.check(username, peer)?;
+    let found = store::users::password_hash(&ctx.db, username).await?;
+    let password = password.to_string();
+    let (found, ok) = tokio::task::spawn_blocking(move || {
+        let hash = match &found {
+            Some((_, h)) if !h.is_empty() => h.as_str(),
+            _ => DUMMY_HASH.as_str(),
+        };
+        let ok = auth::verify_password(&password, hash);
+        (found, ok)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?;
+    let id = match found {
+        Some((id, h)) if ok && !h.is_empty() => id,
+        _ => {
+            ctx.signin.failed(username, peer);
+            return Err(Error::Unauthorized("Invalid username or password.".into()));
+        }
     };
-    create_token(db, id, consumer).await
+    ctx.signin.succeeded(username);
+    create_token(&ctx.db, id, consumer).await
 }
+
+/// What an unknown user's password is checked against (same cost).
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password("no such user"));
 
 /// Check an OpenSSH public key line: known type, base64 blob whose embedded
 /// type matches.

@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod network;
 pub mod places;
 pub mod racks;
+pub mod signin;
 pub mod snapshot;
 pub mod tags;
 pub mod users;
@@ -40,6 +41,8 @@ pub struct CtxInner {
     pub tokens: Arc<TokenCache>,
     /// Machines' related sets and rendered objects, by version.
     pub render: RenderCache,
+    /// Failed password sign-ins, per user name and address.
+    pub signin: signin::SignInGuard,
 }
 
 impl std::ops::Deref for Ctx {
@@ -59,6 +62,7 @@ impl Ctx {
             secrets,
             tokens: Arc::new(TokenCache::default()),
             render: RenderCache::new(render_cache),
+            signin: signin::SignInGuard::default(),
         }))
     }
 }
