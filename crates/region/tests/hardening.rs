@@ -144,6 +144,8 @@ async fn inventories_are_checked_like_the_rest_api() {
         r#"{"disks": [{"name": "sda", "size": -5}]}"#,
         r#"{"disks": [{"name": "../../x", "size": 5}]}"#,
         r#"{"disks": [{"name": "a\u0000b", "size": 5}]}"#,
+        r#"{"disks": [{"name": "sda", "size": 5, "model": "m\u0000"}]}"#,
+        r#"{"disks": [{"name": "sda", "size": 5, "tags": ["t\u0000"]}]}"#,
     ] {
         let (st, body) = signal(
             &node,

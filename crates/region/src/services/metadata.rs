@@ -73,8 +73,31 @@ fn result_type(s: NodeStatus) -> i16 {
     }
 }
 
-/// Apply a hardware inventory (`hardware.json`, the boot agent's format).
-async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
+/// A hardware inventory (`hardware.json`, the boot agent's format), checked.
+pub struct Inventory<'a> {
+    pub cpu_count: Option<i32>,
+    pub memory: Option<i64>,
+    pub cpu_speed: Option<i32>,
+    /// `None`: the inventory says nothing about disks (keep them).
+    pub disks: Option<Vec<InventoryDisk<'a>>>,
+}
+
+/// A text field of a disk entry ("" when absent); NUL is refused.
+fn disk_text<'a>(d: &'a Value, k: &str) -> Result<&'a str> {
+    let t = d.get(k).and_then(Value::as_str).unwrap_or("");
+    if t.contains('\0') {
+        return Err(Error::field(
+            &format!("disks.{k}"),
+            "Text may not contain NUL characters.",
+        ));
+    }
+    Ok(t)
+}
+
+/// Check an inventory as strictly as the REST API checks the same fields:
+/// wrong types, out-of-range numbers, bad device names and text PostgreSQL
+/// cannot store are refused (400), never clamped or passed on.
+pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
     let bad = |f: &str| Error::field(f, format!("Inventory field '{f}' has the wrong type."));
     let int = |k: &str| -> Result<Option<i64>> {
         match inv.get(k) {
@@ -82,8 +105,6 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
             Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(k)),
         }
     };
-    // The same limits the REST API applies; out of range is refused, not
-    // clamped.
     let within = |k: &str, max: i64| -> Result<Option<i64>> {
         match int(k)? {
             Some(v) if !(0..=max).contains(&v) => Err(Error::field(
@@ -93,13 +114,16 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
             v => Ok(v),
         }
     };
-    let cpu = within("cpu_count", 100_000)?.map(|v| v as i32);
-    let mem = within("memory", 1 << 40)?;
-    let speed = within("cpu_speed", 1_000_000)?.map(|v| v as i32);
-    db::set_hardware(tx, m.id, cpu, mem, speed).await?;
+
+    let mut out = Inventory {
+        cpu_count: within("cpu_count", 100_000)?.map(|v| v as i32),
+        memory: within("memory", 1 << 40)?,
+        cpu_speed: within("cpu_speed", 1_000_000)?.map(|v| v as i32),
+        disks: None,
+    };
     if let Some(disks) = inv.get("disks") {
         let disks = disks.as_array().ok_or_else(|| bad("disks"))?;
-        let mut out = Vec::with_capacity(disks.len());
+        let mut list = Vec::with_capacity(disks.len());
         for d in disks {
             let name = d
                 .get("name")
@@ -116,24 +140,41 @@ async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Value) -> Result<()> {
                 .and_then(Value::as_i64)
                 .filter(|s| *s >= 0)
                 .ok_or_else(|| bad("disks.size"))?;
-            let tags: Vec<String> = d
+            let mut tags = Vec::new();
+            for t in d
                 .get("tags")
                 .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push(InventoryDisk {
+                .into_iter()
+                .flatten()
+            {
+                if let Some(t) = t.as_str() {
+                    if t.contains('\0') {
+                        return Err(Error::field(
+                            "disks.tags",
+                            "Text may not contain NUL characters.",
+                        ));
+                    }
+                    tags.push(t.to_string());
+                }
+            }
+            list.push(InventoryDisk {
                 name,
                 size,
                 tags,
-                model: d.get("model").and_then(Value::as_str).unwrap_or(""),
-                serial: d.get("serial").and_then(Value::as_str).unwrap_or(""),
+                model: disk_text(d, "model")?,
+                serial: disk_text(d, "serial")?,
             });
         }
-        db::replace_disks(tx, m.id, &out).await?;
+        out.disks = Some(list);
+    }
+    Ok(out)
+}
+
+/// Apply a checked inventory.
+async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Inventory<'_>) -> Result<()> {
+    db::set_hardware(tx, m.id, inv.cpu_count, inv.memory, inv.cpu_speed).await?;
+    if let Some(disks) = &inv.disks {
+        db::replace_disks(tx, m.id, disks).await?;
     }
     Ok(())
 }
@@ -180,7 +221,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         if (*name == "hardware.json" || *fname == "hardware.json") && !failed {
             let inv: Value = serde_json::from_slice(data)
                 .map_err(|_| Error::field("hardware.json", "The inventory is not valid JSON."))?;
-            apply_inventory(&mut tx, &m, &inv).await?;
+            apply_inventory(&mut tx, &m, &parse_inventory(&inv)?).await?;
         }
     }
     if let Some((pt, params)) = s.power {
