@@ -64,10 +64,14 @@ impl Identity {
     }
 }
 
-/// Why enrollment failed: a wrong secret is final, the rest is retried.
+/// Why enrollment failed: a wrong secret (or a request the region cannot
+/// take) is final; a rate limit and an unreachable region are retried.
 #[derive(Debug)]
 pub enum EnrollError {
     Refused(String),
+    /// The region asks this rack to wait (too many failed attempts from its
+    /// address under its hostname); the message carries "retry in N s".
+    Limited(String),
     Unreachable(String),
 }
 
@@ -75,9 +79,32 @@ impl std::fmt::Display for EnrollError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EnrollError::Refused(m) => write!(f, "enrollment refused: {m}"),
+            EnrollError::Limited(m) => write!(f, "enrollment rate limited: {m}"),
             EnrollError::Unreachable(m) => write!(f, "region unreachable: {m}"),
         }
     }
+}
+
+/// Longest wait between enrollment rounds.
+pub const MAX_ENROLL_DELAY: Duration = Duration::from_secs(60);
+
+/// The wait a region's rate-limit message asks for ("… retry in N s").
+pub fn retry_hint(message: &str) -> Option<Duration> {
+    let rest = &message[message.rfind("retry in ")? + "retry in ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
+/// The wait before the next enrollment round: the back-off with jitter
+/// (×0.75–1.25), at least what a rate-limiting region asked for (plus up to
+/// a quarter more, so racks limited together do not return together), at
+/// most `MAX_ENROLL_DELAY`.
+pub fn enroll_wait(backoff: Duration, hint: Option<Duration>) -> Duration {
+    let jittered = backoff.mul_f64(rand::random::<f64>() * 0.5 + 0.75);
+    let asked = hint
+        .map(|h| h.mul_f64(1.0 + rand::random::<f64>() * 0.25))
+        .unwrap_or_default();
+    jittered.max(asked).min(MAX_ENROLL_DELAY)
 }
 
 /// Enroll with one region: prove the secret (bound to the certificate the
@@ -118,9 +145,10 @@ pub async fn enroll(url: &str, secret: &str, hostname: &str) -> Result<Identity,
         .enroll(req)
         .await
         .map_err(|s| match s.code() {
-            tonic::Code::PermissionDenied
-            | tonic::Code::InvalidArgument
-            | tonic::Code::ResourceExhausted => EnrollError::Refused(s.message().to_string()),
+            tonic::Code::PermissionDenied | tonic::Code::InvalidArgument => {
+                EnrollError::Refused(s.message().to_string())
+            }
+            tonic::Code::ResourceExhausted => EnrollError::Limited(s.message().to_string()),
             _ => unreachable(&s.message()),
         })?;
     let r = resp.into_inner();
@@ -138,13 +166,21 @@ pub async fn enroll(url: &str, secret: &str, hostname: &str) -> Result<Identity,
     })
 }
 
-/// Load the identity, or enroll with the first region that answers.
+/// Load the identity, or enroll with the first region that answers. A
+/// wrong secret stops here; a rate limit or an unreachable region is logged
+/// and retried, trying every region in turn and backing off (with jitter, up
+/// to `MAX_ENROLL_DELAY`, at least as long as a rate-limiting region asked)
+/// after each full round.
 pub async fn load_or_enroll(cfg: &crate::Config) -> anyhow::Result<Identity> {
     if let Some(id) = Identity::load(&cfg.data_dir)? {
         return Ok(id);
     }
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Duration::from_millis(200);
     loop {
+        // The shortest wait any rate-limiting region asked for, when every
+        // region in the round limited us.
+        let mut hint: Option<Duration> = None;
+        let mut all_limited = true;
         for url in &cfg.regions {
             match enroll(url, &cfg.secret, &cfg.hostname).await {
                 Ok(id) => {
@@ -153,10 +189,55 @@ pub async fn load_or_enroll(cfg: &crate::Config) -> anyhow::Result<Identity> {
                     return Ok(id);
                 }
                 Err(EnrollError::Refused(m)) => bail!("enrollment refused by {url}: {m}"),
-                Err(e) => tracing::warn!(error = %e, "enrollment attempt failed"),
+                Err(EnrollError::Limited(m)) => {
+                    tracing::warn!(region = %url, reason = %m,
+                        "enrollment refused for now (rate limited); will retry");
+                    let h = retry_hint(&m).unwrap_or(backoff);
+                    hint = Some(hint.map_or(h, |x| x.min(h)));
+                }
+                Err(e) => {
+                    all_limited = false;
+                    tracing::warn!(error = %e, "enrollment attempt failed; will retry");
+                }
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
+        let wait = enroll_wait(backoff, hint.filter(|_| all_limited));
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "enrollment: backing off before the next attempt"
+        );
+        tokio::time::sleep(wait).await;
+        backoff = (backoff * 2).min(MAX_ENROLL_DELAY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_region_hint_is_read() {
+        let m = "too many failed enrollment attempts from 127.0.0.1 as \"r\"; retry in 57 s";
+        assert_eq!(retry_hint(m), Some(Duration::from_secs(57)));
+        assert_eq!(retry_hint("overloaded"), None);
+        assert_eq!(retry_hint("retry in soon"), None);
+    }
+
+    #[test]
+    fn waits_back_off_with_jitter_and_respect_the_hint() {
+        for _ in 0..100 {
+            let w = enroll_wait(Duration::from_secs(4), None);
+            assert!(
+                w >= Duration::from_secs(3) && w <= Duration::from_secs(5),
+                "{w:?}"
+            );
+            let w = enroll_wait(Duration::from_millis(200), Some(Duration::from_secs(3)));
+            assert!(
+                w >= Duration::from_secs(3) && w <= Duration::from_millis(3750),
+                "{w:?}"
+            );
+            let w = enroll_wait(Duration::from_secs(600), Some(Duration::from_secs(600)));
+            assert_eq!(w, MAX_ENROLL_DELAY);
+        }
     }
 }

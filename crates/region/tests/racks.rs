@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::TestRegion;
 use common::proc::{Proc, sibling_bin};
+use maas_region::services::racks::FAIL_LIMIT;
 use serde_json::{Value, json};
 
 const IP_JSON: &str = r#"[
@@ -126,9 +127,14 @@ where
 }
 
 async fn rpc_region() -> (TestRegion, String, String) {
+    rpc_region_with_window(Duration::from_secs(3)).await
+}
+
+/// A region serving racks whose enrollment failure window is `window`.
+async fn rpc_region_with_window(window: Duration) -> (TestRegion, String, String) {
     let r = TestRegion::start_with(|o| {
         o.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
-        o.enroll_fail_window = Duration::from_secs(3);
+        o.enroll_fail_window = window;
     })
     .await;
     let secret = maas_region::services::racks::enrollment_secret(r.db())
@@ -332,39 +338,10 @@ async fn api_changes_reach_the_rack_promptly() {
 async fn refusals() {
     let (r, secret, url) = rpc_region().await;
     let dir = common::tempdir::Dir::new();
-    // Wrong secret: a clear error, then a rate limit.
-    for i in 0..6 {
-        let out = rack_cmd(
-            std::slice::from_ref(&url),
-            "not-the-secret",
-            &dir.0.join(format!("bad{i}")),
-            "bad",
-        )
-        .output()
-        .unwrap();
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
-        if i < 5 {
-            assert!(
-                err.contains("enrollment refused") && err.contains("secret"),
-                "{err}"
-            );
-        } else {
-            assert!(err.contains("too many failed enrollment attempts"), "{err}");
-        }
-    }
+    // Wrong secret: a clear error, every time (the rate limit that follows
+    // is in `a_rate_limited_rack_backs_off_and_enrolls`).
+    wrong_secrets(&url, &dir.0, "bad", FAIL_LIMIT);
     assert_eq!(scalar(r.db(), "SELECT count(*) FROM racks").await, 0);
-    // Even the right secret waits out the window (3 s in this test, 60 s by default).
-    let out = rack_cmd(
-        std::slice::from_ref(&url),
-        &secret,
-        &dir.0.join("early"),
-        "early",
-    )
-    .output()
-    .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("too many failed"));
-    tokio::time::sleep(Duration::from_secs(3)).await;
     // A good rack.
     let rack = Rack::start(
         std::slice::from_ref(&url),
@@ -459,6 +436,109 @@ async fn refusals() {
     );
     assert_eq!(r.alice.delete("rackcontrollers/xxxxxx/").await.0, 403);
     assert_eq!(r.admin.delete("rackcontrollers/xxxxxx/").await.0, 404);
+}
+
+/// `n` racks with a wrong secret claiming `hostname` (each in its own data
+/// dir under `dir`): each stops at once with the clear refusal.
+fn wrong_secrets(url: &str, dir: &Path, hostname: &str, n: u32) {
+    for i in 0..n {
+        let t0 = Instant::now();
+        let out = rack_cmd(
+            &[url.to_string()],
+            "not-the-secret",
+            &dir.join(format!("{hostname}-wrong{i}")),
+            hostname,
+        )
+        .output()
+        .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("enrollment refused") && err.contains("secret"),
+            "{err}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_noisy_neighbour_does_not_lock_out_another_hostname() {
+    // A long window: nothing here may wait for it.
+    let (r, secret, url) = rpc_region_with_window(Duration::from_secs(60)).await;
+    let dir = common::tempdir::Dir::new();
+    // Wrong secrets from 127.0.0.1 under "noisy" reach the limit.
+    wrong_secrets(&url, &dir.0, "noisy", FAIL_LIMIT);
+    // An honest rack on the same address, with another hostname, enrolls at once.
+    let t0 = Instant::now();
+    let rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("honest"),
+        "honest",
+    );
+    wait_for("honest rack connected", Duration::from_secs(10), || async {
+        rack.status().await["connected_region"].is_string()
+    })
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    let log = rack.proc.log_text();
+    assert!(!log.contains("too many failed"), "{log}");
+    let hosts: Vec<String> = sqlx::query_scalar("SELECT hostname FROM racks")
+        .fetch_all(r.db())
+        .await
+        .unwrap();
+    assert_eq!(hosts, ["honest"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_rack_backs_off_and_enrolls() {
+    let window = Duration::from_secs(5);
+    let (r, secret, url) = rpc_region_with_window(window).await;
+    let dir = common::tempdir::Dir::new();
+    let t0 = Instant::now();
+    // Someone claiming this rack's hostname gets it limited…
+    wrong_secrets(&url, &dir.0, "victim", FAIL_LIMIT);
+    // …so the rack, with the right secret, is refused for now: it logs why
+    // (with the region's hint) and keeps running instead of exiting.
+    let mut rack = Rack::start(
+        std::slice::from_ref(&url),
+        &secret,
+        &dir.0.join("victim"),
+        "victim",
+    );
+    let log_has = |p: &Proc, s: &str| p.log_text().contains(s);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !log_has(&rack.proc, "retry in") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = rack.proc.log_text();
+    assert!(
+        log.contains("too many failed enrollment attempts")
+            && log.contains("retry in")
+            && log.contains("rate limited"),
+        "{log}"
+    );
+    assert!(
+        rack.proc.child.try_wait().unwrap().is_none(),
+        "the rack exited: {log}"
+    );
+    // Once the window has passed it enrolls. (Its local endpoint answers
+    // only once it is enrolled: read the log until then.)
+    wait_for(
+        "the limited rack enrolled",
+        Duration::from_secs(15),
+        || async { log_has(&rack.proc, "session established") },
+    )
+    .await;
+    assert!(rack.status().await["connected_region"].is_string());
+    assert!(t0.elapsed() >= window, "{:?}", t0.elapsed());
+    let log = rack.proc.log_text();
+    assert!(log.contains("backing off"), "{log}");
+    assert!(log.contains("enrolled"), "{log}");
+    assert_eq!(scalar(r.db(), "SELECT count(*) FROM racks").await, 1);
+    // A wrong secret is still final.
+    wrong_secrets(&url, &dir.0, "other", 1);
+    rack.proc.term();
 }
 
 /// Start `maas-region serve` against `db_url` with a fixed RPC port.

@@ -23,10 +23,15 @@ impl Enrollment for Svc {
             .remote_addr()
             .map(|a| a.ip())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        s.limiter.check(ip)?;
         let r = req.into_inner();
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         racks::check_enroll_request(&r.hostname, &r.rack_nonce, &r.csr_der, r.timestamp, now)?;
+        // Only failures under this hostname count: a neighbour on the same
+        // address guessing under other names cannot lock this rack out.
+        if let Err(e) = s.limiter.check(ip, &r.hostname) {
+            tracing::debug!(%ip, hostname = %r.hostname, "rack enrollment rate limited");
+            return Err(e.into());
+        }
         let secret = racks::enrollment_secret(&s.db).await?;
         let expected = proof::rack_proof(
             &secret,
@@ -37,13 +42,15 @@ impl Enrollment for Svc {
             &r.hostname,
         );
         if !proof::verify(&expected, &r.proof) {
-            s.limiter.failed(ip);
-            tracing::warn!(%ip, hostname = %r.hostname, "rack enrollment refused: wrong secret");
+            let failures = s.limiter.failed(ip, &r.hostname);
+            tracing::warn!(%ip, hostname = %r.hostname, failures, limit = racks::FAIL_LIMIT,
+                "rack enrollment refused: wrong secret");
             return Err(Error::Forbidden(
                 "enrollment refused: the rack's proof does not match this region's secret (check --secret)".into(),
             )
             .into());
         }
+        s.limiter.succeeded(ip, &r.hostname);
         let (system_id, cert, serial) = loop {
             let system_id = maas_model::ids::new_system_id();
             let (cert, _) =

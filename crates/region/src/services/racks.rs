@@ -1,5 +1,5 @@
 //! Rules for racks: the shared secrets (enrollment secret, cluster CA),
-//! enrollment (request checks, the failure limit per address, recording a
+//! enrollment (request checks, the failure limit per address and hostname, recording a
 //! new rack), which certificates may open a session, session state, the
 //! events racks report, and deleting a rack.
 
@@ -26,7 +26,8 @@ pub const REVOKE_CHANNEL: &str = "maas_rack_revoked";
 /// Events per batch a rack may send.
 pub const MAX_BATCH: usize = 5000;
 
-/// Failed enrollments from one address before it is refused for the window.
+/// Failed enrollments from one address under one claimed hostname before
+/// that pair is refused for the window.
 pub const FAIL_LIMIT: u32 = 5;
 
 /// Most an enrollment's timestamp may be off the region's clock.
@@ -61,11 +62,33 @@ pub async fn load_ca(db: &Pool, secrets: &SecretBox) -> Result<tls::Ca> {
     )?)
 }
 
-/// Failed enrollment attempts per address: after `FAIL_LIMIT` within the
-/// window, the address is refused until the window has passed.
+/// Failed enrollment attempts per (address, claimed hostname): after
+/// `FAIL_LIMIT` within the window, that pair is refused until the window has
+/// passed. Keyed by the hostname too, so a neighbour guessing secrets from a
+/// shared address (a NAT, a shared host) under some hostnames never locks out
+/// a rack enrolling from there under another; a correct proof is only ever
+/// refused for failures under its own hostname. The secret is 256 random
+/// bits, so the limit is against noise and load, not against guessing; a
+/// refused rack keeps retrying with back-off and enrolls once the window has
+/// passed. At most `MAX_TRACKED` pairs are remembered (expired ones dropped
+/// first, then the oldest), so made-up hostnames cannot grow memory.
 pub struct EnrollLimiter {
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<(IpAddr, String), Failures>>,
+}
+
+/// Failed attempts of one (address, hostname) since the window began.
+struct Failures {
+    count: u32,
+    since: Instant,
+}
+
+/// Most (address, hostname) pairs the limiter remembers.
+pub const MAX_TRACKED: usize = 10_000;
+
+/// Hostnames compare without case (as DNS does).
+fn limiter_key(ip: IpAddr, hostname: &str) -> (IpAddr, String) {
+    (ip, hostname.to_ascii_lowercase())
 }
 
 impl EnrollLimiter {
@@ -76,28 +99,66 @@ impl EnrollLimiter {
         }
     }
 
-    /// Refused (`RateLimited`) while `ip` is over the limit.
-    pub fn check(&self, ip: IpAddr) -> Result<()> {
+    /// Refused (`RateLimited`, with "retry in N s", N rounded up) while
+    /// `ip` claiming `hostname` is over the limit. Failures from `ip` under
+    /// other hostnames do not count.
+    pub fn check(&self, ip: IpAddr, hostname: &str) -> Result<()> {
         let l = self.failures.lock().expect("limiter lock");
-        let wait = l.get(&ip).and_then(|(n, since)| {
-            let left = self.window.saturating_sub(since.elapsed());
-            (*n >= FAIL_LIMIT && !left.is_zero()).then_some(left.as_secs().max(1))
+        let wait = l.get(&limiter_key(ip, hostname)).and_then(|f| {
+            let left = self.window.saturating_sub(f.since.elapsed());
+            (f.count >= FAIL_LIMIT && !left.is_zero())
+                .then(|| (left.as_millis().div_ceil(1000) as u64).max(1))
         });
         match wait {
             Some(wait) => Err(Error::RateLimited(format!(
-                "too many failed enrollment attempts from {ip}; retry in {wait} s"
+                "too many failed enrollment attempts from {ip} as {hostname:?}; retry in {wait} s"
             ))),
             None => Ok(()),
         }
     }
 
-    pub fn failed(&self, ip: IpAddr) {
+    /// A wrong proof from `ip` claiming `hostname`; returns the failures
+    /// counted in the current window.
+    pub fn failed(&self, ip: IpAddr, hostname: &str) -> u32 {
         let mut l = self.failures.lock().expect("limiter lock");
-        let e = l.entry(ip).or_insert((0, Instant::now()));
-        if e.1.elapsed() > self.window {
-            *e = (0, Instant::now());
+        let key = limiter_key(ip, hostname);
+        if !l.contains_key(&key) && l.len() >= MAX_TRACKED {
+            let window = self.window;
+            l.retain(|_, f| f.since.elapsed() <= window);
+            if l.len() >= MAX_TRACKED
+                && let Some(oldest) = l
+                    .iter()
+                    .min_by_key(|(_, f)| f.since)
+                    .map(|(k, _)| k.clone())
+            {
+                l.remove(&oldest);
+            }
         }
-        e.0 += 1;
+        let f = l.entry(key).or_insert(Failures {
+            count: 0,
+            since: Instant::now(),
+        });
+        if f.since.elapsed() > self.window {
+            *f = Failures {
+                count: 0,
+                since: Instant::now(),
+            };
+        }
+        f.count += 1;
+        f.count
+    }
+
+    /// A correct proof: forget the pair's failures.
+    pub fn succeeded(&self, ip: IpAddr, hostname: &str) {
+        self.failures
+            .lock()
+            .expect("limiter lock")
+            .remove(&limiter_key(ip, hostname));
+    }
+
+    /// Pairs remembered (for tests).
+    pub fn tracked(&self) -> usize {
+        self.failures.lock().expect("limiter lock").len()
     }
 }
 
@@ -317,17 +378,78 @@ mod tests {
 
     #[test]
     fn limiter_refuses_after_the_limit_until_the_window_passes() {
-        let l = EnrollLimiter::new(Duration::from_millis(200));
+        let l = EnrollLimiter::new(Duration::from_millis(300));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let other: IpAddr = "10.0.0.2".parse().unwrap();
-        for _ in 0..FAIL_LIMIT {
-            assert!(l.check(ip).is_ok());
-            l.failed(ip);
+        for i in 0..FAIL_LIMIT {
+            assert!(l.check(ip, "rack").is_ok());
+            assert_eq!(l.failed(ip, "rack"), i + 1);
         }
-        assert!(matches!(l.check(ip), Err(Error::RateLimited(m)) if m.contains("too many failed")));
-        assert!(l.check(other).is_ok());
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(l.check(ip).is_ok());
+        let refused = l.check(ip, "rack");
+        assert!(
+            matches!(&refused, Err(Error::RateLimited(m))
+                if m.contains("too many failed") && m.contains("\"rack\"") && m.contains("retry in 1 s")),
+            "{refused:?}"
+        );
+        // Hostnames compare without case.
+        assert!(l.check(ip, "RACK").is_err());
+        assert!(l.check(other, "rack").is_ok());
+        std::thread::sleep(Duration::from_millis(350));
+        assert!(l.check(ip, "rack").is_ok());
+        // A new window counts from one again.
+        assert_eq!(l.failed(ip, "rack"), 1);
+    }
+
+    #[test]
+    fn a_noisy_hostname_does_not_lock_out_others_on_its_address() {
+        let l = EnrollLimiter::new(Duration::from_secs(60));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..FAIL_LIMIT * 3 {
+            l.failed(ip, "noisy");
+        }
+        assert!(l.check(ip, "noisy").is_err());
+        assert!(l.check(ip, "honest").is_ok());
+        // Guessing under many hostnames limits each one, never a new one.
+        for h in 0..20 {
+            for _ in 0..FAIL_LIMIT {
+                l.failed(ip, &format!("guess-{h}"));
+            }
+        }
+        assert!(l.check(ip, "guess-7").is_err());
+        assert!(l.check(ip, "honest").is_ok());
+        // The hint is the window left, rounded up.
+        let m = match l.check(ip, "noisy") {
+            Err(Error::RateLimited(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(m.ends_with("retry in 60 s"), "{m}");
+    }
+
+    #[test]
+    fn success_forgets_failures() {
+        let l = EnrollLimiter::new(Duration::from_secs(60));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..FAIL_LIMIT - 1 {
+            l.failed(ip, "rack");
+        }
+        l.succeeded(ip, "rack");
+        assert_eq!(l.failed(ip, "rack"), 1);
+        assert!(l.check(ip, "rack").is_ok());
+    }
+
+    #[test]
+    fn the_limiter_remembers_a_bounded_number_of_pairs() {
+        let l = EnrollLimiter::new(Duration::from_secs(60));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..FAIL_LIMIT {
+            l.failed(ip, "first");
+        }
+        for h in 0..MAX_TRACKED + 10 {
+            l.failed(ip, &format!("made-up-{h}"));
+        }
+        assert_eq!(l.tracked(), MAX_TRACKED);
+        // The oldest pair went first.
+        assert!(l.check(ip, "first").is_ok());
     }
 
     #[test]
