@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use maas_region::region::{self, Options};
 use maas_region::services::{account, users};
+use maas_region::store::cluster::Claim;
 
 #[derive(Parser)]
 #[command(name = "maas-region", version, about = "MAAS region controller")]
@@ -135,8 +136,13 @@ async fn run() -> anyhow::Result<()> {
             email,
             ssh_key,
         } => {
-            let (pool, mut cluster) =
-                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let (pool, mut cluster) = region::open_database(
+                &data_dir,
+                cli.db.database_url.as_deref(),
+                2,
+                Claim::MayShare,
+            )
+            .await?;
             let r = users::create_admin(&pool, &username, &email, &password, ssh_key.as_deref())
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", api_error_text(e)));
@@ -148,8 +154,13 @@ async fn run() -> anyhow::Result<()> {
             eprintln!("Created admin {username}.");
         }
         Cmd::Apikey { username } => {
-            let (pool, mut cluster) =
-                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let (pool, mut cluster) = region::open_database(
+                &data_dir,
+                cli.db.database_url.as_deref(),
+                2,
+                Claim::MayShare,
+            )
+            .await?;
             let r = async {
                 let key = account::create_token_for(&pool, &username, "cli")
                     .await
@@ -167,8 +178,13 @@ async fn run() -> anyhow::Result<()> {
             println!("{}", r?);
         }
         Cmd::Secret => {
-            let (pool, mut cluster) =
-                region::open_database(&data_dir, cli.db.database_url.as_deref(), 2).await?;
+            let (pool, mut cluster) = region::open_database(
+                &data_dir,
+                cli.db.database_url.as_deref(),
+                2,
+                Claim::MayShare,
+            )
+            .await?;
             let r = maas_region::services::racks::enrollment_secret(&pool).await;
             pool.close().await;
             if let Some(c) = cluster.as_mut() {

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::app;
 use crate::crypto::SecretBox;
+use crate::store::cluster::Claim;
 use crate::store::db::{self, PrivateCluster};
 
 #[derive(Debug, Clone)]
@@ -86,39 +87,39 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// The database: the given URL, or the private cluster under `data_dir`
-/// (reusing it if a running region already started it).
+/// (see [`crate::store::cluster`]: started, or adopted from a region that
+/// died, and then owned; or used as a guest when `claim` allows and a live
+/// region owns it).
 pub async fn open_database(
     data_dir: &Path,
     database_url: Option<&str>,
     max_connections: u32,
+    claim: Claim,
 ) -> anyhow::Result<(PgPool, Option<PrivateCluster>)> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data dir {}", data_dir.display()))?;
-    let (opts, cluster) = match database_url {
+    let (opts, mut cluster) = match database_url {
         Some(url) => (db::connect_options(url)?, None),
-        None => {
-            let socket = data_dir.join("pg").join("socket");
-            let probe = sqlx::postgres::PgConnectOptions::new()
-                .socket(&socket)
-                .port(5432)
-                .username("postgres")
-                .database("maas");
-            if <sqlx::PgConnection as sqlx::Connection>::connect_with(&probe)
-                .await
-                .is_ok()
-            {
-                (probe, None)
-            } else {
-                let c = PrivateCluster::start(data_dir, 5432).await?;
-                (c.options(), Some(c))
+        None => PrivateCluster::open(data_dir, 5432, claim).await?,
+    };
+    let pool = match db::connect(opts, max_connections).await {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(c) = cluster.as_mut() {
+                c.stop().await;
             }
+            return Err(e);
         }
     };
-    let pool = db::connect(opts, max_connections).await?;
-    db::migrate(&pool).await?;
+    if let Err(e) = db::migrate(&pool).await {
+        pool.close().await;
+        if let Some(c) = cluster.as_mut() {
+            c.stop().await;
+        }
+        return Err(e);
+    }
     Ok((pool, cluster))
 }
-
 /// A running region.
 pub struct Running {
     pub addr: SocketAddr,
@@ -136,6 +137,7 @@ pub async fn start(opts: &Options) -> anyhow::Result<Running> {
         &opts.data_dir,
         opts.database_url.as_deref(),
         opts.db_max_connections,
+        Claim::Own,
     )
     .await?;
     start_with_pool(opts, pool, cluster).await
@@ -144,8 +146,25 @@ pub async fn start(opts: &Options) -> anyhow::Result<Running> {
 pub async fn start_with_pool(
     opts: &Options,
     pool: PgPool,
-    cluster: Option<PrivateCluster>,
+    mut cluster: Option<PrivateCluster>,
 ) -> anyhow::Result<Running> {
+    match serve_on(opts, pool.clone()).await {
+        Ok(mut running) => {
+            running.cluster = cluster;
+            Ok(running)
+        }
+        Err(e) => {
+            // A region that cannot run leaves no PostgreSQL behind.
+            if let Some(c) = cluster.as_mut() {
+                pool.close().await;
+                c.stop().await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
     let secrets = SecretBox::load_or_create(&opts.key_path())?;
     // Everything is checked before a port opens.
     crate::services::keys::check_region_key(&pool, &secrets, &opts.key_path()).await?;
@@ -217,7 +236,7 @@ pub async fn start_with_pool(
         shutdown: Some(tx),
         server,
         workers,
-        cluster,
+        cluster: None,
     })
 }
 
