@@ -196,6 +196,30 @@ pub const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: text/plain\r\ncontent-length: 41\r\nconnection: close\r\n\r\n\
 Too many connections from this address.\r\n";
 
+/// Answer a connection over its peer's bound: read its request head (for a
+/// second at most, so the client sees an answer rather than a reset), then
+/// 503 and close.
+pub async fn refuse(mut tcp: tokio::net::TcpStream, header_read: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let wait = header_read.min(Duration::from_secs(1));
+    let _ = tokio::time::timeout(wait, async {
+        let mut buf = vec![0u8; 16 << 10];
+        let mut have = 0;
+        while have < buf.len() {
+            match tcp.read(&mut buf[have..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => have += n,
+            }
+            if buf[..have].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let _ = tcp.write_all(TOO_MANY).await;
+        let _ = tcp.shutdown().await;
+    })
+    .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,7 +179,7 @@ pub async fn serve(
         };
         let Some(slot) = peers.acquire(peer.ip(), limits.per_peer) else {
             tracing::debug!(%peer, "too many connections from this address; refused");
-            let _ = tcp.try_write(conn::TOO_MANY);
+            tokio::spawn(conn::refuse(tcp, limits.header_read));
             continue;
         };
         let _ = tcp.set_nodelay(true);
