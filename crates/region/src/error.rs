@@ -29,6 +29,9 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The client was too slow (a request body not sent in time).
+    #[error("{0}")]
+    TimedOut(String),
     /// Too many attempts (failed enrollments from one address); try later.
     #[error("{0}")]
     RateLimited(String),

@@ -61,6 +61,22 @@ enum Cmd {
         /// with their interfaces and disks); set it above the fleet size.
         #[arg(long, env = "MAAS_RENDER_CACHE_MACHINES", default_value_t = maas_region::render::cache::DEFAULT_MAX_ENTRIES)]
         render_cache_machines: usize,
+        /// Seconds a client may take to send a request's line and headers.
+        #[arg(long, env = "MAAS_HEADER_TIMEOUT", default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body (else 408).
+        #[arg(long, env = "MAAS_BODY_TIMEOUT", default_value_t = 60)]
+        body_timeout: u64,
+        /// Seconds an API connection may sit idle (no request in progress,
+        /// no bytes moving) before it is closed.
+        #[arg(long, env = "MAAS_IDLE_TIMEOUT", default_value_t = 60)]
+        idle_timeout: u64,
+        /// API connections one client address may hold open at once.
+        #[arg(long, env = "MAAS_MAX_CONNECTIONS_PER_PEER", default_value_t = 64)]
+        max_connections_per_peer: usize,
+        /// Seconds a rack connection may take to finish TLS and start HTTP/2.
+        #[arg(long, env = "MAAS_RPC_SESSION_TIMEOUT", default_value_t = 10)]
+        rpc_session_timeout: u64,
     },
     /// Create an administrator.
     Createadmin {
@@ -112,6 +128,11 @@ async fn run() -> anyhow::Result<()> {
             db_max_connections,
             max_body,
             render_cache_machines,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections_per_peer,
+            rpc_session_timeout,
         } => {
             let mut opts = Options::new(data_dir, cli.db.database_url, listen);
             opts.secret_key_file = secret_key_file;
@@ -121,6 +142,14 @@ async fn run() -> anyhow::Result<()> {
             }
             opts.max_body = max_body;
             opts.render_cache_machines = render_cache_machines;
+            let secs = |s: u64| Duration::from_secs(s.max(1));
+            opts.limits = maas_region::api::conn::Limits {
+                header_read: secs(header_timeout),
+                body_read: secs(body_timeout),
+                idle: secs(idle_timeout),
+                per_peer: max_connections_per_peer.max(1),
+            };
+            opts.rpc_session_timeout = secs(rpc_session_timeout);
             opts.rpc_listen = Some(rpc_listen);
             opts.region_name = region_name;
             let mut running = region::start(&opts).await?;

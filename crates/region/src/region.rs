@@ -33,6 +33,11 @@ pub struct Options {
     pub enroll_fail_window: Duration,
     /// Machines each render cache holds (`rendercache`).
     pub render_cache_machines: usize,
+    /// The API's connection limits: head, body and idle timeouts,
+    /// connections per peer address.
+    pub limits: crate::api::conn::Limits,
+    /// How long a rack connection may take, after TLS, to start HTTP/2.
+    pub rpc_session_timeout: Duration,
 }
 
 impl Options {
@@ -49,6 +54,8 @@ impl Options {
             region_name: None,
             enroll_fail_window: Duration::from_secs(60),
             render_cache_machines: crate::render::cache::DEFAULT_MAX_ENTRIES,
+            limits: crate::api::conn::Limits::default(),
+            rpc_session_timeout: Duration::from_secs(10),
         }
     }
 
@@ -174,7 +181,7 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
         opts.render_cache_machines,
         secrets,
     );
-    let app = app::new_app(ctx, opts.max_body);
+    let app = app::new_app(ctx, opts.max_body, opts.limits.body_read);
     // Ports are bound only after every check, and the API serves only once
     // the rack service has started: a region that cannot run answers nothing.
     let listener = crate::api::router::bind(opts.listen)
@@ -200,15 +207,27 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
             .clone()
             .unwrap_or_else(|| crate::rackrpc::default_region_name(a));
         workers.extend(
-            crate::rackrpc::start(pool.clone(), &app.secrets, l, name, opts.enroll_fail_window)
-                .await?,
+            crate::rackrpc::start(
+                pool.clone(),
+                &app.secrets,
+                l,
+                name,
+                opts.enroll_fail_window,
+                opts.rpc_session_timeout,
+            )
+            .await?,
         );
         rpc_addr = Some(a);
     }
     let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(crate::api::router::serve(app.clone(), listener, async {
-        let _ = rx.await;
-    }));
+    let server = tokio::spawn(crate::api::router::serve(
+        app.clone(),
+        listener,
+        opts.limits,
+        async {
+            let _ = rx.await;
+        },
+    ));
     workers.push(tokio::spawn(
         crate::services::lifecycle::run_status_monitor(pool.clone(), opts.status_interval),
     ));

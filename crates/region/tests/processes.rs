@@ -41,6 +41,9 @@ async fn two_regions_300_allocations_100_machines() {
         key_s,
         "--data-dir",
         dir.0.to_str().unwrap(),
+        // 150 clients at once from one address: over the default bound.
+        "--max-connections-per-peer",
+        "400",
     ]);
     let b = serve(&[
         "--database-url",
@@ -49,6 +52,9 @@ async fn two_regions_300_allocations_100_machines() {
         key_s,
         "--data-dir",
         dir.0.to_str().unwrap(),
+        // 150 clients at once from one address: over the default bound.
+        "--max-connections-per-peer",
+        "400",
     ]);
     let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
     let mut users = Vec::new();

@@ -21,6 +21,8 @@ pub struct App(pub Arc<AppInner>);
 pub struct AppInner {
     pub ctx: Ctx,
     pub max_body: usize,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 impl std::ops::Deref for App {
@@ -122,14 +124,33 @@ impl FromRequest<App> for Req {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
-        let bytes = axum::body::to_bytes(body, state.max_body)
-            .await
-            .map_err(|_| {
-                Error::PayloadTooLarge(format!(
-                    "Request body exceeds the limit of {} bytes.",
-                    state.max_body
-                ))
-            })?;
+        let too_large = || {
+            Error::PayloadTooLarge(format!(
+                "Request body exceeds the limit of {} bytes.",
+                state.max_body
+            ))
+        };
+        // A declared length over the limit is refused before reading a byte.
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > state.max_body as u64) {
+            return Err(too_large());
+        }
+        let bytes = tokio::time::timeout(
+            state.body_timeout,
+            axum::body::to_bytes(body, state.max_body),
+        )
+        .await
+        .map_err(|_| {
+            Error::TimedOut(format!(
+                "The request body was not received within {} s.",
+                state.body_timeout.as_secs_f64()
+            ))
+        })?
+        .map_err(|_| too_large())?;
         let user =
             crate::api::oauth::authenticate(&state.hot, &state.tokens, &parts.headers).await?;
         let input = params::parse(parts.uri.query(), &parts.headers, &bytes)?;
@@ -172,6 +193,10 @@ pub fn no_content() -> Response {
 /// Body limit default: 16 MiB (user data, script results).
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 
-pub fn new_app(ctx: Ctx, max_body: usize) -> App {
-    App(Arc::new(AppInner { ctx, max_body }))
+pub fn new_app(ctx: Ctx, max_body: usize, body_timeout: std::time::Duration) -> App {
+    App(Arc::new(AppInner {
+        ctx,
+        max_body,
+        body_timeout,
+    }))
 }

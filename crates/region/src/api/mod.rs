@@ -3,6 +3,7 @@
 pub mod account;
 pub mod app;
 pub mod check;
+pub mod conn;
 pub mod describe;
 pub mod error;
 pub mod events;

@@ -1,13 +1,19 @@
 //! Routes of API 2.0, the metadata API and sign-in, and the server loop.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{any, get};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{mpsc, watch};
 use tower::ServiceExt;
 
 use crate::api::app::App;
+use crate::api::conn::{self, Activity, Limits, PeerCounts, Watched};
 use crate::error::Error;
 
 pub fn router(app: App) -> Router {
@@ -144,31 +150,118 @@ fn normalise(mut req: Request) -> Request {
     req
 }
 
-/// Serve the API on `listener` until `shutdown` resolves.
+/// Serve the API on `listener` until `shutdown` resolves, each connection
+/// under `limits`; then wait (briefly) for open connections to finish.
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let router = router(app);
-    let svc = tower::service_fn(move |req: Request| {
-        let r = router.clone();
-        async move {
-            // A NUL byte in the path could only reach a query as an error.
-            if req.uri().path().contains("%00") {
-                let e = Error::BadRequest("The request path contains a NUL byte.".into());
-                return Ok(axum::response::IntoResponse::into_response(e));
-            }
-            r.oneshot(normalise(req)).await
-        }
-    });
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let peers = PeerCounts::default();
+    // Closed on shutdown: every connection then finishes gracefully.
+    let (stop_tx, stop_rx) = watch::channel(());
+    // Each connection holds a sender; all dropped = all connections closed.
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Some(slot) = peers.acquire(peer.ip(), limits.per_peer) else {
+            tracing::debug!(%peer, "too many connections from this address; refused");
+            tokio::spawn(conn::refuse(tcp, limits.header_read));
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let conn = serve_connection(router.clone(), tcp, peer, limits, stop_rx.clone());
+        let done = done_tx.clone();
+        tokio::spawn(async move {
+            conn.await;
+            drop(slot);
+            drop(done);
+        });
+    }
+    drop(listener);
+    drop(stop_tx);
+    drop(done_tx);
+    let _ = done_rx.recv().await;
     Ok(())
+}
+
+/// One connection: HTTP/1.1 with the head read timeout, closed when idle
+/// (no request in progress, no bytes moving) for `limits.idle`.
+async fn serve_connection(
+    router: Router,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    limits: Limits,
+    mut stop: watch::Receiver<()>,
+) {
+    let activity = Activity::new();
+    let svc = {
+        let activity = activity.clone();
+        tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+            let r = router.clone();
+            let guard = activity.request();
+            async move {
+                let mut req = req.map(axum::body::Body::new);
+                // Handlers that need the client's address (sign-in throttling).
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                // A NUL byte in the path could only reach a query as an error.
+                let resp = if req.uri().path().contains("%00") {
+                    let e = Error::BadRequest("The request path contains a NUL byte.".into());
+                    axum::response::IntoResponse::into_response(e)
+                } else {
+                    r.oneshot(normalise(req)).await?
+                };
+                drop(guard);
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        })
+    };
+    let io = TokioIo::new(Watched::new(tcp, activity.clone()));
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .keep_alive(true);
+    let conn = builder.serve_connection(io, TowerToHyperService::new(svc));
+    let mut conn = std::pin::pin!(conn);
+    let tick = (limits.idle / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(tick);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "API connection ended");
+                }
+                return;
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = ticks.tick() => {
+                if activity.idle_for() >= limits.idle {
+                    tracing::debug!("idle API connection closed");
+                    return;
+                }
+            }
+        }
+    }
 }
 
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

@@ -19,6 +19,7 @@ impl From<Error> for Status {
             Error::Conflict(m) => Status::aborted(m),
             Error::PayloadTooLarge(m) | Error::RateLimited(m) => Status::resource_exhausted(m),
             Error::Unavailable(m) => Status::unavailable(m),
+            Error::TimedOut(m) => Status::deadline_exceeded(m),
             Error::Internal(e) => {
                 tracing::error!(error = %e, "rack RPC internal error");
                 Status::internal("region internal error; see the region log")

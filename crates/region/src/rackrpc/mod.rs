@@ -19,6 +19,7 @@ use tokio_stream::wrappers::ReceiverStream;
 mod enroll;
 pub mod error;
 mod events;
+pub mod preface;
 mod session;
 
 use crate::crypto::SecretBox;
@@ -45,6 +46,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
     region_name: String,
     fail_window: Duration,
+    session_timeout: Duration,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let ca = racks::load_ca(&db, secrets).await?;
     let (cert, key) = ca.issue_server()?;
@@ -74,12 +76,20 @@ pub async fn start(
             let acceptor = acceptor.clone();
             let conn_tx = conn_tx.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => {
-                        let _ = conn_tx.send(Ok::<_, std::io::Error>(tls)).await;
+                // TLS and the HTTP/2 preface, within one deadline: a
+                // connection that starts no session does not hold a socket.
+                let started = tokio::time::timeout(session_timeout, async {
+                    let tls = acceptor.accept(tcp).await?;
+                    preface::expect_preface(tls, session_timeout).await
+                });
+                match started.await {
+                    Ok(Ok(conn)) => {
+                        let _ = conn_tx.send(Ok::<_, std::io::Error>(conn)).await;
                     }
-                    Ok(Err(e)) => tracing::info!(%peer, error = %e, "rack TLS handshake refused"),
-                    Err(_) => tracing::info!(%peer, "rack TLS handshake timed out"),
+                    Ok(Err(e)) => tracing::info!(%peer, error = %e, "rack connection refused"),
+                    Err(_) => {
+                        tracing::info!(%peer, "rack connection did not start a session in time")
+                    }
                 }
             });
         }
