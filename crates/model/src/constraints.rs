@@ -476,11 +476,11 @@ pub fn arch_matches(machine_arch: &str, wanted: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
+    pub(crate) fn params(pairs: &[(&str, &str)]) -> Params {
         let mut p = Params::new();
         for (k, v) in pairs {
             p.entry(k.to_string()).or_default().push(v.to_string());

@@ -345,14 +345,7 @@ impl MachineFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        let mut p = Params::new();
-        for (k, v) in pairs {
-            p.entry(k.to_string()).or_default().push(v.to_string());
-        }
-        p
-    }
+    use crate::constraints::tests::params;
 
     #[test]
     fn integers_as_django_takes_them() {
