@@ -421,3 +421,40 @@ async fn large_lists_are_complete_and_valid() {
         assert_eq!(m["boot_interface"]["name"], "eth0");
     }
 }
+
+/// Collection operations naming unknown machines answer 400 `Unknown
+/// machine(s): …` as MAAS does (Juju reads only 400/403/409 as answers), and
+/// act on none of the machines named.
+#[tokio::test]
+async fn collection_ops_refuse_unknown_machines() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("rel1", 2, 2048).await;
+    let (st, m) = r
+        .admin
+        .op("machines/", "allocate", &[("system_id", &sid)])
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let (st, body) = r
+        .admin
+        .op(
+            "machines/",
+            "release",
+            &[("machines", &sid), ("machines", "nosuch")],
+        )
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(body, "Unknown machine(s): nosuch.");
+    assert_eq!(r.status_of(&sid).await, 10, "nothing released");
+    let (st, body) = r
+        .admin
+        .op("machines/", "accept", &[("machines", "nosuch2")])
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(body, "Unknown machine(s): nosuch2.");
+    let (st, released) = r
+        .admin
+        .op("machines/", "release", &[("machines", &sid)])
+        .await;
+    assert_eq!(st, 200, "{released}");
+    assert_eq!(r.status_of(&sid).await, 4);
+}

@@ -236,6 +236,26 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
     Ok(())
 }
 
+/// Refuse a collection operation naming machines that do not exist, as
+/// MAAS does (400, `Unknown machine(s): …`), before acting on any.
+pub async fn check_known(ctx: &Ctx, system_ids: &[String]) -> Result<()> {
+    let mut c = crate::store::acquire(&ctx.db).await?;
+    let known = crate::store::machines::existing(&mut c, system_ids).await?;
+    let unknown: Vec<&str> = system_ids
+        .iter()
+        .filter(|s| !known.contains(s))
+        .map(|s| s.as_str())
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!(
+            "Unknown machine(s): {}.",
+            unknown.join(", ")
+        )))
+    }
+}
+
 /// Accept enlisted (NEW) machines: they go to commissioning. Returns the
 /// system ids accepted (others are skipped).
 pub async fn accept(ctx: &Ctx, user: &User, system_ids: &[String]) -> Result<Vec<String>> {

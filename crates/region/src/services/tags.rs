@@ -75,7 +75,7 @@ pub async fn update_nodes(
     }
     let mut tx = crate::store::begin(&ctx.db).await?;
     let all: Vec<String> = add.iter().chain(remove.iter()).cloned().collect();
-    let known = db::existing_machines(&mut tx, &all).await?;
+    let known = crate::store::machines::existing(&mut tx, &all).await?;
     let unknown: Vec<&str> = all
         .iter()
         .filter(|s| !known.contains(s))

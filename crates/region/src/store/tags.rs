@@ -116,16 +116,6 @@ pub async fn delete(c: &mut Conn, id: i64, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Which of `system_ids` exist.
-pub async fn existing_machines(c: &mut Conn, system_ids: &[String]) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT system_id FROM machines WHERE system_id = ANY($1)")
-            .bind(system_ids)
-            .fetch_all(&mut *c)
-            .await?,
-    )
-}
-
 /// Tag machines that do not have it yet; how many changed.
 pub async fn add_to(c: &mut Conn, name: &str, system_ids: &[String]) -> Result<u64> {
     Ok(sqlx::query(

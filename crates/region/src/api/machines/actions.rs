@@ -96,8 +96,10 @@ pub async fn run(app: &App, req: &Req, system_id: &str, action: Action) -> Resul
 pub async fn release_many(app: &App, req: &Req) -> Result<Response> {
     let user = req.user()?;
     let r = parse(req, Action::Release)?;
+    let ids = req.input.list("machines");
+    actions::check_known(app, &ids).await?;
     let mut released = Vec::new();
-    for sid in req.input.list("machines") {
+    for sid in ids {
         actions::run(app, user, &sid, &r).await?;
         released.push(sid);
     }
@@ -110,7 +112,9 @@ pub async fn accept(app: &App, req: &Req, all: bool) -> Result<Response> {
     let ids = if all {
         machines::enlisted(app).await?
     } else {
-        req.input.list("machines")
+        let ids = req.input.list("machines");
+        actions::check_known(app, &ids).await?;
+        ids
     };
     let accepted = actions::accept(app, u, &ids).await?;
     let mut f: MachineFilter = visible_to(u);

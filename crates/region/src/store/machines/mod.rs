@@ -185,3 +185,13 @@ pub async fn lock(c: &mut Conn, system_id: &str) -> Result<Option<Core>> {
         power_state: r.try_get("power_state")?,
     }))
 }
+
+/// Which of `system_ids` exist.
+pub async fn existing(c: &mut Conn, system_ids: &[String]) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT system_id FROM machines WHERE system_id = ANY($1)")
+            .bind(system_ids)
+            .fetch_all(&mut *c)
+            .await?,
+    )
+}
