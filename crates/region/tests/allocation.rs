@@ -210,3 +210,48 @@ async fn bad_constraints_are_400_and_write_nothing() {
     // Anonymous allocation is refused.
     assert_eq!(r.anon.op("machines/", "allocate", &[]).await.0, 401);
 }
+
+/// Juju names spaces by id in interface constraints
+/// (`interfaces=<label>:space=<id>`); names still work.
+#[tokio::test]
+async fn interface_constraints_name_spaces_by_id_or_name() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("spacey", 2, 2048).await;
+    let (st, sp) = r.admin.post("spaces/", &[("name", "db-net")]).await;
+    assert_eq!(st, 200, "{sp}");
+    let space_id = sp["id"].as_i64().unwrap().to_string();
+    let (st, f) = r.admin.post("fabrics/", &[("name", "fab-s")]).await;
+    assert_eq!(st, 200, "{f}");
+    let vlan_id = f["vlans"][0]["id"].as_i64().unwrap().to_string();
+    let (st, v) = r
+        .admin
+        .put(&format!("vlans/{vlan_id}/"), &[("space", "db-net")])
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, i) = r
+        .admin
+        .op(
+            &format!("nodes/{sid}/interfaces/"),
+            "create_physical",
+            &[("mac_address", &common::random_mac()), ("vlan", &vlan_id)],
+        )
+        .await;
+    assert_eq!(st, 200, "{i}");
+    let dry = |space: String| {
+        let api = r.admin.clone();
+        async move {
+            let c = format!("net:space={space}");
+            api.op(
+                "machines/",
+                "allocate",
+                &[("interfaces", c.as_str()), ("dry_run", "true")],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(dry(space_id.clone()).await, 200);
+    assert_eq!(dry("db-net".into()).await, 200);
+    assert_eq!(dry("999999".into()).await, 409);
+    assert_eq!(dry("other".into()).await, 409);
+}

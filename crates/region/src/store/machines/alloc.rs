@@ -118,7 +118,7 @@ pub async fn interface_facts(db: &Pool, ids: &[i64]) -> Result<BTreeMap<i64, Vec
     let rows = sqlx::query(
         "SELECT i.machine_id, i.id, i.name, i.type, i.tags, i.link_speed, m.hostname,
                 v.id AS vlan_id, v.vid, v.name AS vlan_name, f.id AS fabric_id, f.name AS fabric,
-                f.class_type, sp.name AS space,
+                f.class_type, sp.id AS space_id, sp.name AS space,
                 coalesce(array_agg(DISTINCT s.cidr::text) FILTER (WHERE s.id IS NOT NULL), '{}') AS cidrs,
                 coalesce(array_agg(DISTINCT s.id::text) FILTER (WHERE s.id IS NOT NULL), '{}') AS subnet_ids,
                 coalesce(array_agg(DISTINCT s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS subnet_names,
@@ -132,7 +132,7 @@ pub async fn interface_facts(db: &Pool, ids: &[i64]) -> Result<BTreeMap<i64, Vec
            LEFT JOIN interface_links l ON l.interface_id = i.id
            LEFT JOIN subnets s ON s.id = l.subnet_id
           WHERE i.machine_id = ANY($1)
-          GROUP BY i.id, m.hostname, v.id, f.id, sp.name",
+          GROUP BY i.id, m.hostname, v.id, f.id, sp.id, sp.name",
     )
     .bind(ids)
     .fetch_all(db)
@@ -160,10 +160,13 @@ pub async fn interface_facts(db: &Pool, ids: &[i64]) -> Result<BTreeMap<i64, Vec
                     .into_iter()
                     .collect(),
             );
-            attrs.insert(
-                "space".into(),
-                r.get::<Option<String>, _>("space").into_iter().collect(),
-            );
+            // A space by id (as Juju names it) or by name.
+            let space_id = r.get::<Option<i64>, _>("space_id").map(|i| i.to_string());
+            let space = space_id
+                .into_iter()
+                .chain(r.get::<Option<String>, _>("space"))
+                .collect();
+            attrs.insert("space".into(), space);
         }
         let cidrs: Vec<String> = r.get("cidrs");
         let mut subnet: Vec<String> = r.get("subnet_ids");
