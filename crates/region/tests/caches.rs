@@ -140,6 +140,19 @@ async fn warm_caches_follow_every_change_made_anywhere() {
                 sn["name"] == "net-b" && sn["gateway_ip"] == "10.9.0.1"
             })
         }),
+        ("subnet's dns servers", "UPDATE subnets SET dns_servers = '{10.9.0.2}', description = 'dns'".into(), {
+            let s = m1c.clone();
+            Box::new(move |l| {
+                let sn = &find(l, &s)["interface_set"][0]["links"][0]["subnet"];
+                sn["dns_servers"] == serde_json::json!(["10.9.0.2"]) && sn["description"] == "dns"
+            })
+        }),
+        ("link's vlan", "UPDATE vlans SET description = 'described' WHERE fabric_id = (SELECT id FROM fabrics WHERE name = 'fab-b')".into(), {
+            let s = m1c.clone();
+            Box::new(move |l| {
+                find(l, &s)["interface_set"][0]["links"][0]["subnet"]["vlan"]["description"] == "described"
+            })
+        }),
         ("link", "UPDATE interface_links SET ip = '10.9.0.7'".into(), {
             let s = m1c.clone();
             Box::new(move |l| find(l, &s)["ip_addresses"] == serde_json::json!(["10.9.0.7"]))

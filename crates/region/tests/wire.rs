@@ -383,6 +383,10 @@ alice POST zones/ name=mine
 admin PUT zones/rack-a/ description=First+rack
 alice GET zones/
 admin DELETE zones/default/
+alice GET domains/
+alice GET domains/0/
+alice GET domains/99/
+alice POST domains/0/?op=set_default
 admin POST resourcepools/ name=gpu-pool&description=GPUs
 alice GET resourcepools/
 admin GET resourcepool/abc/

@@ -201,6 +201,28 @@ pub const RESOURCES: &[(&str, Option<Handler>, Option<Handler>)] = &[
         }),
     ),
     (
+        "DomainsHandler",
+        None,
+        Some(Handler {
+            name: "DomainsHandler",
+            path: "/domains/",
+            params: &[],
+            doc: "Manage DNS domains.",
+            actions: &[R],
+        }),
+    ),
+    (
+        "DomainHandler",
+        None,
+        Some(Handler {
+            name: "DomainHandler",
+            path: "/domains/{id}/",
+            params: &["id"],
+            doc: "Manage a DNS domain.",
+            actions: &[R],
+        }),
+    ),
+    (
         "ZonesHandler",
         None,
         Some(Handler {

@@ -18,8 +18,8 @@ use crate::error::Error;
 
 pub fn router(app: App) -> Router {
     use crate::api::{
-        account, describe, events, maasconf, machines, metadata, places, rackcontrollers, tags,
-        users,
+        account, describe, domains, events, maasconf, machines, metadata, places, rackcontrollers,
+        tags, users,
     };
     let api = "/MAAS/api/2.0";
     Router::new()
@@ -50,6 +50,8 @@ pub fn router(app: App) -> Router {
             &format!("{api}/nodes/{{system_id}}/blockdevices/"),
             any(machines::blockdevices),
         )
+        .route(&format!("{api}/domains/"), any(domains::collection))
+        .route(&format!("{api}/domains/{{id}}/"), any(domains::item))
         .route(&format!("{api}/zones/"), any(places::zones))
         .route(&format!("{api}/zones/{{name}}/"), any(places::zone))
         .route(&format!("{api}/resourcepools/"), any(places::pools))

@@ -33,23 +33,55 @@ pub struct VlanJson {
     pub resource_uri: String,
 }
 
+/// An interface's link; `ip_address` is left out when there is none (as
+/// MAAS does; gomaasapi refuses a null).
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkJson {
     pub id: i64,
     pub mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    pub subnet: Option<SubnetBrief>,
+    pub subnet: Option<SubnetJson>,
 }
 
+/// A subnet as `subnets/{id}/` renders it (`networks::subnet`), typed for
+/// machine rendering; fields in key order, so the bytes are the same.
 #[derive(Debug, Clone, Serialize)]
-pub struct SubnetBrief {
-    pub id: i64,
-    pub name: String,
+pub struct SubnetJson {
+    pub active_discovery: bool,
+    pub allow_dns: bool,
+    pub allow_proxy: bool,
     pub cidr: String,
-    pub vlan: i64,
-    pub space: String,
+    pub description: String,
+    pub disabled_boot_architectures: [(); 0],
+    pub dns_servers: Vec<String>,
     pub gateway_ip: Option<String>,
+    pub id: i64,
+    pub managed: bool,
+    pub name: String,
+    pub rdns_mode: i16,
     pub resource_uri: String,
+    pub space: String,
+    pub vlan: FullVlanJson,
+}
+
+/// A VLAN as `vlans/{id}/` renders it (`networks::vlan`), in key order.
+#[derive(Debug, Clone, Serialize)]
+pub struct FullVlanJson {
+    pub description: String,
+    pub dhcp_on: bool,
+    pub external_dhcp: Option<String>,
+    pub fabric: String,
+    pub fabric_id: i64,
+    pub id: i64,
+    pub mtu: i32,
+    pub name: String,
+    pub primary_rack: Option<String>,
+    pub relay_vlan: Option<i64>,
+    pub resource_uri: String,
+    pub secondary_rack: Option<String>,
+    pub space: String,
+    pub vid: i32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,7 +6,7 @@
 use maas_model::net::{self, IpSet, Statistics};
 use serde_json::{Value, json};
 
-use crate::render::API;
+use crate::render::{API, FullVlanJson, SubnetJson};
 use crate::store::networks::fabrics::FabricRow;
 use crate::store::networks::ranges::{IpRangeRow, ReservedIpRow};
 use crate::store::networks::spaces::SpaceRow;
@@ -86,6 +86,48 @@ pub fn subnet(s: &SubnetRow, vlan_row: Option<&VlanRow>) -> Value {
         "disabled_boot_architectures": [],
         "resource_uri": format!("{API}/subnets/{id}/"),
     })
+}
+
+/// The typed twin of `vlan`, for machine rendering (same keys and values).
+pub fn vlan_json(v: VlanRow) -> FullVlanJson {
+    FullVlanJson {
+        name: vlan_name(v.name.as_deref(), v.vid),
+        resource_uri: format!("{API}/vlans/{}/", v.id),
+        description: v.description,
+        dhcp_on: v.dhcp_on,
+        external_dhcp: v.external_dhcp,
+        fabric: v.fabric,
+        fabric_id: v.fabric_id,
+        id: v.id,
+        mtu: v.mtu,
+        primary_rack: v.primary_rack,
+        relay_vlan: v.relay_vlan_id,
+        secondary_rack: v.secondary_rack,
+        space: v.space.unwrap_or_else(|| "undefined".into()),
+        vid: v.vid,
+    }
+}
+
+/// The typed twin of `subnet` with its VLAN, for machine rendering.
+pub fn subnet_json(s: SubnetRow, v: VlanRow) -> SubnetJson {
+    let vlan = vlan_json(v);
+    SubnetJson {
+        resource_uri: format!("{API}/subnets/{}/", s.id),
+        space: vlan.space.clone(),
+        active_discovery: s.active_discovery,
+        allow_dns: s.allow_dns,
+        allow_proxy: s.allow_proxy,
+        cidr: s.cidr,
+        description: s.description,
+        disabled_boot_architectures: [],
+        dns_servers: s.dns_servers,
+        gateway_ip: s.gateway_ip,
+        id: s.id,
+        managed: s.managed,
+        name: s.name,
+        rdns_mode: s.rdns_mode,
+        vlan,
+    }
 }
 
 /// An IP range with its subnet (rendered by `subnet`, or null).
@@ -217,6 +259,34 @@ mod tests {
         assert_eq!(vlan(&vlan_row(10, Some("")))["name"], "10");
         assert_eq!(vlan(&vlan_row(10, Some("ten")))["name"], "ten");
         assert_eq!(vlan(&vlan_row(10, None))["space"], "undefined");
+    }
+
+    #[test]
+    fn typed_subnet_renders_as_the_subnets_endpoint() {
+        let s = SubnetRow {
+            id: 7,
+            name: "net".into(),
+            cidr: "10.0.0.0/24".into(),
+            vlan_id: 3,
+            gateway_ip: Some("10.0.0.1".into()),
+            dns_servers: vec!["10.0.0.2".into()],
+            managed: true,
+            allow_dns: false,
+            allow_proxy: true,
+            active_discovery: false,
+            rdns_mode: 2,
+            description: "d".into(),
+        };
+        let mut v = vlan_row(10, None);
+        v.primary_rack = Some("rack01".into());
+        v.space = Some("sp".into());
+        let want = serde_json::to_string(&subnet(&s, Some(&v))).unwrap();
+        let got = serde_json::to_string(&subnet_json(s, v)).unwrap();
+        assert_eq!(got, want);
+        let mut v0 = vlan_row(0, None);
+        v0.space = None;
+        let want = serde_json::to_string(&vlan(&v0)).unwrap();
+        assert_eq!(serde_json::to_string(&vlan_json(v0)).unwrap(), want);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::render::{API, BlockDeviceJson, InterfaceJson, LinkJson, SubnetBrief, VlanJson};
-use crate::store::machines::related::{DiskRow, IfaceRow, LinkRow};
+use crate::render::{API, BlockDeviceJson, InterfaceJson, LinkJson, VlanJson, networks};
+use crate::store::machines::related::{DiskRow, IfaceRow, LinkRow, LinkSubnet, LinkVlan};
+use crate::store::networks::subnets::SubnetRow;
+use crate::store::networks::vlans::VlanRow;
 
 /// A machine's interfaces (with VLANs and links) and block devices.
 #[derive(Debug, Default)]
@@ -23,20 +25,69 @@ pub fn assemble(
 ) -> Related {
     let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
     for l in link_rows {
-        let LinkRow(id, iface, mode, ip, sid, name, cidr, vlan, gateway_ip, space) = l;
+        let LinkRow(id, iface, mode, ip, s, v) = l;
+        let LinkSubnet(
+            sid,
+            name,
+            cidr,
+            gateway_ip,
+            dns_servers,
+            managed,
+            allow_dns,
+            allow_proxy,
+            active_discovery,
+            rdns_mode,
+            description,
+        ) = s;
+        let LinkVlan(
+            vlan_id,
+            vid,
+            vlan_name,
+            mtu,
+            dhcp_on,
+            external_dhcp,
+            vlan_description,
+            relay_vlan_id,
+            fabric_id,
+            fabric,
+            primary_rack,
+            secondary_rack,
+            space,
+        ) = v;
+        let subnet = SubnetRow {
+            id: sid,
+            name,
+            cidr,
+            vlan_id,
+            gateway_ip,
+            dns_servers,
+            managed,
+            allow_dns,
+            allow_proxy,
+            active_discovery,
+            rdns_mode,
+            description,
+        };
+        let vlan = VlanRow {
+            id: vlan_id,
+            vid,
+            name: vlan_name,
+            mtu,
+            dhcp_on,
+            external_dhcp,
+            description: vlan_description,
+            relay_vlan_id,
+            fabric_id,
+            fabric,
+            primary_rack,
+            secondary_rack,
+            space,
+        };
         links.entry(iface).or_default().push(LinkJson {
             id,
             mode,
             ip_address: ip,
-            subnet: Some(SubnetBrief {
-                id: sid,
-                name,
-                cidr,
-                vlan,
-                space: space.unwrap_or_else(|| "undefined".into()),
-                gateway_ip,
-                resource_uri: format!("{API}/subnets/{sid}/"),
-            }),
+            subnet: Some(networks::subnet_json(subnet, vlan)),
         });
     }
     let mut interfaces = Vec::with_capacity(iface_rows.len());

@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "caches",
         include_str!("../../migrations/0003_caches.sql"),
     ),
+    (
+        4,
+        "link_subnets",
+        include_str!("../../migrations/0004_link_subnets.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

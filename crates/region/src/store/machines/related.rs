@@ -50,26 +50,63 @@ const IFACE_FROM: &str = "FROM interfaces i
     LEFT JOIN fabrics f ON f.id = v.fabric_id
     LEFT JOIN spaces s ON s.id = v.space_id";
 
-/// A link of an interface to a subnet (columns of `LINK_COLS`).
+/// A link of an interface to a subnet (columns of `LINK_COLS`): id,
+/// interface id, mode, address, then the subnet and its VLAN as nested rows.
 #[derive(serde::Deserialize)]
 pub struct LinkRow(
     pub i64,
     pub i64,
     pub String,
     pub Option<String>,
+    pub LinkSubnet,
+    pub LinkVlan,
+);
+
+/// A linked subnet's columns (the `subnets/` shape, `SUBNET_COLS`).
+#[derive(serde::Deserialize)]
+pub struct LinkSubnet(
     pub i64,
     pub String,
     pub String,
+    pub Option<String>,
+    pub Vec<String>,
+    pub bool,
+    pub bool,
+    pub bool,
+    pub bool,
+    pub i16,
+    pub String,
+);
+
+/// A linked subnet's VLAN (the `vlans/` shape, `VLAN_COLS`).
+#[derive(serde::Deserialize)]
+pub struct LinkVlan(
     pub i64,
+    pub i32,
+    pub Option<String>,
+    pub i32,
+    pub bool,
+    pub Option<String>,
+    pub String,
+    pub Option<i64>,
+    pub i64,
+    pub String,
+    pub Option<String>,
     pub Option<String>,
     pub Option<String>,
 );
 
-const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip), s.id, s.name, s.cidr::text,
-    s.vlan_id, host(s.gateway_ip), sp.name";
+const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip),
+    json_build_array(s.id, s.name, s.cidr::text, host(s.gateway_ip), s.dns_servers, s.managed,
+        s.allow_dns, s.allow_proxy, s.active_discovery, s.rdns_mode, s.description),
+    json_build_array(v.id, v.vid, v.name, v.mtu, v.dhcp_on, v.external_dhcp, v.description,
+        v.relay_vlan_id, v.fabric_id, f.name, pr.system_id, sr.system_id, sp.name)";
 const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
     JOIN subnets s ON s.id = l.subnet_id
-    JOIN vlans v ON v.id = s.vlan_id LEFT JOIN spaces sp ON sp.id = v.space_id";
+    JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
+    LEFT JOIN racks pr ON pr.id = v.primary_rack_id
+    LEFT JOIN racks sr ON sr.id = v.secondary_rack_id
+    LEFT JOIN spaces sp ON sp.id = v.space_id";
 
 /// A physical block device (columns of `DISK_COLS`).
 #[derive(serde::Deserialize)]
