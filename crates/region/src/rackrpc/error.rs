@@ -50,6 +50,7 @@ mod tests {
             (Error::Unauthorized("u".into()), Code::Unauthenticated),
             (Error::Unavailable("u".into()), Code::Unavailable),
             (Error::RateLimited("r".into()), Code::ResourceExhausted),
+            (Error::TimedOut("t".into()), Code::DeadlineExceeded),
             (
                 maas_rpc::convert::Invalid::new("events[0].kind", "missing").into(),
                 Code::InvalidArgument,
