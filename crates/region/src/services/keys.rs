@@ -15,7 +15,11 @@ const CHECK_TEXT: &[u8] = b"maas-region secret key check";
 /// The first region to start on a database records the check value.
 pub async fn check_region_key(db: &Pool, secrets: &SecretBox, key_path: &Path) -> Result<()> {
     let mine = hex::encode(secrets.seal(CHECK_TEXT));
-    let stored = keys::get_or_insert(db, CHECK_NAME, &mine).await?;
+    let mut c = crate::store::acquire(db).await?;
+    keys::insert_if_absent(&mut c, &[(CHECK_NAME, &mine)]).await?;
+    let stored = keys::get(&mut c, CHECK_NAME)
+        .await?
+        .ok_or_else(|| Error::internal("the region key check value is missing"))?;
     let opens = hex::decode(&stored)
         .ok()
         .and_then(|b| secrets.open(&b).ok())

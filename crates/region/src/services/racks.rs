@@ -17,7 +17,7 @@ use crate::crypto::SecretBox;
 use crate::error::{Error, Result};
 pub use crate::store::racks::NewRack;
 use crate::store::racks::{self as db, EventRows};
-use crate::store::{self, Pool};
+use crate::store::{self, Pool, keys};
 
 /// LISTEN channels: desired state changed / a rack was deleted (payload: system_id).
 pub const STATE_CHANNEL: &str = "maas_rack_state";
@@ -37,8 +37,8 @@ pub const MAX_CLOCK_SKEW_S: u64 = 600;
 pub async fn enrollment_secret(db: &Pool) -> Result<String> {
     let candidate = hex::encode(rand::random::<[u8; 32]>());
     let mut c = db.acquire().await?;
-    db::insert_secrets_if_absent(&mut c, &[("rack_secret", &candidate)]).await?;
-    db::secret(&mut c, "rack_secret")
+    keys::insert_if_absent(&mut c, &[("rack_secret", &candidate)]).await?;
+    keys::get(&mut c, "rack_secret")
         .await?
         .ok_or_else(|| Error::internal("the rack secret vanished"))
 }
@@ -49,10 +49,10 @@ pub async fn load_ca(db: &Pool, secrets: &SecretBox) -> Result<tls::Ca> {
     let (cert_pem, key_pem) = tls::generate_ca()?;
     let sealed = hex::encode(secrets.seal(key_pem.as_bytes()));
     let mut c = db.acquire().await?;
-    db::insert_secrets_if_absent(&mut c, &[("ca_cert", &cert_pem), ("ca_key", &sealed)]).await?;
+    keys::insert_if_absent(&mut c, &[("ca_cert", &cert_pem), ("ca_key", &sealed)]).await?;
     let missing = || Error::internal("the cluster CA is incomplete in `secrets`");
-    let cert = db::secret(&mut c, "ca_cert").await?.ok_or_else(missing)?;
-    let key = db::secret(&mut c, "ca_key").await?.ok_or_else(missing)?;
+    let cert = keys::get(&mut c, "ca_cert").await?.ok_or_else(missing)?;
+    let key = keys::get(&mut c, "ca_key").await?.ok_or_else(missing)?;
     let key = secrets
         .open(&hex::decode(key).context("CA key is not hex")?)
         .context("cannot open the CA key: do all regions share the same --secret-key-file?")?;

@@ -1,5 +1,4 @@
-//! SQL of racks: shared secrets (the enrollment secret, the cluster CA),
-//! enrollment, certificates and revocation, session state (connection,
+//! SQL of racks: enrollment, certificates and revocation, session state (connection,
 //! generations pushed and applied), the events racks report, and the
 //! listing the API shows.
 
@@ -9,32 +8,6 @@ use sqlx::Row;
 
 use crate::error::Result;
 use crate::store::Conn;
-
-/// Insert the named secrets that do not exist yet, all in one statement (so
-/// regions starting together keep one consistent set).
-pub async fn insert_secrets_if_absent(c: &mut Conn, secrets: &[(&str, &str)]) -> Result<()> {
-    let names: Vec<&str> = secrets.iter().map(|s| s.0).collect();
-    let values: Vec<&str> = secrets.iter().map(|s| s.1).collect();
-    sqlx::query(
-        "INSERT INTO secrets (name, value) SELECT * FROM unnest($1::text[], $2::text[])
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&names)
-    .bind(&values)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
-/// A secret's value.
-pub async fn secret(c: &mut Conn, name: &str) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *c)
-            .await?,
-    )
-}
 
 /// A rack being enrolled.
 pub struct NewRack<'a> {
