@@ -1,51 +1,10 @@
-//! `version/` and `describe/`: the anonymous documents clients read first.
-//! `describe/` lists every handler with its URI template, parameters and
-//! actions; python-libmaas and the `maas` CLI build their calls from it.
+//! The handlers built first: machines, users, places, tags, racks, events,
+//! configuration and the network model.
 
-use axum::response::Response;
-use serde_json::{Value, json};
-
-use crate::api::app::{Req, json};
-
-pub const VERSION: &str = "3.5.0";
-
-pub async fn version(_req: Req) -> Response {
-    json(&json!({
-        "capabilities": [
-            "networks-management", "static-ipaddresses", "ipv6-deployment-ubuntu",
-            "devices-management", "storage-deployment-ubuntu", "network-deployment-ubuntu",
-            "bridging-interface-ubuntu", "bridging-automatic-ubuntu", "authenticate-api"
-        ],
-        "version": VERSION,
-        "subversion": concat!("maas-rs ", env!("CARGO_PKG_VERSION")),
-    }))
-}
-
-type Act = (&'static str, &'static str, Option<&'static str>);
-
-/// A handler: (name, path under /MAAS/api/2.0, params, doc, actions).
-pub struct Handler {
-    pub name: &'static str,
-    pub path: &'static str,
-    pub params: &'static [&'static str],
-    pub doc: &'static str,
-    pub actions: &'static [Act],
-}
-
-const R: Act = ("read", "GET", None);
-const C: Act = ("create", "POST", None);
-const U: Act = ("update", "PUT", None);
-const D: Act = ("delete", "DELETE", None);
-
-const fn post(op: &'static str) -> Act {
-    (op, "POST", Some(op))
-}
-const fn get(op: &'static str) -> Act {
-    (op, "GET", Some(op))
-}
+use super::{C, D, Handler, R, Resource, U, get, post};
 
 /// (resource name, anonymous handler, authenticated handler)
-pub const RESOURCES: &[(&str, Option<Handler>, Option<Handler>)] = &[
+pub const RESOURCES: &[Resource] = &[
     (
         "MachinesHandler",
         Some(Handler {
@@ -472,41 +431,3 @@ pub const RESOURCES: &[(&str, Option<Handler>, Option<Handler>)] = &[
         }),
     ),
 ];
-
-fn handler_json(h: &Handler, base: &str) -> Value {
-    let path = format!("/MAAS/api/2.0{}", h.path);
-    json!({
-        "name": h.name,
-        "doc": h.doc,
-        "path": path,
-        "uri": format!("{base}{path}"),
-        "params": h.params,
-        "actions": h.actions.iter().map(|(name, method, op)| json!({
-            "name": name, "method": method, "op": op, "restful": op.is_none(), "doc": "",
-        })).collect::<Vec<_>>(),
-    })
-}
-
-pub fn describe_doc(base: &str) -> Value {
-    let mut handlers = Vec::new();
-    let resources: Vec<Value> = RESOURCES
-        .iter()
-        .map(|(name, anon, auth)| {
-            let a = anon.as_ref().map(|h| handler_json(h, base));
-            let b = auth.as_ref().map(|h| handler_json(h, base));
-            handlers.extend(a.iter().cloned());
-            handlers.extend(b.iter().cloned());
-            json!({"name": name, "anon": a, "auth": b})
-        })
-        .collect();
-    json!({
-        "doc": "MAAS API",
-        "hash": concat!("maas-rs-", env!("CARGO_PKG_VERSION")),
-        "resources": resources,
-        "handlers": handlers,
-    })
-}
-
-pub async fn describe(req: Req) -> Response {
-    json(&describe_doc(&req.base_url()))
-}
