@@ -5,6 +5,7 @@
 //! CLI tests as `use maas_testkit as common;`.
 
 pub mod proc;
+pub mod shape;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
