@@ -71,11 +71,66 @@ pub const CONTROLLERS: &[Column] = &[
     ),
 ];
 
+pub const DEVICES: &[Column] = &[
+    col("HOSTNAME", &[&["hostname"]]),
+    col("SYSTEM_ID", &[&["system_id"]]),
+    col("FQDN", &[&["fqdn"]]),
+    col("OWNER", &[&["owner"]]),
+    col("PARENT", &[&["parent"]]),
+    Column {
+        title: "IP_ADDRESSES",
+        paths: &[&["ip_addresses"]],
+        format: Format::Join,
+    },
+    col("ZONE", &[&["zone", "name"]]),
+];
+
+pub const SUBNETS: &[Column] = &[
+    col("NAME", &[&["name"]]),
+    col("CIDR", &[&["cidr"]]),
+    col("GATEWAY", &[&["gateway_ip"]]),
+    col("VLAN", &[&["vlan", "vid"]]),
+    col("FABRIC", &[&["vlan", "fabric"]]),
+    col("SPACE", &[&["space"]]),
+    col("MANAGED", &[&["managed"]]),
+    Column {
+        title: "DNS_SERVERS",
+        paths: &[&["dns_servers"]],
+        format: Format::Join,
+    },
+];
+
+pub const DOMAINS: &[Column] = &[
+    col("NAME", &[&["name"]]),
+    col("ID", &[&["id"]]),
+    col("AUTHORITATIVE", &[&["authoritative"]]),
+    col("DEFAULT", &[&["is_default"]]),
+    col("TTL", &[&["ttl"]]),
+    col("RECORDS", &[&["resource_record_count"]]),
+];
+
+/// `dnsresources` (addresses) and `dnsresource-records` (other types).
+pub const DNS_RECORDS: &[Column] = &[
+    col("FQDN", &[&["fqdn"]]),
+    col("ID", &[&["id"]]),
+    col("TYPE", &[&["rrtype"]]),
+    col("TTL", &[&["ttl"], &["address_ttl"]]),
+    Column {
+        title: "DATA",
+        paths: &[&["rrdata"], &["ip_addresses"]],
+        format: Format::Join,
+    },
+];
+
 /// The column set for a resource's `list`, if it has a dedicated one.
 pub fn columns_for(resource: &str) -> Option<&'static [Column]> {
     match resource {
         "machines" => Some(MACHINES),
         "rack-controllers" | "region-controllers" => Some(CONTROLLERS),
+        "devices" => Some(DEVICES),
+        "subnets" => Some(SUBNETS),
+        "domains" => Some(DOMAINS),
+        "dnsresources" | "dnsresource-records" => Some(DNS_RECORDS),
         _ => None,
     }
 }
@@ -103,7 +158,7 @@ fn plain(v: &Value) -> String {
                 parts.join(",")
             }
         }
-        Value::Object(map) => ["name", "hostname", "fqdn", "system_id", "id"]
+        Value::Object(map) => ["name", "hostname", "fqdn", "system_id", "ip", "id"]
             .iter()
             .find_map(|k| map.get(*k).filter(|v| !v.is_null()).map(plain))
             .unwrap_or_else(|| v.to_string()),
@@ -290,6 +345,51 @@ mod tests {
             cells,
             ["rack1", "r1", "0.1.0", "region1", "2026-01-01T00:00:00"]
         );
+    }
+
+    #[test]
+    fn network_and_dns_tables() {
+        let subnet = json!({"name": "pxe", "cidr": "10.0.0.0/24", "gateway_ip": null,
+            "vlan": {"vid": 0, "fabric": "fabric-0"}, "space": "undefined", "managed": true,
+            "dns_servers": ["10.0.0.2", "10.0.0.3"]});
+        let cells: Vec<String> = SUBNETS.iter().map(|c| cell(&subnet, c)).collect();
+        assert_eq!(
+            cells,
+            [
+                "pxe",
+                "10.0.0.0/24",
+                "-",
+                "0",
+                "fabric-0",
+                "undefined",
+                "true",
+                "10.0.0.2,10.0.0.3"
+            ]
+        );
+        let address = json!({"fqdn": "www.maas", "id": 3, "address_ttl": 60,
+            "ip_addresses": [{"ip": "10.0.0.9"}, {"ip": "10.0.0.10"}]});
+        let cells: Vec<String> = DNS_RECORDS.iter().map(|c| cell(&address, c)).collect();
+        assert_eq!(cells, ["www.maas", "3", "-", "60", "10.0.0.9,10.0.0.10"]);
+        let mx =
+            json!({"fqdn": "maas", "id": 4, "rrtype": "MX", "ttl": null, "rrdata": "10 mail.maas"});
+        let cells: Vec<String> = DNS_RECORDS.iter().map(|c| cell(&mx, c)).collect();
+        assert_eq!(cells, ["maas", "4", "MX", "-", "10 mail.maas"]);
+        let device = json!({"hostname": "phone", "system_id": "abc123", "fqdn": "phone.maas",
+            "owner": "admin", "parent": null, "ip_addresses": ["10.0.0.7"], "zone": {"name": "default"}});
+        let cells: Vec<String> = DEVICES.iter().map(|c| cell(&device, c)).collect();
+        assert_eq!(
+            cells,
+            [
+                "phone",
+                "abc123",
+                "phone.maas",
+                "admin",
+                "-",
+                "10.0.0.7",
+                "default"
+            ]
+        );
+        assert!(render("domains", &json!([{"name": "maas", "id": 0}])).contains("AUTHORITATIVE"));
     }
 
     #[test]
