@@ -4,6 +4,20 @@
 use std::collections::BTreeMap;
 
 use crate::filter::list;
+use crate::placement::{Kind, Spec, parse_all};
+
+/// The network placement constraints, as parsed specifiers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    pub subnets: Vec<Spec>,
+    pub not_subnets: Vec<Spec>,
+    pub vlans: Vec<Spec>,
+    pub not_vlans: Vec<Spec>,
+    pub fabrics: Vec<Spec>,
+    pub not_fabrics: Vec<Spec>,
+    pub fabric_classes: Vec<Spec>,
+    pub not_fabric_classes: Vec<Spec>,
+}
 
 /// Field → messages, the body of a MAAS 400 answer.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -46,6 +60,9 @@ pub struct Constraints {
     pub interfaces: Vec<InterfaceConstraint>,
     pub power_state: Option<String>,
     pub not_power_state: Option<String>,
+    /// Network placement (`subnets`, `not_subnets`, `vlans`, …), parsed;
+    /// the region resolves them to ids.
+    pub placement: Placement,
     pub agent_name: Option<String>,
     pub comment: Option<String>,
     pub dry_run: bool,
@@ -84,11 +101,6 @@ const CONSTRAINT_KEYS: &[&str] = &[
     "interfaces",
     "power_state",
     "not_power_state",
-];
-
-/// Network constraints MAAS knows that need a network model we match only
-/// through `interfaces`; refused clearly rather than ignored.
-const UNSUPPORTED_KEYS: &[&str] = &[
     "subnets",
     "not_subnets",
     "vlans",
@@ -97,6 +109,11 @@ const UNSUPPORTED_KEYS: &[&str] = &[
     "not_fabrics",
     "fabric_classes",
     "not_fabric_classes",
+];
+
+/// Constraints MAAS knows that this region does not match yet; refused
+/// clearly rather than ignored.
+const UNSUPPORTED_KEYS: &[&str] = &[
     "devices",
     "link_speed",
     "deployment_target",
@@ -212,6 +229,28 @@ impl Constraints {
                 err(&mut errors, key, format!("Invalid power state: {v}"));
             }
         }
+        let placement = |key: &str, kind: Kind, errors: &mut FieldErrors| {
+            parse_all(kind, &list(params, key)).unwrap_or_else(|e| {
+                err(errors, key, e);
+                Vec::new()
+            })
+        };
+        c.placement = Placement {
+            subnets: placement("subnets", Kind::Subnet, &mut errors),
+            not_subnets: placement("not_subnets", Kind::Subnet, &mut errors),
+            vlans: placement("vlans", Kind::Vlan, &mut errors),
+            not_vlans: placement("not_vlans", Kind::Vlan, &mut errors),
+            fabrics: placement("fabrics", Kind::Fabric, &mut errors),
+            not_fabrics: placement("not_fabrics", Kind::Fabric, &mut errors),
+            fabric_classes: list(params, "fabric_classes")
+                .into_iter()
+                .map(Spec::Class)
+                .collect(),
+            not_fabric_classes: list(params, "not_fabric_classes")
+                .into_iter()
+                .map(Spec::Class)
+                .collect(),
+        };
         if let Some(s) = single(params, "storage") {
             match parse_storage(s) {
                 Ok(v) => c.storage = v,
@@ -527,7 +566,10 @@ pub(crate) mod tests {
             ("dry_run", "maybe"),
             ("power_state", "sideways"),
             ("flavour", "x"),
-            ("subnets", "1"),
+            ("subnets", "cidr:10.0.0.0/99"),
+            ("not_subnets", "bogus:1"),
+            ("vlans", "vid:x"),
+            ("devices", "1"),
         ] {
             let e = Constraints::parse(&params(&[(k, v)])).unwrap_err();
             assert!(e.contains_key(k), "{k}={v} gave {e:?}");

@@ -128,6 +128,8 @@ pub struct MachineFilter {
     pub min_cpu_count: Option<f64>,
     pub min_cpu_speed: Option<f64>,
     pub min_memory: Option<f64>,
+    /// Network placement (allocation only), resolved to ids.
+    pub net: crate::placement::NetFilter,
 }
 
 /// Values of a list parameter given as repeated keys and/or comma-separated.

@@ -9,6 +9,7 @@ pub mod desired;
 pub mod filter;
 pub mod ids;
 pub mod net;
+pub mod placement;
 pub mod power;
 pub mod rack;
 pub mod status;

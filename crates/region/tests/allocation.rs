@@ -255,3 +255,96 @@ async fn interface_constraints_name_spaces_by_id_or_name() {
     assert_eq!(dry("999999".into()).await, 409);
     assert_eq!(dry("other".into()).await, 409);
 }
+
+/// Network placement constraints: Juju sends `not_subnets=space:<id>` for
+/// spaces a unit must stay out of; subnets, VLANs and fabrics are named by
+/// MAAS's specifiers.
+#[tokio::test]
+async fn subnet_vlan_and_fabric_placement() {
+    let r = TestRegion::start().await;
+    let linked = r.ready_machine("linked", 1, 1024).await;
+    let plain = r.ready_machine("plain", 4, 4096).await;
+    let (_, sp) = r.admin.post("spaces/", &[("name", "dmz")]).await;
+    let space_id = sp["id"].as_i64().unwrap().to_string();
+    let (_, f) = r.admin.post("fabrics/", &[("name", "fab-p")]).await;
+    let vlan_id = f["vlans"][0]["id"].as_i64().unwrap().to_string();
+    let (st, v) = r
+        .admin
+        .put(&format!("vlans/{vlan_id}/"), &[("space", "dmz")])
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, s) = r
+        .admin
+        .post("subnets/", &[("cidr", "10.50.0.0/24"), ("vlan", &vlan_id)])
+        .await;
+    assert_eq!(st, 200, "{s}");
+    let subnet_id = s["id"].as_i64().unwrap();
+    let (st, _) = r
+        .admin
+        .op(
+            &format!("nodes/{linked}/interfaces/"),
+            "create_physical",
+            &[("mac_address", &common::random_mac()), ("vlan", &vlan_id)],
+        )
+        .await;
+    assert_eq!(st, 200);
+    sqlx::query(
+        "INSERT INTO interface_links (interface_id, subnet_id, mode)
+         SELECT i.id, $1, 'auto' FROM interfaces i JOIN machines m ON m.id = i.machine_id
+          WHERE m.system_id = $2",
+    )
+    .bind(subnet_id)
+    .bind(&linked)
+    .execute(r.db())
+    .await
+    .unwrap();
+
+    let pick = |k: &'static str, v: String| {
+        let api = r.admin.clone();
+        async move {
+            let (st, m) = api
+                .op(
+                    "machines/",
+                    "allocate",
+                    &[(k, v.as_str()), ("dry_run", "true")],
+                )
+                .await;
+            (st, m["system_id"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    let ok = |sid: &str| (200, sid.to_string());
+    // Without placement the cheaper, linked machine comes first.
+    assert_eq!(
+        pick("not_subnets", "space:999999".into()).await,
+        ok(&linked)
+    );
+    assert_eq!(
+        pick("not_subnets", format!("space:{space_id}")).await,
+        ok(&plain)
+    );
+    assert_eq!(pick("not_subnets", "space:dmz".into()).await, ok(&plain));
+    assert_eq!(
+        pick("subnets", format!("space:{space_id}")).await,
+        ok(&linked)
+    );
+    assert_eq!(pick("subnets", "10.50.0.0/24".into()).await, ok(&linked));
+    assert_eq!(pick("subnets", subnet_id.to_string()).await, ok(&linked));
+    assert_eq!(pick("subnets", "ip:10.50.0.77".into()).await, ok(&linked));
+    assert_eq!(pick("subnets", "cidr:10.99.0.0/24".into()).await.0, 409);
+    assert_eq!(pick("fabrics", "fab-p".into()).await, ok(&linked));
+    assert_eq!(pick("not_fabrics", "fab-p".into()).await, ok(&plain));
+    assert_eq!(pick("vlans", vlan_id.clone()).await, ok(&linked));
+    assert_eq!(pick("not_vlans", format!("id:{vlan_id}")).await, ok(&plain));
+    assert_eq!(pick("subnets", "ip:nope".into()).await.0, 400);
+    assert_eq!(pick("fabrics", "cidr:10.0.0.0/8".into()).await.0, 400);
+    // A real allocation honours it too.
+    let (st, m) = r
+        .admin
+        .op(
+            "machines/",
+            "allocate",
+            &[("not_subnets", &format!("space:{space_id}"))],
+        )
+        .await;
+    assert_eq!((st, m["system_id"].as_str()), (200, Some(plain.as_str())));
+}

@@ -9,8 +9,10 @@
 use std::collections::BTreeMap;
 
 use maas_model::NodeStatus;
+use maas_model::constraints::Placement;
 use maas_model::constraints::{self, Constraints, match_interfaces, match_storage};
 use maas_model::filter::MachineFilter;
+use maas_model::placement::NetFilter;
 use serde_json::json;
 
 use crate::error::{Error, Result};
@@ -21,6 +23,7 @@ use crate::services::{Ctx, load, machines};
 use crate::store::Conn;
 use crate::store::machines::alloc::{self as db, Claimant, Named};
 use crate::store::machines::write::set_owner;
+use crate::store::networks::placement;
 
 /// Claim a locked READY machine for `user` (deploy of a READY machine).
 pub async fn claim(
@@ -67,6 +70,45 @@ async fn check_names(ctx: &Ctx, c: &Constraints) -> Result<()> {
     Ok(())
 }
 
+/// The network placement constraints resolved to ids. A positive specifier
+/// that names nothing leaves nothing to match (the 409 follows); a negative
+/// one that names nothing excludes nothing.
+async fn resolve_placement(ctx: &Ctx, p: &Placement) -> Result<NetFilter> {
+    let mut c = crate::store::acquire(&ctx.db).await?;
+    let mut net = NetFilter::default();
+    for spec in &p.subnets {
+        net.subnets_each
+            .push(placement::subnets(&mut c, spec).await?);
+    }
+    for spec in &p.not_subnets {
+        net.subnets_none
+            .extend(placement::subnets(&mut c, spec).await?);
+    }
+    let vlan_specs = [
+        (&p.vlans, false),
+        (&p.fabrics, true),
+        (&p.fabric_classes, true),
+    ];
+    for (specs, fabric) in vlan_specs {
+        for spec in specs {
+            net.vlans_each
+                .push(placement::vlans(&mut c, spec, fabric).await?);
+        }
+    }
+    let not_vlan_specs = [
+        (&p.not_vlans, false),
+        (&p.not_fabrics, true),
+        (&p.not_fabric_classes, true),
+    ];
+    for (specs, fabric) in not_vlan_specs {
+        for spec in specs {
+            net.vlans_none
+                .extend(placement::vlans(&mut c, spec, fabric).await?);
+        }
+    }
+    Ok(net)
+}
+
 /// The constraints as the 409 message lists them.
 fn describe(params: &constraints::Params) -> String {
     let parts: Vec<String> = params
@@ -107,7 +149,8 @@ async fn claim_one(
 pub async fn allocate(ctx: &Ctx, user: &User, params: &constraints::Params) -> Result<FullMachine> {
     let c = Constraints::parse(params).map_err(Error::Validation)?;
     check_names(ctx, &c).await?;
-    let filter = MachineFilter::for_allocation(&c);
+    let mut filter = MachineFilter::for_allocation(&c);
+    filter.net = resolve_placement(ctx, &c.placement).await?;
     let agent = c.agent_name.clone().unwrap_or_default();
     let desc = match &c.comment {
         Some(x) => format!("Allocated ({x})"),

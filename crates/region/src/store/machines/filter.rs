@@ -122,6 +122,36 @@ pub fn push(q: &mut QueryBuilder<Postgres>, f: &MachineFilter) {
     if let Some(n) = f.min_memory {
         q.push(" AND m.memory >= ").push_bind(n);
     }
+    let linked =
+        " EXISTS (SELECT 1 FROM interfaces i JOIN interface_links l ON l.interface_id = i.id
+                    WHERE i.machine_id = m.id AND l.subnet_id = ANY(";
+    let on_vlan =
+        " EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.vlan_id = ANY(";
+    let net = &f.net;
+    for ids in &net.subnets_each {
+        q.push(" AND")
+            .push(linked)
+            .push_bind(ids.clone())
+            .push("))");
+    }
+    if !net.subnets_none.is_empty() {
+        q.push(" AND NOT")
+            .push(linked)
+            .push_bind(net.subnets_none.clone())
+            .push("))");
+    }
+    for ids in &net.vlans_each {
+        q.push(" AND")
+            .push(on_vlan)
+            .push_bind(ids.clone())
+            .push("))");
+    }
+    if !net.vlans_none.is_empty() {
+        q.push(" AND NOT")
+            .push(on_vlan)
+            .push_bind(net.vlans_none.clone())
+            .push("))");
+    }
 }
 
 /// Ids and versions of the machines `f` selects, by id; at most `limit`

@@ -5,6 +5,7 @@
 //! network object named by a client uses.
 
 pub mod fabrics;
+pub mod placement;
 pub mod rack_ifaces;
 pub mod ranges;
 pub mod spaces;
