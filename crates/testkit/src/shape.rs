@@ -92,3 +92,166 @@ pub fn check_domain(d: &Value) {
     int(o, "id", "domain");
     string(o, "name", "domain");
 }
+
+/// Absent, null, or passing `ok` (gomaasapi's `OneOf(Nil, …)`).
+pub fn optional(o: &Map<String, Value>, k: &str, what: &str, ok: fn(&Value) -> bool) {
+    if let Some(v) = o.get(k) {
+        assert!(v.is_null() || ok(v), "{what}.{k}: wrong type: {v}");
+    }
+}
+
+/// A list whose items pass `ok`.
+pub fn list_of(o: &Map<String, Value>, k: &str, what: &str, ok: fn(&Value) -> bool) {
+    let v = o.get(k).unwrap_or_else(|| panic!("{what}.{k}: missing"));
+    let items = v
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}.{k}: not a list: {v}"));
+    assert!(items.iter().all(ok), "{what}.{k}: wrong item type: {v}");
+}
+
+/// A non-negative integer (`ForceUint`).
+pub fn uint(o: &Map<String, Value>, k: &str, what: &str) {
+    assert!(
+        o.get(k).is_some_and(Value::is_u64),
+        "{what}.{k}: not a non-negative int: {o:?}"
+    );
+}
+
+/// gomaasapi `zone_2_0` and `pool_2_0`: `description` is a string, never null.
+pub fn check_named(v: &Value, what: &str) {
+    let o = obj(v, what);
+    string(o, "name", what);
+    string(o, "description", what);
+    string(o, "resource_uri", what);
+}
+
+/// gomaasapi `interface_2_0`.
+pub fn check_interface(v: &Value) {
+    let o = obj(v, "interface");
+    string(o, "resource_uri", "interface");
+    int(o, "id", "interface");
+    string(o, "name", "interface");
+    let kind = o["type"].as_str().expect("interface.type");
+    assert!(
+        ["physical", "bond", "vlan", "bridge"].contains(&kind),
+        "interface.type {kind}"
+    );
+    boolean(o, "enabled", "interface");
+    int(o, "effective_mtu", "interface");
+    list_of(o, "parents", "interface", Value::is_string);
+    list_of(o, "children", "interface", Value::is_string);
+    optional(o, "tags", "interface", |t| {
+        t.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+    });
+    optional(o, "mac_address", "interface", Value::is_string);
+    if let Some(vlan) = o.get("vlan").filter(|v| !v.is_null()) {
+        check_vlan(vlan);
+    }
+    for l in o["links"].as_array().expect("interface.links") {
+        check_link(l);
+    }
+}
+
+/// gomaasapi `filesystem_2_0`.
+pub fn check_filesystem(v: &Value) {
+    let o = obj(v, "filesystem");
+    string(o, "fstype", "filesystem");
+    string(o, "uuid", "filesystem");
+    optional(o, "mount_point", "filesystem", Value::is_string);
+    optional(o, "label", "filesystem", Value::is_string);
+}
+
+/// gomaasapi `partition_2_0`.
+pub fn check_partition(v: &Value) {
+    let o = obj(v, "partition");
+    string(o, "resource_uri", "partition");
+    int(o, "id", "partition");
+    string(o, "path", "partition");
+    string(o, "used_for", "partition");
+    uint(o, "size", "partition");
+    optional(o, "uuid", "partition", Value::is_string);
+    if let Some(t) = o.get("tags") {
+        assert!(
+            t.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            "partition.tags: {t}"
+        );
+    }
+    if let Some(fs) = o.get("filesystem").filter(|v| !v.is_null()) {
+        check_filesystem(fs);
+    }
+}
+
+/// gomaasapi `blockdevice_2_0`.
+pub fn check_blockdevice(v: &Value) {
+    let o = obj(v, "blockdevice");
+    string(o, "resource_uri", "blockdevice");
+    int(o, "id", "blockdevice");
+    string(o, "name", "blockdevice");
+    string(o, "path", "blockdevice");
+    string(o, "used_for", "blockdevice");
+    list_of(o, "tags", "blockdevice", Value::is_string);
+    uint(o, "block_size", "blockdevice");
+    uint(o, "used_size", "blockdevice");
+    uint(o, "size", "blockdevice");
+    for k in ["uuid", "model", "id_path"] {
+        optional(o, k, "blockdevice", Value::is_string);
+    }
+    if let Some(fs) = o.get("filesystem").filter(|v| !v.is_null()) {
+        check_filesystem(fs);
+    }
+    for p in o["partitions"].as_array().expect("blockdevice.partitions") {
+        check_partition(p);
+    }
+}
+
+/// gomaasapi `machine_2_0`, with everything it embeds.
+pub fn check_machine(m: &Value) {
+    let o = obj(m, "machine");
+    for k in [
+        "resource_uri",
+        "system_id",
+        "hostname",
+        "fqdn",
+        "osystem",
+        "distro_series",
+        "power_state",
+        "status_name",
+    ] {
+        string(o, k, "machine");
+    }
+    assert!(
+        o["resource_uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("/MAAS/api/2.0/machines/")),
+        "machine.resource_uri is used as a URL: {}",
+        o["resource_uri"]
+    );
+    int(o, "memory", "machine");
+    int(o, "cpu_count", "machine");
+    list_of(o, "tag_names", "machine", Value::is_string);
+    list_of(o, "ip_addresses", "machine", Value::is_string);
+    let od = obj(&o["owner_data"], "machine.owner_data");
+    assert!(od.values().all(Value::is_string), "owner_data: {od:?}");
+    for k in ["architecture", "status_message"] {
+        optional(o, k, "machine", Value::is_string);
+    }
+    optional(o, "hardware_info", "machine", |h| {
+        h.as_object()
+            .is_some_and(|m| m.values().all(Value::is_string))
+    });
+    check_named(&o["zone"], "zone");
+    if let Some(p) = o.get("pool").filter(|v| !v.is_null()) {
+        check_named(p, "pool");
+    }
+    for i in o["interface_set"].as_array().expect("interface_set") {
+        check_interface(i);
+    }
+    if let Some(b) = o.get("boot_interface").filter(|v| !v.is_null()) {
+        check_interface(b);
+    }
+    for k in ["physicalblockdevice_set", "blockdevice_set"] {
+        for d in o[k].as_array().unwrap_or_else(|| panic!("machine.{k}")) {
+            check_blockdevice(d);
+        }
+    }
+}
