@@ -458,3 +458,65 @@ async fn collection_ops_refuse_unknown_machines() {
     assert_eq!(st, 200, "{released}");
     assert_eq!(r.status_of(&sid).await, 4);
 }
+
+/// The smaller MAAS ops clients call: `is_action_in_progress` (anonymous,
+/// by MAC), `set_workload_annotations` (3.x name of `set_owner_data`),
+/// anonymous `accept` (always 401) and `add_chassis` (refused, saying why).
+#[tokio::test]
+async fn action_in_progress_annotations_and_refusals() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("busy", 1, 1024).await;
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    let mac = m["boot_interface"]["mac_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let busy = |mac: String| {
+        let anon = r.anon.clone();
+        async move {
+            anon.get_op(
+                "machines/",
+                "is_action_in_progress",
+                &[("mac_address", &mac)],
+            )
+            .await
+        }
+    };
+    assert_eq!(busy(mac.clone()).await, (200, Value::Bool(false)));
+    r.force_status(&sid, 1).await;
+    assert_eq!(busy(mac.to_uppercase()).await, (200, Value::Bool(true)));
+    assert_eq!(busy(common::random_mac()).await, (200, Value::Bool(false)));
+    assert_eq!(busy("nonsense".into()).await.0, 400);
+    assert_eq!(
+        r.anon
+            .get_op("machines/", "is_action_in_progress", &[])
+            .await
+            .0,
+        400
+    );
+    r.force_status(&sid, 4).await;
+
+    let path = format!("machines/{sid}/");
+    let (st, m) = r
+        .admin
+        .op(&path, "set_workload_annotations", &[("app", "db")])
+        .await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["workload_annotations"]["app"], "db");
+    assert_eq!(m["owner_data"]["app"], "db");
+
+    assert_eq!(
+        r.anon
+            .op("machines/", "accept", &[("machines", &sid)])
+            .await
+            .0,
+        401
+    );
+    let (st, e) = r
+        .admin
+        .op("machines/", "add_chassis", &[("chassis_type", "virsh")])
+        .await;
+    assert_eq!(st, 400);
+    assert!(e.to_string().contains("chassis"), "{e}");
+    assert_eq!(r.alice.op("machines/", "add_chassis", &[]).await.0, 403);
+}

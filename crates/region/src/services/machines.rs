@@ -595,6 +595,17 @@ pub async fn is_registered(ctx: &Ctx, mac: &str) -> Result<bool> {
     db::mac_registered(&ctx.db, mac).await
 }
 
+/// Whether the machine with this MAC is commissioning or deploying (what
+/// MAAS's `is_action_in_progress` answers).
+pub async fn action_in_progress(ctx: &Ctx, mac: &str) -> Result<bool> {
+    db::mac_in_statuses(
+        &ctx.db,
+        mac,
+        &[NodeStatus::Commissioning, NodeStatus::Deploying],
+    )
+    .await
+}
+
 /// System ids of enlisted (NEW) machines.
 pub async fn enlisted(ctx: &Ctx) -> Result<Vec<String>> {
     db::system_ids_in(&ctx.db, NodeStatus::New).await

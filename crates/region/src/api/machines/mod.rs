@@ -29,6 +29,15 @@ async fn current(app: &App, system_id: &str) -> Result<Response> {
     Ok(machine_response(&machines::get(app, system_id).await?))
 }
 
+/// The required `mac_address` parameter, normalised.
+fn mac_param(req: &Req) -> Result<String> {
+    let mac = req
+        .input
+        .get_nonempty("mac_address")
+        .ok_or_else(|| Error::field("mac_address", "This field is required."))?;
+    ids::normalize_mac(mac).ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))
+}
+
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     match (&req.method, req.op()) {
         (&Method::GET, None) => read::list(&app, &req).await,
@@ -38,14 +47,20 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
             let m = allocate::allocate(&app, user, &req.input.params).await?;
             Ok(machine_response(&m))
         }
-        (&Method::GET, Some("is_registered")) => {
-            let mac = req
-                .input
-                .get_nonempty("mac_address")
-                .ok_or_else(|| Error::field("mac_address", "This field is required."))?;
-            let mac = ids::normalize_mac(mac)
-                .ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))?;
-            Ok(json(&machines::is_registered(&app, &mac).await?))
+        (&Method::GET, Some("is_registered")) => Ok(json(
+            &machines::is_registered(&app, &mac_param(&req)?).await?,
+        )),
+        (&Method::GET, Some("is_action_in_progress")) => {
+            let mac = mac_param(&req)?;
+            Ok(json(&machines::action_in_progress(&app, &mac).await?))
+        }
+        (&Method::POST, Some("add_chassis")) => {
+            req.admin()?;
+            Err(Error::BadRequest(
+                "Adding a chassis is not supported by this region: it has no chassis \
+                 drivers (virsh, VMware, Proxmox, …); add the machines one by one."
+                    .into(),
+            ))
         }
         (&Method::GET, Some("list_allocated")) => read::list_allocated(&app, &req).await,
         (&Method::GET, Some("power_parameters")) => {
@@ -106,7 +121,8 @@ pub async fn item(
                 "consumer_key": ck, "token_key": tk, "token_secret": ts
             })))
         }
-        (&Method::POST, Some("set_owner_data")) => {
+        // `set_owner_data` is MAAS's older name.
+        (&Method::POST, Some("set_owner_data" | "set_workload_annotations")) => {
             let user = req.user()?;
             let changes: Vec<(String, String)> = req
                 .input

@@ -45,6 +45,20 @@ pub async fn mac_registered(db: &Pool, mac: &str) -> Result<bool> {
     )
 }
 
+/// Whether an interface with this MAC belongs to a machine in one of
+/// `statuses`.
+pub async fn mac_in_statuses(db: &Pool, mac: &str, statuses: &[NodeStatus]) -> Result<bool> {
+    let statuses: Vec<i16> = statuses.iter().map(|s| s.as_i16()).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM interfaces i JOIN machines m ON m.id = i.machine_id
+                         WHERE i.mac_address = $1 AND m.status = ANY($2))",
+    )
+    .bind(mac)
+    .bind(statuses)
+    .fetch_one(db)
+    .await?)
+}
+
 /// A machine to insert.
 pub struct NewMachine<'a> {
     pub system_id: &'a str,
