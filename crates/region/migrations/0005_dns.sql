@@ -49,3 +49,10 @@ CREATE TRIGGER dnsresource_ips_state AFTER INSERT OR UPDATE OR DELETE ON dnsreso
     FOR EACH STATEMENT EXECUTE FUNCTION notify_rack_state();
 CREATE TRIGGER dnsdata_state AFTER INSERT OR UPDATE OR DELETE ON dnsdata
     FOR EACH STATEMENT EXECUTE FUNCTION notify_rack_state();
+
+-- A machine inserted without a domain goes to the default domain (which
+-- `set_default` moves), not to domain 0.
+CREATE FUNCTION default_domain_id() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT id FROM domains WHERE is_default ORDER BY id LIMIT 1
+$$;
+ALTER TABLE machines ALTER COLUMN domain_id SET DEFAULT default_domain_id();

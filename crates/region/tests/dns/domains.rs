@@ -153,6 +153,19 @@ async fn domains_create_update_default_serial_delete() {
     let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
     assert_eq!(m["domain"]["name"], "example.net", "{m}");
     assert_eq!(m["fqdn"], "in-default.example.net");
+    // A machine row written without a domain lands there too.
+    let raw: i64 = sqlx::query_scalar(
+        "INSERT INTO machines (system_id, hostname, status, architecture)
+         VALUES ('rawdom', 'raw-node', 0, 'amd64/generic') RETURNING domain_id",
+    )
+    .fetch_one(r.db())
+    .await
+    .unwrap();
+    assert_eq!(raw, did);
+    sqlx::query("DELETE FROM machines WHERE system_id = 'rawdom'")
+        .execute(r.db())
+        .await
+        .unwrap();
 
     // Delete: not the default, not one with machines.
     let (st, e) = r.admin.delete(&format!("domains/{did}/")).await;
