@@ -6,6 +6,7 @@
 pub mod action;
 pub mod constraints;
 pub mod desired;
+pub mod dns;
 pub mod filter;
 pub mod ids;
 pub mod net;

@@ -108,8 +108,13 @@ async fn coverage_table_matches_describe() {
                 (_, s) => s,
             };
             let note = if status == "not yet" { "" } else { &row.note };
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" {note}")
+            };
             lines[row.line] = format!(
-                "| {} | `{}` | {} | {} | {status} | {note} |",
+                "| {} | `{}` | {} | {} | {status} |{note} |",
                 key.0, row.path, key.1, key.2
             );
         }

@@ -5,7 +5,7 @@ pub mod app;
 pub mod check;
 pub mod conn;
 pub mod describe;
-pub mod domains;
+pub mod dns;
 pub mod error;
 pub mod events;
 pub mod maasconf;

@@ -18,11 +18,12 @@ use crate::error::Error;
 
 pub fn router(app: App) -> Router {
     use crate::api::{
-        account, describe, domains, events, maasconf, machines, metadata, places, rackcontrollers,
-        tags, users,
+        account, describe, events, maasconf, machines, metadata, places, rackcontrollers, tags,
+        users,
     };
     let api = "/MAAS/api/2.0";
     Router::new()
+        .merge(crate::api::dns::routes(api))
         .route(&format!("{api}/version/"), get(describe::version))
         .route(&format!("{api}/describe/"), get(describe::describe))
         .route(&format!("{api}/users/"), any(users::collection))
@@ -50,8 +51,6 @@ pub fn router(app: App) -> Router {
             &format!("{api}/nodes/{{system_id}}/blockdevices/"),
             any(machines::blockdevices),
         )
-        .route(&format!("{api}/domains/"), any(domains::collection))
-        .route(&format!("{api}/domains/{{id}}/"), any(domains::item))
         .route(&format!("{api}/zones/"), any(places::zones))
         .route(&format!("{api}/zones/{{name}}/"), any(places::zone))
         .route(&format!("{api}/resourcepools/"), any(places::pools))

@@ -161,7 +161,7 @@ pub async fn create(ctx: &Ctx, user: Option<&User>, r: CreateRequest) -> Result<
     let mut tx = crate::store::begin(&ctx.db).await?;
     let domain = match &r.domain {
         Some(d) => domain_id(&mut tx, d).await?,
-        None => 0,
+        None => crate::services::dns::domains::default_id(&mut tx).await?,
     };
     let zone = match &r.zone {
         Some(z) => zone_id(&mut tx, z).await?,

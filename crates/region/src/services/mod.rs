@@ -6,7 +6,7 @@ pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
-pub mod domains;
+pub mod dns;
 pub mod events;
 pub mod keys;
 pub mod lifecycle;

@@ -6,7 +6,7 @@
 pub mod cluster;
 pub mod config;
 pub mod db;
-pub mod domains;
+pub mod dns;
 pub mod events;
 pub mod keys;
 pub mod machines;

@@ -167,28 +167,6 @@ pub const RESOURCES: &[Resource] = &[
         }),
     ),
     (
-        "DomainsHandler",
-        None,
-        Some(Handler {
-            name: "DomainsHandler",
-            path: "/domains/",
-            params: &[],
-            doc: "Manage DNS domains.",
-            actions: &[R],
-        }),
-    ),
-    (
-        "DomainHandler",
-        None,
-        Some(Handler {
-            name: "DomainHandler",
-            path: "/domains/{id}/",
-            params: &["id"],
-            doc: "Manage a DNS domain.",
-            actions: &[R],
-        }),
-    ),
-    (
         "ZonesHandler",
         None,
         Some(Handler {
