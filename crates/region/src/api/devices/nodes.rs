@@ -1,0 +1,105 @@
+//! `nodes/`: every node the caller may see (devices, machines, rack
+//! controllers, as MAAS lists them); `nodes/{system_id}/` and its interfaces
+//! for devices as well as machines (machines keep their handlers).
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use maas_model::filter::MachineFilter;
+
+use crate::api::app::{App, Req, json, json_bytes, no_content};
+use crate::api::devices::{device_json, filter};
+use crate::api::rackcontrollers::rack_json;
+use crate::error::{Error, Result};
+use crate::services::{devices, load, machines, racks};
+
+async fn list(app: &App, req: &Req) -> Result<Response> {
+    let u = req.user()?;
+    let dfilter = filter(req)?;
+    let mut mf = MachineFilter::from_read_params(&req.input.params).map_err(Error::Validation)?;
+    mf.visibility = u.visibility();
+    let devs = devices::list(app, u, dfilter.clone()).await?;
+    let machines = load::list(app, &mf, None).await?;
+    let mut parts: Vec<Vec<u8>> = devs
+        .iter()
+        .map(|d| serde_json::to_vec(&device_json(d)).unwrap_or_default())
+        .collect();
+    // The machines' array, without its brackets.
+    let inner = &machines.body[1..machines.body.len().saturating_sub(1)];
+    if !inner.is_empty() {
+        parts.push(inner.to_vec());
+    }
+    // Controllers are the admins' to see; only the id and hostname filters
+    // apply to them.
+    let others = ["mac_address", "domain", "zone", "pool", "agent_name"];
+    if u.is_superuser && !others.iter().any(|k| req.input.has(k)) {
+        for r in racks::list(&app.db, None).await? {
+            let sid_ok = dfilter.ids.is_empty() || dfilter.ids.contains(&r.row.system_id);
+            let host_ok =
+                dfilter.hostnames.is_empty() || dfilter.hostnames.contains(&r.row.hostname);
+            if sid_ok && host_ok {
+                parts.push(serde_json::to_vec(&rack_json(&r)).unwrap_or_default());
+            }
+        }
+    }
+    let mut body = b"[".to_vec();
+    body.extend(parts.join(&b","[..]));
+    body.push(b']');
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => list(&app, &req).await,
+        (&Method::GET, Some("is_registered")) => {
+            req.user()?;
+            let mac = req
+                .input
+                .get_nonempty("mac_address")
+                .ok_or_else(|| Error::BadRequest("No provided mac_address!".into()))?;
+            let mac = maas_model::ids::normalize_mac(mac)
+                .ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))?;
+            Ok(json(&machines::is_registered(&app, &mac).await?))
+        }
+        _ => Err(req.unknown_op()),
+    }
+}
+
+/// `nodes/{system_id}/`: a device is read (or deleted by an admin) here;
+/// anything else is the machine handler's.
+pub async fn item(
+    State(app): State<App>,
+    Path(system_id): Path<String>,
+    req: Req,
+) -> Result<Response> {
+    if devices::exists(&app, &system_id).await? {
+        return match (&req.method, req.op()) {
+            (&Method::GET, None) => {
+                req.user()?;
+                Ok(json(&device_json(&devices::get(&app, &system_id).await?)))
+            }
+            (&Method::DELETE, None) => {
+                let u = req.admin()?;
+                devices::delete(&app, u, &system_id).await?;
+                Ok(no_content())
+            }
+            _ => Err(req.unknown_op()),
+        };
+    }
+    crate::api::machines::item(State(app), Path(system_id), req).await
+}
+
+/// `nodes/{system_id}/interfaces/`: a device's interfaces, or the machine
+/// handler's.
+pub async fn interfaces(
+    State(app): State<App>,
+    Path(system_id): Path<String>,
+    req: Req,
+) -> Result<Response> {
+    if req.method == Method::GET && req.op().is_none() && devices::exists(&app, &system_id).await? {
+        req.user()?;
+        let d = devices::get(&app, &system_id).await?;
+        return Ok(json(&d.interfaces));
+    }
+    crate::api::machines::interfaces(State(app), Path(system_id), req).await
+}
