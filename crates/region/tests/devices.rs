@@ -599,3 +599,140 @@ async fn python_libmaas_devices() {
     assert_eq!(count(&r, "SELECT count(*) FROM devices").await, 0);
     assert_eq!(count(&r, "SELECT count(*) FROM interfaces").await, 0);
 }
+
+#[tokio::test]
+async fn device_interfaces_addresses_and_dhcp() {
+    let r = TestRegion::start().await;
+    let (a, alice) = (&r.admin, &r.alice);
+    let bob = r.user("bob", false).await;
+    let m = r.ready_machine("host", 1, 1024).await;
+    let (_, s) = a.post("subnets/", &[("cidr", "10.5.0.0/24")]).await;
+    let vlan = s["vlan"]["id"].to_string();
+    let (_, d) = alice
+        .post(
+            "devices/",
+            &[
+                ("hostname", "ctr"),
+                ("mac_addresses", "52:54:00:00:40:01"),
+                ("parent", &m),
+            ],
+        )
+        .await;
+    let sid = d["system_id"].as_str().unwrap().to_string();
+    let ifaces = format!("nodes/{sid}/interfaces/");
+    // Juju's CreateInterface: name, mac_address, vlan, tags.
+    let (st, i) = alice
+        .op(
+            &ifaces,
+            "create_physical",
+            &[
+                ("name", "eth5"),
+                ("mac_address", "52:54:00:00:40:02"),
+                ("vlan", &vlan),
+                ("tags", "a,b"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{i}");
+    assert_eq!(i["name"], "eth5");
+    assert_eq!(i["vlan"]["id"], s["vlan"]["id"]);
+    assert_eq!(i["tags"], serde_json::json!(["a", "b"]));
+    assert_eq!(i["system_id"], sid.as_str());
+    let before = count(&r, "SELECT count(*) FROM interfaces").await;
+    let (st, _) = bob
+        .op(
+            &ifaces,
+            "create_physical",
+            &[("mac_address", "52:54:00:00:40:03")],
+        )
+        .await;
+    assert_eq!(st, 403);
+    for (form, field) in [
+        (vec![("mac_address", "52:54:00:00:40:02")], "mac_address"),
+        (vec![("mac_address", "bad")], "mac_address"),
+        (vec![], "mac_address"),
+        (
+            vec![("mac_address", "52:54:00:00:40:04"), ("name", "eth5")],
+            "name",
+        ),
+        (
+            vec![("mac_address", "52:54:00:00:40:04"), ("vlan", "99999")],
+            "vlan",
+        ),
+        (
+            vec![("mac_address", "52:54:00:00:40:04"), ("vlan", "x")],
+            "vlan",
+        ),
+    ] {
+        let (st, e) = alice.op(&ifaces, "create_physical", &form).await;
+        assert_eq!(st, 400, "{form:?}: {e}");
+        assert!(e.get(field).is_some(), "{form:?}: {e}");
+    }
+    assert_eq!(count(&r, "SELECT count(*) FROM interfaces").await, before);
+    // Without a name: the next free ethN.
+    let (st, i2) = alice
+        .op(
+            &ifaces,
+            "create_physical",
+            &[("mac_address", "52:54:00:00:40:05")],
+        )
+        .await;
+    assert_eq!((st, i2["name"].as_str()), (200, Some("eth1")));
+
+    // A static address (as link_subnet makes it) shows in the device and
+    // becomes a DHCP reservation and a DNS address for the rack.
+    sqlx::query(
+        "INSERT INTO interface_links (interface_id, subnet_id, mode, ip)
+         SELECT id, $1, 'static', '10.5.0.10' FROM interfaces WHERE name = 'eth5' AND device_id IS NOT NULL",
+    )
+    .bind(s["id"].as_i64().unwrap())
+    .execute(r.db())
+    .await
+    .unwrap();
+    let (_, d) = alice.get(&format!("devices/{sid}/"), &[]).await;
+    check_device(&d);
+    assert_eq!(d["ip_addresses"], serde_json::json!(["10.5.0.10"]));
+    let mut c = r.db().acquire().await.unwrap();
+    let res = maas_region::store::snapshot::reservations(&mut c, &[s["id"].as_i64().unwrap()])
+        .await
+        .unwrap();
+    assert!(
+        res.iter().any(|x| x.mac == "52:54:00:00:40:02"
+            && x.ip.to_string() == "10.5.0.10"
+            && x.hostname.as_deref() == Some("ctr")),
+        "{} reservations",
+        res.len()
+    );
+    let addrs = maas_region::store::snapshot::machine_addresses(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        addrs
+            .iter()
+            .any(|x| x.hostname == "ctr" && x.ip.to_string() == "10.5.0.10")
+    );
+    drop(c);
+    // Machines' interfaces never include a device's.
+    let (_, mj) = a.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(mj["interface_set"].as_array().unwrap().len(), 1);
+    // restore_networking_configuration drops the addresses.
+    let (st, d) = a
+        .op(
+            &format!("devices/{sid}/"),
+            "restore_networking_configuration",
+            &[],
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(d["ip_addresses"], serde_json::json!([]));
+    // An empty parent clears it; an absent one keeps it.
+    let (_, d) = alice
+        .put(&format!("devices/{sid}/"), &[("description", "x")])
+        .await;
+    assert_eq!(d["parent"], m.as_str());
+    let (st, d) = alice
+        .put(&format!("devices/{sid}/"), &[("parent", "")])
+        .await;
+    assert_eq!(st, 200);
+    assert!(d["parent"].is_null());
+}

@@ -203,7 +203,7 @@ pub async fn create(ctx: &Ctx, user: &User, r: CreateRequest) -> Result<String> 
         }
     };
     for (n, mac) in r.macs.iter().enumerate() {
-        db::insert_interface(&mut tx, id, &format!("eth{n}"), mac).await?;
+        db::insert_interface(&mut tx, id, &format!("eth{n}"), mac, None, &[]).await?;
     }
     tx.commit().await?;
     Ok(system_id.as_str().to_string())
@@ -215,7 +215,8 @@ pub struct UpdateRequest {
     pub hostname: Option<String>,
     pub domain: Option<String>,
     pub description: Option<String>,
-    pub parent: Option<String>,
+    /// `Some(None)`: remove the parent.
+    pub parent: Option<Option<String>>,
     pub zone: Option<String>,
 }
 
@@ -226,8 +227,10 @@ pub async fn update(ctx: &Ctx, user: &User, system_id: &str, r: UpdateRequest) -
         description: r.description,
         ..Default::default()
     };
-    if let Some(p) = &r.parent {
-        u.parent_id = Some(parent(&mut tx, p).await?.0);
+    match &r.parent {
+        Some(Some(p)) => u.parent_id = Some(Some(parent(&mut tx, p).await?.0)),
+        Some(None) => u.parent_id = Some(None),
+        None => {}
     }
     if let Some(dm) = &r.domain {
         u.domain_id = Some(domain_id(&mut tx, dm).await?);
@@ -301,4 +304,58 @@ pub async fn set_zone(ctx: &Ctx, zone: &str, system_ids: &[String]) -> Result<()
     db::set_zone(&mut tx, z, system_ids).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Add a physical interface to a device (its owner or an admin); returns
+/// its name.
+pub async fn add_interface(
+    ctx: &Ctx,
+    user: &User,
+    system_id: &str,
+    r: crate::services::machines::InterfaceRequest,
+) -> Result<String> {
+    let mut tx = crate::store::begin(&ctx.db).await?;
+    let d = lock_editable(&mut tx, user, system_id).await?;
+    let taken = db::interface_names(&mut tx, d.id).await?;
+    let name = match r.name {
+        Some(n) => n,
+        None => (0..)
+            .map(|n| format!("eth{n}"))
+            .find(|n| !taken.contains(n))
+            .unwrap_or_default(),
+    };
+    if name.is_empty()
+        || name.len() > 15
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(Error::field(
+            "name",
+            format!("'{name}' is not a valid interface name."),
+        ));
+    }
+    if taken.contains(&name) {
+        return Err(Error::field(
+            "name",
+            format!("Interface with name \"{name}\" already exists on this node."),
+        ));
+    }
+    if let Some(v) = r.vlan
+        && !crate::store::networks::vlan_exists(&mut tx, v).await?
+    {
+        return Err(Error::field("vlan", format!("No such VLAN: {v}.")));
+    }
+    let in_use =
+        crate::store::machines::write::physical_macs_in_use(&mut tx, std::slice::from_ref(&r.mac))
+            .await?;
+    if !in_use.is_empty() {
+        return Err(Error::field(
+            "mac_address",
+            format!("MAC address {} is already in use.", r.mac),
+        ));
+    }
+    db::insert_interface(&mut tx, d.id, &name, &r.mac, r.vlan, &r.tags).await?;
+    tx.commit().await?;
+    Ok(name)
 }

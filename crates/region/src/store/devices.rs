@@ -154,17 +154,38 @@ pub async fn insert(c: &mut Conn, d: &NewDevice<'_>) -> Result<Option<i64>> {
     .await?)
 }
 
-pub async fn insert_interface(c: &mut Conn, device_id: i64, name: &str, mac: &str) -> Result<()> {
+/// A physical interface on a device (the first one is its boot interface).
+pub async fn insert_interface(
+    c: &mut Conn,
+    device_id: i64,
+    name: &str,
+    mac: &str,
+    vlan_id: Option<i64>,
+    tags: &[String],
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO interfaces (device_id, name, mac_address, is_boot)
-         VALUES ($1, $2, $3, $2 = 'eth0')",
+        "INSERT INTO interfaces (device_id, name, mac_address, vlan_id, tags, is_boot)
+         VALUES ($1, $2, $3, $4, $5,
+                 NOT EXISTS (SELECT 1 FROM interfaces WHERE device_id = $1))",
     )
     .bind(device_id)
     .bind(name)
     .bind(mac)
+    .bind(vlan_id)
+    .bind(tags)
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// The names of a device's interfaces.
+pub async fn interface_names(c: &mut Conn, device_id: i64) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM interfaces WHERE device_id = $1")
+            .bind(device_id)
+            .fetch_all(&mut *c)
+            .await?,
+    )
 }
 
 /// Fields to change (None: unchanged).
@@ -174,14 +195,15 @@ pub struct DeviceUpdate {
     pub domain_id: Option<i64>,
     pub description: Option<String>,
     pub zone_id: Option<i64>,
-    pub parent_id: Option<i64>,
+    /// `Some(None)`: no parent any more.
+    pub parent_id: Option<Option<i64>>,
 }
 
 pub async fn update(c: &mut Conn, id: i64, u: &DeviceUpdate) -> Result<()> {
     sqlx::query(
         "UPDATE devices SET hostname = coalesce($2, hostname), domain_id = coalesce($3, domain_id),
              description = coalesce($4, description), zone_id = coalesce($5, zone_id),
-             parent_id = coalesce($6, parent_id)
+             parent_id = CASE WHEN $7 THEN $6 ELSE parent_id END
          WHERE id = $1",
     )
     .bind(id)
@@ -189,7 +211,8 @@ pub async fn update(c: &mut Conn, id: i64, u: &DeviceUpdate) -> Result<()> {
     .bind(u.domain_id)
     .bind(u.description.as_deref())
     .bind(u.zone_id)
-    .bind(u.parent_id)
+    .bind(u.parent_id.flatten())
+    .bind(u.parent_id.is_some())
     .execute(&mut *c)
     .await?;
     Ok(())

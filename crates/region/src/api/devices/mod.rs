@@ -174,7 +174,9 @@ async fn update(app: &App, req: &Req, system_id: &str) -> Result<Response> {
         hostname,
         domain,
         description: i.get("description").map(str::to_string),
-        parent: i.get_nonempty("parent").map(str::to_string),
+        parent: i
+            .get("parent")
+            .map(|p| Some(p.trim().to_string()).filter(|p| !p.is_empty())),
         zone: i.get_nonempty("zone").map(str::to_string),
     };
     devices::update(app, u, system_id, r).await?;

@@ -8,9 +8,11 @@ use axum::response::Response;
 use maas_model::filter::MachineFilter;
 
 use crate::api::app::{App, Req, json, json_bytes, no_content};
+use crate::api::check::Check;
 use crate::api::devices::{device_json, filter};
 use crate::api::rackcontrollers::rack_json;
 use crate::error::{Error, Result};
+use crate::services::machines::InterfaceRequest;
 use crate::services::{devices, load, machines, racks};
 
 async fn list(app: &App, req: &Req) -> Result<Response> {
@@ -96,10 +98,51 @@ pub async fn interfaces(
     Path(system_id): Path<String>,
     req: Req,
 ) -> Result<Response> {
-    if req.method == Method::GET && req.op().is_none() && devices::exists(&app, &system_id).await? {
-        req.user()?;
-        let d = devices::get(&app, &system_id).await?;
-        return Ok(json(&d.interfaces));
+    if devices::exists(&app, &system_id).await? {
+        return match (&req.method, req.op()) {
+            (&Method::GET, None) => {
+                req.user()?;
+                let d = devices::get(&app, &system_id).await?;
+                Ok(json(&d.interfaces))
+            }
+            (&Method::POST, Some("create_physical")) => {
+                create_physical(&app, &req, &system_id).await
+            }
+            _ => Err(req.unknown_op()),
+        };
     }
     crate::api::machines::interfaces(State(app), Path(system_id), req).await
+}
+
+/// A physical interface added to a device (Juju adds a container's NICs so).
+async fn create_physical(app: &App, req: &Req, system_id: &str) -> Result<Response> {
+    let u = req.user()?;
+    let i = &req.input;
+    let mut c = Check::new(i);
+    let mac = match i.get_nonempty("mac_address") {
+        None => {
+            c.add("mac_address", "This field is required.");
+            None
+        }
+        Some(m) => {
+            let n = maas_model::ids::normalize_mac(m);
+            if n.is_none() {
+                c.add("mac_address", format!("'{m}' is not a valid MAC address."));
+            }
+            n
+        }
+    };
+    let vlan = c.int("vlan");
+    c.finish()?;
+    let r = InterfaceRequest {
+        mac: mac.unwrap_or_default(),
+        name: i.get_nonempty("name").map(str::to_string),
+        vlan,
+        tags: i.list("tags"),
+        link_speed: 0,
+    };
+    let name = devices::add_interface(app, u, system_id, r).await?;
+    let d = devices::get(app, system_id).await?;
+    let iface = d.interfaces.iter().find(|x| x.name == name);
+    Ok(json(&iface))
 }
