@@ -396,7 +396,12 @@ async fn nodes_listing_and_regions() {
             )
         })
         .collect();
-    assert_eq!(types, vec![(sid, 1), (m.as_str(), 0)]);
+    assert_eq!(&types[..2], &[(sid, 1), (m.as_str(), 0)]);
+    // Then the region itself (controllers are the admins' to list).
+    assert_eq!(types.len(), 3);
+    assert_eq!(types[2].1, 3);
+    let (_, theirs) = r.alice.get("nodes/", &[]).await;
+    assert_eq!(theirs.as_array().unwrap().len(), 2);
     let (_, one) = a.get("nodes/", &[("hostname", "dev")]).await;
     assert_eq!(one.as_array().unwrap().len(), 1);
     let (_, one) = a.get("nodes/", &[("id", &m)]).await;
@@ -414,7 +419,9 @@ async fn nodes_listing_and_regions() {
     assert_eq!(st, 403);
 
     // This region registered itself.
-    let (st, regions) = r.alice.get("regioncontrollers/", &[]).await;
+    let (st, none) = r.alice.get("regioncontrollers/", &[]).await;
+    assert_eq!((st, none), (200, serde_json::json!([])));
+    let (st, regions) = a.get("regioncontrollers/", &[]).await;
     assert_eq!(st, 200);
     let regions = regions.as_array().unwrap().clone();
     assert_eq!(regions.len(), 1);
@@ -425,7 +432,7 @@ async fn nodes_listing_and_regions() {
         regions[0]["resource_uri"],
         format!("/MAAS/api/2.0/regioncontrollers/{rs}/")
     );
-    let (st, one) = a.get(&format!("regioncontrollers/{rs}/"), &[]).await;
+    let (st, one) = r.alice.get(&format!("regioncontrollers/{rs}/"), &[]).await;
     assert_eq!((st, &one), (200, &regions[0]));
     let (st, _) = a.get("regioncontrollers/nope/", &[]).await;
     assert_eq!(st, 404);

@@ -25,6 +25,8 @@ assert macs == ["52:54:00:aa:bb:01", "52:54:00:aa:bb:02"], macs
 assert again.zone.name == "default"
 by_host = [x.system_id for x in client.devices.list(hostnames=["phone1"])]
 assert by_host == [sid], by_host
+nodes = {n.system_id: n.node_type.value for n in client._origin.Nodes.read()}
+assert nodes.get(sid) == 1, nodes
 again.delete()
 left = [x.system_id for x in client.devices.list()]
 assert sid not in left, left

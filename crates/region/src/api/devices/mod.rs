@@ -4,7 +4,7 @@
 //! `static-routes/`.
 
 mod nodes;
-mod regions;
+pub mod regions;
 mod staticroutes;
 
 use axum::Router;

@@ -9,11 +9,12 @@ use maas_model::filter::MachineFilter;
 
 use crate::api::app::{App, Req, json, json_bytes, no_content};
 use crate::api::check::Check;
+use crate::api::devices::regions::region_json;
 use crate::api::devices::{device_json, filter};
 use crate::api::rackcontrollers::rack_json;
 use crate::error::{Error, Result};
 use crate::services::machines::InterfaceRequest;
-use crate::services::{devices, load, machines, racks};
+use crate::services::{devices, load, machines, racks, regions};
 
 async fn list(app: &App, req: &Req) -> Result<Response> {
     let u = req.user()?;
@@ -41,6 +42,13 @@ async fn list(app: &App, req: &Req) -> Result<Response> {
                 dfilter.hostnames.is_empty() || dfilter.hostnames.contains(&r.row.hostname);
             if sid_ok && host_ok {
                 parts.push(serde_json::to_vec(&rack_json(&r)).unwrap_or_default());
+            }
+        }
+        for r in regions::list(&app.db, None).await? {
+            let sid_ok = dfilter.ids.is_empty() || dfilter.ids.contains(&r.system_id);
+            let host_ok = dfilter.hostnames.is_empty() || dfilter.hostnames.contains(&r.hostname);
+            if sid_ok && host_ok {
+                parts.push(serde_json::to_vec(&region_json(&r)).unwrap_or_default());
             }
         }
     }
