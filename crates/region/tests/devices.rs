@@ -414,6 +414,23 @@ async fn nodes_listing_and_regions() {
         )
         .await;
     assert_eq!((st, v), (200, Value::Bool(true)));
+    // nodes/?op=set_zone moves machines and devices.
+    a.post("zones/", &[("name", "z9")]).await;
+    let (st, _) = r
+        .alice
+        .op("nodes/", "set_zone", &[("zone", "z9"), ("nodes", sid)])
+        .await;
+    assert_eq!(st, 403);
+    let (st, _) = a
+        .op(
+            "nodes/",
+            "set_zone",
+            &[("zone", "z9"), ("nodes", sid), ("nodes", &m)],
+        )
+        .await;
+    assert_eq!(st, 204);
+    let (_, z) = a.get("nodes/", &[("zone", "z9")]).await;
+    assert_eq!(z.as_array().unwrap().len(), 2);
     // nodes/{id}/ DELETE of a device is admin-only.
     let (st, _) = r.alice.delete(&format!("nodes/{sid}/")).await;
     assert_eq!(st, 403);

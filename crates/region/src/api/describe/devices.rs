@@ -31,7 +31,7 @@ pub const RESOURCES: &[Resource] = &[
         "/nodes/",
         &[],
         "Manage the collection of all the nodes in the MAAS.",
-        &[R, get("is_registered")],
+        &[R, get("is_registered"), post("set_zone")],
     ),
     auth(
         "NodeHandler",

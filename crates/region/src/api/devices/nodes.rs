@@ -71,6 +71,17 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
                 .ok_or_else(|| Error::field("mac_address", "Invalid MAC address."))?;
             Ok(json(&machines::is_registered(&app, &mac).await?))
         }
+        (&Method::POST, Some("set_zone")) => {
+            let u = req.admin()?;
+            let zone = req
+                .input
+                .get_nonempty("zone")
+                .ok_or_else(|| Error::field("zone", "This field is required."))?;
+            let ids = req.input.list("nodes");
+            machines::set_zone(&app, u, zone, &ids).await?;
+            devices::set_zone(&app, zone, &ids).await?;
+            Ok(no_content())
+        }
         _ => Err(req.unknown_op()),
     }
 }
