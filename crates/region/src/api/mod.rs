@@ -5,6 +5,7 @@ pub mod app;
 pub mod check;
 pub mod conn;
 pub mod describe;
+pub mod devices;
 pub mod dns;
 pub mod error;
 pub mod events;

@@ -10,7 +10,7 @@ use crate::api::app::{App, Req, json, no_content};
 use crate::error::{Error, Result};
 use crate::services::racks::{self, Rack};
 
-fn rack_json(rack: &Rack) -> Value {
+pub fn rack_json(rack: &Rack) -> Value {
     let r = &rack.row;
     let mut service_set: Vec<Value> = r
         .services

@@ -42,11 +42,6 @@ pub fn router(app: App) -> Router {
             &format!("{api}/machines/{{system_id}}/"),
             any(machines::item),
         )
-        .route(&format!("{api}/nodes/{{system_id}}/"), any(machines::item))
-        .route(
-            &format!("{api}/nodes/{{system_id}}/interfaces/"),
-            any(machines::interfaces),
-        )
         .route(
             &format!("{api}/nodes/{{system_id}}/blockdevices/"),
             any(machines::blockdevices),
@@ -123,6 +118,7 @@ pub fn router(app: App) -> Router {
             any(rackcontrollers::item),
         )
         .route(&format!("{api}/maas/"), any(maasconf::maas))
+        .merge(crate::api::devices::routes(api))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))
         .route("/MAAS/metadata/{version}/", any(metadata::index))

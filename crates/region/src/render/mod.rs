@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub mod cache;
+pub mod devices;
 pub mod networks;
 pub mod related;
 

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod devices;
 pub mod dns;
 pub mod events;
 pub mod keys;
@@ -16,8 +17,10 @@ pub mod metadata;
 pub mod network;
 pub mod places;
 pub mod racks;
+pub mod regions;
 pub mod signin;
 pub mod snapshot;
+pub mod staticroutes;
 pub mod tags;
 pub mod users;
 

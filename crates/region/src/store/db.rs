@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../migrations/0004_link_subnets.sql"),
     ),
     (5, "dns", include_str!("../../migrations/0005_dns.sql")),
+    (
+        6,
+        "devices",
+        include_str!("../../migrations/0006_devices.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod devices;
 pub mod dns;
 pub mod events;
 pub mod keys;
@@ -14,6 +15,7 @@ pub mod names;
 pub mod networks;
 pub mod places;
 pub mod racks;
+pub mod regions;
 pub mod snapshot;
 pub mod sshkeys;
 pub mod tags;

@@ -32,3 +32,24 @@ pub async fn domain_id(c: &mut Conn, name_or_id: &str) -> Result<Option<i64>> {
             .await?,
     )
 }
+
+/// Whether a node in `domain` other than machine `except_machine` and device
+/// `except_device` has this hostname: machines and devices share hostnames.
+pub async fn hostname_taken(
+    c: &mut Conn,
+    hostname: &str,
+    domain: i64,
+    except_machine: i64,
+    except_device: i64,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM machines WHERE hostname = $1 AND domain_id = $2 AND id <> $3)
+             OR EXISTS (SELECT 1 FROM devices WHERE hostname = $1 AND domain_id = $2 AND id <> $4)",
+    )
+    .bind(hostname)
+    .bind(domain)
+    .bind(except_machine)
+    .bind(except_device)
+    .fetch_one(&mut *c)
+    .await?)
+}

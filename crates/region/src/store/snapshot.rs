@@ -111,16 +111,17 @@ pub async fn ranges(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<IpRange>> {
         .collect()
 }
 
-/// Fixed addresses on these subnets: reserved IPs, and machines' auto and
-/// static addresses (with the machine's hostname); by subnet and address.
+/// Fixed addresses on these subnets: reserved IPs, and machines' and
+/// devices' auto and static addresses (with the node's hostname); by subnet and address.
 pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reservation>> {
     let rows = sqlx::query(
         "SELECT subnet_id, mac_address AS mac, host(ip) AS ip, NULL::text AS hostname
            FROM reserved_ips WHERE subnet_id = ANY($1)
          UNION ALL
-         SELECT l.subnet_id, i.mac_address, host(l.ip), m.hostname
+         SELECT l.subnet_id, i.mac_address, host(l.ip), coalesce(m.hostname, d.hostname)
            FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           JOIN machines m ON m.id = i.machine_id
+           LEFT JOIN machines m ON m.id = i.machine_id
+           LEFT JOIN devices d ON d.id = i.device_id
           WHERE l.subnet_id = ANY($1) AND l.ip IS NOT NULL AND l.mode IN ('auto', 'static')
          ORDER BY 1, 3",
     )
@@ -172,10 +173,11 @@ pub struct AddressRow {
 
 pub async fn machine_addresses(c: &mut Conn) -> Result<Vec<AddressRow>> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT m.domain_id, m.hostname, host(l.ip)
+        "SELECT coalesce(m.domain_id, d.domain_id), coalesce(m.hostname, d.hostname) AS h, host(l.ip)
            FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           JOIN machines m ON m.id = i.machine_id
-          WHERE l.ip IS NOT NULL ORDER BY m.hostname, l.ip",
+           LEFT JOIN machines m ON m.id = i.machine_id
+           LEFT JOIN devices d ON d.id = i.device_id
+          WHERE l.ip IS NOT NULL ORDER BY h, l.ip",
     )
     .fetch_all(&mut *c)
     .await?;

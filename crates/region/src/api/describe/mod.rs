@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 use crate::api::app::{Req, json};
 
 mod core;
+mod devices;
 mod dns;
 
 /// Every area's handlers, in the order `describe/` lists them. An area
 /// adds its table here (one file per area keeps merges apart).
-fn tables() -> [&'static [Resource]; 2] {
-    [core::RESOURCES, dns::RESOURCES]
+fn tables() -> [&'static [Resource]; 3] {
+    [core::RESOURCES, dns::RESOURCES, devices::RESOURCES]
 }
 
 pub const VERSION: &str = "3.5.0";

@@ -42,10 +42,10 @@ pub struct IfaceRow(
     pub Option<String>,
 );
 
-const IFACE_COLS: &str = "i.id, i.machine_id, i.name, i.type, i.mac_address, i.enabled,
+pub const IFACE_COLS: &str = "i.id, i.machine_id, i.name, i.type, i.mac_address, i.enabled,
     i.link_speed, i.interface_speed, i.tags, i.is_boot, v.id, v.vid, v.name, v.mtu, v.dhcp_on,
     v.external_dhcp, v.relay_vlan_id, f.id, f.name, s.name";
-const IFACE_FROM: &str = "FROM interfaces i
+pub const IFACE_FROM: &str = "FROM interfaces i
     LEFT JOIN vlans v ON v.id = i.vlan_id
     LEFT JOIN fabrics f ON f.id = v.fabric_id
     LEFT JOIN spaces s ON s.id = v.space_id";
@@ -96,12 +96,12 @@ pub struct LinkVlan(
     pub Option<String>,
 );
 
-const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip),
+pub const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip),
     json_build_array(s.id, s.name, s.cidr::text, host(s.gateway_ip), s.dns_servers, s.managed,
         s.allow_dns, s.allow_proxy, s.active_discovery, s.rdns_mode, s.description),
     json_build_array(v.id, v.vid, v.name, v.mtu, v.dhcp_on, v.external_dhcp, v.description,
         v.relay_vlan_id, v.fabric_id, f.name, pr.system_id, sr.system_id, sp.name)";
-const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+pub const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
     JOIN subnets s ON s.id = l.subnet_id
     JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
     LEFT JOIN racks pr ON pr.id = v.primary_rack_id

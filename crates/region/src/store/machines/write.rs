@@ -8,21 +8,15 @@ use sqlx::{Postgres, QueryBuilder};
 use crate::error::Result;
 use crate::store::{Conn, Pool};
 
-/// Whether another machine (not `except`) in `domain` has this hostname.
+/// Whether another machine (not `except`) or a device in `domain` has this
+/// hostname.
 pub async fn hostname_taken(
     c: &mut Conn,
     hostname: &str,
     domain: i64,
     except: i64,
 ) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM machines WHERE hostname = $1 AND domain_id = $2 AND id <> $3)",
-    )
-    .bind(hostname)
-    .bind(domain)
-    .bind(except)
-    .fetch_one(&mut *c)
-    .await?)
+    crate::store::names::hostname_taken(c, hostname, domain, except, -1).await
 }
 
 /// Which of `macs` a physical interface already has.
