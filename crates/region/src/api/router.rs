@@ -124,6 +124,7 @@ pub fn router(app: App) -> Router {
             any(rackcontrollers::item),
         )
         .route(&format!("{api}/maas/"), any(maasconf::maas))
+        .merge(crate::api::misc::routes(api))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))
         .route("/MAAS/metadata/{version}/", any(metadata::index))

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "link_subnets",
         include_str!("../../migrations/0004_link_subnets.sql"),
     ),
+    (9, "misc", include_str!("../../migrations/0009_misc.sql")),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -10,6 +10,7 @@ pub mod domains;
 pub mod events;
 pub mod keys;
 pub mod machines;
+pub mod misc;
 pub mod names;
 pub mod networks;
 pub mod places;

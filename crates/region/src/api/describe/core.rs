@@ -63,6 +63,7 @@ pub const RESOURCES: &[Resource] = &[
                 get("power_parameters"),
                 get("get_token"),
                 post("set_owner_data"),
+                get("details"),
             ],
         }),
     ),
@@ -145,7 +146,7 @@ pub const RESOURCES: &[Resource] = &[
             path: "/account/prefs/sshkeys/",
             params: &[],
             doc: "Manage the current user's SSH keys.",
-            actions: &[R, C],
+            actions: &[R, C, ("import_ssh_keys", "POST", Some("import"))],
         }),
     ),
     (
