@@ -139,6 +139,8 @@ assert f.filename == "root.tgz" and f.size == 1234 and not f.complete, f
 srcs = c.boot_sources.list()
 assert srcs[0].url == "https://images.maas.io/ephemeral-v3/stable/", srcs
 files = c.files.list()
+details = c.machines.get(system_id=sys.argv[3]).get_details()
+assert details == {"lshw": None, "lldp": None}, details
 print("LIBMAAS_OK", len(rs), len(srcs), len(files))
 "#;
 
@@ -152,6 +154,7 @@ async fn libmaas_reads(r: &TestRegion) {
         .arg(LIBMAAS)
         .arg(r.url())
         .arg(r.admin.key.clone().unwrap())
+        .arg(r.ready_machine("libmaas", 1, 1024).await)
         .kill_on_drop(true)
         .output()
         .await

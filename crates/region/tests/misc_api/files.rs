@@ -192,6 +192,22 @@ async fn details_and_results() {
         .get(&format!("nodes/{sid}/results/"), &[("type", "bogus")])
         .await;
     assert_eq!(st, 400);
+    let set_id = sets[0]["id"].as_i64().unwrap();
+    let (st, one) = r
+        .admin
+        .get(&format!("nodes/{sid}/results/{set_id}/"), &[])
+        .await;
+    assert_eq!((st, one["id"].as_i64()), (200, Some(set_id)), "{one}");
+    let (st, cur) = r
+        .admin
+        .get(&format!("nodes/{sid}/results/current-commissioning/"), &[])
+        .await;
+    assert_eq!((st, cur["id"].as_i64()), (200, Some(set_id)), "{cur}");
+    let (st, _) = r
+        .admin
+        .get(&format!("nodes/{sid}/results/current-testing/"), &[])
+        .await;
+    assert_eq!(st, 404);
     let (st, _) = r.admin.get("nodes/nope/results/", &[]).await;
     assert_eq!(st, 404);
 

@@ -152,4 +152,11 @@ pub const RESOURCES: &[Resource] = &[
         "Manage node script results.",
         &[R],
     ),
+    auth(
+        "NodeScriptResultHandler",
+        "/nodes/{system_id}/results/{id}/",
+        &["system_id", "id"],
+        "Manage node script results.",
+        &[R],
+    ),
 ];

@@ -50,6 +50,7 @@ pub fn routes(api: &str) -> Router<App> {
         )
         .route(&r("/scripts/"), any(results::scripts))
         .route(&r("/nodes/{system_id}/results/"), any(results::results))
+        .route(&r("/nodes/{system_id}/results/{id}/"), any(results::result))
 }
 
 /// A required non-empty parameter.

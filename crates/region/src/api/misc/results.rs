@@ -98,6 +98,34 @@ pub async fn results(
     }
 }
 
+/// `nodes/{system_id}/results/{id}/`: one set, by id or `current-<type>`.
+pub async fn result(
+    State(app): State<App>,
+    Path((system_id, id)): Path<(String, String)>,
+    req: Req,
+) -> Result<Response> {
+    let u = req.user()?;
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => {
+            machines::get_visible(&app, u, &system_id).await?;
+            let with_output = req.input.bool("include_output")?.unwrap_or(false);
+            let sets = results::sets(&app, &system_id, with_output).await?;
+            let found = match id.strip_prefix("current-") {
+                Some(kind) => sets.iter().find(|s| {
+                    results::result_type(s.stored_type)
+                        .1
+                        .eq_ignore_ascii_case(kind)
+                }),
+                None => sets.iter().find(|s| s.id.to_string() == id),
+            };
+            let s = found
+                .ok_or_else(|| Error::NotFound("No ScriptSet matches the given query.".into()))?;
+            Ok(json(&set_json(&system_id, s, with_output)))
+        }
+        _ => Err(req.unknown_op()),
+    }
+}
+
 fn script_json(s: &results::Builtin) -> Value {
     let (name, title, description, t, hw, timeout) = *s;
     let type_name = if t == 2 { "testing" } else { "commissioning" };
