@@ -139,6 +139,13 @@ assert f.filename == "root.tgz" and f.size == 1234 and not f.complete, f
 srcs = c.boot_sources.list()
 assert srcs[0].url == "https://images.maas.io/ephemeral-v3/stable/", srcs
 files = c.files.list()
+import io
+src = c.boot_sources.create("http://mirror.example.com/", keyring_data=io.BytesIO(b"KEY"))
+assert src.keyring_data == "S0VZ" and src.keyring_filename == "", src
+sel = c._origin.BootSourceSelections.create(src, "ubuntu", "noble", arches=["amd64", "arm64"])
+assert sel.arches == ["amd64", "arm64"] and sel.labels == ["*"], sel
+assert [x.release for x in c._origin.BootSourceSelections.read(src)] == ["noble"]
+src.delete()
 details = c.machines.get(system_id=sys.argv[3]).get_details()
 assert details == {"lshw": None, "lldp": None}, details
 print("LIBMAAS_OK", len(rs), len(srcs), len(files))
