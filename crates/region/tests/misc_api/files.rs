@@ -220,6 +220,15 @@ async fn details_and_results() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"maas-lshw"), "{names:?}");
+    let (st, one) = r.admin.get("scripts/maas-lshw", &[]).await;
+    assert_eq!(
+        (st, one["name"].as_str()),
+        (200, Some("maas-lshw")),
+        "{one}"
+    );
+    assert!(one["id"].is_i64(), "{one}");
+    let (st, _) = r.admin.get("scripts/nope", &[]).await;
+    assert_eq!(st, 404);
     let (_, testing) = r.admin.get("scripts/", &[("type", "testing")]).await;
     assert_eq!(testing, serde_json::json!([]));
 }

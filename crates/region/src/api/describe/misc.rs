@@ -146,6 +146,13 @@ pub const RESOURCES: &[Resource] = &[
         &[R, C],
     ),
     auth(
+        "NodeScriptHandler",
+        "/scripts/{name}",
+        &["name"],
+        "Manage or view a custom script.",
+        &[R],
+    ),
+    auth(
         "NodeScriptResultsHandler",
         "/nodes/{system_id}/results/",
         &["system_id"],

@@ -49,6 +49,7 @@ pub fn routes(api: &str) -> Router<App> {
             any(keys::license_key),
         )
         .route(&r("/scripts/"), any(results::scripts))
+        .route(&r("/scripts/{name}/"), any(results::script))
         .route(&r("/nodes/{system_id}/results/"), any(results::results))
         .route(&r("/nodes/{system_id}/results/{id}/"), any(results::result))
 }

@@ -126,7 +126,7 @@ pub async fn result(
     }
 }
 
-fn script_json(s: &results::Builtin) -> Value {
+fn script_json(id: usize, s: &results::Builtin) -> Value {
     let (name, title, description, t, hw, timeout) = *s;
     let type_name = if t == 2 { "testing" } else { "commissioning" };
     let hw_name = match hw {
@@ -138,7 +138,7 @@ fn script_json(s: &results::Builtin) -> Value {
         _ => "Node",
     };
     json!({
-        "id": null, "name": name, "title": title, "description": description,
+        "id": id, "name": name, "title": title, "description": description,
         "tags": [type_name], "type": t, "type_name": type_name,
         "hardware_type": hw, "hardware_type_name": hw_name,
         "parallel": 2, "parallel_name": "Run along other instances",
@@ -166,8 +166,9 @@ pub async fn scripts(State(_app): State<App>, req: Req) -> Result<Response> {
             };
             let out: Vec<Value> = BUILTIN_SCRIPTS
                 .iter()
-                .filter(|s| wanted.is_none_or(|w| s.3 == w))
-                .map(script_json)
+                .enumerate()
+                .filter(|(_, s)| wanted.is_none_or(|w| s.3 == w))
+                .map(|(i, s)| script_json(i + 1, s))
                 .collect();
             Ok(json(&out))
         }
@@ -178,6 +179,24 @@ pub async fn scripts(State(_app): State<App>, req: Req) -> Result<Response> {
                     .into(),
             ))
         }
+        _ => Err(req.unknown_op()),
+    }
+}
+
+/// `scripts/{name}`: one built-in script.
+pub async fn script(
+    State(_app): State<App>,
+    Path(name): Path<String>,
+    req: Req,
+) -> Result<Response> {
+    req.user()?;
+    let found = BUILTIN_SCRIPTS
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.0 == name)
+        .ok_or_else(|| Error::NotFound("No Script matches the given query.".into()))?;
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => Ok(json(&script_json(found.0 + 1, found.1))),
         _ => Err(req.unknown_op()),
     }
 }
