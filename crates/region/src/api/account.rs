@@ -83,9 +83,9 @@ pub async fn sshkeys(State(app): State<App>, req: Req) -> Result<Response> {
                 keysource: None,
             })))
         }
-        (&Method::POST, Some("import_ssh_keys")) => Err(Error::BadRequest(
-            "Importing keys from Launchpad/GitHub needs internet access, which this region does not use; add keys with create.".into(),
-        )),
+        (&Method::POST, Some("import" | "import_ssh_keys")) => Err(
+            crate::services::misc::keys::import_ssh_keys(req.input.get("keysource")),
+        ),
         _ => Err(req.unknown_op()),
     }
 }

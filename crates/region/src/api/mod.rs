@@ -12,6 +12,7 @@ pub mod events;
 pub mod maasconf;
 pub mod machines;
 pub mod metadata;
+pub mod misc;
 pub mod networks;
 pub mod oauth;
 pub mod params;

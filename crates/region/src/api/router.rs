@@ -119,6 +119,7 @@ pub fn router(app: App) -> Router {
         )
         .route(&format!("{api}/maas/"), any(maasconf::maas))
         .merge(crate::api::devices::routes(api))
+        .merge(crate::api::misc::routes(api))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))
         .route("/MAAS/metadata/{version}/", any(metadata::index))

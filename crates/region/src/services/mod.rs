@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod machines;
 pub mod metadata;
+pub mod misc;
 pub mod network;
 pub mod places;
 pub mod racks;

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "devices",
         include_str!("../../migrations/0006_devices.sql"),
     ),
+    (9, "misc", include_str!("../../migrations/0009_misc.sql")),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod events;
 pub mod keys;
 pub mod machines;
+pub mod misc;
 pub mod names;
 pub mod networks;
 pub mod places;

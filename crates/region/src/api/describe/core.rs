@@ -70,6 +70,7 @@ pub const RESOURCES: &[Resource] = &[
                 get("get_token"),
                 post("set_owner_data"),
                 post("set_workload_annotations"),
+                get("details"),
             ],
         }),
     ),
@@ -152,7 +153,7 @@ pub const RESOURCES: &[Resource] = &[
             path: "/account/prefs/sshkeys/",
             params: &[],
             doc: "Manage the current user's SSH keys.",
-            actions: &[R, C],
+            actions: &[R, C, ("import_ssh_keys", "POST", Some("import"))],
         }),
     ),
     (

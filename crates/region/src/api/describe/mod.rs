@@ -10,11 +10,17 @@ use crate::api::app::{Req, json};
 mod core;
 mod devices;
 mod dns;
+mod misc;
 
 /// Every area's handlers, in the order `describe/` lists them. An area
 /// adds its table here (one file per area keeps merges apart).
-fn tables() -> [&'static [Resource]; 3] {
-    [core::RESOURCES, dns::RESOURCES, devices::RESOURCES]
+fn tables() -> [&'static [Resource]; 4] {
+    [
+        core::RESOURCES,
+        dns::RESOURCES,
+        devices::RESOURCES,
+        misc::RESOURCES,
+    ]
 }
 
 pub const VERSION: &str = "3.5.0";

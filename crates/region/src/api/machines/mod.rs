@@ -13,6 +13,7 @@ use maas_model::{Action, ids};
 use serde_json::json;
 
 use crate::api::app::{App, Req, json, json_bytes, no_content};
+use crate::api::misc;
 use crate::error::{Error, Result};
 use crate::render::{FullMachine, machine_to_json};
 use crate::services::{allocate, machines};
@@ -103,6 +104,7 @@ pub async fn item(
             machines::delete(&app, user, &system_id).await?;
             Ok(no_content())
         }
+        (&Method::GET, Some("details")) => misc::results::details(&app, &req, &system_id).await,
         (&Method::GET, Some("query_power_state")) => {
             let u = req.user()?;
             let m = machines::get_visible(&app, u, &system_id).await?;
