@@ -143,8 +143,18 @@ pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Make `id` the one default domain.
-pub async fn set_default(c: &mut Conn, id: i64) -> Result<()> {
+/// Make `id` the one default domain; machines of the previous default not
+/// in one of the `keep` statuses move with it.
+pub async fn set_default(c: &mut Conn, id: i64, keep: &[i16]) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET domain_id = $1, updated = now()
+          WHERE domain_id IN (SELECT id FROM domains WHERE is_default AND id <> $1)
+            AND NOT (status = ANY($2))",
+    )
+    .bind(id)
+    .bind(keep)
+    .execute(&mut *c)
+    .await?;
     sqlx::query("UPDATE domains SET is_default = false WHERE is_default AND id <> $1")
         .bind(id)
         .execute(&mut *c)
