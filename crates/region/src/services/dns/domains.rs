@@ -70,6 +70,7 @@ pub async fn create(ctx: &Ctx, r: DomainRequest, mut errs: FieldErrors) -> Resul
         authoritative: r.authoritative.unwrap_or(true),
     };
     let id = db::insert(&mut tx, &f).await?;
+    db::adopt_apex(&mut tx, id, &f.name).await?;
     let d = db::by_id(&mut *tx, id).await?;
     tx.commit().await?;
     d.ok_or_else(|| Error::internal("created domain vanished"))
@@ -99,6 +100,7 @@ pub async fn update(
         authoritative: r.authoritative.unwrap_or(cur.authoritative),
     };
     db::update(&mut tx, cur.id, &f).await?;
+    db::adopt_apex(&mut tx, cur.id, &f.name).await?;
     let d = db::by_id(&mut *tx, cur.id).await?;
     tx.commit().await?;
     d.ok_or_else(|| Error::internal("updated domain vanished"))

@@ -181,3 +181,23 @@ pub async fn serial(c: &mut Conn) -> Result<i64> {
         .fetch_one(&mut *c)
         .await?)
 }
+
+/// A new or renamed domain `sub.parent` takes over the resource named `sub`
+/// of the domain `parent` as its apex (`@`), unless it has an apex already.
+pub async fn adopt_apex(c: &mut Conn, id: i64, name: &str) -> Result<()> {
+    let Some((label, parent)) = name.split_once('.') else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE dnsresources r SET name = '@', domain_id = $1, updated = now()
+          FROM domains p
+         WHERE p.name = $3 AND r.domain_id = p.id AND r.name = $2
+           AND NOT EXISTS (SELECT 1 FROM dnsresources a WHERE a.domain_id = $1 AND a.name = '@')",
+    )
+    .bind(id)
+    .bind(label)
+    .bind(parent)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
