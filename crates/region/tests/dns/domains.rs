@@ -92,6 +92,24 @@ async fn domains_create_update_default_serial_delete() {
         .op("domains/", "set_serial", &[("serial", "5")])
         .await;
     assert_eq!(st, 403);
+    let (st, e) = r
+        .admin
+        .put(
+            &format!("domains/{did}/"),
+            &[("ttl", "x"), ("name", "bad name")],
+        )
+        .await;
+    bad(st, &e, "ttl", "update ttl type");
+    bad(st, &e, "name", "update name");
+    let (st, e) = r
+        .admin
+        .put(&format!("domains/{did}/"), &[("ttl", "604801")])
+        .await;
+    bad(st, &e, "ttl", "update ttl range");
+    let (st, _) = r.admin.op("domains/9999/", "set_default", &[]).await;
+    assert_eq!(st, 404);
+    let (_, same) = r.admin.get(&format!("domains/{did}/"), &[]).await;
+    assert_eq!(same, d);
     assert_eq!(counts(&r).await, before);
 
     // Update.
