@@ -2,6 +2,8 @@
 //! DNS resources, DNS resource records), and a zone's content as the rack
 //! will serve it.
 
+use crate::NodeStatus;
+
 /// Record types `dnsresourcerecords/` takes (addresses go through
 /// `dnsresources/`' `ip_addresses`).
 pub const SUPPORTED_RRTYPES: [&str; 6] = ["CNAME", "MX", "NS", "SRV", "SSHFP", "TXT"];
@@ -24,6 +26,27 @@ pub const CNAME_AND_OTHER: &str = "CNAME records for a name cannot coexist with 
 pub const MULTI_CNAME: &str = "Only one CNAME can be associated with a name.";
 pub const CNAME_PRESENT: &str = "Cannot add address: CNAME present.";
 pub const LABEL_TAKEN: &str = "Labels must be unique within their zone.";
+
+/// Machines in these statuses keep their domain when the default domain
+/// changes (allocated, deployed, or booted into an ephemeral environment:
+/// a DNS change then could break what runs).
+pub const KEEP_DOMAIN_ON_DEFAULT_CHANGE: [NodeStatus; 15] = [
+    NodeStatus::Commissioning,
+    NodeStatus::Deployed,
+    NodeStatus::Deploying,
+    NodeStatus::Allocated,
+    NodeStatus::FailedDeployment,
+    NodeStatus::Releasing,
+    NodeStatus::FailedReleasing,
+    NodeStatus::DiskErasing,
+    NodeStatus::FailedDiskErasing,
+    NodeStatus::RescueMode,
+    NodeStatus::EnteringRescueMode,
+    NodeStatus::FailedEnteringRescueMode,
+    NodeStatus::ExitingRescueMode,
+    NodeStatus::FailedExitingRescueMode,
+    NodeStatus::Testing,
+];
 
 /// One resource record of a zone; `name` is relative to the zone (`@` is
 /// the apex).

@@ -123,3 +123,11 @@ CREATE TABLE license_keys (
     license_key   text NOT NULL,
     UNIQUE (osystem, distro_series)
 );
+
+-- Racks are told which complete images exist: a change moves their state.
+CREATE TRIGGER boot_resources_state AFTER INSERT OR UPDATE OR DELETE ON boot_resources
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_rack_state();
+CREATE TRIGGER boot_resource_sets_state AFTER INSERT OR UPDATE OR DELETE ON boot_resource_sets
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_rack_state();
+CREATE TRIGGER boot_resource_files_state AFTER INSERT OR UPDATE OR DELETE ON boot_resource_files
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_rack_state();

@@ -47,12 +47,27 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
         reservations,
         boot,
         zones: zones(&domains, &addresses, default_ttl),
-        // Boot resources and BMC drivers are later issues: nothing to cache
-        // or power yet.
-        images: vec![],
+        images: images(&mut c).await?,
+        // BMC drivers are a later issue: nothing to power yet.
         power_jobs: vec![],
         ..Snapshot::default()
     })
+}
+
+/// The complete boot images racks should cache.
+async fn images(c: &mut crate::store::Conn) -> Result<Vec<maas_model::desired::Image>> {
+    Ok(crate::store::misc::bootres::complete_images(c)
+        .await?
+        .into_iter()
+        .map(
+            |(name, architecture, sha256, size)| maas_model::desired::Image {
+                name,
+                architecture,
+                sha256,
+                size: size.max(0) as u64,
+            },
+        )
+        .collect())
 }
 
 /// VLAN rows as the rack sees them: its DHCP role on each.

@@ -92,6 +92,24 @@ async fn domains_create_update_default_serial_delete() {
         .op("domains/", "set_serial", &[("serial", "5")])
         .await;
     assert_eq!(st, 403);
+    let (st, e) = r
+        .admin
+        .put(
+            &format!("domains/{did}/"),
+            &[("ttl", "x"), ("name", "bad name")],
+        )
+        .await;
+    bad(st, &e, "ttl", "update ttl type");
+    bad(st, &e, "name", "update name");
+    let (st, e) = r
+        .admin
+        .put(&format!("domains/{did}/"), &[("ttl", "604801")])
+        .await;
+    bad(st, &e, "ttl", "update ttl range");
+    let (st, _) = r.admin.op("domains/9999/", "set_default", &[]).await;
+    assert_eq!(st, 404);
+    let (_, same) = r.admin.get(&format!("domains/{did}/"), &[]).await;
+    assert_eq!(same, d);
     assert_eq!(counts(&r).await, before);
 
     // Update.
@@ -134,7 +152,11 @@ async fn domains_create_update_default_serial_delete() {
         (404, Some("No Domain matches the given query."))
     );
 
-    // set_default: exactly one default; new machines enlist there.
+    // set_default: exactly one default; machines of the old default move
+    // unless in use (deployed stays); new machines enlist there.
+    let mover = r.ready_machine("mover", 1, 1024).await;
+    let stayer = r.ready_machine("stayer", 1, 1024).await;
+    r.force_status(&stayer, 6).await;
     let (st, dd) = r
         .admin
         .op(&format!("domains/{did}/"), "set_default", &[])
@@ -149,6 +171,8 @@ async fn domains_create_update_default_serial_delete() {
     );
     let (_, maas) = r.admin.get("domains/0/", &[]).await;
     assert_eq!(maas["is_default"], false);
+    assert_eq!(fqdn(&r, &mover).await, "mover.example.net");
+    assert_eq!(fqdn(&r, &stayer).await, "stayer.maas");
     let sid = r.ready_machine("in-default", 1, 1024).await;
     let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
     assert_eq!(m["domain"]["name"], "example.net", "{m}");
@@ -174,11 +198,15 @@ async fn domains_create_update_default_serial_delete() {
         e.as_str(),
         Some("This domain is the default domain, it cannot be deleted.")
     );
+    r.force_status(&sid, 6).await;
     let (st, _) = r.admin.op("domains/0/", "set_default", &[]).await;
     assert_eq!(st, 200);
+    assert_eq!(fqdn(&r, &mover).await, "mover.maas");
+    assert_eq!(fqdn(&r, &sid).await, "in-default.example.net");
     let (st, e) = r.admin.delete(&format!("domains/{did}/")).await;
     assert_eq!(st, 400, "{e}");
     assert!(e.as_str().unwrap().contains("'Node.domain'"), "{e}");
+    r.force_status(&sid, 4).await;
     let (st, _) = r.admin.delete(&format!("machines/{sid}/")).await;
     assert_eq!(st, 204);
     let (st, _) = r.admin.delete(&format!("domains/{did}/")).await;
@@ -213,4 +241,10 @@ async fn domains_create_update_default_serial_delete() {
     assert_eq!(bad(st, &e, "serial", "missing"), "Missing parameter");
     let (st, _) = r.admin.op("domains/", "bogus", &[]).await;
     assert_eq!(st, 400);
+}
+
+/// A machine's FQDN as the API shows it.
+async fn fqdn(r: &TestRegion, sid: &str) -> String {
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    m["fqdn"].as_str().unwrap().to_string()
 }

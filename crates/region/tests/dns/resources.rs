@@ -300,4 +300,23 @@ async fn dnsresources_crud_filters_and_implicit_records() {
     let (st, e) = r.admin.delete(&format!("domains/{did}/")).await;
     assert_eq!(st, 400, "{e}");
     assert!(e.as_str().unwrap().contains("'DNSResource.domain'"), "{e}");
+
+    // A new domain `sub.example.com` takes over `sub` of example.com as its
+    // apex.
+    let (st, sub) = r
+        .admin
+        .post(
+            "dnsresources/",
+            &[("fqdn", "sub.example.com"), ("ip_addresses", "10.5.0.40")],
+        )
+        .await;
+    assert_eq!(st, 200, "{sub}");
+    let nd = domain(&r, "sub.example.com").await;
+    let (_, moved) = r
+        .admin
+        .get(&format!("dnsresources/{}/", id(&sub)), &[])
+        .await;
+    assert_eq!(moved["fqdn"], "sub.example.com", "{moved}");
+    let (_, nd) = r.admin.get(&format!("domains/{}/", id(&nd)), &[]).await;
+    assert_eq!(nd["resource_record_count"], 1, "{nd}");
 }

@@ -111,6 +111,30 @@ async fn boot_resources() {
     let (st, _) = r.admin.op("boot-resources/", "stop_import", &[]).await;
     assert_eq!(st, 200);
 
+    // Racks are told about complete images of the newest set only.
+    let snap = maas_region::services::snapshot::compute(r.db(), 0)
+        .await
+        .unwrap();
+    assert!(snap.images.is_empty(), "{:?}", snap.images);
+    sqlx::query("UPDATE boot_resource_files SET complete = true")
+        .execute(r.db())
+        .await
+        .unwrap();
+    let snap = maas_region::services::snapshot::compute(r.db(), 0)
+        .await
+        .unwrap();
+    assert_eq!(snap.images.len(), 1, "{:?}", snap.images);
+    assert_eq!(snap.images[0].name, "custom/alma9/root.tgz");
+    assert_eq!(snap.images[0].architecture, "amd64/generic");
+    assert_eq!(
+        (snap.images[0].sha256.as_str(), snap.images[0].size),
+        (SHA, 1234)
+    );
+    sqlx::query("UPDATE boot_resource_files SET complete = false")
+        .execute(r.db())
+        .await
+        .unwrap();
+
     // python-libmaas reads the list and one resource with its sets.
     libmaas_reads(&r).await;
 

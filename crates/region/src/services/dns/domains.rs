@@ -2,7 +2,7 @@
 //! serial, and deletion of a domain nothing uses.
 
 use maas_model::constraints::FieldErrors;
-use maas_model::dns::check_domain_name;
+use maas_model::dns::{KEEP_DOMAIN_ON_DEFAULT_CHANGE, check_domain_name};
 
 use crate::error::{Error, Result};
 use crate::services::dns::{add, finish, resolve_domain};
@@ -70,6 +70,7 @@ pub async fn create(ctx: &Ctx, r: DomainRequest, mut errs: FieldErrors) -> Resul
         authoritative: r.authoritative.unwrap_or(true),
     };
     let id = db::insert(&mut tx, &f).await?;
+    db::adopt_apex(&mut tx, id, &f.name).await?;
     let d = db::by_id(&mut *tx, id).await?;
     tx.commit().await?;
     d.ok_or_else(|| Error::internal("created domain vanished"))
@@ -99,6 +100,7 @@ pub async fn update(
         authoritative: r.authoritative.unwrap_or(cur.authoritative),
     };
     db::update(&mut tx, cur.id, &f).await?;
+    db::adopt_apex(&mut tx, cur.id, &f.name).await?;
     let d = db::by_id(&mut *tx, cur.id).await?;
     tx.commit().await?;
     d.ok_or_else(|| Error::internal("updated domain vanished"))
@@ -135,11 +137,18 @@ pub async fn delete(ctx: &Ctx, spec: &str) -> Result<()> {
     Ok(())
 }
 
-/// Make the domain the default (the only one); new machines go there.
+/// Make the domain the default (the only one); new machines go there, and
+/// so do the previous default's machines that are not in use (MAAS:
+/// allocated, deployed, commissioning, testing or rescue keep theirs). A
+/// hostname the new domain has already refuses the change.
 pub async fn set_default(ctx: &Ctx, spec: &str) -> Result<Domain> {
     let mut tx = store::begin(&ctx.db).await?;
     let cur = resolve_domain(&mut tx, spec).await?;
-    db::set_default(&mut tx, cur.id).await?;
+    let keep: Vec<i16> = KEEP_DOMAIN_ON_DEFAULT_CHANGE
+        .iter()
+        .map(|s| s.as_i16())
+        .collect();
+    db::set_default(&mut tx, cur.id, &keep).await?;
     let d = db::by_id(&mut *tx, cur.id).await?;
     tx.commit().await?;
     d.ok_or_else(|| Error::internal("domain vanished"))

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use maas_model::constraints::FieldErrors;
-use maas_model::dns::{self as rules, CNAME_PRESENT, LABEL_TAKEN, RECORD_TTL_MAX};
+use maas_model::dns::{self as rules, CNAME_PRESENT, LABEL_TAKEN};
 use maas_model::net;
 use serde_json::Value;
 
@@ -334,10 +334,6 @@ async fn parse_ips(c: &mut Conn, given: &str, errs: &mut FieldErrors) -> Result<
     Ok(out)
 }
 
-fn check_ttl(v: Option<Option<i32>>) -> Option<Option<i32>> {
-    v.map(|t| t.filter(|t| i64::from(*t) <= RECORD_TTL_MAX))
-}
-
 pub async fn create(
     ctx: &Ctx,
     user: &User,
@@ -373,13 +369,7 @@ pub async fn create(
     let (Some(name), Some(domain)) = (name, domain) else {
         return Err(Error::internal("checked above"));
     };
-    let id = db::insert(
-        &mut tx,
-        &name,
-        domain.id,
-        check_ttl(r.address_ttl).flatten(),
-    )
-    .await?;
+    let id = db::insert(&mut tx, &name, domain.id, r.address_ttl.flatten()).await?;
     if let Some(ips) = ips {
         db::set_ips(&mut tx, id, &ips, user.id).await?;
     }
@@ -434,7 +424,7 @@ pub async fn update(
         add(&mut errs, "__all__", LABEL_TAKEN);
     }
     finish(errs)?;
-    let ttl = check_ttl(r.address_ttl).unwrap_or(cur_ttl);
+    let ttl = r.address_ttl.unwrap_or(cur_ttl);
     db::update(&mut tx, id, &name, domain_id, ttl).await?;
     if let Some(ips) = ips {
         db::set_ips(&mut tx, id, &ips, user.id).await?;

@@ -143,8 +143,18 @@ pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Make `id` the one default domain.
-pub async fn set_default(c: &mut Conn, id: i64) -> Result<()> {
+/// Make `id` the one default domain; machines of the previous default not
+/// in one of the `keep` statuses move with it.
+pub async fn set_default(c: &mut Conn, id: i64, keep: &[i16]) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET domain_id = $1, updated = now()
+          WHERE domain_id IN (SELECT id FROM domains WHERE is_default AND id <> $1)
+            AND NOT (status = ANY($2))",
+    )
+    .bind(id)
+    .bind(keep)
+    .execute(&mut *c)
+    .await?;
     sqlx::query("UPDATE domains SET is_default = false WHERE is_default AND id <> $1")
         .bind(id)
         .execute(&mut *c)
@@ -170,4 +180,24 @@ pub async fn serial(c: &mut Conn) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT last_value FROM dns_zone_serial")
         .fetch_one(&mut *c)
         .await?)
+}
+
+/// A new or renamed domain `sub.parent` takes over the resource named `sub`
+/// of the domain `parent` as its apex (`@`), unless it has an apex already.
+pub async fn adopt_apex(c: &mut Conn, id: i64, name: &str) -> Result<()> {
+    let Some((label, parent)) = name.split_once('.') else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE dnsresources r SET name = '@', domain_id = $1, updated = now()
+          FROM domains p
+         WHERE p.name = $3 AND r.domain_id = p.id AND r.name = $2
+           AND NOT EXISTS (SELECT 1 FROM dnsresources a WHERE a.domain_id = $1 AND a.name = '@')",
+    )
+    .bind(id)
+    .bind(label)
+    .bind(parent)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }

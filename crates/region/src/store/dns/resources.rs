@@ -293,7 +293,7 @@ pub async fn machine_addresses(
               FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
               JOIN machines m ON m.id = i.machine_id JOIN domains d ON d.id = m.domain_id
              WHERE l.ip IS NOT NULL AND ($1::int8 IS NULL OR m.domain_id = $1)) s
-          ORDER BY s.domain_id, s.hostname, s.ip",
+          ORDER BY s.domain_id, s.hostname COLLATE \"C\", s.ip",
     )
     .bind(domain_id)
     .fetch_all(&mut *c)

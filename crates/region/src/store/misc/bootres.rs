@@ -228,3 +228,19 @@ pub async fn sets<'e>(e: impl Executor<'e>, resource_id: i64) -> Result<Vec<Set>
     }
     Ok(out.into_iter().map(|(_, s)| s).collect())
 }
+
+/// Complete files of each resource's newest set, for racks: (name,
+/// architecture, sha256, size), `name` being `resource/filename`, in a
+/// stable order.
+pub async fn complete_images(c: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.name || '/' || f.filename, r.architecture, f.sha256, f.size
+         FROM boot_resources r
+         JOIN LATERAL (SELECT id FROM boot_resource_sets s WHERE s.resource_id = r.id
+                       ORDER BY s.id DESC LIMIT 1) s ON true
+         JOIN boot_resource_files f ON f.set_id = s.id AND f.complete
+         ORDER BY r.name, r.architecture, f.filename",
+    )
+    .fetch_all(c)
+    .await?)
+}
