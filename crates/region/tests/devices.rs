@@ -221,6 +221,15 @@ async fn devices_crud_and_shapes() {
     assert_eq!(st, 204);
     let (_, d2b) = a.get(&format!("devices/{sid2}/"), &[]).await;
     assert_eq!(d2b["zone"]["name"], "z2");
+    // Deleting a zone moves its devices to the default zone.
+    let (st, _) = a.post("zones/", &[("name", "z3")]).await;
+    assert_eq!(st, 200);
+    a.op("devices/", "set_zone", &[("zone", "z3"), ("nodes", &sid2)])
+        .await;
+    let (st, _) = a.delete("zones/z3/").await;
+    assert_eq!(st, 204);
+    let (_, d2c) = a.get(&format!("devices/{sid2}/"), &[]).await;
+    assert_eq!(d2c["zone"]["name"], "default");
 
     // nodes/{id}/interfaces/ and nodes/{id}/ serve devices too.
     let (st, ifs) = alice.get(&format!("nodes/{sid}/interfaces/"), &[]).await;
