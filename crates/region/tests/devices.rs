@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::TestRegion;
-use common::shape::{check_domain, check_link, int, nullable, obj, string};
+use common::shape::{boolean, check_domain, check_link, int, nullable, obj, string};
 use serde_json::Value;
 
 /// gomaasapi's device_2_0 schema (what Juju reads), plus MAAS's other keys.
@@ -53,6 +53,15 @@ fn check_device(d: &Value) {
             string(io, k, "interface");
         }
         int(io, "id", "interface");
+        int(io, "effective_mtu", "interface");
+        boolean(io, "enabled", "interface");
+        nullable(io, "vlan", "interface", Value::is_object);
+        for k in ["tags", "parents", "children"] {
+            assert!(
+                i[k].as_array().unwrap().iter().all(Value::is_string),
+                "interface {k}"
+            );
+        }
         assert_eq!(i["system_id"], sid);
         i["links"].as_array().unwrap().iter().for_each(check_link);
     }
