@@ -471,6 +471,20 @@ async fn nodes_listing_and_regions() {
     assert_eq!((st, &one), (200, &regions[0]));
     let (st, _) = a.get("regioncontrollers/nope/", &[]).await;
     assert_eq!(st, 404);
+    // A region keeps its system id in its data dir across restarts.
+    let dir = std::env::temp_dir().join(format!("maas-region-id-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = maas_region::services::regions::register(r.db(), &dir)
+        .await
+        .unwrap();
+    let again = maas_region::services::regions::register(r.db(), &dir)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(first, again);
+    assert_ne!(first, rs);
+    let (_, regions) = a.get("regioncontrollers/", &[]).await;
+    assert_eq!(regions.as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
