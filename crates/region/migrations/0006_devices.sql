@@ -8,7 +8,8 @@ CREATE TABLE devices (
     domain_id   bigint NOT NULL DEFAULT 0 REFERENCES domains(id),
     description text NOT NULL DEFAULT '',
     owner_id    bigint REFERENCES users(id) ON DELETE SET NULL,
-    zone_id     bigint NOT NULL DEFAULT 1 REFERENCES zones(id),
+    -- A deleted zone's devices move to the default zone (as machines do).
+    zone_id     bigint NOT NULL DEFAULT 1 REFERENCES zones(id) ON DELETE SET DEFAULT,
     -- A machine (a container's host, say); deleting it deletes its devices.
     parent_id   bigint REFERENCES machines(id) ON DELETE CASCADE,
     owner_data  jsonb NOT NULL DEFAULT '{}',

@@ -181,7 +181,7 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
         opts.render_cache_machines,
         secrets,
     );
-    crate::services::regions::register(&pool, &opts.data_dir).await?;
+    let region_id = crate::services::regions::register(&pool, &opts.data_dir).await?;
     let app = app::new_app(ctx, opts.max_body, opts.limits.body_read);
     // Ports are bound only after every check, and the API serves only once
     // the rack service has started: a region that cannot run answers nothing.
@@ -229,6 +229,10 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
             let _ = rx.await;
         },
     ));
+    workers.push(tokio::spawn(crate::services::regions::heartbeat(
+        pool.clone(),
+        region_id,
+    )));
     workers.push(tokio::spawn(
         crate::services::lifecycle::run_status_monitor(pool.clone(), opts.status_interval),
     ));

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::TestRegion;
-use common::shape::{check_domain, check_link, int, nullable, obj, string};
+use common::shape::{boolean, check_domain, check_link, int, nullable, obj, string};
 use serde_json::Value;
 
 /// gomaasapi's device_2_0 schema (what Juju reads), plus MAAS's other keys.
@@ -53,6 +53,15 @@ fn check_device(d: &Value) {
             string(io, k, "interface");
         }
         int(io, "id", "interface");
+        int(io, "effective_mtu", "interface");
+        boolean(io, "enabled", "interface");
+        nullable(io, "vlan", "interface", Value::is_object);
+        for k in ["tags", "parents", "children"] {
+            assert!(
+                i[k].as_array().unwrap().iter().all(Value::is_string),
+                "interface {k}"
+            );
+        }
         assert_eq!(i["system_id"], sid);
         i["links"].as_array().unwrap().iter().for_each(check_link);
     }
@@ -221,6 +230,15 @@ async fn devices_crud_and_shapes() {
     assert_eq!(st, 204);
     let (_, d2b) = a.get(&format!("devices/{sid2}/"), &[]).await;
     assert_eq!(d2b["zone"]["name"], "z2");
+    // Deleting a zone moves its devices to the default zone.
+    let (st, _) = a.post("zones/", &[("name", "z3")]).await;
+    assert_eq!(st, 200);
+    a.op("devices/", "set_zone", &[("zone", "z3"), ("nodes", &sid2)])
+        .await;
+    let (st, _) = a.delete("zones/z3/").await;
+    assert_eq!(st, 204);
+    let (_, d2c) = a.get(&format!("devices/{sid2}/"), &[]).await;
+    assert_eq!(d2c["zone"]["name"], "default");
 
     // nodes/{id}/interfaces/ and nodes/{id}/ serve devices too.
     let (st, ifs) = alice.get(&format!("nodes/{sid}/interfaces/"), &[]).await;
@@ -453,6 +471,20 @@ async fn nodes_listing_and_regions() {
     assert_eq!((st, &one), (200, &regions[0]));
     let (st, _) = a.get("regioncontrollers/nope/", &[]).await;
     assert_eq!(st, 404);
+    // A region keeps its system id in its data dir across restarts.
+    let dir = std::env::temp_dir().join(format!("maas-region-id-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = maas_region::services::regions::register(r.db(), &dir)
+        .await
+        .unwrap();
+    let again = maas_region::services::regions::register(r.db(), &dir)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(first, again);
+    assert_ne!(first, rs);
+    let (_, regions) = a.get("regioncontrollers/", &[]).await;
+    assert_eq!(regions.as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -25,6 +25,9 @@ assert macs == ["52:54:00:aa:bb:01", "52:54:00:aa:bb:02"], macs
 assert again.zone.name == "default"
 by_host = [x.system_id for x in client.devices.list(hostnames=["phone1"])]
 assert by_host == [sid], by_host
+again.hostname = "phone9"
+again.save()
+assert client.devices.get(sid).hostname == "phone9"
 nodes = {n.system_id: n.node_type.value for n in client._origin.Nodes.read()}
 assert nodes.get(sid) == 1, nodes
 again.delete()

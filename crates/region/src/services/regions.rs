@@ -29,13 +29,26 @@ fn system_id(data_dir: &Path) -> String {
     id
 }
 
-/// Record this region in `regions` (insert or refresh).
-pub async fn register(db: &Pool, data_dir: &Path) -> Result<()> {
+/// Record this region in `regions` (insert or refresh); its system id.
+pub async fn register(db: &Pool, data_dir: &Path) -> Result<String> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "region".into());
     let sid = system_id(data_dir);
-    db::upsert(db, &sid, &host, VERSION).await
+    db::upsert(db, &sid, &host, VERSION).await?;
+    Ok(sid)
+}
+
+/// Keep this region's `last_seen` current (every minute) while it runs.
+pub async fn heartbeat(db: Pool, system_id: String) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = db::seen(&db, &system_id).await {
+            tracing::debug!(error = %e, "region heartbeat failed");
+        }
+    }
 }
 
 pub async fn list(db: &Pool, system_id: Option<&str>) -> Result<Vec<RegionRow>> {

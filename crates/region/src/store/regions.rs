@@ -28,6 +28,15 @@ pub async fn upsert(db: &Pool, system_id: &str, hostname: &str, version: &str) -
     Ok(())
 }
 
+/// This region is alive now.
+pub async fn seen(db: &Pool, system_id: &str) -> Result<()> {
+    sqlx::query("UPDATE regions SET last_seen = now() WHERE system_id = $1")
+        .bind(system_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn list(db: &Pool, system_id: Option<&str>) -> Result<Vec<RegionRow>> {
     let rows = sqlx::query(
         "SELECT system_id, hostname, version, last_seen FROM regions
