@@ -209,6 +209,24 @@ async fn domains_create_update_default_serial_delete() {
     r.force_status(&sid, 4).await;
     let (st, _) = r.admin.delete(&format!("machines/{sid}/")).await;
     assert_eq!(st, 204);
+    // A device in the domain holds it too.
+    let (st, dev) = r
+        .admin
+        .post(
+            "devices/",
+            &[
+                ("hostname", "phone"),
+                ("domain", "example.net"),
+                ("mac_addresses", &maas_testkit::random_mac()),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{dev}");
+    let (st, e) = r.admin.delete(&format!("domains/{did}/")).await;
+    assert_eq!(st, 400, "{e}");
+    assert!(e.as_str().unwrap().contains("'Node.domain'"), "{e}");
+    let dev_id = dev["system_id"].as_str().unwrap();
+    assert_eq!(r.admin.delete(&format!("devices/{dev_id}/")).await.0, 204);
     let (st, _) = r.admin.delete(&format!("domains/{did}/")).await;
     assert_eq!(st, 204);
     let (st, _) = r.admin.get(&format!("domains/{did}/"), &[]).await;

@@ -106,7 +106,7 @@ pub async fn update(
     d.ok_or_else(|| Error::internal("updated domain vanished"))
 }
 
-/// Delete a domain: never the default, never one machines or DNS
+/// Delete a domain: never the default, never one machines, devices or DNS
 /// resources still use.
 pub async fn delete(ctx: &Ctx, spec: &str) -> Result<()> {
     let mut tx = store::begin(&ctx.db).await?;
@@ -117,10 +117,10 @@ pub async fn delete(ctx: &Ctx, spec: &str) -> Result<()> {
             "This domain is the default domain, it cannot be deleted.".into(),
         ));
     }
-    let (machines, resources) = db::users(&mut tx, cur.id).await?;
-    if machines > 0 || resources > 0 {
+    let (nodes, resources) = db::users(&mut tx, cur.id).await?;
+    if nodes > 0 || resources > 0 {
         let mut by = Vec::new();
-        if machines > 0 {
+        if nodes > 0 {
             by.push("'Node.domain'");
         }
         if resources > 0 {

@@ -124,10 +124,12 @@ pub async fn update(c: &mut Conn, id: i64, f: &DomainFields) -> Result<()> {
     Ok(())
 }
 
-/// What still points at the domain: (machines, DNS resources).
+/// What still points at the domain: (nodes — machines and devices — and
+/// DNS resources).
 pub async fn users(c: &mut Conn, id: i64) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
-        "SELECT (SELECT count(*) FROM machines WHERE domain_id = $1),
+        "SELECT (SELECT count(*) FROM machines WHERE domain_id = $1)
+              + (SELECT count(*) FROM devices WHERE domain_id = $1),
                 (SELECT count(*) FROM dnsresources WHERE domain_id = $1)",
     )
     .bind(id)
