@@ -12,6 +12,7 @@ pub mod net;
 pub mod power;
 pub mod rack;
 pub mod status;
+pub mod storage;
 
 pub use action::{Action, Perm};
 pub use ids::SystemId;

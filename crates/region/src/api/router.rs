@@ -46,10 +46,7 @@ pub fn router(app: App) -> Router {
             &format!("{api}/nodes/{{system_id}}/interfaces/"),
             any(machines::interfaces),
         )
-        .route(
-            &format!("{api}/nodes/{{system_id}}/blockdevices/"),
-            any(machines::blockdevices),
-        )
+        .merge(crate::api::storage::routes(api))
         .route(&format!("{api}/domains/"), any(domains::collection))
         .route(&format!("{api}/domains/{{id}}/"), any(domains::item))
         .route(&format!("{api}/zones/"), any(places::zones))

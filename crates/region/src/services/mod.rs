@@ -18,6 +18,7 @@ pub mod places;
 pub mod racks;
 pub mod signin;
 pub mod snapshot;
+pub mod storage;
 pub mod tags;
 pub mod users;
 

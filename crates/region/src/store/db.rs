@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "link_subnets",
         include_str!("../../migrations/0004_link_subnets.sql"),
     ),
+    (
+        8,
+        "storage",
+        include_str!("../../migrations/0008_storage.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -16,6 +16,7 @@ pub mod places;
 pub mod racks;
 pub mod snapshot;
 pub mod sshkeys;
+pub mod storage;
 pub mod tags;
 pub mod tokens;
 pub mod users;
