@@ -109,14 +109,15 @@ pub async fn set_disk_tags(c: &mut Conn, id: i64, tags: &[String]) -> Result<()>
 
 /// Mark `id` as its machine's boot disk (and no other).
 pub async fn set_boot_disk(c: &mut Conn, machine_id: i64, id: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE block_devices SET is_boot = (id = $2)
-          WHERE machine_id = $1 AND (is_boot OR id = $2)",
-    )
-    .bind(machine_id)
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
+    // Two statements: the one-boot-disk index is checked row by row.
+    sqlx::query("UPDATE block_devices SET is_boot = false WHERE machine_id = $1 AND is_boot")
+        .bind(machine_id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("UPDATE block_devices SET is_boot = true WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use common::shape::{boolean, int, nullable, obj, string};
 use serde_json::Value;
 
 mod devices;
+mod libmaas;
 mod machine;
 mod partitions;
 
