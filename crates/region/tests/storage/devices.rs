@@ -203,6 +203,26 @@ async fn allocation_sees_block_device_changes() {
         )
         .await;
     assert_eq!(st, 200, "{u}");
+    // The root must be the boot disk: a bigger second disk is not it until
+    // it is chosen.
+    let big = disk(&r, &sid, "sdb", 200 * GB).await;
+    let dry = [("storage", "root:100"), ("dry_run", "true")];
+    let (st, _) = r.admin.op("machines/", "allocate", &dry).await;
+    assert_eq!(st, 409);
+    let bu = format!("nodes/{sid}/blockdevices/{}/", big["id"]);
+    let (st, _) = r.admin.op(&bu, "set_boot_disk", &[]).await;
+    assert_eq!(st, 200);
+    let (st, m) = r.admin.op("machines/", "allocate", &dry).await;
+    assert_eq!(st, 200, "{m}");
+    let (st, _) = r
+        .admin
+        .op(
+            &format!("nodes/{sid}/blockdevices/{a}/"),
+            "set_boot_disk",
+            &[],
+        )
+        .await;
+    assert_eq!(st, 200);
     let (st, m) = r
         .admin
         .op("machines/", "allocate", &[("storage", "root:20")])
