@@ -57,6 +57,8 @@ pub struct DiskChange {
     pub id_path: Option<String>,
     pub size: Option<i64>,
     pub block_size: Option<i32>,
+    /// `GPT` or `MBR`: the device's (existing) partition table's type.
+    pub table_type: Option<String>,
 }
 
 pub async fn update_disk(c: &mut Conn, id: i64, d: &DiskChange) -> Result<()> {
@@ -75,6 +77,13 @@ pub async fn update_disk(c: &mut Conn, id: i64, d: &DiskChange) -> Result<()> {
     .bind(d.block_size)
     .execute(&mut *c)
     .await?;
+    if let Some(t) = &d.table_type {
+        sqlx::query("UPDATE partition_tables SET table_type = $2 WHERE block_device_id = $1")
+            .bind(id)
+            .bind(t)
+            .execute(&mut *c)
+            .await?;
+    }
     Ok(())
 }
 

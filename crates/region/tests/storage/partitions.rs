@@ -90,6 +90,35 @@ async fn partitions_format_mount() {
         (Some(used), Some(100 * GB - used))
     );
 
+    // The table's type can be changed (PUT), but only where there is one.
+    let (st, e) = r
+        .admin
+        .put(&format!("{dev}/"), &[("partition_table_type", "XYZ")])
+        .await;
+    assert_eq!(st, 400, "{e}");
+    let (st, t) = r
+        .admin
+        .put(&format!("{dev}/"), &[("partition_table_type", "MBR")])
+        .await;
+    assert_eq!((st, &t["partition_table_type"]), (200, &Value::from("MBR")));
+    let (st, t) = r
+        .admin
+        .put(&format!("{dev}/"), &[("partition_table_type", "GPT")])
+        .await;
+    assert_eq!((st, &t["partition_table_type"]), (200, &Value::from("GPT")));
+    let (st, e) = r
+        .admin
+        .put(
+            &format!("nodes/{sid}/blockdevices/{b}/"),
+            &[("partition_table_type", "GPT")],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(
+        e["partition_table_type"][0],
+        "Block device has no partition table"
+    );
+
     // A partitioned disk cannot be formatted.
     let (st, e) = r
         .admin

@@ -220,10 +220,21 @@ fn disk_change(i: &Input) -> Result<DiskChange> {
             None
         }
     };
+    let table_type = i.get_nonempty("partition_table_type").map(str::to_string);
+    if let Some(t) = &table_type
+        && t != "GPT"
+        && t != "MBR"
+    {
+        bad(
+            "partition_table_type",
+            format!("Select a valid choice. {t} is not one of the available choices."),
+        );
+    }
     if !errs.is_empty() {
         return Err(Error::Validation(errs));
     }
     Ok(DiskChange {
+        table_type,
         name,
         model: text(i, "model"),
         serial: text(i, "serial"),

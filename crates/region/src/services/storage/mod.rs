@@ -149,6 +149,13 @@ pub async fn update_disk(
     if l.m.status == NodeStatus::Deployed {
         change.size = None;
         change.block_size = None;
+        change.table_type = None;
+    }
+    if change.table_type.is_some() && d.partition_table_type.is_none() {
+        return Err(Error::field(
+            "partition_table_type",
+            "Block device has no partition table",
+        ));
     }
     if let Some(n) = &change.name
         && db::disk_name_taken(&mut l.tx, l.m.id, d.id, n).await?
