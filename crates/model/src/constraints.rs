@@ -401,6 +401,8 @@ pub struct DiskFacts {
     pub name: String,
     pub size_bytes: i64,
     pub tags: Vec<String>,
+    /// The machine's chosen boot disk (`set_boot_disk`).
+    pub is_boot: bool,
 }
 
 fn disk_fits(c: &StorageConstraint, d: &DiskFacts) -> bool {
@@ -408,7 +410,8 @@ fn disk_fits(c: &StorageConstraint, d: &DiskFacts) -> bool {
 }
 
 /// Match storage constraints to distinct disks. The first constraint must be
-/// met by the boot disk (the machine's first disk, by id), as in MAAS.
+/// met by the boot disk (the one chosen, else the machine's first disk by
+/// id), as in MAAS.
 /// Returns label → disk id.
 pub fn match_storage(
     constraints: &[StorageConstraint],
@@ -418,7 +421,7 @@ pub fn match_storage(
         return Some(BTreeMap::new());
     }
     let mut sorted: Vec<&DiskFacts> = disks.iter().collect();
-    sorted.sort_by_key(|d| d.id);
+    sorted.sort_by_key(|d| (!d.is_boot, d.id));
     let root = sorted.first()?;
     if !disk_fits(&constraints[0], root) {
         return None;
@@ -584,12 +587,14 @@ pub(crate) mod tests {
                 name: "sdb".into(),
                 size_bytes: 500_000_000_000,
                 tags: vec!["ssd".into()],
+                is_boot: false,
             },
             DiskFacts {
                 id: 1,
                 name: "sda".into(),
                 size_bytes: 100_000_000_000,
                 tags: vec![],
+                is_boot: false,
             },
         ];
         let c = parse_storage("root:80,data:400(ssd)").unwrap();
@@ -600,6 +605,11 @@ pub(crate) mod tests {
         assert!(match_storage(&parse_storage("root:80(ssd)").unwrap(), &disks).is_none());
         // Two constraints cannot share one disk.
         assert!(match_storage(&parse_storage("a:50,b:400,c:1").unwrap(), &disks).is_none());
+        // A chosen boot disk is the root.
+        let mut chosen = disks.clone();
+        chosen[0].is_boot = true;
+        let m = match_storage(&parse_storage("root:400(ssd)").unwrap(), &chosen).unwrap();
+        assert_eq!(m["root"], 2);
         assert!(match_storage(&c, &[]).is_none());
     }
 

@@ -14,6 +14,7 @@ pub mod placement;
 pub mod power;
 pub mod rack;
 pub mod status;
+pub mod storage;
 
 pub use action::{Action, Perm};
 pub use ids::SystemId;

@@ -173,7 +173,13 @@ async fn warm_caches_follow_every_change_made_anywhere() {
             let s = m1c.clone();
             Box::new(move |l| find(l, &s)["blockdevice_set"][0]["size"] == 2_000_000_000_000_i64)
         }),
-        ("disks truncated", "TRUNCATE block_devices".into(), {
+        ("disk formatted", "INSERT INTO filesystems (machine_id, block_device_id, fstype, uuid,
+                                                   mount_point)
+             SELECT machine_id, id, 'ext4', 'u1', '/' FROM block_devices".into(), {
+            let s = m1c.clone();
+            Box::new(move |l| find(l, &s)["blockdevice_set"][0]["filesystem"]["mount_point"] == "/")
+        }),
+        ("disks truncated", "TRUNCATE block_devices CASCADE".into(), {
             let s = m1c.clone();
             Box::new(move |l| find(l, &s)["blockdevice_set"] == serde_json::json!([]))
         }),

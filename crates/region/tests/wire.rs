@@ -460,6 +460,12 @@ alice GET nodes/{web1}/interfaces/
 admin POST nodes/{web1}/blockdevices/ name=sdb&size=1000000000&model=QEMU&serial=S1&tags=hdd
 admin POST nodes/{web1}/blockdevices/ name=sdc&size=1024&block_size=7
 alice GET nodes/{web1}/blockdevices/
+admin POST nodes/{web1}/blockdevices/sdb/partitions/ size=100M&uuid=6b1a2b8e-4e4c-4f7e-9b5e-1f1c2d3e4f50
+admin POST nodes/{web1}/blockdevices/sdb/partition/sdb-part2?op=format fstype=ext4&label=data&uuid=0b1a2b8e-4e4c-4f7e-9b5e-1f1c2d3e4f51
+admin POST nodes/{web1}/blockdevices/sdb/partition/sdb-part2?op=mount mount_point=/srv
+admin POST nodes/{web1}/blockdevices/sdb/partitions/ size=10G
+alice GET nodes/{web1}/blockdevices/sdb/
+alice GET nodes/{web1}/volume-groups/
 admin POST tags/fast/?op=update_nodes add={web1}
 admin POST tags/fast/?op=update_nodes add=xxxxxx
 admin PUT tags/fast/ comment=NVMe+disks

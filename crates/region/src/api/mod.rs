@@ -19,5 +19,6 @@ pub mod params;
 pub mod places;
 pub mod rackcontrollers;
 pub mod router;
+pub mod storage;
 pub mod tags;
 pub mod users;

@@ -42,10 +42,7 @@ pub fn router(app: App) -> Router {
             &format!("{api}/machines/{{system_id}}/"),
             any(machines::item),
         )
-        .route(
-            &format!("{api}/nodes/{{system_id}}/blockdevices/"),
-            any(machines::blockdevices),
-        )
+        .merge(crate::api::storage::routes(api))
         .route(&format!("{api}/zones/"), any(places::zones))
         .route(&format!("{api}/zones/{{name}}/"), any(places::zone))
         .route(&format!("{api}/resourcepools/"), any(places::pools))

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod devices;
 pub mod networks;
 pub mod related;
+pub mod storage;
 
 use crate::render::related::{Related, SharedNames};
 pub use crate::store::machines::MachineRow;
@@ -117,33 +118,7 @@ pub struct InterfaceJson {
     pub machine_id: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct BlockDeviceJson {
-    pub id: i64,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub type_: &'static str,
-    pub path: String,
-    pub id_path: Option<String>,
-    pub size: i64,
-    pub block_size: i32,
-    pub available_size: i64,
-    pub used_size: i64,
-    pub used_for: &'static str,
-    pub tags: Vec<String>,
-    pub model: String,
-    pub serial: String,
-    pub uuid: Option<String>,
-    pub filesystem: Option<()>,
-    pub partition_table_type: Option<String>,
-    pub partitions: Vec<()>,
-    pub storage_pool: Option<String>,
-    pub numa_node: i32,
-    pub system_id: String,
-    pub resource_uri: String,
-    #[serde(skip)]
-    pub machine_id: i64,
-}
+pub use crate::render::storage::{BlockDeviceJson, FsJson, PartitionJson};
 
 #[derive(Serialize)]
 struct DomainJson<'a> {
@@ -234,7 +209,7 @@ pub struct MachineJson<'a> {
     raids: [(); 0],
     cache_sets: [(); 0],
     bcaches: [(); 0],
-    special_filesystems: [(); 0],
+    special_filesystems: &'a [FsJson],
     numanode_set: [(); 0],
     pod: Option<()>,
     commissioning_status: i32,
@@ -369,7 +344,10 @@ impl FullMachine {
             },
             address_ttl: None,
             disable_ipv4: false,
-            boot_disk: disks.iter().min_by_key(|d| d.id),
+            boot_disk: disks
+                .iter()
+                .find(|d| d.is_boot)
+                .or_else(|| disks.iter().min_by_key(|d| d.id)),
             blockdevice_set: disks,
             physicalblockdevice_set: disks,
             virtualblockdevice_set: [],
@@ -377,7 +355,7 @@ impl FullMachine {
             raids: [],
             cache_sets: [],
             bcaches: [],
-            special_filesystems: [],
+            special_filesystems: &self.related.special,
             numanode_set: [],
             pod: None,
             commissioning_status: 0,

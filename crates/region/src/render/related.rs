@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::render::{API, BlockDeviceJson, InterfaceJson, LinkJson, VlanJson, networks};
-use crate::store::machines::related::{DiskRow, IfaceRow, LinkRow, LinkSubnet, LinkVlan};
+use crate::render::{
+    API, BlockDeviceJson, FsJson, InterfaceJson, LinkJson, VlanJson, networks, storage,
+};
+use crate::store::machines::related::{DiskRow, FsRow, IfaceRow, LinkRow, LinkSubnet, LinkVlan};
 use crate::store::networks::subnets::SubnetRow;
 use crate::store::networks::vlans::VlanRow;
 
@@ -14,6 +16,8 @@ use crate::store::networks::vlans::VlanRow;
 pub struct Related {
     pub interfaces: Vec<InterfaceJson>,
     pub disks: Vec<BlockDeviceJson>,
+    /// Special filesystems (tmpfs, ramfs).
+    pub special: Vec<FsJson>,
 }
 
 /// Build one machine's related set from its rows.
@@ -22,6 +26,7 @@ pub fn assemble(
     iface_rows: Vec<IfaceRow>,
     link_rows: Vec<LinkRow>,
     disk_rows: Vec<DiskRow>,
+    special: Vec<FsRow>,
 ) -> Related {
     let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
     for l in link_rows {
@@ -160,35 +165,14 @@ pub fn assemble(
     }
     let disks = disk_rows
         .into_iter()
-        .map(|r| {
-            let DiskRow(id, mid, name, size, block_size, tags, model, serial, id_path) = r;
-            BlockDeviceJson {
-                id,
-                path: format!("/dev/disk/by-dname/{name}"),
-                name,
-                type_: "physical",
-                id_path,
-                size,
-                block_size,
-                available_size: size,
-                used_size: 0,
-                used_for: "Unused",
-                tags,
-                model,
-                serial,
-                uuid: None,
-                filesystem: None,
-                partition_table_type: None,
-                partitions: vec![],
-                storage_pool: None,
-                numa_node: 0,
-                system_id: sys.to_string(),
-                resource_uri: format!("{API}/nodes/{sys}/blockdevices/{id}/"),
-                machine_id: mid,
-            }
-        })
+        .map(|r| storage::disk_json(sys, r))
         .collect();
-    Related { interfaces, disks }
+    let special = special.into_iter().map(storage::fs_json).collect();
+    Related {
+        interfaces,
+        disks,
+        special,
+    }
 }
 
 pub use crate::store::machines::related::{DomainInfo, Place, SharedNames};

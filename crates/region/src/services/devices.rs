@@ -53,6 +53,7 @@ async fn complete(ctx: &Ctx, c: &mut Conn, rows: Vec<DeviceRow>) -> Result<Vec<F
                 if_by.remove(&row.id).unwrap_or_default(),
                 links_by.remove(&row.id).unwrap_or_default(),
                 vec![],
+                vec![],
             );
             FullDevice {
                 row,

@@ -87,7 +87,7 @@ async fn load_related(ctx: &Ctx, ids: &[i64]) -> Result<HashMap<i64, Arc<Related
         .await?
         .into_iter()
         .map(|r| {
-            let rel = assemble(&r.system_id, r.interfaces, r.links, r.disks);
+            let rel = assemble(&r.system_id, r.interfaces, r.links, r.disks, r.special);
             (r.id, r.hw_version, r.epoch, Arc::new(rel))
         })
         .collect();

@@ -22,6 +22,7 @@ pub mod regions;
 pub mod signin;
 pub mod snapshot;
 pub mod staticroutes;
+pub mod storage;
 pub mod tags;
 pub mod users;
 

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "devices",
         include_str!("../../migrations/0006_devices.sql"),
     ),
+    (
+        8,
+        "storage",
+        include_str!("../../migrations/0008_storage.sql"),
+    ),
     (9, "misc", include_str!("../../migrations/0009_misc.sql")),
 ];
 

@@ -19,6 +19,7 @@ pub mod racks;
 pub mod regions;
 pub mod snapshot;
 pub mod sshkeys;
+pub mod storage;
 pub mod tags;
 pub mod tokens;
 pub mod users;

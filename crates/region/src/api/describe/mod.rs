@@ -11,14 +11,16 @@ mod core;
 mod devices;
 mod dns;
 mod misc;
+mod storage;
 
 /// Every area's handlers, in the order `describe/` lists them. An area
 /// adds its table here (one file per area keeps merges apart).
-fn tables() -> [&'static [Resource]; 4] {
+fn tables() -> [&'static [Resource]; 5] {
     [
         core::RESOURCES,
         dns::RESOURCES,
         devices::RESOURCES,
+        storage::RESOURCES,
         misc::RESOURCES,
     ]
 }

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::render::{FullMachine, machine_to_json};
 use crate::services::{allocate, machines};
 
-pub use hardware::{blockdevices, interfaces};
+pub use hardware::interfaces;
 pub use read::listing_response;
 
 pub fn machine_response(m: &FullMachine) -> Response {
@@ -135,6 +135,9 @@ pub async fn item(
                 .collect();
             machines::set_owner_data(&app, user, &system_id, &changes).await?;
             current(&app, &system_id).await
+        }
+        (&Method::POST, Some(op)) if crate::api::storage::MACHINE_OPS.contains(&op) => {
+            crate::api::storage::machine_op(&app, &req, &system_id, op).await
         }
         (&Method::POST, Some(op)) => match Action::from_op(op) {
             Some(a) => actions::run(&app, &req, &system_id, a).await,

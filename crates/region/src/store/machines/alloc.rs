@@ -97,7 +97,8 @@ pub enum Named {
 
 pub async fn disk_facts(db: &Pool, ids: &[i64]) -> Result<BTreeMap<i64, Vec<DiskFacts>>> {
     let rows = sqlx::query(
-        "SELECT machine_id, id, name, size, tags FROM block_devices WHERE machine_id = ANY($1)",
+        "SELECT machine_id, id, name, size, tags, is_boot FROM block_devices
+          WHERE machine_id = ANY($1)",
     )
     .bind(ids)
     .fetch_all(db)
@@ -109,6 +110,7 @@ pub async fn disk_facts(db: &Pool, ids: &[i64]) -> Result<BTreeMap<i64, Vec<Disk
             name: r.get(2),
             size_bytes: r.get(3),
             tags: r.get(4),
+            is_boot: r.get(5),
         });
     }
     Ok(out)

@@ -108,7 +108,9 @@ pub const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = 
     LEFT JOIN racks sr ON sr.id = v.secondary_rack_id
     LEFT JOIN spaces sp ON sp.id = v.space_id";
 
-/// A physical block device (columns of `DISK_COLS`).
+/// A physical block device (columns of `DISK_COLS`): id, machine id, name,
+/// size, block size, tags, model, serial, id path, boot disk, partition
+/// table (type, overhead), filesystem, partitions.
 #[derive(serde::Deserialize)]
 pub struct DiskRow(
     pub i64,
@@ -120,10 +122,44 @@ pub struct DiskRow(
     pub String,
     pub String,
     pub Option<String>,
+    pub bool,
+    pub Option<(String, i64)>,
+    pub Option<FsRow>,
+    pub Vec<PartRow>,
 );
 
-const DISK_COLS: &str = "d.id, d.machine_id, d.name, d.size, d.block_size, d.tags, d.model,
-    d.serial, d.id_path";
+/// A filesystem: fstype, uuid, label, mount point, mount options.
+#[derive(serde::Deserialize, Clone, Debug)]
+pub struct FsRow(
+    pub String,
+    pub String,
+    pub Option<String>,
+    pub Option<String>,
+    pub Option<String>,
+);
+
+/// A partition: id, index, uuid, size, bootable, tags, filesystem.
+#[derive(serde::Deserialize)]
+pub struct PartRow(
+    pub i64,
+    pub i32,
+    pub String,
+    pub i64,
+    pub bool,
+    pub Vec<String>,
+    pub Option<FsRow>,
+);
+
+pub const DISK_COLS: &str = "d.id, d.machine_id, d.name, d.size, d.block_size, d.tags, d.model,
+    d.serial, d.id_path, d.is_boot,
+    (SELECT json_build_array(pt.table_type, pt.overhead) FROM partition_tables pt
+      WHERE pt.block_device_id = d.id),
+    (SELECT json_build_array(f.fstype, f.uuid, f.label, f.mount_point, f.mount_options)
+       FROM filesystems f WHERE f.block_device_id = d.id),
+    (SELECT coalesce(json_agg(json_build_array(p.id, p.idx, p.uuid, p.size, p.bootable, p.tags,
+              (SELECT json_build_array(f.fstype, f.uuid, f.label, f.mount_point, f.mount_options)
+                 FROM filesystems f WHERE f.partition_id = p.id)) ORDER BY p.idx), '[]')
+       FROM partitions p WHERE p.block_device_id = d.id)";
 const DISK_FROM: &str = "FROM block_devices d";
 
 /// Per machine id (`$1`, an array): hardware version, epoch, and the
@@ -131,7 +167,11 @@ const DISK_FROM: &str = "FROM block_devices d";
 static RELATED_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT m.id, m.system_id, m.hw_version, (SELECT n FROM render_epoch),
-       coalesce(ii.j, '[]'), coalesce(ll.j, '[]'), coalesce(dd.j, '[]')
+       coalesce(ii.j, '[]'), coalesce(ll.j, '[]'), coalesce(dd.j, '[]'),
+       (SELECT coalesce(json_agg(json_build_array(f.fstype, f.uuid, f.label, f.mount_point,
+                                                  f.mount_options) ORDER BY f.id), '[]')::text
+          FROM filesystems f WHERE f.machine_id = m.id AND f.block_device_id IS NULL
+           AND f.partition_id IS NULL)
   FROM machines m
   LEFT JOIN (SELECT i.machine_id, json_agg(json_build_array({IFACE_COLS}) ORDER BY i.id)::text j
                {IFACE_FROM} WHERE i.machine_id = ANY($1) GROUP BY i.machine_id) ii
@@ -201,6 +241,8 @@ pub struct RelatedRows {
     pub interfaces: Vec<IfaceRow>,
     pub links: Vec<LinkRow>,
     pub disks: Vec<DiskRow>,
+    /// Special filesystems (tmpfs, ramfs: on no device).
+    pub special: Vec<FsRow>,
 }
 
 /// The related rows of machines `ids` (split over two backends when many).
@@ -218,6 +260,7 @@ pub async fn related_rows(hot: &Hot, ids: &[i64]) -> Result<Vec<RelatedRows>> {
                     interfaces: json_rows(r, 4)?,
                     links: json_rows(r, 5)?,
                     disks: json_rows(r, 6)?,
+                    special: json_rows(r, 7)?,
                 })
             })
             .collect::<Result<Vec<_>>>()
