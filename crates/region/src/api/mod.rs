@@ -8,6 +8,8 @@ pub mod describe;
 pub mod domains;
 pub mod error;
 pub mod events;
+pub mod interfaces;
+pub mod ipaddresses;
 pub mod maasconf;
 pub mod machines;
 pub mod metadata;

@@ -43,13 +43,11 @@ pub fn router(app: App) -> Router {
         )
         .route(&format!("{api}/nodes/{{system_id}}/"), any(machines::item))
         .route(
-            &format!("{api}/nodes/{{system_id}}/interfaces/"),
-            any(machines::interfaces),
-        )
-        .route(
             &format!("{api}/nodes/{{system_id}}/blockdevices/"),
             any(machines::blockdevices),
         )
+        .merge(crate::api::interfaces::routes(api))
+        .merge(crate::api::ipaddresses::routes(api))
         .route(&format!("{api}/domains/"), any(domains::collection))
         .route(&format!("{api}/domains/{{id}}/"), any(domains::item))
         .route(&format!("{api}/zones/"), any(places::zones))

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod config;
 pub mod domains;
 pub mod events;
+pub mod interfaces;
+pub mod ipaddresses;
 pub mod keys;
 pub mod lifecycle;
 pub mod load;

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "link_subnets",
         include_str!("../../migrations/0004_link_subnets.sql"),
     ),
+    (
+        7,
+        "interfaces",
+        include_str!("../../migrations/0007_interfaces.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod domains;
 pub mod events;
+pub mod interfaces;
+pub mod ipaddresses;
 pub mod keys;
 pub mod machines;
 pub mod names;

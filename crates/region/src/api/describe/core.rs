@@ -63,18 +63,9 @@ pub const RESOURCES: &[Resource] = &[
                 get("power_parameters"),
                 get("get_token"),
                 post("set_owner_data"),
+                post("clear_default_gateways"),
+                post("restore_networking_configuration"),
             ],
-        }),
-    ),
-    (
-        "InterfacesHandler",
-        None,
-        Some(Handler {
-            name: "InterfacesHandler",
-            path: "/nodes/{system_id}/interfaces/",
-            params: &["system_id"],
-            doc: "Manage a machine's interfaces.",
-            actions: &[R, post("create_physical")],
         }),
     ),
     (

@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use crate::api::app::{Req, json};
 
 mod core;
+mod interfaces;
 
 /// Every area's handlers, in the order `describe/` lists them. An area
 /// adds its table here (one file per area keeps merges apart).
-fn tables() -> [&'static [Resource]; 1] {
-    [core::RESOURCES]
+fn tables() -> [&'static [Resource]; 2] {
+    [core::RESOURCES, interfaces::RESOURCES]
 }
 
 pub const VERSION: &str = "3.5.0";

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::render::{FullMachine, machine_to_json};
 use crate::services::{allocate, machines};
 
-pub use hardware::{blockdevices, interfaces};
+pub use hardware::blockdevices;
 pub use read::listing_response;
 
 pub fn machine_response(m: &FullMachine) -> Response {
@@ -116,6 +116,16 @@ pub async fn item(
                 .map(|(k, v)| (k.clone(), v.last().cloned().unwrap_or_default()))
                 .collect();
             machines::set_owner_data(&app, user, &system_id, &changes).await?;
+            current(&app, &system_id).await
+        }
+        (&Method::POST, Some("clear_default_gateways")) => {
+            let u = req.user()?;
+            crate::services::interfaces::clear_default_gateways(&app, u, &system_id).await?;
+            current(&app, &system_id).await
+        }
+        (&Method::POST, Some("restore_networking_configuration")) => {
+            let u = req.user()?;
+            crate::services::interfaces::restore_networking(&app, u, &system_id).await?;
             current(&app, &system_id).await
         }
         (&Method::POST, Some(op)) => match Action::from_op(op) {
