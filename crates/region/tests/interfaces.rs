@@ -613,6 +613,23 @@ async fn bonds_bridges_vlans_and_links() {
     assert_eq!(set.len(), 2, "{mj}");
     assert_eq!(mj["boot_interface"]["links"][0]["mode"], "auto", "{mj}");
     assert_eq!(set[1]["links"][0]["mode"], "link_up", "{mj}");
+    assert!(mj["boot_interface"]["links"][0].get("ip_address").is_none());
+
+    // Deploying claims the AUTO address (the first free one); releasing
+    // gives it back.
+    let (st, d) = r.admin.op(&format!("machines/{m}/"), "deploy", &[]).await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(
+        d["boot_interface"]["links"][0]["ip_address"], "10.30.0.10",
+        "{d}"
+    );
+    assert_eq!(names(&d["ip_addresses"]), ["10.30.0.10"]);
+    let (st, d) = r.admin.op(&format!("machines/{m}/"), "release", &[]).await;
+    assert_eq!(st, 200, "{d}");
+    assert!(
+        d["boot_interface"]["links"][0].get("ip_address").is_none(),
+        "{d}"
+    );
     r.stop().await;
 }
 

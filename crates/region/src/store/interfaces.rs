@@ -89,13 +89,18 @@ pub struct NewIface<'a> {
     pub vlan_id: Option<i64>,
     pub params: Option<&'a serde_json::Value>,
     pub is_boot: bool,
+    pub enabled: bool,
+    pub link_connected: bool,
+    pub link_speed: i32,
+    pub interface_speed: i32,
 }
 
 pub async fn insert(c: &mut Conn, i: &NewIface<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO interfaces (machine_id, name, type, mac_address, tags, vlan_id, params,
-                                 is_boot, user_created)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true) RETURNING id",
+                                 is_boot, enabled, link_connected, link_speed, interface_speed,
+                                 user_created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true) RETURNING id",
     )
     .bind(i.machine_id)
     .bind(i.name)
@@ -105,6 +110,10 @@ pub async fn insert(c: &mut Conn, i: &NewIface<'_>) -> Result<i64> {
     .bind(i.vlan_id)
     .bind(i.params)
     .bind(i.is_boot)
+    .bind(i.enabled)
+    .bind(i.link_connected)
+    .bind(i.link_speed)
+    .bind(i.interface_speed)
     .fetch_one(&mut *c)
     .await?)
 }
@@ -427,6 +436,19 @@ pub async fn rename_vlan_children(c: &mut Conn, parent: i64, name: &str) -> Resu
     )
     .bind(parent)
     .bind(name)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Clear the addresses of the machine's AUTO links.
+pub async fn clear_auto_ips(c: &mut Conn, machine_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE interface_links l SET ip = NULL FROM interfaces i
+          WHERE i.id = l.interface_id AND i.machine_id = $1 AND l.mode = 'auto'
+            AND l.ip IS NOT NULL",
+    )
+    .bind(machine_id)
     .execute(&mut *c)
     .await?;
     Ok(())

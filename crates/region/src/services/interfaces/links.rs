@@ -372,6 +372,12 @@ pub async fn claim_auto_ips(c: &mut Conn, machine_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Give the AUTO links' addresses back (MAAS's `release_auto_ips`, at
+/// release).
+pub async fn release_auto_ips(c: &mut Conn, machine_id: i64) -> Result<()> {
+    db::clear_auto_ips(c, machine_id).await
+}
+
 /// Parse an `ip_address` parameter; an error goes on `field`.
 pub fn parse_ip(v: &str, field: &str, errs: &mut FieldErrors) -> Option<IpAddr> {
     match net::parse_ip(v.trim()) {

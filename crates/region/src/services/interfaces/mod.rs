@@ -469,6 +469,10 @@ pub async fn create(
             vlan_id: vlan,
             params: params.as_ref(),
             is_boot: all.is_empty(),
+            enabled: spec.enabled.unwrap_or(true),
+            link_connected: spec.link_connected.unwrap_or(true),
+            link_speed: spec.link_speed.unwrap_or(0),
+            interface_speed: spec.interface_speed.or(spec.link_speed).unwrap_or(0),
         },
     )
     .await?;
