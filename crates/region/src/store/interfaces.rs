@@ -373,14 +373,14 @@ pub async fn first_subnet_on(c: &mut Conn, vlan: i64) -> Result<Option<i64>> {
     )
 }
 
-/// The interfaces the API created on a machine (bonds, bridges, VLANs).
-pub async fn user_created_children(c: &mut Conn, machine_id: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND user_created",
+/// The interfaces the API created on a machine.
+pub async fn user_created(c: &mut Conn, machine_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM interfaces WHERE machine_id = $1 AND user_created")
+            .bind(machine_id)
+            .fetch_all(&mut *c)
+            .await?,
     )
-    .bind(machine_id)
-    .fetch_all(&mut *c)
-    .await?)
 }
 
 /// Delete every link of the machine's interfaces.

@@ -576,6 +576,23 @@ pub async fn update(
             } else if v != i.vlan_id {
                 vlan_changed = true;
                 i.vlan_id = v;
+                // A VLAN interface is named after its parent and VID.
+                if kind == Kind::Vlan
+                    && let Some(id) = v
+                    && let Some((vid, _)) = db::vlan_info(&mut tx, id).await?
+                {
+                    if vid == 0 {
+                        add(
+                            &mut errs,
+                            "vlan",
+                            "A VLAN interface can only belong to a tagged VLAN.",
+                        );
+                    }
+                    let ps = db::parents_of(&mut tx, i.id).await?;
+                    if let Some(p) = db::by_ids(&mut tx, &ps).await?.first() {
+                        i.name = format!("{}.{vid}", p.name);
+                    }
+                }
             }
         }
         if let Some(given) = &spec.parents
@@ -692,25 +709,22 @@ pub async fn clear_default_gateways(ctx: &Ctx, user: &User, system_id: &str) -> 
 }
 
 /// `machines/{system_id}/?op=restore_networking_configuration`: back to the
-/// commissioned interfaces: the bonds, bridges and VLANs the API created
-/// go, every link goes, and the boot interface gets an AUTO link on its
+/// commissioned interfaces: every interface the API created goes (bonds,
+/// bridges, VLANs, physical ones added by hand), every link goes, and the boot interface gets an AUTO link on its
 /// VLAN's subnet (the others a LINK_UP one), as MAAS's initial networking
 /// configuration does.
 pub async fn restore_networking(ctx: &Ctx, user: &User, system_id: &str) -> Result<()> {
     let mut tx = store::begin(&ctx.db).await?;
     let node = node_for(&mut tx, system_id).await?;
     check_admin(user)?;
-    if !matches!(
-        node.status,
-        NodeStatus::Ready | NodeStatus::FailedTesting | NodeStatus::Allocated
-    ) {
-        return Err(Error::Conflict(format!(
-            "Machine must be in a Ready, Failed testing, or Allocated state to restore \
-             networking configuration (it is {}).",
-            node.status.label()
-        )));
+    if !matches!(node.status, NodeStatus::Ready | NodeStatus::FailedTesting) {
+        return Err(Error::Conflict(
+            "Machine must be in a ready or failed testing state to restore networking \
+             configuration"
+                .into(),
+        ));
     }
-    let created = db::user_created_children(&mut tx, node.id).await?;
+    let created = db::user_created(&mut tx, node.id).await?;
     db::delete(&mut tx, &created).await?;
     db::delete_machine_links(&mut tx, node.id).await?;
     let all = db::of_machine(&mut tx, node.id).await?;
