@@ -566,6 +566,26 @@ async fn bonds_bridges_vlans_and_links() {
     assert_eq!(br["params"]["bridge_type"], "ovs");
     assert_eq!(br["params"]["bridge_stp"], true);
     assert_eq!(br["params"]["bridge_fd"], 15);
+    // Terraform sends `parents` for a bridge; a parent in a bond is refused.
+    let (st, e) = r
+        .admin
+        .op(
+            &base,
+            "create_bridge",
+            &[("name", "br9"), ("parents", &eth0.to_string())],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(
+        e["parent"][0],
+        "A bridge interface can't have a parent that is already in a bond or a bridge."
+    );
+    let (st, e) = r.admin.op(&base, "create_bridge", &[("name", "br9")]).await;
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(
+        e["parent"][0],
+        "A bridge interface must have at least one parent."
+    );
 
     // disconnect.
     let (st, d) = r.admin.op(&bond_uri, "disconnect", &[]).await;

@@ -325,10 +325,11 @@ pub async fn create(
                 add(
                     &mut errs,
                     pfield,
-                    format!(
-                        "A {} interface must have one or more parents.",
-                        kind.as_str()
-                    ),
+                    if kind == Kind::Bridge {
+                        "A bridge interface must have at least one parent.".to_string()
+                    } else {
+                        "A bond interface must have one or more parents.".to_string()
+                    },
                 );
             }
             let mut busy: Vec<&str> = Vec::new();
@@ -347,7 +348,14 @@ pub async fn create(
                     busy.push(&p.name);
                 }
             }
-            if !busy.is_empty() {
+            if kind == Kind::Bridge && !busy.is_empty() {
+                add(
+                    &mut errs,
+                    pfield,
+                    "A bridge interface can't have a parent that is already in a bond or a \
+                     bridge.",
+                );
+            } else if !busy.is_empty() {
                 busy.sort();
                 add(
                     &mut errs,
