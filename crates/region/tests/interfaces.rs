@@ -606,6 +606,79 @@ async fn bonds_bridges_vlans_and_links() {
         .collect();
     assert_eq!(left, ["eth0", "eth1"]);
 
+    // DHCP once; LINK_UP only with force (which drops the other links);
+    // admins only.
+    let eth1_uri = format!("{base}{eth1_id}/");
+    let (st, _) = r
+        .alice
+        .op(
+            &eth1_uri,
+            "link_subnet",
+            &[("mode", "DHCP"), ("subnet", &sid_s)],
+        )
+        .await;
+    assert_eq!(st, 403);
+    let (st, x) = r
+        .admin
+        .op(
+            &eth1_uri,
+            "link_subnet",
+            &[("mode", "DHCP"), ("subnet", &sid_s)],
+        )
+        .await;
+    assert_eq!(st, 200, "{x}");
+    assert_eq!(x["links"][0]["mode"], "dhcp");
+    let (st, e) = r
+        .admin
+        .op(&eth1_uri, "link_subnet", &[("mode", "dhcp")])
+        .await;
+    assert_eq!(st, 400, "{e}");
+    assert!(
+        e["mode"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Interface is already set to DHCP")
+    );
+    let (st, e) = r
+        .admin
+        .op(
+            &eth1_uri,
+            "link_subnet",
+            &[("mode", "LINK_UP"), ("subnet", &sid_s)],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+    let (st, x) = r
+        .admin
+        .op(
+            &eth1_uri,
+            "link_subnet",
+            &[("mode", "LINK_UP"), ("subnet", &sid_s), ("force", "true")],
+        )
+        .await;
+    assert_eq!(st, 200, "{x}");
+    let modes: Vec<&str> = x["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["link_up"]);
+    let (st, e) = r
+        .admin
+        .op(
+            &eth1_uri,
+            "link_subnet",
+            &[
+                ("mode", "DHCP"),
+                ("subnet", &sid_s),
+                ("default_gateway", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(e["default_gateway"][0], "Cannot use in mode 'dhcp'.");
+
     // restore_networking_configuration: bonds go, the boot interface AUTO.
     let (st, _) = r
         .admin
