@@ -774,6 +774,32 @@ async fn ipaddresses_reserve_list_release() {
         .await;
     assert_eq!(st, 200, "{b}");
 
+    // With a MAC (a static lease for the racks); not a node's MAC.
+    let (st, c) = bob
+        .op(
+            "ipaddresses/",
+            "reserve",
+            &[("ip", "10.30.0.201"), ("mac", "52:54:00:aa:bb:cc")],
+        )
+        .await;
+    assert_eq!(st, 200, "{c}");
+    let (st, _) = bob
+        .op("ipaddresses/", "release", &[("ip", "10.30.0.201")])
+        .await;
+    assert_eq!(st, 204);
+    let m = r.ready_machine("res-1", 1, 1024).await;
+    let (st, l) = r.admin.get(&format!("nodes/{m}/interfaces/"), &[]).await;
+    assert_eq!(st, 200);
+    let node_mac = l[0]["mac_address"].as_str().unwrap().to_string();
+    let (st, e) = bob
+        .op(
+            "ipaddresses/",
+            "reserve",
+            &[("ip", "10.30.0.202"), ("mac_address", &node_mac)],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+
     // Refusals.
     let n = r.count("SELECT count(*) FROM ip_reservations").await;
     for (form, want) in [

@@ -112,7 +112,8 @@ pub async fn ranges(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<IpRange>> {
 }
 
 /// Fixed addresses on these subnets: reserved IPs, and machines' auto and
-/// static addresses (with the machine's hostname); by subnet and address.
+/// static addresses (with the machine's hostname), user reservations made
+/// with a MAC; by subnet and address.
 pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reservation>> {
     let rows = sqlx::query(
         "SELECT subnet_id, mac_address AS mac, host(ip) AS ip, NULL::text AS hostname
@@ -122,6 +123,9 @@ pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reserv
            FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
            JOIN machines m ON m.id = i.machine_id
           WHERE l.subnet_id = ANY($1) AND l.ip IS NOT NULL AND l.mode IN ('auto', 'static')
+         UNION ALL
+         SELECT subnet_id, mac_address, host(ip), NULLIF(hostname, '')
+           FROM ip_reservations WHERE subnet_id = ANY($1) AND mac_address IS NOT NULL
          ORDER BY 1, 3",
     )
     .bind(subnet_ids)
