@@ -9,6 +9,8 @@ pub mod devices;
 pub mod dns;
 pub mod error;
 pub mod events;
+pub mod interfaces;
+pub mod ipaddresses;
 pub mod maasconf;
 pub mod machines;
 pub mod metadata;

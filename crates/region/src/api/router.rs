@@ -43,6 +43,8 @@ pub fn router(app: App) -> Router {
             any(machines::item),
         )
         .merge(crate::api::storage::routes(api))
+        .merge(crate::api::interfaces::routes(api))
+        .merge(crate::api::ipaddresses::routes(api))
         .route(&format!("{api}/zones/"), any(places::zones))
         .route(&format!("{api}/zones/{{name}}/"), any(places::zone))
         .route(&format!("{api}/resourcepools/"), any(places::pools))

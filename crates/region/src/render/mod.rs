@@ -44,6 +44,9 @@ pub struct LinkJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     pub subnet: Option<SubnetJson>,
+    /// The machine's default gateway link of this subnet's family.
+    #[serde(skip)]
+    pub default_gateway: bool,
 }
 
 /// A subnet as `subnets/{id}/` renders it (`networks::subnet`), typed for
@@ -97,7 +100,7 @@ pub struct InterfaceJson {
     pub tags: Vec<String>,
     pub vlan: Option<VlanJson>,
     pub links: Vec<LinkJson>,
-    pub params: String,
+    pub params: serde_json::Value,
     pub parents: Vec<String>,
     pub children: Vec<String>,
     pub link_speed: i32,
@@ -332,16 +335,7 @@ impl FullMachine {
             ip_addresses: ips,
             boot_interface: boot,
             interface_set: interfaces,
-            default_gateways: Gateways {
-                ipv4: GatewayPair {
-                    gateway_ip: None,
-                    link_id: None,
-                },
-                ipv6: GatewayPair {
-                    gateway_ip: None,
-                    link_id: None,
-                },
-            },
+            default_gateways: gateways(interfaces),
             address_ttl: None,
             disable_ipv4: false,
             boot_disk: disks
@@ -368,6 +362,34 @@ impl FullMachine {
             constraints_by_type: self.constraints_by_type.as_ref(),
         }
     }
+}
+
+/// The machine's default gateways: the links marked as such (MAAS's
+/// `gateway_link_ipv4` / `gateway_link_ipv6`), with their subnets' gateways.
+fn gateways(interfaces: &[InterfaceJson]) -> Gateways {
+    let mut g = Gateways {
+        ipv4: GatewayPair {
+            gateway_ip: None,
+            link_id: None,
+        },
+        ipv6: GatewayPair {
+            gateway_ip: None,
+            link_id: None,
+        },
+    };
+    for l in interfaces.iter().flat_map(|i| &i.links) {
+        let Some(s) = l.subnet.as_ref().filter(|_| l.default_gateway) else {
+            continue;
+        };
+        let pair = if s.cidr.contains(':') {
+            &mut g.ipv6
+        } else {
+            &mut g.ipv4
+        };
+        pair.gateway_ip = s.gateway_ip.clone();
+        pair.link_id = Some(l.id);
+    }
+    g
 }
 
 pub fn machine_to_json(m: &FullMachine) -> Vec<u8> {

@@ -30,7 +30,7 @@ pub fn assemble(
 ) -> Related {
     let mut links: HashMap<i64, Vec<LinkJson>> = HashMap::new();
     for l in link_rows {
-        let LinkRow(id, iface, mode, ip, s, v) = l;
+        let LinkRow(id, iface, mode, ip, s, v, default_gateway) = l;
         let LinkSubnet(
             sid,
             name,
@@ -93,6 +93,7 @@ pub fn assemble(
             mode,
             ip_address: ip,
             subnet: Some(networks::subnet_json(subnet, vlan)),
+            default_gateway,
         });
     }
     let mut interfaces = Vec::with_capacity(iface_rows.len());
@@ -118,6 +119,10 @@ pub fn assemble(
             fabric_id,
             fabric_name,
             space_name,
+            params,
+            link_connected,
+            parents,
+            children,
         ) = r;
         let vlan = vlan_id.map(|vid_id| VlanJson {
             id: vid_id,
@@ -134,7 +139,17 @@ pub fn assemble(
             space: space_name.unwrap_or_else(|| "undefined".into()),
             resource_uri: format!("{API}/vlans/{vid_id}/"),
         });
-        let mtu = vlan.as_ref().map(|v| v.mtu).unwrap_or(1500);
+        let params: serde_json::Value = params
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .filter(|p: &serde_json::Value| p.as_object().is_some_and(|o| !o.is_empty()))
+            .unwrap_or_else(|| serde_json::Value::String(String::new()));
+        let mtu = params
+            .get("mtu")
+            .and_then(|m| m.as_i64())
+            .map(|m| m as i32)
+            .or(vlan.as_ref().map(|v| v.mtu))
+            .unwrap_or(1500);
         interfaces.push(InterfaceJson {
             id,
             name,
@@ -144,12 +159,12 @@ pub fn assemble(
             tags,
             vlan,
             links: links.remove(&id).unwrap_or_default(),
-            params: String::new(),
-            parents: vec![],
-            children: vec![],
+            params,
+            parents,
+            children,
             link_speed,
             interface_speed,
-            link_connected: true,
+            link_connected,
             effective_mtu: mtu,
             discovered: None,
             system_id: sys.to_string(),

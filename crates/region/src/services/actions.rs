@@ -122,11 +122,13 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
                 agent_name: &r.agent_name,
             };
             db::set_deploy(tx, m.id, settings).await?;
+            crate::services::interfaces::links::claim_auto_ips(tx, m.id).await?;
             let what = desc(&format!("Deploying {os}/{series}"));
             transition(tx, m, NodeStatus::Deploying, who, &what).await?;
             power_intent(tx, m, who, PowerAction::On).await?;
         }
         Action::Release => {
+            crate::services::interfaces::links::release_auto_ips(tx, m.id).await?;
             let erase =
                 r.erase || config::get_bool(&mut *tx, "enable_disk_erasing_on_release").await?;
             if erase {

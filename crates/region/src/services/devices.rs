@@ -307,13 +307,22 @@ pub async fn set_zone(ctx: &Ctx, zone: &str, system_ids: &[String]) -> Result<()
     Ok(())
 }
 
+/// A physical interface to add by hand.
+pub struct InterfaceRequest {
+    pub mac: String,
+    pub name: Option<String>,
+    pub vlan: Option<i64>,
+    pub tags: Vec<String>,
+    pub link_speed: i64,
+}
+
 /// Add a physical interface to a device (its owner or an admin); returns
 /// its name.
 pub async fn add_interface(
     ctx: &Ctx,
     user: &User,
     system_id: &str,
-    r: crate::services::machines::InterfaceRequest,
+    r: InterfaceRequest,
 ) -> Result<String> {
     let mut tx = crate::store::begin(&ctx.db).await?;
     let d = lock_editable(&mut tx, user, system_id).await?;

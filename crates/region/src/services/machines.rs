@@ -486,66 +486,6 @@ pub async fn set_zone(ctx: &Ctx, user: &User, zone: &str, system_ids: &[String])
     Ok(())
 }
 
-/// A physical interface to add by hand.
-pub struct InterfaceRequest {
-    pub mac: String,
-    pub name: Option<String>,
-    pub vlan: Option<i64>,
-    pub tags: Vec<String>,
-    pub link_speed: i64,
-}
-
-/// Add a physical interface; returns its name.
-pub async fn add_interface(
-    ctx: &Ctx,
-    user: &User,
-    system_id: &str,
-    r: InterfaceRequest,
-) -> Result<String> {
-    let mut tx = crate::store::begin(&ctx.db).await?;
-    let m = lifecycle::lock(&mut tx, system_id).await?;
-    let n = db::interface_count(&mut tx, m.id).await?;
-    let name = r.name.unwrap_or(format!("eth{n}"));
-    if name.len() > 15
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
-        return Err(Error::field(
-            "name",
-            format!("'{name}' is not a valid interface name."),
-        ));
-    }
-    if let Some(v) = r.vlan
-        && !crate::store::networks::vlan_exists(&mut tx, v).await?
-    {
-        return Err(Error::field("vlan", format!("No such VLAN: {v}.")));
-    }
-    if !db::physical_macs_in_use(&mut tx, std::slice::from_ref(&r.mac))
-        .await?
-        .is_empty()
-    {
-        return Err(Error::field(
-            "mac_address",
-            format!("MAC address {} is already in use.", r.mac),
-        ));
-    }
-    let i = NewInterface {
-        name: &name,
-        mac: &r.mac,
-        tags: &r.tags,
-        vlan_id: r.vlan,
-        speed: r.link_speed as i32,
-        is_boot: n == 0,
-    };
-    db::insert_interface(&mut tx, m.id, &i).await?;
-    let text = format!("Added interface {name} ({}).", r.mac);
-    let who = Some(user.username.as_str());
-    lifecycle::event(&mut tx, Some(&m), who, "INFO", "Interface added", &text).await?;
-    tx.commit().await?;
-    Ok(name)
-}
-
 /// A block device name: letters, digits, `.`, `_`, `-`, at most 64 bytes (no
 /// paths).
 pub fn valid_device_name(name: &str) -> bool {

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../migrations/0006_devices.sql"),
     ),
     (
+        7,
+        "interfaces",
+        include_str!("../../migrations/0007_interfaces.sql"),
+    ),
+    (
         8,
         "storage",
         include_str!("../../migrations/0008_storage.sql"),

@@ -9,6 +9,8 @@ pub mod db;
 pub mod devices;
 pub mod dns;
 pub mod events;
+pub mod interfaces;
+pub mod ipaddresses;
 pub mod keys;
 pub mod machines;
 pub mod misc;

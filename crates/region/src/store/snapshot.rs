@@ -111,8 +111,9 @@ pub async fn ranges(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<IpRange>> {
         .collect()
 }
 
-/// Fixed addresses on these subnets: reserved IPs, and machines' and
-/// devices' auto and static addresses (with the node's hostname); by subnet and address.
+/// Fixed addresses on these subnets: reserved IPs, machines' and devices'
+/// auto and static addresses (with the node's hostname), and user
+/// reservations made with a MAC; by subnet and address.
 pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reservation>> {
     let rows = sqlx::query(
         "SELECT subnet_id, mac_address AS mac, host(ip) AS ip, NULL::text AS hostname
@@ -123,6 +124,9 @@ pub async fn reservations(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<Reserv
            LEFT JOIN machines m ON m.id = i.machine_id
            LEFT JOIN devices d ON d.id = i.device_id
           WHERE l.subnet_id = ANY($1) AND l.ip IS NOT NULL AND l.mode IN ('auto', 'static')
+         UNION ALL
+         SELECT subnet_id, mac_address, host(ip), NULLIF(hostname, '')
+           FROM ip_reservations WHERE subnet_id = ANY($1) AND mac_address IS NOT NULL
          ORDER BY 1, 3",
     )
     .bind(subnet_ids)

@@ -76,18 +76,9 @@ pub const RESOURCES: &[Resource] = &[
                 post("set_owner_data"),
                 post("set_workload_annotations"),
                 get("details"),
+                post("clear_default_gateways"),
+                post("restore_networking_configuration"),
             ],
-        }),
-    ),
-    (
-        "InterfacesHandler",
-        None,
-        Some(Handler {
-            name: "InterfacesHandler",
-            path: "/nodes/{system_id}/interfaces/",
-            params: &["system_id"],
-            doc: "Manage a machine's interfaces.",
-            actions: &[R, post("create_physical")],
         }),
     ),
     (

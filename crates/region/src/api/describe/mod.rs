@@ -10,16 +10,18 @@ use crate::api::app::{Req, json};
 mod core;
 mod devices;
 mod dns;
+mod interfaces;
 mod misc;
 mod storage;
 
 /// Every area's handlers, in the order `describe/` lists them. An area
 /// adds its table here (one file per area keeps merges apart).
-fn tables() -> [&'static [Resource]; 5] {
+fn tables() -> [&'static [Resource]; 6] {
     [
         core::RESOURCES,
         dns::RESOURCES,
         devices::RESOURCES,
+        interfaces::RESOURCES,
         storage::RESOURCES,
         misc::RESOURCES,
     ]

@@ -3,7 +3,7 @@
 //! `nodes/{system_id}/interfaces/`; also `regioncontrollers/` and
 //! `static-routes/`.
 
-mod nodes;
+pub mod nodes;
 pub mod regions;
 mod staticroutes;
 
@@ -29,10 +29,6 @@ pub fn routes(api: &str) -> Router<App> {
         .route(&format!("{api}/devices/{{system_id}}/"), any(item))
         .route(&format!("{api}/nodes/"), any(nodes::collection))
         .route(&format!("{api}/nodes/{{system_id}}/"), any(nodes::item))
-        .route(
-            &format!("{api}/nodes/{{system_id}}/interfaces/"),
-            any(nodes::interfaces),
-        )
         .route(
             &format!("{api}/regioncontrollers/"),
             any(regions::collection),

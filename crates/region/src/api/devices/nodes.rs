@@ -13,7 +13,7 @@ use crate::api::devices::regions::region_json;
 use crate::api::devices::{device_json, filter};
 use crate::api::rackcontrollers::rack_json;
 use crate::error::{Error, Result};
-use crate::services::machines::InterfaceRequest;
+use crate::services::devices::InterfaceRequest;
 use crate::services::{devices, load, machines, racks, regions};
 
 async fn list(app: &App, req: &Req) -> Result<Response> {
@@ -112,25 +112,17 @@ pub async fn item(
 
 /// `nodes/{system_id}/interfaces/`: a device's interfaces, or the machine
 /// handler's.
-pub async fn interfaces(
-    State(app): State<App>,
-    Path(system_id): Path<String>,
-    req: Req,
-) -> Result<Response> {
-    if devices::exists(&app, &system_id).await? {
-        return match (&req.method, req.op()) {
-            (&Method::GET, None) => {
-                req.user()?;
-                let d = devices::get(&app, &system_id).await?;
-                Ok(json(&d.interfaces))
-            }
-            (&Method::POST, Some("create_physical")) => {
-                create_physical(&app, &req, &system_id).await
-            }
-            _ => Err(req.unknown_op()),
-        };
+/// `nodes/{system_id}/interfaces/` of a device: list; `op=create_physical`.
+pub async fn interfaces(app: &App, req: &Req, system_id: &str) -> Result<Response> {
+    match (&req.method, req.op()) {
+        (&Method::GET, None) => {
+            req.user()?;
+            let d = devices::get(app, system_id).await?;
+            Ok(json(&d.interfaces))
+        }
+        (&Method::POST, Some("create_physical")) => create_physical(app, req, system_id).await,
+        _ => Err(req.unknown_op()),
     }
-    crate::api::machines::interfaces(State(app), Path(system_id), req).await
 }
 
 /// A physical interface added to a device (Juju adds a container's NICs so).

@@ -2,7 +2,6 @@
 //! authorize, call the machine services, render.
 
 mod actions;
-mod hardware;
 mod read;
 mod write;
 
@@ -18,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::render::{FullMachine, machine_to_json};
 use crate::services::{allocate, machines};
 
-pub use hardware::interfaces;
 pub use read::listing_response;
 
 pub fn machine_response(m: &FullMachine) -> Response {
@@ -138,6 +136,16 @@ pub async fn item(
         }
         (&Method::POST, Some(op)) if crate::api::storage::MACHINE_OPS.contains(&op) => {
             crate::api::storage::machine_op(&app, &req, &system_id, op).await
+        }
+        (&Method::POST, Some("clear_default_gateways")) => {
+            let u = req.user()?;
+            crate::services::interfaces::clear_default_gateways(&app, u, &system_id).await?;
+            current(&app, &system_id).await
+        }
+        (&Method::POST, Some("restore_networking_configuration")) => {
+            let u = req.user()?;
+            crate::services::interfaces::restore_networking(&app, u, &system_id).await?;
+            current(&app, &system_id).await
         }
         (&Method::POST, Some(op)) => match Action::from_op(op) {
             Some(a) => actions::run(&app, &req, &system_id, a).await,

@@ -10,6 +10,7 @@
 //! own, and refuse with all of them before anything is written; where MAAS
 //! answers 404 for an unknown object first, they look it up before.
 
+pub mod addresses;
 pub mod fabrics;
 pub mod ipranges;
 pub mod read;

@@ -40,11 +40,19 @@ pub struct IfaceRow(
     pub Option<i64>,
     pub Option<String>,
     pub Option<String>,
+    pub Option<String>,
+    pub bool,
+    pub Vec<String>,
+    pub Vec<String>,
 );
 
 pub const IFACE_COLS: &str = "i.id, i.machine_id, i.name, i.type, i.mac_address, i.enabled,
     i.link_speed, i.interface_speed, i.tags, i.is_boot, v.id, v.vid, v.name, v.mtu, v.dhcp_on,
-    v.external_dhcp, v.relay_vlan_id, f.id, f.name, s.name";
+    v.external_dhcp, v.relay_vlan_id, f.id, f.name, s.name, i.params::text, i.link_connected,
+    coalesce((SELECT array_agg(p.name ORDER BY p.name) FROM interface_parents r
+                JOIN interfaces p ON p.id = r.parent_id WHERE r.child_id = i.id), '{}'),
+    coalesce((SELECT array_agg(ch.name ORDER BY ch.name) FROM interface_parents r
+                JOIN interfaces ch ON ch.id = r.child_id WHERE r.parent_id = i.id), '{}')";
 pub const IFACE_FROM: &str = "FROM interfaces i
     LEFT JOIN vlans v ON v.id = i.vlan_id
     LEFT JOIN fabrics f ON f.id = v.fabric_id
@@ -60,6 +68,7 @@ pub struct LinkRow(
     pub Option<String>,
     pub LinkSubnet,
     pub LinkVlan,
+    pub bool,
 );
 
 /// A linked subnet's columns (the `subnets/` shape, `SUBNET_COLS`).
@@ -100,7 +109,8 @@ pub const LINK_COLS: &str = "l.id, l.interface_id, l.mode, host(l.ip),
     json_build_array(s.id, s.name, s.cidr::text, host(s.gateway_ip), s.dns_servers, s.managed,
         s.allow_dns, s.allow_proxy, s.active_discovery, s.rdns_mode, s.description),
     json_build_array(v.id, v.vid, v.name, v.mtu, v.dhcp_on, v.external_dhcp, v.description,
-        v.relay_vlan_id, v.fabric_id, f.name, pr.system_id, sr.system_id, sp.name)";
+        v.relay_vlan_id, v.fabric_id, f.name, pr.system_id, sr.system_id, sp.name),
+    l.default_gateway";
 pub const LINK_FROM: &str = "FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
     JOIN subnets s ON s.id = l.subnet_id
     JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
