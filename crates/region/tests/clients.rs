@@ -64,6 +64,11 @@ async fn juju_sequence() {
                 ("name", "ubuntu/noble"),
                 ("architecture", "amd64/generic"),
                 ("title", "Ubuntu 24.04"),
+                (
+                    "sha256",
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                ),
+                ("size", "0"),
             ],
         )
         .await;
@@ -487,7 +492,8 @@ async fn terraform_sequence() {
         .op(&format!("machines/{msid}/"), "clear_default_gateways", &[])
         .await;
     assert_eq!(st, 200, "{v}");
-    // An address in the reserved range, or one already taken, is refused.
+    // An address in the reserved range, or one already taken, is refused
+    // as MAAS refuses it (404, `StaticIPAddressUnavailable`).
     for ip in ["10.77.0.20", "10.77.0.70"] {
         let (st, e) = api
             .op(
@@ -496,7 +502,8 @@ async fn terraform_sequence() {
                 &[("ip_address", ip), ("mode", "STATIC"), ("subnet", &sid)],
             )
             .await;
-        assert_eq!(st, 400, "{ip}: {e}");
+        assert_eq!(st, 404, "{ip}: {e}");
+        assert_eq!(e, format!("The IP address {ip} is already in use."));
     }
 
     // 10. maas_tag on the machine.

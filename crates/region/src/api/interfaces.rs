@@ -198,6 +198,9 @@ pub async fn item(
     let u = req.user()?;
     let id: i64 = id.trim().parse().map_err(|_| not_found("Interface"))?;
     let sid = system_id.as_str();
+    if crate::services::devices::exists(&app, sid).await? {
+        return crate::api::devices::interfaces::item(&app, &req, sid, id).await;
+    }
     match (&req.method, req.op()) {
         (&Method::GET, None) => respond(&app, &req, sid, id).await,
         (&Method::PUT, None) => {

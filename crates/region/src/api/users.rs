@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
@@ -11,14 +11,7 @@ use crate::error::Result;
 use crate::services::users::{self, UserRow};
 
 fn user_json(u: &UserRow) -> Value {
-    json!({
-        "username": u.username,
-        "email": u.email,
-        "is_superuser": u.is_superuser,
-        "is_local": u.is_local,
-        "last_name": "",
-        "resource_uri": format!("/MAAS/api/2.0/users/{}/", u.username),
-    })
+    crate::render::user_ref(&u.username, &u.email, u.is_superuser, u.is_local)
 }
 
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {

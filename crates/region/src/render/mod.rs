@@ -413,3 +413,21 @@ pub fn render_each(ms: &[FullMachine]) -> Vec<Arc<[u8]>> {
         out
     })
 }
+
+/// A user as MAAS embeds one in other objects (an IP range's `user`, an
+/// address's `owner`, a notification's `user`): the `users/` shape.
+pub fn user_ref(
+    username: &str,
+    email: &str,
+    is_superuser: bool,
+    is_local: bool,
+) -> serde_json::Value {
+    serde_json::json!({
+        "username": username,
+        "email": email,
+        "is_superuser": is_superuser,
+        "is_local": is_local,
+        "last_name": "",
+        "resource_uri": format!("{API}/users/{username}/"),
+    })
+}

@@ -140,7 +140,12 @@ pub fn iprange(r: &IpRangeRow, subnet: Value) -> Value {
         "end_ip": r.end_ip,
         "subnet": subnet,
         "comment": r.comment,
-        "user": r.username,
+        "user": r.username.as_deref().map(|u| crate::render::user_ref(
+            u,
+            r.email.as_deref().unwrap_or(""),
+            r.is_superuser.unwrap_or(false),
+            r.is_local.unwrap_or(true),
+        )),
         "resource_uri": format!("{API}/ipranges/{id}/"),
     })
 }

@@ -97,7 +97,7 @@ fn forbidden() -> Error {
 }
 
 /// The device locked, if `user` may edit it.
-async fn lock_editable(c: &mut Conn, user: &User, system_id: &str) -> Result<DeviceRow> {
+pub(crate) async fn lock_editable(c: &mut Conn, user: &User, system_id: &str) -> Result<DeviceRow> {
     let d = db::lock(c, system_id).await?.ok_or_else(not_found)?;
     if !can_edit(user, &d) {
         return Err(forbidden());

@@ -18,14 +18,12 @@ const URI: &str = "/MAAS/api/2.0/ipaddresses/";
 
 async fn render(c: &mut Conn, r: &db::ReservationRow) -> Result<Value> {
     let owner = r.username.as_ref().map(|u| {
-        json!({
-            "username": u,
-            "email": r.email.clone().unwrap_or_default(),
-            "is_superuser": r.is_superuser.unwrap_or(false),
-            "is_local": true,
-            "last_name": "",
-            "resource_uri": format!("/MAAS/api/2.0/users/{u}/"),
-        })
+        crate::render::user_ref(
+            u,
+            r.email.as_deref().unwrap_or(""),
+            r.is_superuser.unwrap_or(false),
+            true,
+        )
     });
     Ok(json!({
         "alloc_type": 4,

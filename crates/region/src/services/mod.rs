@@ -6,6 +6,7 @@ pub mod actions;
 pub mod allocate;
 pub mod auth;
 pub mod config;
+pub mod device_interfaces;
 pub mod devices;
 pub mod dns;
 pub mod events;

@@ -297,3 +297,37 @@ pub async fn related(c: &mut Conn, ids: &[i64]) -> Result<(Vec<IfaceRow>, Vec<(i
 fn parse<T: serde::de::DeserializeOwned>(t: &str) -> Result<T> {
     serde_json::from_str(t).map_err(|e| Error::Internal(e.into()))
 }
+
+/// One interface of a device: (id, name, mac, vlan), locked.
+pub type DeviceIface = (i64, String, String, Option<i64>);
+
+pub async fn interface(c: &mut Conn, device_id: i64, id: i64) -> Result<Option<DeviceIface>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, mac_address, vlan_id FROM interfaces
+          WHERE id = $1 AND device_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(device_id)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// Write an interface's name, MAC and VLAN.
+pub async fn update_interface(c: &mut Conn, i: &DeviceIface) -> Result<()> {
+    sqlx::query("UPDATE interfaces SET name = $2, mac_address = $3, vlan_id = $4 WHERE id = $1")
+        .bind(i.0)
+        .bind(&i.1)
+        .bind(&i.2)
+        .bind(i.3)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_interface(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM interfaces WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}

@@ -342,12 +342,14 @@ pub async fn clear_gateways(c: &mut Conn, machine_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Whether `ip` is held by a link, a reserved IP or a user reservation.
+/// Whether `ip` is held by a link, a reserved IP, a user reservation or a
+/// DNS resource.
 pub async fn ip_in_use(c: &mut Conn, ip: &IpAddr) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM interface_links WHERE ip = $1::inet)
              OR EXISTS (SELECT 1 FROM reserved_ips WHERE ip = $1::inet)
-             OR EXISTS (SELECT 1 FROM ip_reservations WHERE ip = $1::inet)",
+             OR EXISTS (SELECT 1 FROM ip_reservations WHERE ip = $1::inet)
+             OR EXISTS (SELECT 1 FROM dnsresource_ips WHERE ip = $1::inet)",
     )
     .bind(ip.to_string())
     .fetch_one(&mut *c)

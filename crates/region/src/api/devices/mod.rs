@@ -3,6 +3,7 @@
 //! `nodes/{system_id}/interfaces/`; also `regioncontrollers/` and
 //! `static-routes/`.
 
+pub mod interfaces;
 pub mod nodes;
 pub mod regions;
 mod staticroutes;

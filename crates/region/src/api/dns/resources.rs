@@ -24,14 +24,9 @@ fn ip_json(i: &IpView) -> Value {
         "alloc_type_name": "User reserved",
         "created": i.row.created.format("%a, %d %b. %Y %H:%M:%S").to_string(),
         "ip": i.row.ip,
-        "owner": i.row.owner.as_ref().map(|u| json!({
-            "username": u.username,
-            "email": u.email,
-            "is_superuser": u.is_superuser,
-            "is_local": u.is_local,
-            "last_name": "",
-            "resource_uri": format!("/MAAS/api/2.0/users/{}/", u.username),
-        })),
+        "owner": i.row.owner.as_ref().map(|u| crate::render::user_ref(
+            &u.username, &u.email, u.is_superuser, u.is_local,
+        )),
         "interface_set": [],
         "subnet": i.subnet,
         "resource_uri": "/MAAS/api/2.0/ipaddresses/",

@@ -14,11 +14,7 @@ use crate::services::misc::notifications::{self, Change, Notification};
 async fn notification_json(app: &App, n: &Notification) -> Result<Value> {
     let user = notifications::addressee(app, n).await?.map(
         |(_id, username, email, is_superuser, is_local)| {
-            json!({
-                "username": username, "email": email,
-                "is_superuser": is_superuser, "is_local": is_local,
-                "resource_uri": format!("/MAAS/api/2.0/users/{username}/"),
-            })
+            crate::render::user_ref(&username, &email, is_superuser, is_local)
         },
     );
     Ok(json!({

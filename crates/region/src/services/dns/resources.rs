@@ -438,6 +438,7 @@ pub async fn update(
 pub async fn delete(ctx: &Ctx, spec: &str) -> Result<()> {
     let mut tx = store::begin(&ctx.db).await?;
     let id = resolve(&mut tx, spec).await?;
+    db::keep_addresses(&mut tx, id).await?;
     db::delete(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())

@@ -74,6 +74,60 @@ pub async fn ensure_link_up(c: &mut Conn, iface: i64, vlan: Option<i64>) -> Resu
     Ok(())
 }
 
+/// Why `ip` cannot be a static address on subnet `s` (the message for
+/// `ip_address`): outside it, or inside one of its dynamic ranges.
+pub async fn static_problem(
+    c: &mut Conn,
+    s: &subnet_db::SubnetRow,
+    cidr: &Cidr,
+    ip: &IpAddr,
+) -> Result<Option<String>> {
+    if !cidr.contains(ip) {
+        return Ok(Some(format!(
+            "IP address is not in the given subnet '{}'.",
+            s.name
+        )));
+    }
+    Ok(addresses::dynamic_range_of(c, s.id, ip)
+        .await?
+        .map(|(a, b)| format!("IP address is inside a dynamic range {a} to {b}.")))
+}
+
+/// The address a STATIC link takes: the requested one when nobody holds
+/// it, else the subnet's first free one.
+pub async fn take_static(c: &mut Conn, subnet: i64, ip: Option<IpAddr>) -> Result<IpAddr> {
+    match ip {
+        Some(ip) => {
+            addresses::check_free(c, subnet, &ip).await?;
+            Ok(ip)
+        }
+        None => addresses::pick(c, subnet).await,
+    }
+}
+
+/// A subnet's stored CIDR, parsed.
+pub fn subnet_cidr(s: &subnet_db::SubnetRow) -> Result<Cidr> {
+    db_cidr(&s.cidr)
+}
+
+/// The interface's link a client names by id (`unlink_subnet id=…`).
+pub fn link_named<'a>(links: &'a [db::LinkRec], given: &str) -> Result<&'a db::LinkRec> {
+    given
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| links.iter().find(|l| l.id == n))
+        .ok_or_else(|| {
+            Error::field(
+                "id",
+                format!(
+                    "Select a valid choice. {} is not one of the available choices.",
+                    given.trim()
+                ),
+            )
+        })
+}
+
 /// Link interface `id` to a subnet.
 pub async fn link_subnet(
     ctx: &Ctx,
@@ -143,20 +197,10 @@ pub async fn link_subnet(
             }
         }
         Some(Mode::Static) => {
-            if let (Some(ip), Some(s), Some(cidr)) = (&r.ip, &subnet, &cidr) {
-                if !cidr.contains(ip) {
-                    add(
-                        &mut errs,
-                        "ip_address",
-                        format!("IP address is not in the given subnet '{}'.", s.name),
-                    );
-                } else if let Some((a, b)) = addresses::dynamic_range_of(&mut tx, s.id, ip).await? {
-                    add(
-                        &mut errs,
-                        "ip_address",
-                        format!("IP address is inside a dynamic range {a} to {b}."),
-                    );
-                }
+            if let (Some(ip), Some(s), Some(cidr)) = (&r.ip, &subnet, &cidr)
+                && let Some(why) = static_problem(&mut tx, s, cidr, ip).await?
+            {
+                add(&mut errs, "ip_address", why);
             }
         }
         Some(Mode::LinkUp) if links.iter().any(|l| l.mode != "link_up") && !r.force => {
@@ -215,12 +259,8 @@ pub async fn link_subnet(
         i.vlan_id = Some(subnet.vlan_id);
         db::update(&mut tx, &i).await?;
     }
-    let ip = match (mode, r.ip) {
-        (Mode::Static, Some(ip)) => {
-            addresses::check_free(&mut tx, subnet.id, &ip).await?;
-            Some(ip)
-        }
-        (Mode::Static, None) => Some(addresses::pick(&mut tx, subnet.id).await?),
+    let ip = match mode {
+        Mode::Static => Some(take_static(&mut tx, subnet.id, r.ip).await?),
         _ => None,
     };
     let link = db::insert_link(&mut tx, i.id, subnet.id, mode.as_str(), ip.as_ref()).await?;
@@ -246,20 +286,7 @@ pub async fn unlink_subnet(
     let Some(given) = link_id else {
         return Err(Error::field("id", "This field is required."));
     };
-    let Some(l) = given
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(|n| links.iter().find(|l| l.id == n))
-    else {
-        return Err(Error::field(
-            "id",
-            format!(
-                "Select a valid choice. {} is not one of the available choices.",
-                given.trim()
-            ),
-        ));
-    };
+    let l = link_named(&links, given)?;
     db::delete_links(&mut tx, &[l.id]).await?;
     ensure_link_up(&mut tx, i.id, i.vlan_id).await?;
     tx.commit().await?;

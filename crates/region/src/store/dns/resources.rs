@@ -134,6 +134,24 @@ pub async fn update(
     Ok(())
 }
 
+/// The resource's addresses outlive it as user reservations of their owner
+/// (MAAS keeps the static IP; clients release it through `ipaddresses/`).
+pub async fn keep_addresses(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ip_reservations (ip, subnet_id, user_id, hostname)
+         SELECT d.ip, d.subnet_id, d.user_id, r.name
+           FROM dnsresource_ips d JOIN dnsresources r ON r.id = d.dnsresource_id
+          WHERE d.dnsresource_id = $1 AND d.subnet_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM dnsresource_ips o
+                             WHERE o.ip = d.ip AND o.dnsresource_id <> $1)
+         ON CONFLICT (ip) DO NOTHING",
+    )
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
     sqlx::query("DELETE FROM dnsresources WHERE id = $1")
         .bind(id)

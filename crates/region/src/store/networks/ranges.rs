@@ -20,6 +20,9 @@ pub struct IpRangeRow {
     pub end_ip: String,
     pub comment: String,
     pub username: Option<String>,
+    pub email: Option<String>,
+    pub is_superuser: Option<bool>,
+    pub is_local: Option<bool>,
     pub subnet_id: i64,
 }
 
@@ -27,7 +30,7 @@ pub struct IpRangeRow {
 pub async fn list(c: &mut Conn, id: Option<i64>) -> Result<Vec<IpRangeRow>> {
     let rows = sqlx::query(
         "SELECT r.id, r.type, host(r.start_ip) AS start_ip, host(r.end_ip) AS end_ip,
-                r.comment, u.username, r.subnet_id
+                r.comment, u.username, u.email, u.is_superuser, u.is_local, r.subnet_id
            FROM ipranges r LEFT JOIN users u ON u.id = r.user_id
           WHERE ($1::int8 IS NULL OR r.id = $1)
           ORDER BY r.id",
@@ -44,6 +47,9 @@ pub async fn list(c: &mut Conn, id: Option<i64>) -> Result<Vec<IpRangeRow>> {
             end_ip: r.get("end_ip"),
             comment: r.get("comment"),
             username: r.get("username"),
+            email: r.get("email"),
+            is_superuser: r.get("is_superuser"),
+            is_local: r.get("is_local"),
             subnet_id: r.get("subnet_id"),
         })
         .collect())

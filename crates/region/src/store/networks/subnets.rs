@@ -141,11 +141,12 @@ pub async fn holds(c: &mut Conn, id: i64, ip: &IpAddr) -> Result<bool> {
 }
 
 /// The addresses nodes' interfaces hold on the subnet and those users
-/// reserved (`host(ip)`).
+/// reserved, directly or for DNS resources (`host(ip)`).
 pub async fn assigned_ips(c: &mut Conn, id: i64) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT host(ip) FROM interface_links WHERE subnet_id = $1 AND ip IS NOT NULL
-         UNION ALL SELECT host(ip) FROM ip_reservations WHERE subnet_id = $1",
+         UNION ALL SELECT host(ip) FROM ip_reservations WHERE subnet_id = $1
+         UNION SELECT host(ip) FROM dnsresource_ips WHERE subnet_id = $1",
     )
     .bind(id)
     .fetch_all(&mut *c)

@@ -4,6 +4,8 @@
 
 use maas_testkit as common;
 
+mod links;
+
 use std::path::Path;
 use std::time::Duration;
 
