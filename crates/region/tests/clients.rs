@@ -492,9 +492,10 @@ async fn terraform_sequence() {
         .op(&format!("machines/{msid}/"), "clear_default_gateways", &[])
         .await;
     assert_eq!(st, 200, "{v}");
-    // An address in the reserved range, or one already taken, is refused
-    // as MAAS refuses it (404, `StaticIPAddressUnavailable`).
-    for ip in ["10.77.0.20", "10.77.0.70"] {
+    // An address in the reserved range, one a device holds, or one a DNS
+    // resource holds, is refused as MAAS refuses it (404,
+    // `StaticIPAddressUnavailable`).
+    for ip in ["10.77.0.20", "10.77.0.70", "10.77.0.60"] {
         let (st, e) = api
             .op(
                 &iface_uri,

@@ -26,7 +26,10 @@ async fn ipranges_crud_and_validation() {
     assert_eq!(d["start_ip"], "10.6.0.100");
     assert_eq!(d["end_ip"], "10.6.0.150");
     assert_eq!(d["comment"], "pool");
-    assert_eq!(d["user"], "admin");
+    // The user as an object (gomaasclient decodes it into a User struct).
+    assert_eq!(d["user"]["username"], "admin");
+    assert_eq!(d["user"]["is_superuser"], true);
+    assert_eq!(d["user"]["resource_uri"], "/MAAS/api/2.0/users/admin/");
     assert_eq!(d["subnet"]["id"], sid);
     assert_eq!(d["subnet"]["cidr"], "10.6.0.0/24");
     assert_eq!(d["resource_uri"], format!("/MAAS/api/2.0/ipranges/{did}/"));
