@@ -145,7 +145,7 @@ pub async fn holds(c: &mut Conn, id: i64, ip: &IpAddr) -> Result<bool> {
 pub async fn assigned_ips(c: &mut Conn, id: i64) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT host(ip) FROM interface_links WHERE subnet_id = $1 AND ip IS NOT NULL
-         UNION ALL SELECT host(ip) FROM ip_reservations WHERE subnet_id = $1
+         UNION SELECT host(ip) FROM ip_reservations WHERE subnet_id = $1
          UNION SELECT host(ip) FROM dnsresource_ips WHERE subnet_id = $1",
     )
     .bind(id)
