@@ -30,6 +30,39 @@ pub struct Snapshot {
     pub zones: Vec<DnsZone>,
     pub images: Vec<Image>,
     pub power_jobs: Vec<PowerJob>,
+    /// Region-wide settings the rack's DHCP and DNS hand out.
+    pub network: NetworkSettings,
+    /// The machines that may boot from this rack: what its HTTP boot server
+    /// answers for each MAC.
+    pub machines: Vec<BootMachine>,
+}
+
+/// Region-wide network settings (MAAS's `ntp_servers`, `upstream_dns`, the
+/// default domain, DHCP lease time).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkSettings {
+    pub ntp_servers: Vec<String>,
+    pub upstream_dns: Vec<String>,
+    /// The default domain's name: DHCP's domain name and search list.
+    pub default_domain: String,
+    /// Seconds; 0 means the rack's default.
+    pub lease_time: u32,
+}
+
+/// A machine as the rack's boot server sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BootMachine {
+    pub system_id: String,
+    pub hostname: String,
+    /// MAAS's status short name (`NodeStatus::short_name`), e.g.
+    /// "commissioning", "deployed".
+    pub status: String,
+    /// Lower-case MACs of its interfaces.
+    pub macs: Vec<String>,
+    /// e.g. "amd64/generic".
+    pub architecture: String,
+    pub osystem: String,
+    pub distro_series: String,
 }
 
 /// A VLAN the rack is attached to, serves DHCP on, or relays to one of those.
@@ -82,6 +115,16 @@ pub struct Subnet {
     pub dns_servers: Vec<String>,
     pub managed: bool,
     pub allow_dns: bool,
+    /// Routes machines on this subnet are handed (DHCP option 121).
+    pub static_routes: Vec<StaticRoute>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaticRoute {
+    #[serde(serialize_with = "display")]
+    pub destination: Cidr,
+    pub gateway: IpAddr,
+    pub metric: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,6 +159,7 @@ pub struct BootSettings {
 pub struct DnsZone {
     pub name: String,
     pub ttl: u32,
+    pub serial: u32,
     pub authoritative: bool,
     pub records: Vec<DnsRecord>,
 }

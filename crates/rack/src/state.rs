@@ -80,13 +80,15 @@ pub fn to_json(s: &Snapshot) -> Value {
         "generation": s.generation,
         "hash": s.hash,
         "vlans": s.vlans.iter().map(|v| json!({"id": v.id, "vid": v.vid, "fabric": v.fabric, "mtu": v.mtu, "dhcp_on": v.dhcp_on, "dhcp_role": v.dhcp_role.map(|r| r.as_str()).unwrap_or(""), "relay_vlan_id": v.relay_vlan_id.unwrap_or(0)})).collect::<Vec<_>>(),
-        "subnets": s.subnets.iter().map(|x| json!({"id": x.id, "vlan_id": x.vlan_id, "cidr": x.cidr.to_string(), "gateway_ip": x.gateway_ip.map(|g| g.to_string()).unwrap_or_default(), "dns_servers": x.dns_servers, "managed": x.managed, "allow_dns": x.allow_dns})).collect::<Vec<_>>(),
+        "subnets": s.subnets.iter().map(|x| json!({"id": x.id, "vlan_id": x.vlan_id, "cidr": x.cidr.to_string(), "gateway_ip": x.gateway_ip.map(|g| g.to_string()).unwrap_or_default(), "dns_servers": x.dns_servers, "managed": x.managed, "allow_dns": x.allow_dns, "static_routes": x.static_routes.iter().map(|r| json!({"destination": r.destination.to_string(), "gateway": r.gateway.to_string(), "metric": r.metric})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         "ranges": s.ranges.iter().map(|r| json!({"subnet_id": r.subnet_id, "type": r.kind.as_str(), "start_ip": r.start_ip.to_string(), "end_ip": r.end_ip.to_string()})).collect::<Vec<_>>(),
         "reservations": s.reservations.iter().map(|r| json!({"subnet_id": r.subnet_id, "mac": r.mac, "ip": r.ip.to_string(), "hostname": r.hostname.as_deref().unwrap_or("")})).collect::<Vec<_>>(),
         "boot": {"default_osystem": b.default_osystem, "default_distro_series": b.default_distro_series, "commissioning_osystem": b.commissioning_osystem, "commissioning_distro_series": b.commissioning_distro_series, "kernel_opts": b.kernel_opts, "maas_url": b.maas_url},
-        "zones": s.zones.iter().map(|z| json!({"name": z.name, "ttl": z.ttl, "authoritative": z.authoritative, "records": z.records.iter().map(|r| json!({"name": r.name, "type": r.rtype, "data": r.data, "ttl": r.ttl})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        "zones": s.zones.iter().map(|z| json!({"name": z.name, "ttl": z.ttl, "serial": z.serial, "authoritative": z.authoritative, "records": z.records.iter().map(|r| json!({"name": r.name, "type": r.rtype, "data": r.data, "ttl": r.ttl})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         "images": s.images.iter().map(|i| json!({"name": i.name, "architecture": i.architecture, "sha256": i.sha256, "size": i.size})).collect::<Vec<_>>(),
         "power_jobs": s.power_jobs.iter().map(|p| json!({"id": p.id, "system_id": p.system_id, "action": p.action.as_str(), "power_type": p.power_type.as_str()})).collect::<Vec<_>>(),
+        "network": {"ntp_servers": s.network.ntp_servers, "upstream_dns": s.network.upstream_dns, "default_domain": s.network.default_domain, "lease_time": s.network.lease_time},
+        "machines": s.machines.iter().map(|m| json!({"system_id": m.system_id, "hostname": m.hostname, "status": m.status, "macs": m.macs, "architecture": m.architecture, "osystem": m.osystem, "distro_series": m.distro_series})).collect::<Vec<_>>(),
     })
 }
 

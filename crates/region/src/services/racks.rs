@@ -316,9 +316,47 @@ pub async fn store_events(db: &Pool, rack_id: i64, events: &[Event]) -> Result<u
     let max = rows.seqs.iter().copied().max().unwrap_or(0);
     let mut tx = store::begin(db).await?;
     db::insert_events(&mut tx, rack_id, &rows).await?;
+    apply_leases(&mut tx, rack_id, events).await?;
     let last = db::events_stored(&mut tx, rack_id, max, Value::Object(health)).await?;
     tx.commit().await?;
     Ok(last.max(0) as u64)
+}
+
+/// The leases in a batch: each address's last event wins (the batch is in
+/// order). A commit shows the address on the node's DHCP link (and so in the
+/// API and DNS); a release or expiry takes it away. A lease whose address
+/// does not parse is kept only as an event.
+async fn apply_leases(c: &mut store::Conn, rack_id: i64, events: &[Event]) -> Result<()> {
+    let mut last: HashMap<std::net::IpAddr, &maas_model::rack::Lease> = HashMap::new();
+    for e in events {
+        let EventKind::Lease(l) = &e.kind else {
+            continue;
+        };
+        match l.ip.parse() {
+            Ok(ip) if !l.mac.is_empty() => {
+                last.insert(ip, l);
+            }
+            _ => {
+                tracing::warn!(rack_id, ip = %l.ip, mac = %l.mac, "lease event with a bad address")
+            }
+        }
+    }
+    let mut commits = Vec::new();
+    let mut ended = Vec::new();
+    for (ip, l) in last {
+        match l.action.as_str() {
+            "commit" => commits.push(store::leases::LeaseRow {
+                ip: ip.to_string(),
+                mac: l.mac.to_ascii_lowercase(),
+                hostname: l.hostname.clone(),
+                lease_time: l.lease_time,
+            }),
+            "release" | "expiry" => ended.push((ip.to_string(), l.mac.to_ascii_lowercase())),
+            other => tracing::warn!(rack_id, action = other, "unknown lease action"),
+        }
+    }
+    store::leases::commit(c, rack_id, &commits).await?;
+    store::leases::end(c, &ended).await
 }
 
 /// A rack as the API shows it: its row and its interfaces.

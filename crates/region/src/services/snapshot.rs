@@ -4,12 +4,16 @@
 //! jobs; its content hash; and which generation a rack is pushed. The order
 //! is deterministic, so equal state hashes equal.
 
-use maas_model::desired::{BootSettings, DhcpRole, DnsRecord, DnsZone, Snapshot, Vlan};
+use maas_model::desired::{
+    BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, NetworkSettings, Snapshot, Vlan,
+};
+use maas_model::dns::Zone;
+use maas_model::status::NodeStatus;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::services::config;
-use crate::store::snapshot::{self as db, AddressRow, DomainRow, VlanRow};
+use crate::store::snapshot::{self as db, VlanRow};
 use crate::store::{Pool, racks};
 
 /// The content hash: SHA-256 (hex) of the content (without generation and
@@ -24,8 +28,13 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
     let mut c = db.acquire().await?;
     let vlan_rows = db::vlans(&mut c, rack_id).await?;
     let vlan_ids: Vec<i64> = vlan_rows.iter().map(|v| v.id).collect();
-    let subnets = db::subnets(&mut c, &vlan_ids).await?;
+    let mut subnets = db::subnets(&mut c, &vlan_ids).await?;
     let subnet_ids: Vec<i64> = subnets.iter().map(|s| s.id).collect();
+    for (source, route) in db::static_routes(&mut c, &subnet_ids).await? {
+        if let Some(s) = subnets.iter_mut().find(|s| s.id == source) {
+            s.static_routes.push(route);
+        }
+    }
     let ranges = db::ranges(&mut c, &subnet_ids).await?;
     let reservations = db::reservations(&mut c, &subnet_ids).await?;
     let boot = BootSettings {
@@ -37,21 +46,83 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
         kernel_opts: config::get_str(&mut *c, "kernel_opts").await?,
         maas_url: config::get_str(&mut *c, "maas_url").await?,
     };
-    let default_ttl = config::get_i64(&mut *c, "default_dns_ttl").await?;
     let domains = db::domains(&mut c).await?;
-    let addresses = db::machine_addresses(&mut c).await?;
+    let default_domain = crate::services::dns::domains::default_id(&mut c).await?;
+    let mut zones = Vec::with_capacity(domains.len());
+    for d in &domains {
+        zones.push(zone(crate::services::dns::zone_in(&mut c, d.id).await?));
+    }
+    let network = NetworkSettings {
+        ntp_servers: words(&config::get_str(&mut *c, "ntp_servers").await?),
+        upstream_dns: words(&config::get_str(&mut *c, "upstream_dns").await?),
+        default_domain: domains
+            .iter()
+            .find(|d| d.id == default_domain)
+            .map(|d| d.name.clone())
+            .unwrap_or_default(),
+        lease_time: DHCP_LEASE_TIME,
+    };
+    let machines = db::boot_machines(&mut c, &vlan_ids)
+        .await?
+        .into_iter()
+        .map(|m| BootMachine {
+            system_id: m.system_id,
+            hostname: m.hostname,
+            status: NodeStatus::from_i16(m.status)
+                .map(|s| s.short_name())
+                .unwrap_or("unknown")
+                .into(),
+            macs: m.macs,
+            architecture: m.architecture,
+            osystem: m.osystem,
+            distro_series: m.distro_series,
+        })
+        .collect();
     Ok(Snapshot {
         vlans: vlans(rack_id, vlan_rows)?,
         subnets,
         ranges,
         reservations,
         boot,
-        zones: zones(&domains, &addresses, default_ttl),
+        zones,
         images: images(&mut c).await?,
-        // BMC drivers are a later issue: nothing to power yet.
+        // Power commands go to racks as requests, never in the snapshot.
         power_jobs: vec![],
+        network,
+        machines,
         ..Snapshot::default()
     })
+}
+
+/// The lease time racks hand out (MAAS's: ten minutes).
+pub const DHCP_LEASE_TIME: u32 = 600;
+
+/// A setting holding a list: its words, split on spaces and commas.
+fn words(s: &str) -> Vec<String> {
+    s.split([' ', ',', '\t', '\n'])
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A domain's zone as the rack gets it.
+fn zone(z: Zone) -> DnsZone {
+    DnsZone {
+        name: z.name,
+        ttl: z.ttl,
+        serial: z.serial,
+        authoritative: z.authoritative,
+        records: z
+            .records
+            .into_iter()
+            .map(|r| DnsRecord {
+                name: r.name,
+                rtype: r.rrtype,
+                data: r.rrdata,
+                ttl: r.ttl,
+            })
+            .collect(),
+    }
 }
 
 /// The complete boot images racks should cache.
@@ -91,33 +162,6 @@ fn vlans(rack_id: i64, rows: Vec<VlanRow>) -> Result<Vec<Vlan>> {
                 dhcp_role,
                 relay_vlan_id: r.relay_vlan_id,
             })
-        })
-        .collect()
-}
-
-/// One zone per domain with its machines' A / AAAA records; a domain
-/// without its own TTL takes `default_ttl` (clamped to 1 s … 1 week).
-fn zones(domains: &[DomainRow], addresses: &[AddressRow], default_ttl: i64) -> Vec<DnsZone> {
-    let default_ttl = default_ttl.clamp(1, 604800) as u32;
-    domains
-        .iter()
-        .map(|d| {
-            let ttl = d.ttl.map(|t| t.max(1) as u32).unwrap_or(default_ttl);
-            DnsZone {
-                name: d.name.clone(),
-                ttl,
-                authoritative: d.authoritative,
-                records: addresses
-                    .iter()
-                    .filter(|a| a.domain_id == d.id)
-                    .map(|a| DnsRecord {
-                        name: a.hostname.clone(),
-                        rtype: if a.ip.is_ipv6() { "AAAA" } else { "A" }.into(),
-                        data: a.ip.to_string(),
-                        ttl,
-                    })
-                    .collect(),
-            }
         })
         .collect()
 }
@@ -213,46 +257,12 @@ mod tests {
     }
 
     #[test]
-    fn zones_hold_their_machines_records_with_the_right_ttl() {
-        let domains = [
-            DomainRow {
-                id: 0,
-                name: "maas".into(),
-                ttl: None,
-                authoritative: true,
-            },
-            DomainRow {
-                id: 1,
-                name: "lab".into(),
-                ttl: Some(0),
-                authoritative: false,
-            },
-        ];
-        let a = |domain_id, hostname: &str, ip: &str| AddressRow {
-            domain_id,
-            hostname: hostname.into(),
-            ip: ip.parse().unwrap(),
-        };
-        let addrs = [
-            a(0, "n1", "10.0.0.5"),
-            a(1, "n2", "fd00::5"),
-            a(0, "n3", "10.0.0.6"),
-        ];
-        let z = zones(&domains, &addrs, 10_000_000);
-        assert_eq!((z[0].ttl, z[1].ttl), (604800, 1));
-        assert_eq!(z[0].records.len(), 2);
+    fn list_settings_split_on_spaces_and_commas() {
         assert_eq!(
-            (
-                z[1].records[0].rtype.as_str(),
-                z[1].records[0].data.as_str()
-            ),
-            ("AAAA", "fd00::5")
+            words(" ntp1.example.com,ntp2  10.0.0.1\t"),
+            vec!["ntp1.example.com", "ntp2", "10.0.0.1"]
         );
-        assert!(
-            z[0].records
-                .iter()
-                .all(|r| r.rtype == "A" && r.ttl == 604800)
-        );
+        assert!(words("").is_empty());
     }
 
     #[test]
@@ -271,6 +281,7 @@ mod tests {
             dns_servers: vec![],
             managed: true,
             allow_dns: true,
+            static_routes: vec![],
         });
         let h1 = hash(&s);
         assert_ne!(h1, h0);

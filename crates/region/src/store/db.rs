@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../migrations/0008_storage.sql"),
     ),
     (9, "misc", include_str!("../../migrations/0009_misc.sql")),
+    (
+        10,
+        "rack_services",
+        include_str!("../../migrations/0010_rack_services.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

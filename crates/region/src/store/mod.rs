@@ -12,6 +12,7 @@ pub mod events;
 pub mod interfaces;
 pub mod ipaddresses;
 pub mod keys;
+pub mod leases;
 pub mod machines;
 pub mod misc;
 pub mod names;

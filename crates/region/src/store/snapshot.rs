@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use maas_model::desired::{IpRange, Reservation, Subnet};
+use maas_model::desired::{IpRange, Reservation, StaticRoute, Subnet};
 use maas_model::net::{Cidr, RangeType};
 use sqlx::Row;
 
@@ -83,9 +83,82 @@ pub async fn subnets(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<Subnet>> {
                 dns_servers: r.try_get("dns_servers")?,
                 managed: r.try_get("managed")?,
                 allow_dns: r.try_get("allow_dns")?,
+                static_routes: vec![],
             })
         })
         .collect()
+}
+
+/// The static routes whose source is one of these subnets: (source subnet
+/// id, route), by source, destination and gateway.
+pub async fn static_routes(c: &mut Conn, subnet_ids: &[i64]) -> Result<Vec<(i64, StaticRoute)>> {
+    let rows: Vec<(i64, String, String, i32)> = sqlx::query_as(
+        "SELECT r.source_id, d.cidr::text, host(r.gateway_ip), r.metric
+           FROM static_routes r JOIN subnets d ON d.id = r.destination_id
+          WHERE r.source_id = ANY($1) ORDER BY r.source_id, d.cidr, r.gateway_ip",
+    )
+    .bind(subnet_ids)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.into_iter()
+        .map(|(source, dest, gw, metric)| {
+            Ok((
+                source,
+                StaticRoute {
+                    destination: Cidr::parse(&dest).map_err(Error::internal)?,
+                    gateway: ip(&gw)?,
+                    metric: metric.max(0) as u32,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// A machine and its MACs, as the boot server needs them.
+pub struct BootMachineRow {
+    pub system_id: String,
+    pub hostname: String,
+    pub status: i16,
+    pub macs: Vec<String>,
+    pub architecture: String,
+    pub osystem: String,
+    pub distro_series: String,
+}
+
+type BootMachineTuple = (String, String, i16, Vec<String>, String, String, String);
+
+/// Machines with an interface on one of these VLANs or on none (a machine
+/// created with only its MACs), by system id; MACs lower-case and sorted.
+pub async fn boot_machines(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<BootMachineRow>> {
+    let rows: Vec<BootMachineTuple> = sqlx::query_as(
+        "SELECT m.system_id, m.hostname, m.status,
+                array_agg(lower(i.mac_address::text) ORDER BY lower(i.mac_address::text)),
+                m.architecture, m.osystem, m.distro_series
+           FROM machines m JOIN interfaces i ON i.machine_id = m.id
+          WHERE i.mac_address IS NOT NULL
+          GROUP BY m.id
+         HAVING bool_or(i.vlan_id IS NULL OR i.vlan_id = ANY($1))
+          ORDER BY m.system_id",
+    )
+    .bind(vlan_ids)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(system_id, hostname, status, macs, architecture, osystem, distro_series)| {
+                BootMachineRow {
+                    system_id,
+                    hostname,
+                    status,
+                    macs,
+                    architecture,
+                    osystem,
+                    distro_series,
+                }
+            },
+        )
+        .collect())
 }
 
 /// The IP ranges of these subnets, by subnet and start.
@@ -166,32 +239,4 @@ pub async fn domains(c: &mut Conn) -> Result<Vec<DomainRow>> {
             authoritative,
         })
         .collect())
-}
-
-/// A machine's address in its domain, by hostname and address.
-pub struct AddressRow {
-    pub domain_id: i64,
-    pub hostname: String,
-    pub ip: IpAddr,
-}
-
-pub async fn machine_addresses(c: &mut Conn) -> Result<Vec<AddressRow>> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT coalesce(m.domain_id, d.domain_id), coalesce(m.hostname, d.hostname) AS h, host(l.ip)
-           FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
-           LEFT JOIN machines m ON m.id = i.machine_id
-           LEFT JOIN devices d ON d.id = i.device_id
-          WHERE l.ip IS NOT NULL ORDER BY h, l.ip",
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    rows.into_iter()
-        .map(|(domain_id, hostname, a)| {
-            Ok(AddressRow {
-                domain_id,
-                hostname,
-                ip: ip(&a)?,
-            })
-        })
-        .collect()
 }

@@ -761,13 +761,16 @@ async fn device_interfaces_addresses_and_dhcp() {
         "{} reservations",
         res.len()
     );
-    let addrs = maas_region::store::snapshot::machine_addresses(&mut c)
+    // The device's address is in its domain's zone, as racks get it.
+    let zone = maas_region::services::dns::zone_in(&mut c, 0)
         .await
         .unwrap();
     assert!(
-        addrs
+        zone.records
             .iter()
-            .any(|x| x.hostname == "ctr" && x.ip.to_string() == "10.5.0.10")
+            .any(|x| x.name == "ctr" && x.rrtype == "A" && x.rrdata == "10.5.0.10"),
+        "{:?}",
+        zone.records
     );
     drop(c);
     // Machines' interfaces never include a device's.

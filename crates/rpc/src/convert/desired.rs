@@ -1,8 +1,8 @@
 //! `pb::Snapshot` ↔ `maas_model::desired::Snapshot`.
 
 use maas_model::desired::{
-    BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, PowerJob, Reservation, Snapshot,
-    Subnet, Vlan,
+    BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, NetworkSettings,
+    PowerJob, Reservation, Snapshot, StaticRoute, Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
 use maas_model::power::{PowerAction, PowerType};
@@ -23,6 +23,8 @@ impl From<&Snapshot> for pb::Snapshot {
             zones: s.zones.iter().map(Into::into).collect(),
             images: s.images.iter().map(Into::into).collect(),
             power_jobs: s.power_jobs.iter().map(Into::into).collect(),
+            network: Some((&s.network).into()),
+            machines: s.machines.iter().map(Into::into).collect(),
         }
     }
 }
@@ -48,6 +50,8 @@ impl TryFrom<pb::Snapshot> for Snapshot {
             zones: s.zones.into_iter().map(Into::into).collect(),
             images: s.images.into_iter().map(Into::into).collect(),
             power_jobs: list("power_jobs", s.power_jobs)?,
+            network: s.network.map(Into::into).unwrap_or_default(),
+            machines: s.machines.into_iter().map(Into::into).collect(),
         })
     }
 }
@@ -102,6 +106,15 @@ impl From<&Subnet> for pb::Subnet {
             dns_servers: s.dns_servers.clone(),
             managed: s.managed,
             allow_dns: s.allow_dns,
+            static_routes: s
+                .static_routes
+                .iter()
+                .map(|r| pb::StaticRoute {
+                    destination: r.destination.to_string(),
+                    gateway: r.gateway.to_string(),
+                    metric: r.metric,
+                })
+                .collect(),
         }
     }
 }
@@ -117,6 +130,19 @@ impl TryFrom<pb::Subnet> for Subnet {
             dns_servers: s.dns_servers,
             managed: s.managed,
             allow_dns: s.allow_dns,
+            static_routes: s
+                .static_routes
+                .into_iter()
+                .map(|r| {
+                    Ok(StaticRoute {
+                        destination: Cidr::parse(&r.destination).map_err(|e| {
+                            Invalid::new("static_routes.destination", e.to_string())
+                        })?,
+                        gateway: ip("static_routes.gateway", &r.gateway)?,
+                        metric: r.metric,
+                    })
+                })
+                .collect::<Result<_, Invalid>>()?,
         })
     }
 }
@@ -200,6 +226,7 @@ impl From<&DnsZone> for pb::DnsZone {
         pb::DnsZone {
             name: z.name.clone(),
             ttl: z.ttl,
+            serial: z.serial,
             authoritative: z.authoritative,
             records: z
                 .records
@@ -220,6 +247,7 @@ impl From<pb::DnsZone> for DnsZone {
         DnsZone {
             name: z.name,
             ttl: z.ttl,
+            serial: z.serial,
             authoritative: z.authoritative,
             records: z
                 .records
@@ -291,5 +319,55 @@ impl TryFrom<pb::PowerJob> for PowerJob {
             power_type,
             params: p.params,
         })
+    }
+}
+
+impl From<&NetworkSettings> for pb::NetworkSettings {
+    fn from(n: &NetworkSettings) -> pb::NetworkSettings {
+        pb::NetworkSettings {
+            ntp_servers: n.ntp_servers.clone(),
+            upstream_dns: n.upstream_dns.clone(),
+            default_domain: n.default_domain.clone(),
+            lease_time: n.lease_time,
+        }
+    }
+}
+
+impl From<pb::NetworkSettings> for NetworkSettings {
+    fn from(n: pb::NetworkSettings) -> NetworkSettings {
+        NetworkSettings {
+            ntp_servers: n.ntp_servers,
+            upstream_dns: n.upstream_dns,
+            default_domain: n.default_domain,
+            lease_time: n.lease_time,
+        }
+    }
+}
+
+impl From<&BootMachine> for pb::BootMachine {
+    fn from(m: &BootMachine) -> pb::BootMachine {
+        pb::BootMachine {
+            system_id: m.system_id.clone(),
+            hostname: m.hostname.clone(),
+            status: m.status.clone(),
+            macs: m.macs.clone(),
+            architecture: m.architecture.clone(),
+            osystem: m.osystem.clone(),
+            distro_series: m.distro_series.clone(),
+        }
+    }
+}
+
+impl From<pb::BootMachine> for BootMachine {
+    fn from(m: pb::BootMachine) -> BootMachine {
+        BootMachine {
+            system_id: m.system_id,
+            hostname: m.hostname,
+            status: m.status,
+            macs: m.macs,
+            architecture: m.architecture,
+            osystem: m.osystem,
+            distro_series: m.distro_series,
+        }
     }
 }

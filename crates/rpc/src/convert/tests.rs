@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use maas_model::desired::{
-    BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, PowerJob, Reservation, Snapshot,
-    Subnet, Vlan,
+    BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, NetworkSettings,
+    PowerJob, Reservation, Snapshot, StaticRoute, Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
 use maas_model::power::{PowerAction, PowerType};
@@ -47,6 +47,11 @@ fn snapshot() -> Snapshot {
                 dns_servers: vec!["10.0.0.53".into()],
                 managed: true,
                 allow_dns: true,
+                static_routes: vec![StaticRoute {
+                    destination: Cidr::parse("10.9.0.0/16").unwrap(),
+                    gateway: "10.0.0.254".parse().unwrap(),
+                    metric: 5,
+                }],
             },
             Subnet {
                 id: 11,
@@ -56,6 +61,7 @@ fn snapshot() -> Snapshot {
                 dns_servers: vec![],
                 managed: false,
                 allow_dns: false,
+                static_routes: vec![],
             },
         ],
         ranges: vec![IpRange {
@@ -89,6 +95,7 @@ fn snapshot() -> Snapshot {
         zones: vec![DnsZone {
             name: "maas".into(),
             ttl: 30,
+            serial: 42,
             authoritative: true,
             records: vec![DnsRecord {
                 name: "node1".into(),
@@ -109,6 +116,21 @@ fn snapshot() -> Snapshot {
             action: PowerAction::Cycle,
             power_type: PowerType::Ipmi,
             params: BTreeMap::from([("power_address".into(), "10.0.0.9".into())]),
+        }],
+        network: NetworkSettings {
+            ntp_servers: vec!["ntp.example.com".into()],
+            upstream_dns: vec!["10.0.0.53".into()],
+            default_domain: "maas".into(),
+            lease_time: 600,
+        },
+        machines: vec![BootMachine {
+            system_id: "abcdef".into(),
+            hostname: "node1".into(),
+            status: "Commissioning".into(),
+            macs: vec!["52:54:00:00:00:01".into()],
+            architecture: "amd64/generic".into(),
+            osystem: "ubuntu".into(),
+            distro_series: "jammy".into(),
         }],
     }
 }
@@ -160,6 +182,12 @@ fn bad_snapshots_are_refused() {
     });
     refused("subnets[0].gateway_ip", |p| {
         p.subnets[0].gateway_ip = "10.0.0.300".into()
+    });
+    refused("subnets[0].static_routes.gateway", |p| {
+        p.subnets[0].static_routes[0].gateway = "nope".into()
+    });
+    refused("subnets[0].static_routes.destination", |p| {
+        p.subnets[0].static_routes[0].destination = "10.9.0.0/33".into()
     });
     refused("ranges[0].type", |p| p.ranges[0].r#type = "static".into());
     refused("ranges[0].start_ip", |p| p.ranges[0].start_ip = "".into());

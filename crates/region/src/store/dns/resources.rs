@@ -299,8 +299,8 @@ pub struct MachineAddress {
     pub ip: String,
 }
 
-/// Machines' link addresses (of one domain, or all), by domain, hostname
-/// and address.
+/// Machines' and devices' link addresses (of one domain, or all), by
+/// domain, hostname and address (a device's node_type is 1).
 pub async fn machine_addresses(
     c: &mut Conn,
     domain_id: Option<i64>,
@@ -310,7 +310,12 @@ pub async fn machine_addresses(
             SELECT DISTINCT m.domain_id, d.name, m.hostname, m.system_id, m.node_type, l.ip
               FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
               JOIN machines m ON m.id = i.machine_id JOIN domains d ON d.id = m.domain_id
-             WHERE l.ip IS NOT NULL AND ($1::int8 IS NULL OR m.domain_id = $1)) s
+             WHERE l.ip IS NOT NULL AND ($1::int8 IS NULL OR m.domain_id = $1)
+            UNION
+            SELECT v.domain_id, d.name, v.hostname, v.system_id, 1::int2, l.ip
+              FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+              JOIN devices v ON v.id = i.device_id JOIN domains d ON d.id = v.domain_id
+             WHERE l.ip IS NOT NULL AND ($1::int8 IS NULL OR v.domain_id = $1)) s
           ORDER BY s.domain_id, s.hostname COLLATE \"C\", s.ip",
     )
     .bind(domain_id)
