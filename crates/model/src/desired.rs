@@ -76,6 +76,9 @@ pub struct Vlan {
     pub dhcp_on: bool,
     /// This rack's DHCP role on the VLAN, if any.
     pub dhcp_role: Option<DhcpRole>,
+    /// Whether this rack hands out leases on the VLAN now: DHCP is on and it
+    /// is the primary, or the secondary while the primary is not connected.
+    pub serve_dhcp: bool,
     /// The VLAN whose DHCP requests are relayed to this one.
     pub relay_vlan_id: Option<i64>,
 }

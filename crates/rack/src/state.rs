@@ -79,7 +79,7 @@ pub fn to_json(s: &Snapshot) -> Value {
     json!({
         "generation": s.generation,
         "hash": s.hash,
-        "vlans": s.vlans.iter().map(|v| json!({"id": v.id, "vid": v.vid, "fabric": v.fabric, "mtu": v.mtu, "dhcp_on": v.dhcp_on, "dhcp_role": v.dhcp_role.map(|r| r.as_str()).unwrap_or(""), "relay_vlan_id": v.relay_vlan_id.unwrap_or(0)})).collect::<Vec<_>>(),
+        "vlans": s.vlans.iter().map(|v| json!({"id": v.id, "vid": v.vid, "fabric": v.fabric, "mtu": v.mtu, "dhcp_on": v.dhcp_on, "dhcp_role": v.dhcp_role.map(|r| r.as_str()).unwrap_or(""), "relay_vlan_id": v.relay_vlan_id.unwrap_or(0), "serve_dhcp": v.serve_dhcp})).collect::<Vec<_>>(),
         "subnets": s.subnets.iter().map(|x| json!({"id": x.id, "vlan_id": x.vlan_id, "cidr": x.cidr.to_string(), "gateway_ip": x.gateway_ip.map(|g| g.to_string()).unwrap_or_default(), "dns_servers": x.dns_servers, "managed": x.managed, "allow_dns": x.allow_dns, "static_routes": x.static_routes.iter().map(|r| json!({"destination": r.destination.to_string(), "gateway": r.gateway.to_string(), "metric": r.metric})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         "ranges": s.ranges.iter().map(|r| json!({"subnet_id": r.subnet_id, "type": r.kind.as_str(), "start_ip": r.start_ip.to_string(), "end_ip": r.end_ip.to_string()})).collect::<Vec<_>>(),
         "reservations": s.reservations.iter().map(|r| json!({"subnet_id": r.subnet_id, "mac": r.mac, "ip": r.ip.to_string(), "hostname": r.hostname.as_deref().unwrap_or("")})).collect::<Vec<_>>(),
@@ -116,6 +116,7 @@ mod tests {
             dhcp_on: true,
             dhcp_role: Some(DhcpRole::Secondary),
             relay_vlan_id: None,
+            serve_dhcp: false,
         });
         s.boot.kernel_opts = "quiet".into();
         st.apply(s.clone()).unwrap();

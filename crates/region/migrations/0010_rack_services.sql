@@ -20,3 +20,16 @@ CREATE TABLE dhcp_leases (
     updated    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX dhcp_leases_mac ON dhcp_leases (mac);
+
+-- A secondary rack serves DHCP while its VLAN's primary is away: a rack
+-- connecting or going away changes other racks' state (row-level, so
+-- heartbeats that leave the connection as it was notify nothing).
+CREATE FUNCTION notify_rack_connection() RETURNS trigger AS $$
+BEGIN
+    IF OLD.connected_region IS DISTINCT FROM NEW.connected_region THEN
+        PERFORM pg_notify('maas_rack_state', 'racks');
+    END IF;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER racks_connection_state AFTER UPDATE OF connected_region ON racks
+    FOR EACH ROW EXECUTE FUNCTION notify_rack_connection();

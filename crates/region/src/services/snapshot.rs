@@ -159,6 +159,12 @@ fn vlans(rack_id: i64, rows: Vec<VlanRow>) -> Result<Vec<Vlan>> {
                 fabric: r.fabric,
                 mtu: r.mtu.max(0) as u32,
                 dhcp_on: r.dhcp_on,
+                serve_dhcp: r.dhcp_on
+                    && match dhcp_role {
+                        Some(DhcpRole::Primary) => true,
+                        Some(DhcpRole::Secondary) => !r.primary_connected,
+                        None => false,
+                    },
                 dhcp_role,
                 relay_vlan_id: r.relay_vlan_id,
             })
@@ -226,6 +232,7 @@ mod tests {
             primary_rack_id: primary,
             secondary_rack_id: secondary,
             relay_vlan_id: None,
+            primary_connected: true,
         }
     }
 
@@ -251,6 +258,17 @@ mod tests {
                 None
             ]
         );
+        // The primary serves; the secondary only while the primary is away;
+        // nobody serves a VLAN with DHCP off.
+        let serving: Vec<_> = v.iter().map(|v| v.serve_dhcp).collect();
+        assert_eq!(serving, vec![true, false, false, false]);
+        let mut away = vlan_row(2, Some(8), Some(7));
+        away.primary_connected = false;
+        let mut off = vlan_row(1, Some(7), None);
+        off.dhcp_on = false;
+        let v = vlans(7, vec![away, off]).unwrap();
+        assert!(v[0].serve_dhcp, "the secondary takes over");
+        assert!(!v[1].serve_dhcp, "DHCP is off");
         let mut bad = vlan_row(5, None, None);
         bad.vid = -1;
         assert!(vlans(7, vec![bad]).is_err());

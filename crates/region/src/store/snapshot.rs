@@ -22,6 +22,8 @@ pub struct VlanRow {
     pub primary_rack_id: Option<i64>,
     pub secondary_rack_id: Option<i64>,
     pub relay_vlan_id: Option<i64>,
+    /// Whether the primary rack has a session with a region now.
+    pub primary_connected: bool,
 }
 
 pub async fn vlans(c: &mut Conn, rack_id: i64) -> Result<Vec<VlanRow>> {
@@ -30,8 +32,10 @@ pub async fn vlans(c: &mut Conn, rack_id: i64) -> Result<Vec<VlanRow>> {
              SELECT vlan_id AS id FROM rack_interfaces WHERE rack_id = $1 AND vlan_id IS NOT NULL
              UNION SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1)
          SELECT v.id, v.vid, f.name AS fabric, v.mtu, v.dhcp_on, v.primary_rack_id,
-                v.secondary_rack_id, v.relay_vlan_id
+                v.secondary_rack_id, v.relay_vlan_id,
+                coalesce(p.connected_region IS NOT NULL, false) AS primary_connected
            FROM vlans v JOIN fabrics f ON f.id = v.fabric_id
+           LEFT JOIN racks p ON p.id = v.primary_rack_id
           WHERE v.id IN (SELECT id FROM mine) OR v.relay_vlan_id IN (SELECT id FROM mine)
           ORDER BY v.id",
     )
@@ -49,6 +53,7 @@ pub async fn vlans(c: &mut Conn, rack_id: i64) -> Result<Vec<VlanRow>> {
                 primary_rack_id: r.try_get("primary_rack_id")?,
                 secondary_rack_id: r.try_get("secondary_rack_id")?,
                 relay_vlan_id: r.try_get("relay_vlan_id")?,
+                primary_connected: r.try_get("primary_connected")?,
             })
         })
         .collect()

@@ -66,6 +66,7 @@ impl From<&Vlan> for pb::Vlan {
             dhcp_on: v.dhcp_on,
             dhcp_role: v.dhcp_role.map(|r| r.as_str()).unwrap_or("").into(),
             relay_vlan_id: v.relay_vlan_id.unwrap_or(0),
+            serve_dhcp: v.serve_dhcp,
         }
     }
 }
@@ -92,6 +93,7 @@ impl TryFrom<pb::Vlan> for Vlan {
             dhcp_on: v.dhcp_on,
             dhcp_role,
             relay_vlan_id,
+            serve_dhcp: v.serve_dhcp,
         })
     }
 }

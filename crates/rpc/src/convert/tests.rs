@@ -27,6 +27,7 @@ fn snapshot() -> Snapshot {
                 dhcp_on: true,
                 dhcp_role: Some(DhcpRole::Primary),
                 relay_vlan_id: None,
+                serve_dhcp: true,
             },
             Vlan {
                 id: 2,
@@ -36,6 +37,7 @@ fn snapshot() -> Snapshot {
                 dhcp_on: false,
                 dhcp_role: None,
                 relay_vlan_id: Some(1),
+                serve_dhcp: false,
             },
         ],
         subnets: vec![
