@@ -17,7 +17,10 @@ pub enum PowerError {
     Unsupported(String),
     /// The BMC answered with an IPMI completion code other than 0.
     #[error("BMC error: completion code {completion_code:#04x} ({meaning})")]
-    BmcError { completion_code: u8, meaning: String },
+    BmcError {
+        completion_code: u8,
+        meaning: String,
+    },
     /// An HTTP BMC (Redfish, webhook) answered with an error status.
     #[error("BMC answered HTTP {status}: {message}")]
     Http { status: u16, message: String },

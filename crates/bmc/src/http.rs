@@ -20,7 +20,10 @@ pub fn client(verify: bool, timeout: Duration) -> Result<reqwest::Client> {
 /// Map a transport error: timeouts and refused connections are Unreachable.
 pub fn transport(url: &str, e: reqwest::Error, waited: Duration) -> PowerError {
     if e.is_timeout() || e.is_connect() {
-        PowerError::Unreachable { addr: format!("{url} ({e})"), waited }
+        PowerError::Unreachable {
+            addr: format!("{url} ({e})"),
+            waited,
+        }
     } else if e.is_decode() {
         PowerError::Protocol(format!("{url}: {e}"))
     } else {
@@ -29,12 +32,19 @@ pub fn transport(url: &str, e: reqwest::Error, waited: Duration) -> PowerError {
 }
 
 /// Read a body of at most `limit` bytes.
-pub async fn body(url: &str, r: reqwest::Response, limit: usize, waited: Duration) -> Result<Vec<u8>> {
+pub async fn body(
+    url: &str,
+    r: reqwest::Response,
+    limit: usize,
+    waited: Duration,
+) -> Result<Vec<u8>> {
     let mut r = r;
     let mut out = Vec::new();
     while let Some(chunk) = r.chunk().await.map_err(|e| transport(url, e, waited))? {
         if out.len() + chunk.len() > limit {
-            return Err(PowerError::Protocol(format!("{url}: body over {limit} bytes")));
+            return Err(PowerError::Protocol(format!(
+                "{url}: body over {limit} bytes"
+            )));
         }
         out.extend_from_slice(&chunk);
     }

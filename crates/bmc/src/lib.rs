@@ -62,7 +62,11 @@ pub struct BootDevice {
 impl BootDevice {
     /// PXE for the next boot only, legacy BIOS.
     pub fn pxe_once() -> BootDevice {
-        BootDevice { target: BootTarget::Pxe, persistent: false, efi: false }
+        BootDevice {
+            target: BootTarget::Pxe,
+            persistent: false,
+            efi: false,
+        }
     }
 }
 
@@ -115,7 +119,10 @@ impl Default for DriverOptions {
 }
 
 /// Build the driver for a MAAS power type and its parameters, with default timeouts.
-pub fn driver_for(power_type: &str, params: &BTreeMap<String, String>) -> Result<Box<dyn PowerDriver>> {
+pub fn driver_for(
+    power_type: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<Box<dyn PowerDriver>> {
     driver_for_with(power_type, params, DriverOptions::default())
 }
 
@@ -132,7 +139,10 @@ pub fn driver_for_with(
         "manual" | "" => Box::new(manual::ManualDriver::default()),
         other => return Err(PowerError::Unsupported(format!("power type {other:?}"))),
     };
-    Ok(Box::new(Timed { inner, limit: opts.call_timeout }))
+    Ok(Box::new(Timed {
+        inner,
+        limit: opts.call_timeout,
+    }))
 }
 
 /// Bounds every call of the driver it wraps.
@@ -142,15 +152,29 @@ struct Timed {
 }
 
 impl Timed {
-    async fn run<T>(&self, what: &str, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    async fn run<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         let started = std::time::Instant::now();
         let r = match tokio::time::timeout(self.limit, f).await {
             Ok(r) => r,
-            Err(_) => Err(PowerError::Unreachable { addr: format!("({what})"), waited: self.limit }),
+            Err(_) => Err(PowerError::Unreachable {
+                addr: format!("({what})"),
+                waited: self.limit,
+            }),
         };
         match &r {
-            Ok(_) => tracing::debug!(power_type = self.inner.power_type(), op = what, ms = started.elapsed().as_millis() as u64, "power call done"),
-            Err(e) => tracing::info!(power_type = self.inner.power_type(), op = what, error = %e, "power call failed"),
+            Ok(_) => tracing::debug!(
+                power_type = self.inner.power_type(),
+                op = what,
+                ms = started.elapsed().as_millis() as u64,
+                "power call done"
+            ),
+            Err(e) => {
+                tracing::info!(power_type = self.inner.power_type(), op = what, error = %e, "power call failed")
+            }
         }
         r
     }
@@ -177,6 +201,81 @@ impl PowerDriver for Timed {
         self.run("query", self.inner.query()).await
     }
     async fn set_boot_device(&self, boot: BootDevice) -> Result<()> {
-        self.run("set_boot_device", self.inner.set_boot_device(boot)).await
+        self.run("set_boot_device", self.inner.set_boot_device(boot))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Stuck;
+    #[async_trait::async_trait]
+    impl PowerDriver for Stuck {
+        fn power_type(&self) -> &'static str {
+            "stuck"
+        }
+        async fn power_on(&self) -> Result<PowerOnOutcome> {
+            std::future::pending().await
+        }
+        async fn power_off(&self, _: OffMode) -> Result<()> {
+            std::future::pending().await
+        }
+        async fn power_cycle(&self) -> Result<()> {
+            std::future::pending().await
+        }
+        async fn power_reset(&self) -> Result<()> {
+            std::future::pending().await
+        }
+        async fn query(&self) -> Result<PowerState> {
+            std::future::pending().await
+        }
+        async fn set_boot_device(&self, _: BootDevice) -> Result<()> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn every_call_is_bounded_by_the_call_timeout() {
+        let d = Timed {
+            inner: Box::new(Stuck),
+            limit: Duration::from_millis(100),
+        };
+        let t = std::time::Instant::now();
+        assert!(matches!(
+            d.query().await,
+            Err(PowerError::Unreachable { .. })
+        ));
+        assert!(matches!(
+            d.power_on().await,
+            Err(PowerError::Unreachable { .. })
+        ));
+        assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn driver_for_knows_the_maas_power_types() {
+        let p: BTreeMap<String, String> = [
+            ("power_address", "10.0.0.1"),
+            ("power_user", "u"),
+            ("power_pass", "p"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(driver_for("ipmi", &p).expect("ipmi").power_type(), "ipmi");
+        assert_eq!(
+            driver_for("manual", &p).expect("manual").power_type(),
+            "manual"
+        );
+        assert!(matches!(
+            driver_for("ipmi", &BTreeMap::new()),
+            Err(PowerError::BadParameters(_))
+        ));
+        assert!(matches!(
+            driver_for("amt", &p),
+            Err(PowerError::Unsupported(_))
+        ));
     }
 }

@@ -34,7 +34,14 @@ impl PowerDriver for ManualDriver {
         Ok(PowerOnOutcome::Recorded)
     }
     async fn power_off(&self, mode: OffMode) -> Result<()> {
-        self.record(format!("power_off {}", if mode == OffMode::Soft { "soft" } else { "hard" }));
+        self.record(format!(
+            "power_off {}",
+            if mode == OffMode::Soft {
+                "soft"
+            } else {
+                "hard"
+            }
+        ));
         Ok(())
     }
     async fn power_cycle(&self) -> Result<()> {

@@ -20,7 +20,9 @@ pub fn flag(p: &BTreeMap<String, String>, k: &str, default: bool) -> Result<bool
         Some(v) => match v.as_str() {
             "true" | "1" | "yes" | "on" | "y" => Ok(true),
             "false" | "0" | "no" | "off" | "n" => Ok(false),
-            _ => Err(PowerError::BadParameters(format!("{k}={v:?} is not a boolean"))),
+            _ => Err(PowerError::BadParameters(format!(
+                "{k}={v:?} is not a boolean"
+            ))),
         },
     }
 }
@@ -59,9 +61,18 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(host_port("10.0.0.1", 623).unwrap(), ("10.0.0.1".into(), 623));
-        assert_eq!(host_port("bmc.example:6230", 623).unwrap(), ("bmc.example".into(), 6230));
-        assert_eq!(host_port("[fd00::1]:700", 623).unwrap(), ("fd00::1".into(), 700));
+        assert_eq!(
+            host_port("10.0.0.1", 623).unwrap(),
+            ("10.0.0.1".into(), 623)
+        );
+        assert_eq!(
+            host_port("bmc.example:6230", 623).unwrap(),
+            ("bmc.example".into(), 6230)
+        );
+        assert_eq!(
+            host_port("[fd00::1]:700", 623).unwrap(),
+            ("fd00::1".into(), 700)
+        );
         assert_eq!(host_port("fd00::1", 623).unwrap(), ("fd00::1".into(), 623));
         assert!(host_port("h:notaport", 623).is_err());
         assert!(host_port("", 623).is_err());

@@ -11,7 +11,10 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::error::{PowerError, Result};
-use crate::{BootDevice, BootTarget, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState, http, params};
+use crate::{
+    BootDevice, BootTarget, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState, http,
+    params,
+};
 
 const BODY_LIMIT: usize = 1 << 20;
 
@@ -29,7 +32,10 @@ pub struct Quirks {
 
 impl Default for Quirks {
     fn default() -> Self {
-        Quirks { omit_mode_if_absent: true, accept_unlisted_reset: true }
+        Quirks {
+            omit_mode_if_absent: true,
+            accept_unlisted_reset: true,
+        }
     }
 }
 
@@ -47,25 +53,43 @@ pub struct SystemView {
 impl SystemView {
     /// Read the fields from a ComputerSystem JSON body.
     pub fn from_json(path: &str, v: &Value, etag: Option<String>) -> Result<SystemView> {
-        let ps = v
-            .get("PowerState")
-            .and_then(Value::as_str)
-            .ok_or_else(|| PowerError::Protocol(format!("{path}: no PowerState in the ComputerSystem")))?;
+        let ps = v.get("PowerState").and_then(Value::as_str).ok_or_else(|| {
+            PowerError::Protocol(format!("{path}: no PowerState in the ComputerSystem"))
+        })?;
         let power_state = match ps {
             "On" | "PoweringOff" => PowerState::On,
             "Off" | "PoweringOn" => PowerState::Off,
             _ => PowerState::Unknown,
         };
         let reset = v.pointer("/Actions/#ComputerSystem.Reset");
-        let reset_target = reset.and_then(|r| r.get("target")).and_then(Value::as_str).map(str::to_string);
+        let reset_target = reset
+            .and_then(|r| r.get("target"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let reset_types = reset
             .and_then(|r| r.get("ResetType@Redfish.AllowableValues"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let has_boot_mode = v.pointer("/Boot/BootSourceOverrideMode").is_some();
-        let etag = etag.or_else(|| v.get("@odata.etag").and_then(Value::as_str).map(str::to_string));
-        Ok(SystemView { path: path.to_string(), power_state, reset_target, reset_types, has_boot_mode, etag })
+        let etag = etag.or_else(|| {
+            v.get("@odata.etag")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        Ok(SystemView {
+            path: path.to_string(),
+            power_state,
+            reset_target,
+            reset_types,
+            has_boot_mode,
+            etag,
+        })
     }
 
     /// The first of `wanted` the system advertises.
@@ -77,7 +101,12 @@ impl SystemView {
             .iter()
             .find(|w| self.reset_types.iter().any(|t| t == *w))
             .map(|w| w.to_string())
-            .ok_or_else(|| PowerError::Unsupported(format!("system offers reset types {:?}, none of {:?}", self.reset_types, wanted)))
+            .ok_or_else(|| {
+                PowerError::Unsupported(format!(
+                    "system offers reset types {:?}, none of {:?}",
+                    self.reset_types, wanted
+                ))
+            })
     }
 }
 
@@ -114,7 +143,10 @@ impl RedfishDriver {
             user: params::get(p, "power_user").unwrap_or("").to_string(),
             pass: p.get("power_pass").cloned().unwrap_or_default(),
             node_id: params::get(p, "node_id").map(str::to_string),
-            client: http::client(params::flag(p, "power_verify_ssl", true)?, opts.attempt_timeout.max(std::time::Duration::from_secs(5)))?,
+            client: http::client(
+                params::flag(p, "power_verify_ssl", true)?,
+                opts.attempt_timeout.max(std::time::Duration::from_secs(5)),
+            )?,
             quirks: Quirks::default(),
             opts,
             token: Mutex::new(None),
@@ -134,13 +166,22 @@ impl RedfishDriver {
         self.token.lock().ok().and_then(|t| t.clone())
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>, etag: Option<&str>) -> Result<reqwest::Response> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        etag: Option<&str>,
+    ) -> Result<reqwest::Response> {
         let url = self.url(path);
         let started = Instant::now();
         let mut sessions_tried = false;
         let mut attempt = 0;
         loop {
-            let mut rq = self.client.request(method.clone(), &url).header("Accept", "application/json");
+            let mut rq = self
+                .client
+                .request(method.clone(), &url)
+                .header("Accept", "application/json");
             rq = match self.token() {
                 Some(t) => rq.header("X-Auth-Token", t),
                 None if !self.user.is_empty() => rq.basic_auth(&self.user, Some(&self.pass)),
@@ -161,7 +202,10 @@ impl RedfishDriver {
                 Err(e) => return Err(http::transport(&url, e, started.elapsed())),
             };
             let status = r.status();
-            if status == reqwest::StatusCode::UNAUTHORIZED && !sessions_tried && !self.user.is_empty() {
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                && !sessions_tried
+                && !self.user.is_empty()
+            {
                 sessions_tried = true;
                 if self.token().is_some() {
                     // An expired session: log in again.
@@ -173,12 +217,19 @@ impl RedfishDriver {
                     continue;
                 }
             }
-            if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN
+            {
                 return Err(PowerError::AuthRefused(format!("{url} answered {status}")));
             }
             if !status.is_success() {
-                let b = http::body(&url, r, BODY_LIMIT, started.elapsed()).await.unwrap_or_default();
-                return Err(PowerError::Http { status: status.as_u16(), message: error_message(&b) });
+                let b = http::body(&url, r, BODY_LIMIT, started.elapsed())
+                    .await
+                    .unwrap_or_default();
+                return Err(PowerError::Http {
+                    status: status.as_u16(),
+                    message: error_message(&b),
+                });
             }
             return Ok(r);
         }
@@ -196,7 +247,10 @@ impl RedfishDriver {
             .await
             .map_err(|e| http::transport(&url, e, started.elapsed()))?;
         if !r.status().is_success() {
-            return Err(PowerError::AuthRefused(format!("session login answered {}", r.status())));
+            return Err(PowerError::AuthRefused(format!(
+                "session login answered {}",
+                r.status()
+            )));
         }
         let t = r
             .headers()
@@ -215,9 +269,14 @@ impl RedfishDriver {
         let url = self.url(path);
         let started = Instant::now();
         let r = self.send(reqwest::Method::GET, path, None, None).await?;
-        let etag = r.headers().get("ETag").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let etag = r
+            .headers()
+            .get("ETag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let b = http::body(&url, r, BODY_LIMIT, started.elapsed()).await?;
-        let v = serde_json::from_slice(&b).map_err(|e| PowerError::Protocol(format!("{url}: not JSON: {e}")))?;
+        let v = serde_json::from_slice(&b)
+            .map_err(|e| PowerError::Protocol(format!("{url}: not JSON: {e}")))?;
         Ok((v, etag))
     }
 
@@ -246,11 +305,18 @@ impl RedfishDriver {
                 .iter()
                 .find(|m| m.trim_end_matches('/').rsplit('/').next() == Some(id.as_str()))
                 .cloned()
-                .ok_or_else(|| PowerError::BadParameters(format!("no system {id:?} among {members:?}")))?,
+                .ok_or_else(|| {
+                    PowerError::BadParameters(format!("no system {id:?} among {members:?}"))
+                })?,
             None => match members.as_slice() {
                 [one] => one.clone(),
                 [] => return Err(PowerError::Protocol("the BMC lists no systems".into())),
-                many => return Err(PowerError::BadParameters(format!("{} systems; set node_id", many.len()))),
+                many => {
+                    return Err(PowerError::BadParameters(format!(
+                        "{} systems; set node_id",
+                        many.len()
+                    )));
+                }
             },
         };
         if let Ok(mut s) = self.system.lock() {
@@ -267,9 +333,21 @@ impl RedfishDriver {
 
     async fn reset(&self, sys: &SystemView, wanted: &[&str]) -> Result<()> {
         let kind = sys.pick_reset(wanted, self.quirks)?;
-        let target = sys.reset_target.clone().unwrap_or_else(|| format!("{}/Actions/ComputerSystem.Reset", sys.path.trim_end_matches('/')));
+        let target = sys.reset_target.clone().unwrap_or_else(|| {
+            format!(
+                "{}/Actions/ComputerSystem.Reset",
+                sys.path.trim_end_matches('/')
+            )
+        });
         tracing::debug!(bmc = %self.base, reset = %kind, "Redfish reset");
-        self.send(reqwest::Method::POST, &target, Some(&json!({"ResetType": kind})), None).await.map(|_| ())
+        self.send(
+            reqwest::Method::POST,
+            &target,
+            Some(&json!({"ResetType": kind})),
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -307,7 +385,8 @@ impl PowerDriver for RedfishDriver {
         if sys.power_state == PowerState::Off {
             return self.reset(&sys, &["On", "ForceOn"]).await;
         }
-        self.reset(&sys, &["PowerCycle", "ForceRestart", "GracefulRestart"]).await
+        self.reset(&sys, &["PowerCycle", "ForceRestart", "GracefulRestart"])
+            .await
     }
     async fn power_reset(&self) -> Result<()> {
         let sys = self.system().await?;
@@ -325,8 +404,53 @@ impl PowerDriver for RedfishDriver {
         if sys.has_boot_mode || !self.quirks.omit_mode_if_absent {
             boot["BootSourceOverrideMode"] = json!(if b.efi { "UEFI" } else { "Legacy" });
         }
-        self.send(reqwest::Method::PATCH, &sys.path, Some(&json!({ "Boot": boot })), sys.etag.as_deref())
-            .await
-            .map(|_| ())
+        self.send(
+            reqwest::Method::PATCH,
+            &sys.path,
+            Some(&json!({ "Boot": boot })),
+            sys.etag.as_deref(),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_view_reads_what_it_needs_and_picks_advertised_resets() {
+        let v = json!({
+            "PowerState": "On",
+            "@odata.etag": "W/\"1\"",
+            "Boot": {"BootSourceOverrideTarget": "None", "BootSourceOverrideMode": "UEFI"},
+            "Actions": {"#ComputerSystem.Reset": {
+                "target": "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                "ResetType@Redfish.AllowableValues": ["On", "ForceOff", "ForceRestart"]}}
+        });
+        let s = SystemView::from_json("/redfish/v1/Systems/1", &v, None).expect("view");
+        assert_eq!(s.power_state, PowerState::On);
+        assert_eq!(s.etag.as_deref(), Some("W/\"1\""));
+        assert!(s.has_boot_mode);
+        let q = Quirks::default();
+        assert_eq!(
+            s.pick_reset(&["PowerCycle", "ForceRestart"], q)
+                .expect("pick"),
+            "ForceRestart"
+        );
+        assert!(matches!(
+            s.pick_reset(&["GracefulShutdown"], q),
+            Err(PowerError::Unsupported(_))
+        ));
+        // A header ETag wins over @odata.etag; no AllowableValues: first preference.
+        let bare = json!({"PowerState": "PoweringOn"});
+        let s = SystemView::from_json("/s", &bare, Some("\"e\"".into())).expect("view");
+        assert_eq!(
+            (s.power_state, s.etag.as_deref()),
+            (PowerState::Off, Some("\"e\""))
+        );
+        assert_eq!(s.pick_reset(&["On"], q).expect("pick"), "On");
+        assert!(SystemView::from_json("/s", &json!({"PowerState": 3}), None).is_err());
     }
 }

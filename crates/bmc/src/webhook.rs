@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use crate::error::{PowerError, Result};
-use crate::{BootDevice, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState, http, params};
+use crate::{
+    BootDevice, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState, http, params,
+};
 
 const DEFAULT_ON: &str = r"status.*:.*running";
 const DEFAULT_OFF: &str = r"status.*:.*stopped";
@@ -33,7 +35,9 @@ enum Auth {
 fn url(p: &BTreeMap<String, String>, k: &str) -> Result<String> {
     let u = params::require(p, k)?;
     if !(u.starts_with("http://") || u.starts_with("https://")) {
-        return Err(PowerError::BadParameters(format!("{k} must be an http(s) URL")));
+        return Err(PowerError::BadParameters(format!(
+            "{k} must be an http(s) URL"
+        )));
     }
     Ok(u.to_string())
 }
@@ -50,17 +54,27 @@ impl WebhookDriver {
     pub fn from_params(p: &BTreeMap<String, String>, opts: DriverOptions) -> Result<WebhookDriver> {
         let auth = match (params::get(p, "power_token"), params::get(p, "power_user")) {
             (Some(t), _) => Auth::Token(t.to_string()),
-            (None, Some(u)) => Auth::Basic(u.to_string(), p.get("power_pass").cloned().unwrap_or_default()),
+            (None, Some(u)) => Auth::Basic(
+                u.to_string(),
+                p.get("power_pass").cloned().unwrap_or_default(),
+            ),
             (None, None) => Auth::None,
         };
         Ok(WebhookDriver {
             on_uri: url(p, "power_on_uri")?,
             off_uri: url(p, "power_off_uri")?,
-            query_uri: if params::get(p, "power_query_uri").is_some() { Some(url(p, "power_query_uri")?) } else { None },
+            query_uri: if params::get(p, "power_query_uri").is_some() {
+                Some(url(p, "power_query_uri")?)
+            } else {
+                None
+            },
             on_re: regex(p, "power_on_regex", DEFAULT_ON)?,
             off_re: regex(p, "power_off_regex", DEFAULT_OFF)?,
             auth,
-            client: http::client(params::flag(p, "power_verify_ssl", false)?, opts.attempt_timeout.max(std::time::Duration::from_secs(5)))?,
+            client: http::client(
+                params::flag(p, "power_verify_ssl", false)?,
+                opts.attempt_timeout.max(std::time::Duration::from_secs(5)),
+            )?,
             opts,
         })
     }
@@ -79,13 +93,16 @@ impl WebhookDriver {
                 Ok(r) => {
                     let status = r.status();
                     let body = http::body(uri, r, 64 * 1024, started.elapsed()).await?;
-                    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+                    if status == reqwest::StatusCode::UNAUTHORIZED
+                        || status == reqwest::StatusCode::FORBIDDEN
+                    {
                         return Err(PowerError::AuthRefused(format!("{uri} answered {status}")));
                     }
                     if !status.is_success() {
                         return Err(PowerError::Http {
                             status: status.as_u16(),
-                            message: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                            message: String::from_utf8_lossy(&body[..body.len().min(200)])
+                                .into_owned(),
                         });
                     }
                     return Ok(body);
@@ -96,7 +113,10 @@ impl WebhookDriver {
         }
         Err(match last {
             Some(e) => http::transport(uri, e, started.elapsed()),
-            None => PowerError::Unreachable { addr: uri.to_string(), waited: started.elapsed() },
+            None => PowerError::Unreachable {
+                addr: uri.to_string(),
+                waited: started.elapsed(),
+            },
         })
     }
 }
@@ -114,13 +134,17 @@ impl PowerDriver for WebhookDriver {
         Ok(PowerOnOutcome::TurnedOn)
     }
     async fn power_off(&self, _mode: OffMode) -> Result<()> {
-        self.call(reqwest::Method::POST, &self.off_uri).await.map(|_| ())
+        self.call(reqwest::Method::POST, &self.off_uri)
+            .await
+            .map(|_| ())
     }
     async fn power_cycle(&self) -> Result<()> {
         if self.query_uri.is_none() || self.query().await? != PowerState::Off {
             self.call(reqwest::Method::POST, &self.off_uri).await?;
         }
-        self.call(reqwest::Method::POST, &self.on_uri).await.map(|_| ())
+        self.call(reqwest::Method::POST, &self.on_uri)
+            .await
+            .map(|_| ())
     }
     async fn power_reset(&self) -> Result<()> {
         self.power_cycle().await
@@ -140,6 +164,8 @@ impl PowerDriver for WebhookDriver {
         })
     }
     async fn set_boot_device(&self, _b: BootDevice) -> Result<()> {
-        Err(PowerError::Unsupported("the webhook driver cannot set the boot device".into()))
+        Err(PowerError::Unsupported(
+            "the webhook driver cannot set the boot device".into(),
+        ))
     }
 }

@@ -13,7 +13,10 @@ async fn power_sequence(sim: &Sim, d: &dyn maas_bmc::PowerDriver, on: &str, off:
     assert_eq!(sim.read("power"), on);
     assert_eq!(d.query().await.expect("query"), PowerState::On);
     // Already on: nothing is sent that could reset it.
-    assert_eq!(d.power_on().await.expect("on again"), PowerOnOutcome::AlreadyOn);
+    assert_eq!(
+        d.power_on().await.expect("on again"),
+        PowerOnOutcome::AlreadyOn
+    );
     d.power_off(OffMode::Hard).await.expect("off");
     assert_eq!(sim.read("power"), off);
     assert_eq!(d.query().await.expect("query"), PowerState::Off);
@@ -28,12 +31,27 @@ async fn ipmi_sim_lanplus_suite3_power_and_boot_device() {
     let d = ipmi_driver(&sim, &[("privilege_level", "ADMIN")]);
     power_sequence(&sim, d.as_ref(), "1", "0").await;
     d.power_reset().await.expect("reset");
-    assert!(sim.read("resets").contains("reset"), "chassis reset reached the BMC");
-    d.set_boot_device(BootDevice { target: BootTarget::Pxe, persistent: false, efi: false }).await.expect("bootdev");
+    assert!(
+        sim.read("resets").contains("reset"),
+        "chassis reset reached the BMC"
+    );
+    d.set_boot_device(BootDevice {
+        target: BootTarget::Pxe,
+        persistent: false,
+        efi: false,
+    })
+    .await
+    .expect("bootdev");
     assert_eq!(sim.read("boot"), "pxe");
     let bp = ipmitool(&sim, &["chassis", "bootparam", "get", "5"]);
     assert!(bp.contains("Force PXE"), "ipmitool sees PXE: {bp}");
-    d.set_boot_device(BootDevice { target: BootTarget::Disk, persistent: true, efi: true }).await.expect("bootdev disk");
+    d.set_boot_device(BootDevice {
+        target: BootTarget::Disk,
+        persistent: true,
+        efi: true,
+    })
+    .await
+    .expect("bootdev disk");
     assert_eq!(sim.read("boot"), "default");
     let bp = ipmitool(&sim, &["chassis", "bootparam", "get", "5"]);
     assert!(bp.contains("Hard-Drive"), "ipmitool sees disk: {bp}");
@@ -45,10 +63,18 @@ async fn ipmi_sim_lanplus_suite3_power_and_boot_device() {
 async fn ipmi_sim_operator_privilege_and_device_id() {
     let sim = ipmi_sim();
     let addr = sim.address();
-    let p = params(&[("power_address", &addr), ("power_user", "oper"), ("power_pass", "opsecret")]);
+    let p = params(&[
+        ("power_address", &addr),
+        ("power_user", "oper"),
+        ("power_pass", "opsecret"),
+    ]);
     let drv = maas_bmc::ipmi::IpmiDriver::from_params(&p, fast()).expect("driver");
     let id = drv.device_id().await.expect("device id");
-    assert_eq!((id.firmware.0, id.ipmi_version, id.manufacturer), (9, 0x02, 0x1291), "{id:?}");
+    assert_eq!(
+        (id.firmware.0, id.ipmi_version, id.manufacturer),
+        (9, 0x02, 0x1291),
+        "{id:?}"
+    );
     use maas_bmc::PowerDriver;
     drv.power_on().await.expect("operator may power on");
     assert_eq!(sim.read("power"), "1");
@@ -57,9 +83,14 @@ async fn ipmi_sim_operator_privilege_and_device_id() {
 #[tokio::test]
 async fn ipmi_sim_lan_1_5_power() {
     let sim = ipmi_sim();
-    let d = ipmi_driver(&sim, &[("power_driver", "LAN"), ("privilege_level", "ADMIN")]);
+    let d = ipmi_driver(
+        &sim,
+        &[("power_driver", "LAN"), ("privilege_level", "ADMIN")],
+    );
     power_sequence(&sim, d.as_ref(), "1", "0").await;
-    d.set_boot_device(BootDevice::pxe_once()).await.expect("bootdev over LAN");
+    d.set_boot_device(BootDevice::pxe_once())
+        .await
+        .expect("bootdev over LAN");
     assert_eq!(sim.read("boot"), "pxe");
 }
 
@@ -68,15 +99,28 @@ async fn ipmi_sim_refuses_a_wrong_password() {
     let sim = ipmi_sim();
     let addr = sim.address();
     for driver in ["LAN_2_0", "LAN"] {
-        let p = params(&[("power_address", &addr), ("power_user", "admin"), ("power_pass", "wrong"), ("power_driver", driver)]);
+        let p = params(&[
+            ("power_address", &addr),
+            ("power_user", "admin"),
+            ("power_pass", "wrong"),
+            ("power_driver", driver),
+        ]);
         let d = maas_bmc::driver_for_with("ipmi", &p, fast()).expect("driver");
         match d.query().await {
             Err(PowerError::AuthRefused(_)) => {}
             other => panic!("{driver}: expected AuthRefused, got {other:?}"),
         }
-        let p = params(&[("power_address", &addr), ("power_user", "nobody"), ("power_pass", "secret"), ("power_driver", driver)]);
+        let p = params(&[
+            ("power_address", &addr),
+            ("power_user", "nobody"),
+            ("power_pass", "secret"),
+            ("power_driver", driver),
+        ]);
         let d = maas_bmc::driver_for_with("ipmi", &p, fast()).expect("driver");
-        assert!(matches!(d.query().await, Err(PowerError::AuthRefused(_))), "{driver}: unknown user");
+        assert!(
+            matches!(d.query().await, Err(PowerError::AuthRefused(_))),
+            "{driver}: unknown user"
+        );
     }
     assert_eq!(sim.read("power"), "0");
 }
@@ -90,11 +134,17 @@ async fn pyghmi_bmc_power_and_boot_device() {
     assert_eq!(sim.read("cycles"), "1");
     d.power_reset().await.expect("reset");
     assert_eq!(sim.read("resets"), "1");
-    d.set_boot_device(BootDevice::pxe_once()).await.expect("bootdev");
+    d.set_boot_device(BootDevice::pxe_once())
+        .await
+        .expect("bootdev");
     assert_eq!(sim.read("boot"), "network");
     let bp = ipmitool(&sim, &["chassis", "bootparam", "get", "5"]);
     assert!(bp.contains("Force PXE"), "ipmitool sees PXE: {bp}");
-    let p = params(&[("power_address", &sim.address()), ("power_user", "admin"), ("power_pass", "nope")]);
+    let p = params(&[
+        ("power_address", &sim.address()),
+        ("power_user", "admin"),
+        ("power_pass", "nope"),
+    ]);
     let bad = maas_bmc::driver_for_with("ipmi", &p, fast()).expect("driver");
     assert!(matches!(bad.query().await, Err(PowerError::AuthRefused(_))));
 }

@@ -59,7 +59,17 @@ enum Cmd {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("maas-power: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -67,7 +77,9 @@ async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let mut params = BTreeMap::new();
     for kv in &a.params {
-        let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("parameter {kv:?} is not key=value"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("parameter {kv:?} is not key=value"))?;
         params.insert(k.to_string(), v.to_string());
     }
     let opts = DriverOptions {
@@ -75,7 +87,12 @@ async fn main() -> anyhow::Result<()> {
         retries: a.retries,
         ..DriverOptions::default()
     };
-    if let Cmd::Bench { addresses, seconds, per_bmc } = &a.cmd {
+    if let Cmd::Bench {
+        addresses,
+        seconds,
+        per_bmc,
+    } = &a.cmd
+    {
         return bench(&a.power_type, &params, opts, addresses, *seconds, *per_bmc).await;
     }
     let d = driver_for_with(&a.power_type, &params, opts)?;
@@ -86,9 +103,22 @@ async fn main() -> anyhow::Result<()> {
         Cmd::SoftOff => d.power_off(OffMode::Soft).await?,
         Cmd::Cycle => d.power_cycle().await?,
         Cmd::Reset => d.power_reset().await?,
-        Cmd::Bootdev { disk, persistent, efi } => {
-            let target = if disk { BootTarget::Disk } else { BootTarget::Pxe };
-            d.set_boot_device(BootDevice { target, persistent, efi }).await?
+        Cmd::Bootdev {
+            disk,
+            persistent,
+            efi,
+        } => {
+            let target = if disk {
+                BootTarget::Disk
+            } else {
+                BootTarget::Pxe
+            };
+            d.set_boot_device(BootDevice {
+                target,
+                persistent,
+                efi,
+            })
+            .await?
         }
         Cmd::Bench { .. } => {}
     }
@@ -132,7 +162,13 @@ async fn bench(
     }
     let secs = started.elapsed().as_secs_f64();
     let ok = ok.load(Ordering::Relaxed);
-    println!("bmcs={} queries={} failed={} seconds={:.2}", addresses.len(), ok, failed.load(Ordering::Relaxed), secs);
+    println!(
+        "bmcs={} queries={} failed={} seconds={:.2}",
+        addresses.len(),
+        ok,
+        failed.load(Ordering::Relaxed),
+        secs
+    );
     println!("queries_per_s={:.1}", ok as f64 / secs);
     Ok(())
 }

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 
 use crate::error::{PowerError, Result};
 use crate::params;
-use crate::{BootDevice, BootTarget, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState};
+use crate::{
+    BootDevice, BootTarget, DriverOptions, OffMode, PowerDriver, PowerOnOutcome, PowerState,
+};
 pub use crypto::Suite;
 pub use session::{Session, SessionConfig};
 
@@ -63,14 +65,19 @@ pub struct IpmiDriver {
 
 fn parse_kg(s: &str) -> Result<Vec<u8>> {
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        let v = hex::decode(h).map_err(|_| PowerError::BadParameters("k_g is not valid hex".into()))?;
+        let v =
+            hex::decode(h).map_err(|_| PowerError::BadParameters("k_g is not valid hex".into()))?;
         if v.len() > 20 {
-            return Err(PowerError::BadParameters("k_g is longer than 20 bytes".into()));
+            return Err(PowerError::BadParameters(
+                "k_g is longer than 20 bytes".into(),
+            ));
         }
         return Ok(v);
     }
     if s.len() > 20 {
-        return Err(PowerError::BadParameters("k_g is longer than 20 bytes".into()));
+        return Err(PowerError::BadParameters(
+            "k_g is longer than 20 bytes".into(),
+        ));
     }
     Ok(s.as_bytes().to_vec())
 }
@@ -84,24 +91,44 @@ impl IpmiDriver {
         let lan15 = match params::get(p, "power_driver").unwrap_or("LAN_2_0") {
             "LAN_2_0" | "lanplus" => false,
             "LAN" | "lan" => true,
-            o => return Err(PowerError::BadParameters(format!("power_driver {o:?} (LAN_2_0 or LAN)"))),
+            o => {
+                return Err(PowerError::BadParameters(format!(
+                    "power_driver {o:?} (LAN_2_0 or LAN)"
+                )));
+            }
         };
         let suite = match params::get(p, "cipher_suite_id").unwrap_or("3") {
             "3" => Suite::S3,
             "17" => Suite::S17,
-            o => return Err(PowerError::BadParameters(format!("cipher_suite_id {o:?} (3 or 17 are supported)"))),
+            o => {
+                return Err(PowerError::BadParameters(format!(
+                    "cipher_suite_id {o:?} (3 or 17 are supported)"
+                )));
+            }
         };
-        let privilege = match params::get(p, "privilege_level").unwrap_or("OPERATOR").to_ascii_uppercase().as_str() {
+        let privilege = match params::get(p, "privilege_level")
+            .unwrap_or("OPERATOR")
+            .to_ascii_uppercase()
+            .as_str()
+        {
             "ADMIN" | "ADMINISTRATOR" => 4,
             "OPERATOR" => 3,
             "USER" => 2,
-            o => return Err(PowerError::BadParameters(format!("privilege_level {o:?} (ADMIN, OPERATOR or USER)"))),
+            o => {
+                return Err(PowerError::BadParameters(format!(
+                    "privilege_level {o:?} (ADMIN, OPERATOR or USER)"
+                )));
+            }
         };
         let boot_type = match params::get(p, "power_boot_type").unwrap_or("auto") {
             "auto" => BootType::Auto,
             "efi" => BootType::Efi,
             "legacy" => BootType::Legacy,
-            o => return Err(PowerError::BadParameters(format!("power_boot_type {o:?} (auto, efi or legacy)"))),
+            o => {
+                return Err(PowerError::BadParameters(format!(
+                    "power_boot_type {o:?} (auto, efi or legacy)"
+                )));
+            }
         };
         let kg = params::get(p, "k_g").map(parse_kg).transpose()?;
         Ok(IpmiDriver {
@@ -121,8 +148,12 @@ impl IpmiDriver {
     async fn resolve(&self) -> Result<SocketAddr> {
         let mut it = tokio::net::lookup_host((self.host.as_str(), self.port))
             .await
-            .map_err(|e| PowerError::Unreachable { addr: format!("{} ({e})", self.host), waited: Default::default() })?;
-        it.next().ok_or_else(|| PowerError::BadParameters(format!("{} has no address", self.host)))
+            .map_err(|e| PowerError::Unreachable {
+                addr: format!("{} ({e})", self.host),
+                waited: Default::default(),
+            })?;
+        it.next()
+            .ok_or_else(|| PowerError::BadParameters(format!("{} has no address", self.host)))
     }
 
     /// Open a session as configured.
@@ -137,7 +168,11 @@ impl IpmiDriver {
             attempt_timeout: self.opts.attempt_timeout,
             retries: self.opts.retries,
         };
-        if self.lan15 { Session::open_v15(cfg).await } else { Session::open_v20(cfg).await }
+        if self.lan15 {
+            Session::open_v15(cfg).await
+        } else {
+            Session::open_v20(cfg).await
+        }
     }
 
     async fn with_session<T>(&self, f: impl AsyncFnOnce(&mut Session) -> Result<T>) -> Result<T> {
@@ -191,7 +226,9 @@ async fn status(s: &mut Session) -> Result<PowerState> {
     match d.first() {
         Some(b) if b & 1 == 1 => Ok(PowerState::On),
         Some(_) => Ok(PowerState::Off),
-        None => Err(PowerError::Protocol("empty Get Chassis Status answer".into())),
+        None => Err(PowerError::Protocol(
+            "empty Get Chassis Status answer".into(),
+        )),
     }
 }
 
@@ -236,7 +273,8 @@ impl PowerDriver for IpmiDriver {
     }
 
     async fn power_reset(&self) -> Result<()> {
-        self.with_session(async |s| control(s, ChassisControl::HardReset).await).await
+        self.with_session(async |s| control(s, ChassisControl::HardReset).await)
+            .await
     }
 
     async fn query(&self) -> Result<PowerState> {
@@ -249,7 +287,10 @@ impl PowerDriver for IpmiDriver {
             // Set In Progress = set in progress, then the flags, then set complete.
             // BMCs without parameter 0 answer 0x80; that is fine.
             let tolerate = |r: Result<Vec<u8>>| match r {
-                Err(PowerError::BmcError { completion_code: 0x80 | 0x81 | 0xcc, .. }) => Ok(()),
+                Err(PowerError::BmcError {
+                    completion_code: 0x80 | 0x81 | 0xcc,
+                    ..
+                }) => Ok(()),
                 r => r.map(|_| ()),
             };
             tolerate(s.command(NETFN_CHASSIS, 0x08, &[0x00, 0x01]).await)?;

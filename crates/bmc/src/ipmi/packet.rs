@@ -84,7 +84,13 @@ pub fn parse_ipmi_response(m: &[u8]) -> Result<IpmiResponse, PacketError> {
 }
 
 /// An IPMI 1.5 session packet (also used before RMCP+ for Get Channel Auth Caps).
-pub fn v15_packet(auth_type: u8, seq: u32, session_id: u32, auth: Option<&[u8; 16]>, msg: &[u8]) -> Vec<u8> {
+pub fn v15_packet(
+    auth_type: u8,
+    seq: u32,
+    session_id: u32,
+    auth: Option<&[u8; 16]>,
+    msg: &[u8],
+) -> Vec<u8> {
     let mut p = RMCP_HEADER.to_vec();
     p.push(auth_type);
     p.extend_from_slice(&seq.to_le_bytes());
@@ -166,7 +172,13 @@ pub struct Protect {
 
 /// Build an RMCP+ packet. With `protect`, the payload is AES-CBC encrypted with `iv`
 /// and the packet carries the integrity trailer.
-pub fn v20_packet(payload_type: u8, session_id: u32, seq: u32, payload: &[u8], protect: Option<(&Protect, [u8; 16])>) -> Vec<u8> {
+pub fn v20_packet(
+    payload_type: u8,
+    session_id: u32,
+    seq: u32,
+    payload: &[u8],
+    protect: Option<(&Protect, [u8; 16])>,
+) -> Vec<u8> {
     let mut p = RMCP_HEADER.to_vec();
     let start = p.len();
     let (pt, body) = match protect {
@@ -289,12 +301,22 @@ pub fn parse_open_session_response(p: &[u8]) -> Result<OpenSessionResponse, Pack
     }
     let (tag, status) = (p[0], p[1]);
     if status != 0 {
-        return Ok(OpenSessionResponse { tag, status, sid_m: 0, sid_c: 0 });
+        return Ok(OpenSessionResponse {
+            tag,
+            status,
+            sid_m: 0,
+            sid_c: 0,
+        });
     }
     if p.len() < 12 {
         return Err(PacketError::Truncated("Open Session Response"));
     }
-    Ok(OpenSessionResponse { tag, status, sid_m: u32le(&p[4..8]), sid_c: u32le(&p[8..12]) })
+    Ok(OpenSessionResponse {
+        tag,
+        status,
+        sid_m: u32le(&p[4..8]),
+        sid_c: u32le(&p[8..12]),
+    })
 }
 
 pub fn rakp1(tag: u8, sid_c: u32, rm: &[u8; 16], role: u8, user: &[u8]) -> Vec<u8> {
@@ -322,7 +344,14 @@ pub fn parse_rakp2(p: &[u8]) -> Result<Rakp2, PacketError> {
     }
     let (tag, status) = (p[0], p[1]);
     if status != 0 {
-        return Ok(Rakp2 { tag, status, sid_m: 0, rc: [0; 16], guid_c: [0; 16], code: Vec::new() });
+        return Ok(Rakp2 {
+            tag,
+            status,
+            sid_m: 0,
+            rc: [0; 16],
+            guid_c: [0; 16],
+            code: Vec::new(),
+        });
     }
     if p.len() < 40 {
         return Err(PacketError::Truncated("RAKP 2"));
@@ -331,7 +360,14 @@ pub fn parse_rakp2(p: &[u8]) -> Result<Rakp2, PacketError> {
     rc.copy_from_slice(&p[8..24]);
     let mut guid_c = [0u8; 16];
     guid_c.copy_from_slice(&p[24..40]);
-    Ok(Rakp2 { tag, status, sid_m: u32le(&p[4..8]), rc, guid_c, code: p[40..].to_vec() })
+    Ok(Rakp2 {
+        tag,
+        status,
+        sid_m: u32le(&p[4..8]),
+        rc,
+        guid_c,
+        code: p[40..].to_vec(),
+    })
 }
 
 pub fn rakp3(tag: u8, sid_c: u32, code: &[u8]) -> Vec<u8> {
@@ -355,12 +391,22 @@ pub fn parse_rakp4(p: &[u8]) -> Result<Rakp4, PacketError> {
     }
     let (tag, status) = (p[0], p[1]);
     if status != 0 {
-        return Ok(Rakp4 { tag, status, sid_m: 0, icv: Vec::new() });
+        return Ok(Rakp4 {
+            tag,
+            status,
+            sid_m: 0,
+            icv: Vec::new(),
+        });
     }
     if p.len() < 8 {
         return Err(PacketError::Truncated("RAKP 4"));
     }
-    Ok(Rakp4 { tag, status, sid_m: u32le(&p[4..8]), icv: p[8..].to_vec() })
+    Ok(Rakp4 {
+        tag,
+        status,
+        sid_m: u32le(&p[4..8]),
+        icv: p[8..].to_vec(),
+    })
 }
 
 /// Text for an RMCP+ status code (Open Session / RAKP).

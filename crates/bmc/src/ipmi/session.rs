@@ -29,8 +29,16 @@ pub struct SessionConfig {
 }
 
 enum Kind {
-    V20 { sid_c: u32, sid_m: u32, protect: Protect },
-    V15 { auth_type: u8, session_id: u32, password: [u8; 16] },
+    V20 {
+        sid_c: u32,
+        sid_m: u32,
+        protect: Protect,
+    },
+    V15 {
+        auth_type: u8,
+        session_id: u32,
+        password: [u8; 16],
+    },
 }
 
 /// An open session; close it with [`Session::close`].
@@ -101,8 +109,14 @@ async fn round_trip<T>(
         tracing::debug!(bmc = %cfg.addr, attempt, "no answer; retransmitting");
     }
     match last_bad {
-        Some(e) => Err(PowerError::Protocol(format!("BMC {} sent only malformed replies: {e}", cfg.addr))),
-        None => Err(PowerError::Unreachable { addr: cfg.addr.to_string(), waited: started.elapsed() }),
+        Some(e) => Err(PowerError::Protocol(format!(
+            "BMC {} sent only malformed replies: {e}",
+            cfg.addr
+        ))),
+        None => Err(PowerError::Unreachable {
+            addr: cfg.addr.to_string(),
+            waited: started.elapsed(),
+        }),
     }
 }
 
@@ -132,7 +146,9 @@ async fn channel_auth_caps(sock: &UdpSocket, cfg: &SessionConfig, v2: bool) -> R
         return Err(cc_error(&r));
     }
     if r.data.len() < 8 {
-        return Err(PowerError::Protocol("short Get Channel Auth Capabilities answer".into()));
+        return Err(PowerError::Protocol(
+            "short Get Channel Auth Capabilities answer".into(),
+        ));
     }
     Ok(r.data)
 }
@@ -141,15 +157,22 @@ impl Session {
     /// Open an RMCP+ session (IPMI 2.0, lanplus) and raise it to the configured privilege.
     pub async fn open_v20(cfg: SessionConfig) -> Result<Session> {
         if !priv_ok(cfg.privilege) {
-            return Err(PowerError::BadParameters(format!("privilege level {}", cfg.privilege)));
+            return Err(PowerError::BadParameters(format!(
+                "privilege level {}",
+                cfg.privilege
+            )));
         }
         if cfg.user.len() > 16 || cfg.password.len() > 20 {
-            return Err(PowerError::BadParameters("user over 16 or password over 20 bytes".into()));
+            return Err(PowerError::BadParameters(
+                "user over 16 or password over 20 bytes".into(),
+            ));
         }
         let sock = socket(cfg.addr).await?;
         let caps = channel_auth_caps(&sock, &cfg, true).await?;
         if caps[1] & 0x80 == 0 && caps[3] & 0x02 == 0 {
-            return Err(PowerError::Unsupported("BMC does not offer IPMI 2.0 (RMCP+); use power_driver=LAN".into()));
+            return Err(PowerError::Unsupported(
+                "BMC does not offer IPMI 2.0 (RMCP+); use power_driver=LAN".into(),
+            ));
         }
         let sid_m = rand::rng().next_u32() | 1;
         let tag = (rand::rng().next_u32() & 0xff) as u8;
@@ -162,17 +185,22 @@ impl Session {
             |b| setup_reply(b, pk::PT_OPEN_RESP, tag),
         )
         .await?;
-        let osr = pk::parse_open_session_response(&resp).map_err(|e| PowerError::Protocol(e.to_string()))?;
+        let osr = pk::parse_open_session_response(&resp)
+            .map_err(|e| PowerError::Protocol(e.to_string()))?;
         if osr.status != 0 {
             let why = pk::rakp_status_text(osr.status);
             return Err(match osr.status {
-                0x04..=0x07 | 0x10 | 0x11 => PowerError::Unsupported(format!("cipher suite {}: {why}", suite.id())),
+                0x04..=0x07 | 0x10 | 0x11 => {
+                    PowerError::Unsupported(format!("cipher suite {}: {why}", suite.id()))
+                }
                 0x09 | 0x0a => PowerError::AuthRefused(why.to_string()),
                 _ => PowerError::Protocol(format!("Open Session refused: {why}")),
             });
         }
         if osr.sid_m != sid_m {
-            return Err(PowerError::Protocol("Open Session answer for another session".into()));
+            return Err(PowerError::Protocol(
+                "Open Session answer for another session".into(),
+            ));
         }
         let sid_c = osr.sid_c;
         let mut rm = [0u8; 16];
@@ -189,13 +217,25 @@ impl Session {
         .await?;
         let r2 = pk::parse_rakp2(&r2).map_err(|e| PowerError::Protocol(e.to_string()))?;
         if r2.status != 0 {
-            return Err(PowerError::AuthRefused(pk::rakp_status_text(r2.status).to_string()));
+            return Err(PowerError::AuthRefused(
+                pk::rakp_status_text(r2.status).to_string(),
+            ));
         }
         let kuid = cfg.password.as_bytes();
-        let inputs = RakpInputs { sid_m, sid_c, rm, rc: r2.rc, guid_c: r2.guid_c, role, user: &user };
+        let inputs = RakpInputs {
+            sid_m,
+            sid_c,
+            rm,
+            rc: r2.rc,
+            guid_c: r2.guid_c,
+            role,
+            user: &user,
+        };
         let want = crypto::rakp2_code(suite, kuid, &inputs);
         if !crypto::codes_equal(&want, &r2.code) {
-            return Err(PowerError::AuthRefused("RAKP 2 code does not match: wrong password".into()));
+            return Err(PowerError::AuthRefused(
+                "RAKP 2 code does not match: wrong password".into(),
+            ));
         }
         let keys = crypto::session_keys(suite, kuid, cfg.kg.as_deref(), &inputs);
         let r3 = pk::rakp3(tag, sid_c, &crypto::rakp3_code(suite, kuid, &inputs));
@@ -208,13 +248,31 @@ impl Session {
         .await?;
         let r4 = pk::parse_rakp4(&r4).map_err(|e| PowerError::Protocol(e.to_string()))?;
         if r4.status != 0 {
-            return Err(PowerError::AuthRefused(pk::rakp_status_text(r4.status).to_string()));
+            return Err(PowerError::AuthRefused(
+                pk::rakp_status_text(r4.status).to_string(),
+            ));
         }
         if !crypto::codes_equal(&crypto::rakp4_icv(suite, &keys.sik, &inputs), &r4.icv) {
-            return Err(PowerError::AuthRefused("RAKP 4 check value does not match (wrong k_g?)".into()));
+            return Err(PowerError::AuthRefused(
+                "RAKP 4 check value does not match (wrong k_g?)".into(),
+            ));
         }
-        let protect = Protect { suite, k1: keys.k1.clone(), aes: keys.aes_key() };
-        let mut s = Session { sock, cfg, kind: Kind::V20 { sid_c, sid_m, protect }, out_seq: 0, rq_seq: 0 };
+        let protect = Protect {
+            suite,
+            k1: keys.k1.clone(),
+            aes: keys.aes_key(),
+        };
+        let mut s = Session {
+            sock,
+            cfg,
+            kind: Kind::V20 {
+                sid_c,
+                sid_m,
+                protect,
+            },
+            out_seq: 0,
+            rq_seq: 0,
+        };
         s.raise_privilege().await?;
         tracing::debug!(bmc = %s.cfg.addr, suite = suite.id(), "RMCP+ session open");
         Ok(s)
@@ -224,10 +282,15 @@ impl Session {
     /// when that is all the BMC offers.
     pub async fn open_v15(cfg: SessionConfig) -> Result<Session> {
         if !priv_ok(cfg.privilege) {
-            return Err(PowerError::BadParameters(format!("privilege level {}", cfg.privilege)));
+            return Err(PowerError::BadParameters(format!(
+                "privilege level {}",
+                cfg.privilege
+            )));
         }
         if cfg.user.len() > 16 || cfg.password.len() > 16 {
-            return Err(PowerError::BadParameters("IPMI 1.5 user and password are at most 16 bytes".into()));
+            return Err(PowerError::BadParameters(
+                "IPMI 1.5 user and password are at most 16 bytes".into(),
+            ));
         }
         let sock = socket(cfg.addr).await?;
         let caps = channel_auth_caps(&sock, &cfg, false).await?;
@@ -236,7 +299,9 @@ impl Session {
         } else if caps[1] & 0x10 != 0 {
             pk::AUTH_STRAIGHT
         } else {
-            return Err(PowerError::Unsupported("BMC offers neither MD5 nor password authentication".into()));
+            return Err(PowerError::Unsupported(
+                "BMC offers neither MD5 nor password authentication".into(),
+            ));
         };
         let mut user16 = [0u8; 16];
         user16[..cfg.user.len()].copy_from_slice(cfg.user.as_bytes());
@@ -253,13 +318,18 @@ impl Session {
         )
         .await?;
         if ch.completion_code == 0x81 || ch.completion_code == 0x82 {
-            return Err(PowerError::AuthRefused(format!("user {:?} is not known to the BMC", cfg.user)));
+            return Err(PowerError::AuthRefused(format!(
+                "user {:?} is not known to the BMC",
+                cfg.user
+            )));
         }
         if ch.completion_code != 0 {
             return Err(cc_error(&ch));
         }
         if ch.data.len() < 20 {
-            return Err(PowerError::Protocol("short Get Session Challenge answer".into()));
+            return Err(PowerError::Protocol(
+                "short Get Session Challenge answer".into(),
+            ));
         }
         let temp_id = u32::from_le_bytes([ch.data[0], ch.data[1], ch.data[2], ch.data[3]]);
         let init_out = rand::rng().next_u32() | 1;
@@ -276,14 +346,17 @@ impl Session {
         )
         .await
         .map_err(|e| match e {
-            PowerError::Unreachable { .. } => {
-                PowerError::AuthRefused("no answer to Activate Session: the password is probably wrong".into())
-            }
+            PowerError::Unreachable { .. } => PowerError::AuthRefused(
+                "no answer to Activate Session: the password is probably wrong".into(),
+            ),
             e => e,
         })?;
         if act.completion_code != 0 {
             return Err(match act.completion_code {
-                0x81..=0x86 => PowerError::AuthRefused(format!("Activate Session refused (code {:#04x})", act.completion_code)),
+                0x81..=0x86 => PowerError::AuthRefused(format!(
+                    "Activate Session refused (code {:#04x})",
+                    act.completion_code
+                )),
                 _ => cc_error(&act),
             });
         }
@@ -295,7 +368,11 @@ impl Session {
         let mut s = Session {
             sock,
             cfg,
-            kind: Kind::V15 { auth_type, session_id, password },
+            kind: Kind::V15 {
+                auth_type,
+                session_id,
+                password,
+            },
             out_seq: in_seq.wrapping_sub(1),
             rq_seq: 2,
         };
@@ -311,9 +388,12 @@ impl Session {
         }
         match self.command(0x06, 0x3b, &[p]).await {
             Ok(_) => Ok(()),
-            Err(PowerError::BmcError { completion_code, meaning }) if (0x80..=0x81).contains(&completion_code) || completion_code == 0xd4 => {
-                Err(PowerError::AuthRefused(format!("privilege level {p} refused: {meaning}")))
-            }
+            Err(PowerError::BmcError {
+                completion_code,
+                meaning,
+            }) if (0x80..=0x81).contains(&completion_code) || completion_code == 0xd4 => Err(
+                PowerError::AuthRefused(format!("privilege level {p} refused: {meaning}")),
+            ),
             Err(e) => Err(e),
         }
     }
@@ -336,7 +416,11 @@ impl Session {
                         rand::rng().fill_bytes(&mut iv);
                         pk::v20_packet(pk::PT_IPMI, *sid_c, *out_seq, &msg, Some((protect, iv)))
                     }
-                    Kind::V15 { auth_type, session_id, password } => {
+                    Kind::V15 {
+                        auth_type,
+                        session_id,
+                        password,
+                    } => {
                         let code = v15_code(*auth_type, password, *session_id, &msg, *out_seq);
                         pk::v15_packet(*auth_type, *out_seq, *session_id, Some(&code), &msg)
                     }
@@ -379,12 +463,20 @@ impl Session {
     }
 }
 
-fn matches_expect(r: pk::IpmiResponse, rq_seq: u8, cmd: u8) -> std::result::Result<Option<pk::IpmiResponse>, PacketError> {
+fn matches_expect(
+    r: pk::IpmiResponse,
+    rq_seq: u8,
+    cmd: u8,
+) -> std::result::Result<Option<pk::IpmiResponse>, PacketError> {
     Ok((r.rq_seq == rq_seq && r.cmd == cmd).then_some(r))
 }
 
 /// Accept an RMCP+ session-setup payload of `payload_type` carrying message tag `tag`.
-fn setup_reply(b: &[u8], payload_type: u8, tag: u8) -> std::result::Result<Option<Vec<u8>>, PacketError> {
+fn setup_reply(
+    b: &[u8],
+    payload_type: u8,
+    tag: u8,
+) -> std::result::Result<Option<Vec<u8>>, PacketError> {
     let p = pk::parse_v20(b, None)?;
     if p.payload_type != payload_type || p.payload.first() != Some(&tag) {
         return Ok(None);
@@ -393,7 +485,11 @@ fn setup_reply(b: &[u8], payload_type: u8, tag: u8) -> std::result::Result<Optio
 }
 
 /// Accept an IPMI 1.5 response to `cmd` with `rq_seq`, outside a session.
-fn v15_reply(b: &[u8], rq_seq: u8, cmd: u8) -> std::result::Result<Option<pk::IpmiResponse>, PacketError> {
+fn v15_reply(
+    b: &[u8],
+    rq_seq: u8,
+    cmd: u8,
+) -> std::result::Result<Option<pk::IpmiResponse>, PacketError> {
     let p = pk::parse_v15(b)?;
     matches_expect(pk::parse_ipmi_response(&p.msg)?, rq_seq, cmd)
 }

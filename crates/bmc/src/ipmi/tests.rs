@@ -20,7 +20,15 @@ fn inputs() -> RakpInputs<'static> {
         rc[i] = 0xa0 + i as u8;
         guid_c[i] = 0x40 + i as u8;
     }
-    RakpInputs { sid_m: 0x11223344, sid_c: 0xa1b2c3d4, rm, rc, guid_c, role: 0x14, user: b"admin" }
+    RakpInputs {
+        sid_m: 0x11223344,
+        sid_c: 0xa1b2c3d4,
+        rm,
+        rc,
+        guid_c,
+        role: 0x14,
+        user: b"admin",
+    }
 }
 
 struct Kat {
@@ -82,7 +90,12 @@ fn integrity_code_matches_the_reference() {
     let mut data = vec![0x06, 0xc0];
     data.extend(0u8..30);
     for k in KATS {
-        assert_eq!(integrity_code(k.suite, &h(k.k1), &data), h(k.integ), "{:?}", k.suite);
+        assert_eq!(
+            integrity_code(k.suite, &h(k.k1), &data),
+            h(k.integ),
+            "{:?}",
+            k.suite
+        );
     }
 }
 
@@ -94,7 +107,11 @@ fn aes_cbc_with_ipmi_pad_matches_the_reference_and_round_trips() {
     }
     let pt = h("200018810400010a");
     for k in KATS {
-        let keys = SessionKeys { sik: h(k.sik), k1: h(k.k1), k2: h(k.k2) };
+        let keys = SessionKeys {
+            sik: h(k.sik),
+            k1: h(k.k1),
+            k2: h(k.k2),
+        };
         let ct = encrypt(&keys.aes_key(), &iv, &pt);
         assert_eq!(ct, h(k.aes), "{:?}", k.suite);
         assert_eq!(decrypt(&keys.aes_key(), &ct), Some(pt.clone()));
@@ -125,7 +142,11 @@ const MD5_KAT: &str = include_str!("../../tests/vectors/md5.hex").trim_ascii();
 #[test]
 fn protected_packets_round_trip_and_tampering_is_caught() {
     for suite in [Suite::S3, Suite::S17] {
-        let k = Protect { suite, k1: vec![1; suite.hmac_len()], aes: [2; 16] };
+        let k = Protect {
+            suite,
+            k1: vec![1; suite.hmac_len()],
+            aes: [2; 16],
+        };
         let msg = ipmi_request(0x00, 0x01, 5, &[]);
         let pkt = v20_packet(PT_IPMI, 0xdead, 9, &msg, Some((&k, [3; 16])));
         assert_eq!((pkt.len() - 4 - suite.icv_len()) % 4, 0);
@@ -144,21 +165,37 @@ fn protected_packets_round_trip_and_tampering_is_caught() {
 #[test]
 fn ipmi_messages_checksum() {
     let m = ipmi_request(0x06, 0x38, 0, &[0x8e, 0x04]);
-    assert_eq!(m, vec![0x20, 0x18, 0xc8, 0x81, 0x00, 0x38, 0x8e, 0x04, 0xb5]);
+    assert_eq!(
+        m,
+        vec![0x20, 0x18, 0xc8, 0x81, 0x00, 0x38, 0x8e, 0x04, 0xb5]
+    );
     // A response with good checksums parses; a flipped byte does not.
     let mut r = vec![0x81, 0x1c, 0x63, 0x20, 0x00, 0x38, 0x00, 0x01];
     let c = checksum(&r[3..]);
     r.push(c);
     let p = parse_ipmi_response(&r).expect("good response");
-    assert_eq!((p.netfn, p.cmd, p.completion_code, p.data.clone()), (0x07, 0x38, 0, vec![1]));
+    assert_eq!(
+        (p.netfn, p.cmd, p.completion_code, p.data.clone()),
+        (0x07, 0x38, 0, vec![1])
+    );
     r[7] ^= 1;
     assert_eq!(parse_ipmi_response(&r), Err(PacketError::Checksum));
 }
 
 #[test]
 fn parsers_reject_every_truncation() {
-    let k = Protect { suite: Suite::S3, k1: vec![1; 20], aes: [2; 16] };
-    let pkt = v20_packet(PT_IPMI, 1, 1, &ipmi_request(0, 1, 1, &[]), Some((&k, [0; 16])));
+    let k = Protect {
+        suite: Suite::S3,
+        k1: vec![1; 20],
+        aes: [2; 16],
+    };
+    let pkt = v20_packet(
+        PT_IPMI,
+        1,
+        1,
+        &ipmi_request(0, 1, 1, &[]),
+        Some((&k, [0; 16])),
+    );
     for n in 0..pkt.len() {
         assert!(parse_v20(&pkt[..n], Some(&k)).is_err(), "v20 cut at {n}");
     }

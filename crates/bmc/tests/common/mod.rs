@@ -29,11 +29,17 @@ pub fn free_tcp_port() -> u16 {
 }
 
 pub fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 pub fn fast() -> DriverOptions {
-    DriverOptions { call_timeout: Duration::from_secs(20), attempt_timeout: Duration::from_millis(500), retries: 3 }
+    DriverOptions {
+        call_timeout: Duration::from_secs(20),
+        attempt_timeout: Duration::from_millis(500),
+        retries: 3,
+    }
 }
 
 /// One simulated BMC and the directory holding its state files.
@@ -45,7 +51,10 @@ pub struct Sim {
 
 impl Sim {
     pub fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default().trim().to_string()
+        std::fs::read_to_string(self.dir.path().join(name))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
     pub fn write(&self, name: &str, v: &str) {
         std::fs::write(self.dir.path().join(name), format!("{v}\n")).expect("write state");
@@ -100,7 +109,10 @@ pub fn ipmi_sim() -> Sim {
 /// pyghmi's BMC (a second implementation); state files `power` (on/off) and `boot`.
 pub fn pyghmi_sim() -> Sim {
     let py = format!("{VENV}/python");
-    assert!(Path::new(&py).exists(), "{py} missing: .ci/requirements.txt installs pyghmi into /var/tmp/maas-venv");
+    assert!(
+        Path::new(&py).exists(),
+        "{py} missing: .ci/requirements.txt installs pyghmi into /var/tmp/maas-venv"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_udp_port();
     let log = std::fs::File::create(dir.path().join("pyghmi.log")).expect("log");
@@ -118,12 +130,23 @@ pub fn pyghmi_sim() -> Sim {
 
 fn wait_ipmi(sim: &Sim) {
     let started = Instant::now();
-    let p = params(&[("power_address", &sim.address()), ("power_user", "admin"), ("power_pass", "secret")]);
-    let opts = DriverOptions { call_timeout: Duration::from_secs(2), attempt_timeout: Duration::from_millis(200), retries: 1 };
+    let p = params(&[
+        ("power_address", &sim.address()),
+        ("power_user", "admin"),
+        ("power_pass", "secret"),
+    ]);
+    let opts = DriverOptions {
+        call_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_millis(200),
+        retries: 1,
+    };
     let d = driver_for_with("ipmi", &p, opts).expect("driver");
     // On a thread of its own: callers may be inside a tokio runtime.
     let up = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
         while started.elapsed() < Duration::from_secs(15) {
             if rt.block_on(d.query()).is_ok() {
                 return true;
@@ -135,13 +158,20 @@ fn wait_ipmi(sim: &Sim) {
     if up.join().unwrap_or(false) {
         return;
     }
-    panic!("simulator on port {} did not answer in 15 s; see {}", sim.port, sim.dir.path().display());
+    panic!(
+        "simulator on port {} did not answer in 15 s; see {}",
+        sim.port,
+        sim.dir.path().display()
+    );
 }
 
 /// sushy-emulator with the fake driver and basic auth admin/secret; one system, Off.
 pub fn sushy() -> Sim {
     let bin = format!("{VENV}/sushy-emulator");
-    assert!(Path::new(&bin).exists(), "{bin} missing: .ci/requirements.txt installs sushy-tools");
+    assert!(
+        Path::new(&bin).exists(),
+        "{bin} missing: .ci/requirements.txt installs sushy-tools"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let port = free_tcp_port();
@@ -174,13 +204,29 @@ pub fn sushy() -> Sim {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("sushy-emulator did not listen in 20 s; see {}", sim.dir.path().display());
+    panic!(
+        "sushy-emulator did not listen in 20 s; see {}",
+        sim.dir.path().display()
+    );
 }
 
 /// ipmitool against a simulator (a cross-check of what our client set).
 pub fn ipmitool(sim: &Sim, args: &[&str]) -> String {
     let out = Command::new("ipmitool")
-        .args(["-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", &sim.port.to_string(), "-U", "admin", "-P", "secret"])
+        .args([
+            "-I",
+            "lanplus",
+            "-C",
+            "3",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &sim.port.to_string(),
+            "-U",
+            "admin",
+            "-P",
+            "secret",
+        ])
         .args(args)
         .output()
         .expect("ipmitool");
@@ -189,7 +235,11 @@ pub fn ipmitool(sim: &Sim, args: &[&str]) -> String {
 
 pub fn ipmi_driver(sim: &Sim, extra: &[(&str, &str)]) -> Box<dyn PowerDriver> {
     let addr = sim.address();
-    let mut p = params(&[("power_address", &addr), ("power_user", "admin"), ("power_pass", "secret")]);
+    let mut p = params(&[
+        ("power_address", &addr),
+        ("power_user", "admin"),
+        ("power_pass", "secret"),
+    ]);
     for (k, v) in extra {
         p.insert(k.to_string(), v.to_string());
     }
