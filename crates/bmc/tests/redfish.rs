@@ -313,3 +313,132 @@ async fn manual_records_intent_and_answers_unknown() {
         Err(PowerError::Unsupported(_))
     ));
 }
+
+/// A service that refuses basic auth (sessions only) and demands If-Match on PATCH.
+#[tokio::test]
+async fn redfish_sessions_when_basic_is_refused_and_if_match_on_patch() {
+    use axum::{
+        Json, Router,
+        extract::State,
+        http::{HeaderMap, StatusCode},
+        response::IntoResponse,
+        routing::{get, post},
+    };
+    type S = Arc<Mutex<Vec<String>>>;
+    let log: S = Arc::new(Mutex::new(Vec::new()));
+    fn authed(h: &HeaderMap) -> bool {
+        h.get("x-auth-token").and_then(|v| v.to_str().ok()) == Some("tok-1")
+    }
+    let app = Router::new()
+        .route(
+            "/redfish/v1/",
+            get(|h: HeaderMap| async move {
+                if !authed(&h) {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                Json(serde_json::json!({"Systems": {"@odata.id": "/redfish/v1/Systems"}})).into_response()
+            }),
+        )
+        .route(
+            "/redfish/v1/SessionService/Sessions",
+            post(|Json(b): Json<serde_json::Value>| async move {
+                if b["UserName"] == "admin" && b["Password"] == "secret" {
+                    (StatusCode::CREATED, [("X-Auth-Token", "tok-1")], "{}").into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        )
+        .route(
+            "/redfish/v1/Systems",
+            get(|h: HeaderMap| async move {
+                if !authed(&h) {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                Json(serde_json::json!({"Members": [{"@odata.id": "/redfish/v1/Systems/a"}, {"@odata.id": "/redfish/v1/Systems/b"}]}))
+                    .into_response()
+            }),
+        )
+        .route(
+            "/redfish/v1/Systems/b",
+            get(|h: HeaderMap| async move {
+                if !authed(&h) {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                (
+                    [("ETag", "\"v7\"")],
+                    Json(serde_json::json!({"PowerState": "Off", "Boot": {"BootSourceOverrideTarget": "None"},
+                        "Actions": {"#ComputerSystem.Reset": {"target": "/redfish/v1/Systems/b/Reset",
+                        "ResetType@Redfish.AllowableValues": ["ForceOn", "ForceOff"]}}})),
+                )
+                    .into_response()
+            })
+            .patch(|State(s): State<S>, h: HeaderMap, Json(b): Json<serde_json::Value>| async move {
+                if h.get("if-match").and_then(|v| v.to_str().ok()) != Some("\"v7\"") {
+                    return StatusCode::PRECONDITION_FAILED.into_response();
+                }
+                s.lock().expect("lock").push(format!("patch {b}"));
+                StatusCode::NO_CONTENT.into_response()
+            }),
+        )
+        .route(
+            "/redfish/v1/Systems/b/Reset",
+            post(|State(s): State<S>, Json(b): Json<serde_json::Value>| async move {
+                s.lock().expect("lock").push(format!("reset {}", b["ResetType"]));
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .with_state(log.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", l.local_addr().expect("addr"));
+    let h = tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    let p = params(&[
+        ("power_address", &base),
+        ("power_user", "admin"),
+        ("power_pass", "secret"),
+    ]);
+    // Two systems and no node_id: the operator must say which.
+    let d = driver_for_with("redfish", &p, fast()).expect("driver");
+    assert!(matches!(d.query().await, Err(PowerError::BadParameters(_))));
+    let mut p = p;
+    p.insert("node_id".into(), "b".into());
+    let d = driver_for_with("redfish", &p, fast()).expect("driver");
+    assert_eq!(
+        d.query().await.expect("query over a session"),
+        PowerState::Off
+    );
+    assert_eq!(d.power_on().await.expect("on"), PowerOnOutcome::TurnedOn);
+    d.set_boot_device(BootDevice {
+        target: BootTarget::Pxe,
+        persistent: false,
+        efi: true,
+    })
+    .await
+    .expect("boot with If-Match");
+    d.power_off(OffMode::Soft)
+        .await
+        .expect_err("GracefulShutdown is not offered");
+    let got = log.lock().expect("lock").clone();
+    assert_eq!(
+        got,
+        vec![
+            "reset \"ForceOn\"".to_string(),
+            // No BootSourceOverrideMode: the resource does not show one (quirk layer).
+            "patch {\"Boot\":{\"BootSourceOverrideEnabled\":\"Once\",\"BootSourceOverrideTarget\":\"Pxe\"}}".to_string(),
+        ]
+    );
+    let mut bad = p.clone();
+    bad.insert("power_pass".into(), "wrong".into());
+    assert!(matches!(
+        driver_for_with("redfish", &bad, fast())
+            .expect("d")
+            .query()
+            .await,
+        Err(PowerError::AuthRefused(_))
+    ));
+    h.abort();
+}
