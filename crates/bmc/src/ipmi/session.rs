@@ -47,6 +47,9 @@ pub struct Session {
     cfg: SessionConfig,
     kind: Kind,
     out_seq: u32,
+    /// The last session sequence number accepted from the BMC (RMCP+); replays
+    /// and duplicates at or below it are dropped.
+    in_seq: u32,
     rq_seq: u8,
 }
 
@@ -271,6 +274,7 @@ impl Session {
                 protect,
             },
             out_seq: 0,
+            in_seq: 0,
             rq_seq: 0,
         };
         s.raise_privilege().await?;
@@ -374,6 +378,7 @@ impl Session {
                 password,
             },
             out_seq: in_seq.wrapping_sub(1),
+            in_seq: 0,
             rq_seq: 2,
         };
         s.raise_privilege().await?;
@@ -404,6 +409,7 @@ impl Session {
         let rq_seq = self.rq_seq;
         let msg = pk::ipmi_request(netfn, cmd, rq_seq, data);
         let out_seq = &mut self.out_seq;
+        let in_seq = &mut self.in_seq;
         let kind = &self.kind;
         let r = round_trip(
             &self.sock,
@@ -432,7 +438,19 @@ impl Session {
                     if p.payload_type != pk::PT_IPMI || p.session_id != *sid_m || !p.authenticated {
                         return Ok(None);
                     }
-                    matches_expect(pk::parse_ipmi_response(&p.payload)?, rq_seq, cmd)
+                    if !seq_fresh(*in_seq, p.seq) {
+                        tracing::debug!(
+                            seq = p.seq,
+                            last = *in_seq,
+                            "dropped a replayed or duplicate reply"
+                        );
+                        return Ok(None);
+                    }
+                    let r = matches_expect(pk::parse_ipmi_response(&p.payload)?, rq_seq, cmd)?;
+                    if r.is_some() {
+                        *in_seq = p.seq;
+                    }
+                    Ok(r)
                 }
                 Kind::V15 { session_id, .. } => {
                     let p = pk::parse_v15(b)?;
@@ -461,6 +479,13 @@ impl Session {
             tracing::debug!(bmc = %self.cfg.addr, error = %e, "close session");
         }
     }
+}
+
+/// Whether an inbound RMCP+ session sequence number is newer than the last one
+/// accepted (serial-number arithmetic, so the counter may wrap). A BMC that
+/// sends 0 throughout is accepted.
+pub fn seq_fresh(last: u32, seq: u32) -> bool {
+    last == 0 || (seq.wrapping_sub(last) as i32) > 0
 }
 
 fn matches_expect(

@@ -205,3 +205,12 @@ fn parsers_reject_every_truncation() {
         assert!(parse_v15(&v15[..n]).is_err(), "v15 cut at {n}");
     }
 }
+
+#[test]
+fn inbound_sequence_numbers_must_advance() {
+    use super::session::seq_fresh;
+    assert!(seq_fresh(0, 0) && seq_fresh(0, 5));
+    assert!(seq_fresh(5, 6) && seq_fresh(5, 100));
+    assert!(!seq_fresh(5, 5) && !seq_fresh(5, 4));
+    assert!(seq_fresh(u32::MAX, 1), "wraps");
+}
