@@ -24,8 +24,6 @@ pub fn transport(url: &str, e: reqwest::Error, waited: Duration) -> PowerError {
             addr: format!("{url} ({e})"),
             waited,
         }
-    } else if e.is_decode() {
-        PowerError::Protocol(format!("{url}: {e}"))
     } else {
         PowerError::Protocol(format!("{url}: {e}"))
     }

@@ -18,8 +18,11 @@ fn opts() -> DriverOptions {
     }
 }
 
+/// How a fake BMC answers a packet (None: silence).
+type Reply = fn(&[u8]) -> Option<Vec<u8>>;
+
 /// A UDP "BMC" answering every packet with `reply(packet)`.
-async fn fake_bmc(reply: fn(&[u8]) -> Option<Vec<u8>>) -> (u16, tokio::task::JoinHandle<()>) {
+async fn fake_bmc(reply: Reply) -> (u16, tokio::task::JoinHandle<()>) {
     let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
     let port = s.local_addr().expect("addr").port();
     let h = tokio::spawn(async move {
@@ -66,7 +69,7 @@ async fn a_silent_bmc_is_unreachable_within_the_timeout() {
 
 #[tokio::test]
 async fn garbage_and_truncated_replies_are_protocol_errors() {
-    let replies: [fn(&[u8]) -> Option<Vec<u8>>; 5] = [
+    let replies: [Reply; 5] = [
         |_| Some(b"hello, not IPMI".to_vec()),
         |p| Some(p[..p.len().min(7)].to_vec()),
         |_| Some(vec![]),

@@ -197,7 +197,7 @@ pub fn encrypt(key: &[u8; 16], iv: &[u8; 16], payload: &[u8]) -> Vec<u8> {
 
 /// Reverse of [`encrypt`]; `None` when the data is not IV + whole blocks or the pad is wrong.
 pub fn decrypt(key: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return None;
     }
     let (iv, ct) = data.split_at(16);
