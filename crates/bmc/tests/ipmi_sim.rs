@@ -148,3 +148,66 @@ async fn pyghmi_bmc_power_and_boot_device() {
     let bad = maas_bmc::driver_for_with("ipmi", &p, fast()).expect("driver");
     assert!(matches!(bad.query().await, Err(PowerError::AuthRefused(_))));
 }
+
+/// The lab layout: the BMC in one namespace, the rack (our client) in another,
+/// joined by a veth; ipmitool cross-checks from the rack's namespace.
+#[test]
+fn ipmi_sim_in_a_namespace_reached_from_the_rack_namespace() {
+    maas_lab::require_tools(&["ipmi_sim", "ipmitool", "ip"]).expect("tools");
+    let link = maas_lab::Link::new("10.231.7").expect("namespaces");
+    link.cli
+        .addr("eth0", "10.231.7.2/24")
+        .expect("rack address");
+    let ip = link.server_ip();
+    let sim = ipmi_sim_at(Place {
+        ns: Some(&link.srv),
+        ip: &ip,
+    });
+    let addr = sim.address();
+    let rack = link
+        .cli
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
+            rt.block_on(async move {
+                let p = params(&[
+                    ("power_address", &addr),
+                    ("power_user", "admin"),
+                    ("power_pass", "secret"),
+                ]);
+                let d = maas_bmc::driver_for_with("ipmi", &p, fast()).expect("driver");
+                d.set_boot_device(BootDevice::pxe_once()).await?;
+                d.power_on().await?;
+                d.query().await
+            })
+        })
+        .expect("thread in the rack namespace");
+    let state = rack.join().expect("rack thread");
+    assert_eq!(state, Ok(PowerState::On));
+    assert_eq!(sim.read("power"), "1");
+    let out = link
+        .cli
+        .output(
+            "ipmitool",
+            &[
+                "-I",
+                "lanplus",
+                "-C",
+                "3",
+                "-H",
+                &ip,
+                "-U",
+                "admin",
+                "-P",
+                "secret",
+                "chassis",
+                "bootparam",
+                "get",
+                "5",
+            ],
+        )
+        .expect("ipmitool in the rack namespace");
+    assert!(out.contains("Force PXE"), "{out}");
+}

@@ -17,6 +17,26 @@ pub fn sim_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim")
 }
 
+/// A BMC simulator's address: a loopback port, or a fixed port on an address
+/// inside a namespace.
+#[derive(Clone, Copy)]
+pub struct Place<'a> {
+    pub ns: Option<&'a maas_lab::Netns>,
+    pub ip: &'a str,
+}
+
+pub const LOOPBACK: Place<'static> = Place {
+    ns: None,
+    ip: "127.0.0.1",
+};
+
+fn command(place: Place, program: &str) -> Command {
+    match place.ns {
+        Some(ns) => ns.cmd(program),
+        None => Command::new(program),
+    }
+}
+
 /// A free port on 127.0.0.1 (UDP or TCP, asked of the kernel).
 pub fn free_udp_port() -> u16 {
     let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
@@ -45,6 +65,7 @@ pub fn fast() -> DriverOptions {
 /// One simulated BMC and the directory holding its state files.
 pub struct Sim {
     pub dir: tempfile::TempDir,
+    pub ip: String,
     pub port: u16,
     pub proc: Proc,
 }
@@ -60,19 +81,29 @@ impl Sim {
         std::fs::write(self.dir.path().join(name), format!("{v}\n")).expect("write state");
     }
     pub fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.ip, self.port)
     }
 }
 
 /// ipmi_sim with a chassis_control program writing `power` (0/1) and `boot` files.
 pub fn ipmi_sim() -> Sim {
+    ipmi_sim_at(LOOPBACK)
+}
+
+/// ipmi_sim at `place` (inside a namespace: port 623 on the namespace's address).
+pub fn ipmi_sim_at(place: Place) -> Sim {
     maas_lab::require_tools(&["ipmi_sim", "ipmitool"]).expect("tools");
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let port = free_udp_port();
+    let port = if place.ns.is_some() {
+        623
+    } else {
+        free_udp_port()
+    };
+    let ip = place.ip;
     let script = sim_dir().join("chassis.sh");
     let lan = format!(
-        "name \"node\"\nset_working_mc 0x20\n  startlan 1\n    addr 127.0.0.1 {port}\n    priv_limit admin\n\
+        "name \"node\"\nset_working_mc 0x20\n  startlan 1\n    addr {ip} {port}\n    priv_limit admin\n\
          allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n\
          allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n\
          guid a123456789abcdefa123456789abcd01\n  endlan\n  chassis_control \"{} {}\"\n\
@@ -90,7 +121,7 @@ pub fn ipmi_sim() -> Sim {
     .expect("bmc.emu");
     std::fs::write(d.join("power"), "0\n").expect("power");
     let log = std::fs::File::create(d.join("ipmi_sim.log")).expect("log");
-    let mut cmd = Command::new("ipmi_sim");
+    let mut cmd = command(place, "ipmi_sim");
     cmd.args(["-n", "-c"])
         .arg(d.join("lan.conf"))
         .arg("-f")
@@ -101,8 +132,13 @@ pub fn ipmi_sim() -> Sim {
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log));
     let proc = Proc::spawn(cmd).expect("ipmi_sim");
-    let sim = Sim { dir, port, proc };
-    wait_ipmi(&sim);
+    let sim = Sim {
+        dir,
+        ip: ip.to_string(),
+        port,
+        proc,
+    };
+    wait_ipmi(&sim, place);
     sim
 }
 
@@ -123,12 +159,17 @@ pub fn pyghmi_sim() -> Sim {
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log));
     let proc = Proc::spawn(cmd).expect("pyghmi");
-    let sim = Sim { dir, port, proc };
-    wait_ipmi(&sim);
+    let sim = Sim {
+        dir,
+        ip: "127.0.0.1".into(),
+        port,
+        proc,
+    };
+    wait_ipmi(&sim, LOOPBACK);
     sim
 }
 
-fn wait_ipmi(sim: &Sim) {
+fn wait_ipmi(sim: &Sim, place: Place) {
     let started = Instant::now();
     let p = params(&[
         ("power_address", &sim.address()),
@@ -141,8 +182,9 @@ fn wait_ipmi(sim: &Sim) {
         retries: 1,
     };
     let d = driver_for_with("ipmi", &p, opts).expect("driver");
-    // On a thread of its own: callers may be inside a tokio runtime.
-    let up = std::thread::spawn(move || {
+    // On a thread of its own (callers may be inside a tokio runtime), in the
+    // simulator's namespace when it has one.
+    let probe = move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -154,7 +196,11 @@ fn wait_ipmi(sim: &Sim) {
             std::thread::sleep(Duration::from_millis(100));
         }
         false
-    });
+    };
+    let up = match place.ns {
+        Some(ns) => ns.spawn(probe).expect("thread in namespace"),
+        None => std::thread::spawn(probe),
+    };
     if up.join().unwrap_or(false) {
         return;
     }
@@ -196,7 +242,12 @@ pub fn sushy() -> Sim {
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log));
     let proc = Proc::spawn(cmd).expect("sushy-emulator");
-    let sim = Sim { dir, port, proc };
+    let sim = Sim {
+        dir,
+        ip: "127.0.0.1".into(),
+        port,
+        proc,
+    };
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(20) {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
