@@ -452,10 +452,21 @@ impl Session {
                     }
                     Ok(r)
                 }
-                Kind::V15 { session_id, .. } => {
+                Kind::V15 {
+                    session_id,
+                    auth_type,
+                    password,
+                } => {
                     let p = pk::parse_v15(b)?;
                     if p.session_id != *session_id {
                         return Ok(None);
+                    }
+                    // The reply must carry our auth type and a code made with the password.
+                    let want = v15_code(*auth_type, password, p.session_id, &p.msg, p.seq);
+                    match p.auth_code {
+                        Some(code)
+                            if p.auth_type == *auth_type && crypto::codes_equal(&code, &want) => {}
+                        _ => return Err(PacketError::Integrity),
                     }
                     matches_expect(pk::parse_ipmi_response(&p.msg)?, rq_seq, cmd)
                 }
