@@ -33,3 +33,45 @@ pub enum PowerError {
 }
 
 pub type Result<T> = std::result::Result<T, PowerError>;
+
+impl PowerError {
+    /// A short stable name for the kind of failure (for events and metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PowerError::Unreachable { .. } => "unreachable",
+            PowerError::AuthRefused(_) => "auth_refused",
+            PowerError::Unsupported(_) => "unsupported",
+            PowerError::BmcError { .. } => "bmc_error",
+            PowerError::Http { .. } => "http_error",
+            PowerError::Protocol(_) => "protocol",
+            PowerError::BadParameters(_) => "bad_parameters",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_failed() {
+        let e = PowerError::BmcError {
+            completion_code: 0xd4,
+            meaning: "insufficient privilege level".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "BMC error: completion code 0xd4 (insufficient privilege level)"
+        );
+        assert_eq!(e.kind(), "bmc_error");
+        let e = PowerError::Unreachable {
+            addr: "10.0.0.1:623".into(),
+            waited: Duration::from_secs(4),
+        };
+        assert_eq!(
+            e.to_string(),
+            "BMC 10.0.0.1:623 unreachable: no answer within 4s"
+        );
+        assert_eq!(PowerError::AuthRefused("x".into()).kind(), "auth_refused");
+    }
+}
