@@ -10,10 +10,12 @@
 //! [`Link`] (a server and a client host on one L2 segment) and [`Relayed`]
 //! (a server, a DHCP relay host and a client segment behind it).
 
+mod forward;
 mod netns;
 mod proc;
 mod topo;
 
+pub use forward::Forward;
 pub use netns::{Netns, unique_name};
 pub use proc::{Proc, require_tools};
 pub use topo::{Link, Relayed};

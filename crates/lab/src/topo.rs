@@ -159,4 +159,35 @@ mod tests {
         // …and not from the root namespace.
         assert!(std::net::UdpSocket::bind("10.251.1.1:0").is_err());
     }
+
+    #[test]
+    fn a_forward_reaches_the_outside_from_inside_a_namespace() {
+        use std::io::{Read, Write};
+        let outside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = outside.local_addr().unwrap();
+        let echo = std::thread::spawn(move || {
+            let (mut s, _) = outside.accept().unwrap();
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf).unwrap();
+            s.write_all(&buf).unwrap();
+        });
+        let ns = crate::Netns::new("fw").unwrap();
+        let fwd = ns
+            .forward_tcp("127.0.0.1:0".parse().unwrap(), target)
+            .unwrap();
+        let listen = fwd.listen;
+        let got = ns
+            .spawn(move || {
+                let mut s = std::net::TcpStream::connect(listen).unwrap();
+                s.write_all(b"hello").unwrap();
+                let mut buf = [0u8; 5];
+                s.read_exact(&mut buf).unwrap();
+                buf
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(&got, b"hello");
+        echo.join().unwrap();
+    }
 }
