@@ -17,3 +17,7 @@ pub use config::{BootConfig, Compiled, Config, ConfigError, IpRange, Reservation
 pub use engine::{Engine, Ports, RecvMeta, Reply};
 pub use metrics::Metrics;
 pub use store::{Record, Store, StoreError};
+pub mod server;
+mod sys;
+
+pub use server::{DhcpServer, LeaseInfo, ServerError, ServerOptions};
