@@ -113,6 +113,9 @@ fn perfdhcp_direct_broadcast_200_leases() {
     // Link gives the server 10.203.0.1/24; widen it to the /16.
     l.srv.ip(&["addr", "flush", "dev", "eth0"]).unwrap();
     l.srv.addr("eth0", "10.203.0.1/16").unwrap();
+    // perfdhcp insists on an address on its interface even in L2 mode; its
+    // packets still carry ciaddr 0 and no giaddr.
+    l.cli.addr("eth0", "10.203.0.2/16").unwrap();
     let _srv = start_server(&l.srv, &s.0, &big_subnet(Some("eth0")));
     let out = perfdhcp(
         &l.cli,
