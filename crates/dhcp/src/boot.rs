@@ -135,7 +135,7 @@ mod tests {
             http_port: 8080,
             ..BootConfig::default()
         };
-        let a = |arch, http| {
+        let a = |arch: u16, http: bool| {
             select(
                 &BootClient {
                     arch: Some(arch),
