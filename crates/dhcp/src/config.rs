@@ -168,7 +168,7 @@ impl Hw {
     /// Parses "aa:bb:cc:dd:ee:ff" (or '-' separated, or bare hex).
     pub fn parse(s: &str) -> Option<Hw> {
         let hex: String = s.chars().filter(|c| *c != ':' && *c != '-').collect();
-        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 32 {
+        if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 32 {
             return None;
         }
         let mut v = Vec::with_capacity(hex.len() / 2);

@@ -274,7 +274,10 @@ impl Engine {
         {
             // SELECTING another server's offer: drop ours.
             if let Some(ip) = self.table.of_client(hw)
-                && self.table.get(ip).is_some_and(|e| e.state == State::Offered)
+                && self
+                    .table
+                    .get(ip)
+                    .is_some_and(|e| e.state == State::Offered)
             {
                 self.table.remove(ip);
             }
@@ -289,9 +292,8 @@ impl Engine {
                 return None;
             }
         };
-        let ok = sn.cfg.cidr.contains(&ip)
-            && sn.allowed_for(ip, hw)
-            && self.table.free_for(ip, hw, now);
+        let ok =
+            sn.cfg.cidr.contains(&ip) && sn.allowed_for(ip, hw) && self.table.free_for(ip, hw, now);
         if !ok {
             tracing::debug!(client = %hw, %ip, subnet = %sn.cfg.cidr, "NAK");
             return self.reply(pkt, h, msg, ReplyKind::Nak, ip, sn, si, meta);
@@ -431,7 +433,9 @@ impl Engine {
             }
             self.boot_options(pkt, msg, sn, server, &mut r, &mut opts);
         } else {
-            opts.insert(DhcpOption::Message("address not available on this network".into()));
+            opts.insert(DhcpOption::Message(
+                "address not available on this network".into(),
+            ));
         }
         if let Some(raw82) = wire::raw_option(pkt, 82) {
             opts.insert(DhcpOption::Unknown(dhcproto::v4::UnknownOption::new(
@@ -469,7 +473,10 @@ impl Engine {
         } else {
             // Broadcast flag set, NAKs, and clients with no address yet:
             // broadcast on the receiving interface (no ARP entry needed).
-            (SocketAddrV4::new(Ipv4Addr::BROADCAST, self.ports.client), true)
+            (
+                SocketAddrV4::new(Ipv4Addr::BROADCAST, self.ports.client),
+                true,
+            )
         };
         Metrics::inc(match kind {
             ReplyKind::Offer => &self.metrics.out_offer,

@@ -13,7 +13,9 @@ pub mod metrics;
 pub mod store;
 pub mod wire;
 
-pub use config::{BootConfig, Compiled, Config, ConfigError, IpRange, Reservation, StaticRoute, SubnetConfig};
+pub use config::{
+    BootConfig, Compiled, Config, ConfigError, IpRange, Reservation, StaticRoute, SubnetConfig,
+};
 pub use engine::{Engine, Ports, RecvMeta, Reply};
 pub use metrics::Metrics;
 pub use store::{Record, Store, StoreError};

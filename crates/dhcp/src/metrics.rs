@@ -75,6 +75,9 @@ mod tests {
         m.render_prometheus(&mut s);
         assert!(s.contains("maas_dhcp_packets_out_total{type=\"ack\"} 2\n"));
         assert!(s.contains("maas_dhcp_dropped_total{reason=\"malformed\"} 1\n"));
-        assert_eq!(s.matches("# TYPE maas_dhcp_dropped_total counter").count(), 1);
+        assert_eq!(
+            s.matches("# TYPE maas_dhcp_dropped_total counter").count(),
+            1
+        );
     }
 }

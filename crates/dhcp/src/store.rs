@@ -63,7 +63,11 @@ impl Record {
             ip,
             hw,
             expires,
-            hostname: if host == "-" { String::new() } else { host.into() },
+            hostname: if host == "-" {
+                String::new()
+            } else {
+                host.into()
+            },
         })
     }
 }

@@ -42,11 +42,17 @@ fn dhclient_lease_renew_rebind_release() {
         client_events(&s.0).contains("BOUND")
     });
     let ip = bound_ip(&s.0, &mac).expect("the server's log holds the lease");
-    assert!(in_pool(&ip, "10.201.1"), "{ip} is in the pool, outside the excluded range");
+    assert!(
+        in_pool(&ip, "10.201.1"),
+        "{ip} is in the pool, outside the excluded range"
+    );
     assert!(addrs(&l.cli, "eth0").contains(&format!("{ip}/24")));
     let leases = std::fs::read_to_string(&lf).unwrap();
     assert!(leases.contains(&format!("fixed-address {ip};")), "{leases}");
-    assert!(leases.contains("option domain-search \"maas.test.\", \"example.test.\""), "{leases}");
+    assert!(
+        leases.contains("option domain-search \"maas.test.\", \"example.test.\""),
+        "{leases}"
+    );
     assert!(leases.contains("option routers 10.201.1.1;"), "{leases}");
 
     // Renew at T1 (8 s): unicast, same address, another commit.
@@ -59,7 +65,11 @@ fn dhclient_lease_renew_rebind_release() {
             .filter(|l| l.starts_with(&format!("L {ip} {mac}")))
             .count()
     };
-    assert!(commits(&s) >= 2, "renewal was committed: {:?}", lease_log(&s.0));
+    assert!(
+        commits(&s) >= 2,
+        "renewal was committed: {:?}",
+        lease_log(&s.0)
+    );
 
     // Rebind: unicast to the server is blackholed, so at T2 the client
     // broadcasts.
@@ -68,20 +78,28 @@ fn dhclient_lease_renew_rebind_release() {
         e.matches("RENEW").count() + e.matches("REBIND").count()
     };
     let before = renewals();
-    let log_at = std::fs::read_to_string(s.path("dhclient.log")).unwrap().len();
+    let log_at = std::fs::read_to_string(s.path("dhclient.log"))
+        .unwrap()
+        .len();
     l.cli
         .ip(&["route", "add", "blackhole", "10.201.1.1/32"])
         .unwrap();
     // dhclient reports a rebind as RENEW: what proves it is the broadcast
     // REQUEST in its log after the unicast ones failed.
-    wait_for("dhclient rebound by broadcast", Duration::from_secs(40), || {
-        let log = std::fs::read_to_string(s.path("dhclient.log")).unwrap_or_default();
-        let after = log.get(log_at..).unwrap_or("");
-        renewals() > before
-            && after.contains(&format!("DHCPREQUEST for {ip} on eth0 to 255.255.255.255 port 67"))
-            && after.contains(&format!("DHCPACK of {ip}"))
-            && !after.contains("DHCPDISCOVER")
-    });
+    wait_for(
+        "dhclient rebound by broadcast",
+        Duration::from_secs(40),
+        || {
+            let log = std::fs::read_to_string(s.path("dhclient.log")).unwrap_or_default();
+            let after = log.get(log_at..).unwrap_or("");
+            renewals() > before
+                && after.contains(&format!(
+                    "DHCPREQUEST for {ip} on eth0 to 255.255.255.255 port 67"
+                ))
+                && after.contains(&format!("DHCPACK of {ip}"))
+                && !after.contains("DHCPDISCOVER")
+        },
+    );
     assert_eq!(bound_ip(&s.0, &mac).as_deref(), Some(ip.as_str()));
     l.cli
         .ip(&["route", "del", "blackhole", "10.201.1.1/32"])
@@ -101,12 +119,20 @@ fn dhclient_lease_renew_rebind_release() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     drop(client);
     wait_for("server freed the lease", Duration::from_secs(10), || {
         bound_ip(&s.0, &mac).is_none()
     });
-    assert!(lease_log(&s.0).iter().any(|l| l.starts_with(&format!("F {ip} {mac}"))));
+    assert!(
+        lease_log(&s.0)
+            .iter()
+            .any(|l| l.starts_with(&format!("F {ip} {mac}")))
+    );
     assert!(!addrs(&l.cli, "eth0").contains(&ip));
 }
 
@@ -126,7 +152,19 @@ fn udhcpc_lease_renew_release() {
     let script = client_script(&s.0);
     let mut c = l.cli.cmd(udhcpc[0]);
     c.args(&udhcpc[1..])
-        .args(["-i", "eth0", "-f", "-R", "-t", "5", "-T", "1", "-x", "hostname:node7", "-s"])
+        .args([
+            "-i",
+            "eth0",
+            "-f",
+            "-R",
+            "-t",
+            "5",
+            "-T",
+            "1",
+            "-x",
+            "hostname:node7",
+            "-s",
+        ])
         .arg(&script)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(s.path("udhcpc.log")).unwrap());

@@ -88,7 +88,10 @@ fn dora(e: &mut Engine, hw: [u8; 6]) -> Ipv4Addr {
         &packet(
             MessageType::Request,
             hw,
-            vec![DhcpOption::ServerIdentifier(SRV), DhcpOption::RequestedIpAddress(ip)],
+            vec![
+                DhcpOption::ServerIdentifier(SRV),
+                DhcpOption::RequestedIpAddress(ip),
+            ],
         ),
     )
     .unwrap();
@@ -131,7 +134,10 @@ fn reservations_always_get_their_address_and_hostname() {
         ),
     )
     .unwrap();
-    assert_eq!(ack.opts().get(OptionCode::Hostname), Some(&DhcpOption::Hostname("node-a".into())));
+    assert_eq!(
+        ack.opts().get(OptionCode::Hostname),
+        Some(&DhcpOption::Hostname("node-a".into()))
+    );
     // Someone else asking for a reserved address is refused.
     let (_, nak) = run(
         &mut e,
@@ -149,10 +155,18 @@ fn reservations_always_get_their_address_and_hostname() {
 fn naks_wrong_subnet_excluded_and_taken_addresses_broadcast() {
     let mut e = engine();
     let taken = dora(&mut e, mac(1));
-    for ip in [Ipv4Addr::new(192, 168, 5, 5), Ipv4Addr::new(10, 0, 0, 100), taken] {
+    for ip in [
+        Ipv4Addr::new(192, 168, 5, 5),
+        Ipv4Addr::new(10, 0, 0, 100),
+        taken,
+    ] {
         let (r, nak) = run(
             &mut e,
-            &packet(MessageType::Request, mac(2), vec![DhcpOption::RequestedIpAddress(ip)]),
+            &packet(
+                MessageType::Request,
+                mac(2),
+                vec![DhcpOption::RequestedIpAddress(ip)],
+            ),
         )
         .unwrap();
         assert_eq!(mt(&nak), MessageType::Nak, "{ip}");
@@ -204,7 +218,11 @@ fn renewal_is_unicast_to_ciaddr_and_leases_outside_new_pools_are_not_renewed() {
 fn decline_quarantines_the_address() {
     let mut e = engine();
     let ip = dora(&mut e, mac(1));
-    let d = packet(MessageType::Decline, mac(1), vec![DhcpOption::RequestedIpAddress(ip)]);
+    let d = packet(
+        MessageType::Decline,
+        mac(1),
+        vec![DhcpOption::RequestedIpAddress(ip)],
+    );
     assert!(run(&mut e, &d).is_none());
     let mut recs = Vec::new();
     e.take_records(&mut recs);
@@ -226,7 +244,10 @@ fn inform_acks_options_without_a_lease() {
     assert_eq!(mt(&ack), MessageType::Ack);
     assert_eq!(ack.yiaddr(), Ipv4Addr::UNSPECIFIED);
     assert!(ack.opts().get(OptionCode::AddressLeaseTime).is_none());
-    assert_eq!(ack.opts().get(OptionCode::Router), Some(&DhcpOption::Router(vec![SRV])));
+    assert_eq!(
+        ack.opts().get(OptionCode::Router),
+        Some(&DhcpOption::Router(vec![SRV]))
+    );
     assert_eq!(r.dst, SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 77), 68));
     assert!(e.table.by_ip.is_empty());
 }
@@ -238,7 +259,10 @@ fn relayed_requests_use_the_giaddr_subnet_reply_to_the_relay_and_echo_82() {
     let mut m = packet(
         MessageType::Discover,
         mac(5),
-        vec![DhcpOption::Unknown(UnknownOption::new(OptionCode::from(82u8), agent.clone()))],
+        vec![DhcpOption::Unknown(UnknownOption::new(
+            OptionCode::from(82u8),
+            agent.clone(),
+        ))],
     );
     m.set_giaddr(Ipv4Addr::new(10, 7, 0, 1));
     let (r, offer) = run(&mut e, &m).unwrap();
@@ -269,7 +293,9 @@ fn boot(arch: Option<u16>, class: Option<&[u8]>, user: Option<&[u8]>) -> Message
         o.push(DhcpOption::UserClass(u.to_vec()));
     }
     let mut e = engine();
-    run(&mut e, &packet(MessageType::Discover, mac(1), o)).unwrap().1
+    run(&mut e, &packet(MessageType::Discover, mac(1), o))
+        .unwrap()
+        .1
 }
 
 fn file(m: &Message) -> String {
@@ -302,8 +328,14 @@ fn pxe_selection_for_each_arch_and_class() {
         h.opts().get(OptionCode::ClassIdentifier),
         Some(&DhcpOption::ClassIdentifier(b"HTTPClient".to_vec()))
     );
-    assert_eq!(file(&boot(Some(19), http, None)), "http://10.0.0.1:5248/boot/grubaa64.efi");
-    assert_eq!(file(&boot(Some(0), pxe, Some(b"iPXE"))), "http://10.0.0.1:5248/ipxe.cfg");
+    assert_eq!(
+        file(&boot(Some(19), http, None)),
+        "http://10.0.0.1:5248/boot/grubaa64.efi"
+    );
+    assert_eq!(
+        file(&boot(Some(0), pxe, Some(b"iPXE"))),
+        "http://10.0.0.1:5248/ipxe.cfg"
+    );
     // A plain client gets no boot file.
     let plain = boot(None, None, None);
     assert_eq!(file(&plain), "");
@@ -316,7 +348,9 @@ fn parameter_request_list_and_size_limit_are_respected() {
     let m = packet(
         MessageType::Discover,
         mac(1),
-        vec![DhcpOption::ParameterRequestList(vec![OptionCode::SubnetMask])],
+        vec![DhcpOption::ParameterRequestList(vec![
+            OptionCode::SubnetMask,
+        ])],
     );
     let (r, offer) = run(&mut e, &m).unwrap();
     assert!(offer.opts().get(OptionCode::Router).is_none());
@@ -331,7 +365,9 @@ fn parameter_request_list_and_size_limit_are_respected() {
 #[test]
 fn malformed_packets_are_dropped_and_counted() {
     let mut e = engine();
-    let good = packet(MessageType::Discover, mac(1), vec![]).to_vec().unwrap();
+    let good = packet(MessageType::Discover, mac(1), vec![])
+        .to_vec()
+        .unwrap();
     let mut inputs: Vec<Vec<u8>> = vec![vec![], vec![1; 10], good[..239].to_vec()];
     let mut bad_hlen = good.clone();
     bad_hlen[2] = 200;
@@ -347,6 +383,9 @@ fn malformed_packets_are_dropped_and_counted() {
     }
     let mut s = String::new();
     e.metrics.render_prometheus(&mut s);
-    assert!(s.contains("maas_dhcp_dropped_total{reason=\"malformed\"} 5"), "{s}");
+    assert!(
+        s.contains("maas_dhcp_dropped_total{reason=\"malformed\"} 5"),
+        "{s}"
+    );
     let _ = Flags::default();
 }

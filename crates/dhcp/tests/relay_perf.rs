@@ -119,12 +119,21 @@ fn perfdhcp_direct_broadcast_200_leases() {
     let _srv = start_server(&l.srv, &s.0, &big_subnet(Some("eth0")));
     let out = perfdhcp(
         &l.cli,
-        &["-4", "-l", "eth0", "-B", "-r", "100", "-R", "1000", "-n", "200", "-p", "10", "-W", "1000000"],
+        &[
+            "-4", "-l", "eth0", "-B", "-r", "100", "-R", "1000", "-n", "200", "-p", "10", "-W",
+            "1000000",
+        ],
     );
     let (acks, sent) = perf_counts(&out);
     assert!(sent >= 190, "perfdhcp sent {sent} DISCOVERs:\n{out}");
-    assert!(acks * 100 >= sent * 99, "{acks} ACKs for {sent} DISCOVERs:\n{out}");
-    let n = lease_log(&s.0).iter().filter(|l| l.starts_with("L ")).count() as u64;
+    assert!(
+        acks * 100 >= sent * 99,
+        "{acks} ACKs for {sent} DISCOVERs:\n{out}"
+    );
+    let n = lease_log(&s.0)
+        .iter()
+        .filter(|l| l.starts_with("L "))
+        .count() as u64;
     assert!(n >= acks, "{n} leases logged for {acks} ACKs");
 }
 
@@ -138,11 +147,29 @@ fn perfdhcp_as_relay_200_leases() {
     let _srv = start_server(&l.srv, &s.0, &big_subnet(None));
     let out = perfdhcp(
         &l.cli,
-        &["-4", "-l", "10.203.0.2", "-r", "100", "-R", "1000", "-n", "200", "-p", "10", "-W", "1000000", "10.203.0.1"],
+        &[
+            "-4",
+            "-l",
+            "10.203.0.2",
+            "-r",
+            "100",
+            "-R",
+            "1000",
+            "-n",
+            "200",
+            "-p",
+            "10",
+            "-W",
+            "1000000",
+            "10.203.0.1",
+        ],
     );
     let (acks, sent) = perf_counts(&out);
     assert!(sent >= 190, "perfdhcp sent {sent} DISCOVERs:\n{out}");
-    assert!(acks * 100 >= sent * 99, "{acks} ACKs for {sent} DISCOVERs:\n{out}");
+    assert!(
+        acks * 100 >= sent * 99,
+        "{acks} ACKs for {sent} DISCOVERs:\n{out}"
+    );
 }
 
 /// L lines of a log as (ip, mac) pairs, in order.
@@ -166,9 +193,20 @@ fn sigkill_under_load_never_gives_one_address_to_two_clients() {
     let mut srv = start_server(&l.srv, &s.0, &big_subnet(None));
     let load = |secs: &str| {
         let mut c = l.cli.cmd("perfdhcp");
-        c.args(["-4", "-l", "10.203.0.2", "-r", "1000", "-R", "4000", "-p", secs, "10.203.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        c.args([
+            "-4",
+            "-l",
+            "10.203.0.2",
+            "-r",
+            "1000",
+            "-R",
+            "4000",
+            "-p",
+            secs,
+            "10.203.0.1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         Proc::spawn(c).unwrap()
     };
     let perf = load("6");
@@ -177,7 +215,11 @@ fn sigkill_under_load_never_gives_one_address_to_two_clients() {
     srv.wait_timeout(Duration::from_secs(5)).unwrap();
     let before = lease_log(&s.0);
     let pre = commits(&before);
-    assert!(pre.len() > 100, "the load committed leases before the kill: {}", pre.len());
+    assert!(
+        pre.len() > 100,
+        "the load committed leases before the kill: {}",
+        pre.len()
+    );
     let mut owner: HashMap<String, String> = HashMap::new();
     for (ip, mac) in &pre {
         owner.insert(ip.clone(), mac.clone());
@@ -201,7 +243,10 @@ fn sigkill_under_load_never_gives_one_address_to_two_clients() {
     assert!(new.len() > 100, "the second load got leases: {}", new.len());
     for (ip, mac) in &new {
         if let Some(o) = owner.get(ip) {
-            assert_eq!(o, mac, "{ip} was leased to {o} before the kill, then to {mac}");
+            assert_eq!(
+                o, mac,
+                "{ip} was leased to {o} before the kill, then to {mac}"
+            );
         }
     }
 }

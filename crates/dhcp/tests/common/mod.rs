@@ -95,12 +95,15 @@ pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 }
 
 pub fn mac_of(ns: &Netns, dev: &str) -> String {
-    let out = ns.output("cat", &[&format!("/sys/class/net/{dev}/address")]).expect("mac");
+    let out = ns
+        .output("cat", &[&format!("/sys/class/net/{dev}/address")])
+        .expect("mac");
     out.trim().to_string()
 }
 
 pub fn addrs(ns: &Netns, dev: &str) -> String {
-    ns.output("ip", &["-4", "-o", "addr", "show", "dev", dev]).unwrap_or_default()
+    ns.output("ip", &["-4", "-o", "addr", "show", "dev", dev])
+        .unwrap_or_default()
 }
 
 pub fn metric(dir: &Path, line_prefix: &str) -> u64 {
