@@ -112,7 +112,10 @@ impl DhcpServer {
         let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(bind)?;
         sock.set_reuse_address(true).map_err(bind)?;
         sock.set_broadcast(true).map_err(bind)?;
-        let _ = sock.set_recv_buffer_size(opts.recv_buffer);
+        // As root, SO_RCVBUFFORCE passes net.core.rmem_max.
+        if sys::force_rcvbuf(sock.as_raw_fd(), opts.recv_buffer).is_err() {
+            let _ = sock.set_recv_buffer_size(opts.recv_buffer);
+        }
         sys::set_pktinfo(sock.as_raw_fd()).map_err(bind)?;
         sock.set_read_timeout(Some(Duration::from_millis(200)))
             .map_err(bind)?;
@@ -136,20 +139,35 @@ impl DhcpServer {
             ports,
         )));
         let stop = Arc::new(AtomicBool::new(false));
+        let send_sock = sock.try_clone().map_err(bind)?;
+        let (commit_tx, commit_rx) = std::sync::mpsc::channel::<Batch>();
+        let committer = Committer {
+            sock: send_sock,
+            store,
+            metrics: Arc::clone(&metrics),
+            events,
+        };
+        let committer = std::thread::Builder::new()
+            .name("dhcp4-commit".into())
+            .spawn(move || committer.run(commit_rx))
+            .map_err(bind)?;
         let mut worker = Worker {
             sock,
-            store,
+            commit: Some(commit_tx),
             engine: Arc::clone(&engine),
             metrics: Arc::clone(&metrics),
             stop: Arc::clone(&stop),
             config,
-            events,
             only: opts.interfaces.clone(),
             names: HashMap::new(),
         };
         let thread = std::thread::Builder::new()
             .name("dhcp4".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                worker.run();
+                drop(worker);
+                let _ = committer.join();
+            })
             .map_err(bind)?;
         tracing::info!(port, "DHCPv4 server listening");
         Ok(DhcpServer {
@@ -209,14 +227,83 @@ impl Drop for DhcpServer {
     }
 }
 
-struct Worker {
+/// ACKs waiting for their lease records to reach the disk.
+struct Batch {
+    records: Vec<Record>,
+    acks: Vec<Reply>,
+    events: Vec<maas_model::rack::Lease>,
+}
+
+/// Group commit off the receive path: takes every batch queued, writes
+/// their records with one fdatasync, then sends their ACKs and events. The
+/// receiver never stalls on the disk.
+struct Committer {
     sock: Socket,
     store: Store,
+    metrics: Arc<Metrics>,
+    events: Option<mpsc::Sender<maas_model::rack::Lease>>,
+}
+
+impl Committer {
+    fn run(mut self, rx: std::sync::mpsc::Receiver<Batch>) {
+        let mut records = Vec::new();
+        let mut acks = Vec::new();
+        let mut events = Vec::new();
+        while let Ok(first) = rx.recv() {
+            let mut take = |mut b: Batch| {
+                records.append(&mut b.records);
+                acks.append(&mut b.acks);
+                events.append(&mut b.events);
+            };
+            take(first);
+            while let Ok(b) = rx.try_recv() {
+                take(b);
+            }
+            let ok = match self.store.commit(&records) {
+                Ok(()) => {
+                    if !records.is_empty() {
+                        Metrics::inc(&self.metrics.fsyncs);
+                    }
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "lease log write failed: ACKs withheld");
+                    false
+                }
+            };
+            records.clear();
+            for r in acks.drain(..) {
+                if ok {
+                    send(&self.sock, &self.metrics, &r);
+                } else {
+                    Metrics::inc(&self.metrics.drop_store_error);
+                }
+            }
+            for ev in events.drain(..) {
+                if let Some(tx) = &self.events
+                    && tx.try_send(ev).is_err()
+                {
+                    Metrics::inc(&self.metrics.events_dropped);
+                }
+            }
+        }
+    }
+}
+
+fn send(sock: &Socket, metrics: &Metrics, r: &Reply) {
+    if let Err(e) = sys::send(sock.as_raw_fd(), &r.bytes, r.dst, r.ifindex, r.src) {
+        Metrics::inc(&metrics.drop_send_error);
+        tracing::debug!(error = %e, dst = %r.dst, "send failed");
+    }
+}
+
+struct Worker {
+    sock: Socket,
+    commit: Option<std::sync::mpsc::Sender<Batch>>,
     engine: Arc<Mutex<Engine>>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
     config: watch::Receiver<Config>,
-    events: Option<mpsc::Sender<maas_model::rack::Lease>>,
     only: Vec<String>,
     names: HashMap<u32, String>,
 }
@@ -227,8 +314,8 @@ impl Worker {
     fn run(&mut self) {
         let fd = self.sock.as_raw_fd();
         let mut buf = vec![0u8; 4096];
-        let mut held: Vec<Reply> = Vec::with_capacity(BATCH);
-        let mut records: Vec<Record> = Vec::with_capacity(BATCH);
+        let mut held: Vec<Reply> = Vec::new();
+        let mut records: Vec<Record> = Vec::new();
         let mut events = Vec::new();
         let mut last_tick = 0u64;
         while !self.stop.load(Ordering::Relaxed) {
@@ -283,29 +370,21 @@ impl Worker {
                 e.take_records(&mut records);
                 e.take_events(&mut events);
             }
-            if !records.is_empty() {
-                match self.store.commit(&records) {
-                    Ok(()) => Metrics::inc(&self.metrics.fsyncs),
-                    Err(e) => {
-                        tracing::error!(error = %e, "lease log write failed: ACKs withheld");
-                        for _ in held.drain(..) {
-                            Metrics::inc(&self.metrics.drop_store_error);
-                        }
-                    }
-                }
-                records.clear();
-            }
-            for r in held.drain(..) {
-                self.send(&r);
-            }
-            for ev in events.drain(..) {
-                if let Some(tx) = &self.events
-                    && tx.try_send(ev).is_err()
+            if !(records.is_empty() && held.is_empty() && events.is_empty()) {
+                let batch = Batch {
+                    records: std::mem::take(&mut records),
+                    acks: std::mem::take(&mut held),
+                    events: std::mem::take(&mut events),
+                };
+                if let Some(tx) = &self.commit
+                    && tx.send(batch).is_err()
                 {
-                    Metrics::inc(&self.metrics.events_dropped);
+                    tracing::error!("lease committer gone");
+                    return;
                 }
             }
         }
+        self.commit = None;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Engine> {
@@ -328,9 +407,6 @@ impl Worker {
     }
 
     fn send(&self, r: &Reply) {
-        if let Err(e) = sys::send(self.sock.as_raw_fd(), &r.bytes, r.dst, r.ifindex, r.src) {
-            Metrics::inc(&self.metrics.drop_send_error);
-            tracing::debug!(error = %e, dst = %r.dst, "send failed");
-        }
+        send(&self.sock, &self.metrics, r);
     }
 }

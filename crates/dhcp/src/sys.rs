@@ -36,6 +36,25 @@ pub fn set_pktinfo(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// SO_RCVBUFFORCE (needs CAP_NET_ADMIN).
+pub fn force_rcvbuf(fd: RawFd, bytes: usize) -> io::Result<()> {
+    let v: libc::c_int = bytes.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: as in `set_pktinfo`.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &v as *const _ as *const libc::c_void,
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 const CMSG_SPACE: usize = 64;
 
 /// recvmsg with IP_PKTINFO; `nonblock` adds MSG_DONTWAIT.
