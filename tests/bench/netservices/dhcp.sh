@@ -85,6 +85,7 @@ CONF
 export KEA_PIDFILE_DIR=$WORK/kea KEA_LOCKFILE_DIR=$WORK/kea
 
 cpu_of() { awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)/t}' "/proc/$1/stat"; }
+cli_rcvbuf_errors() { ip netns exec $CLI awk '/^Udp:/{if(h){print $6}else h=1}' /proc/net/snmp; }
 rcvbuf_errors() { ip netns exec $SRV awk '/^Udp:/{if(h){print $6}else h=1}' /proc/net/snmp; }
 
 start_server() {
@@ -119,10 +120,10 @@ stop_server() {
 measure() {
     local name=$1 rate=$2 out c0 c1
     start_server "$name"
-    c0=$(cpu_of $SPID); local r0; r0=$(rcvbuf_errors)
+    c0=$(cpu_of $SPID); local r0 k0; r0=$(rcvbuf_errors); k0=$(cli_rcvbuf_errors)
     out=$(ip netns exec $CLI taskset -c 0 timeout $((PERIOD + 20)) perfdhcp -4 -r "$rate" -R 100000 \
         -p "$PERIOD" -W 500000 -l 198.18.0.2 198.18.0.1 2>&1 || true)
-    c1=$(cpu_of $SPID); local r1; r1=$(rcvbuf_errors)
+    c1=$(cpu_of $SPID); local r1 k1; r1=$(rcvbuf_errors); k1=$(cli_rcvbuf_errors)
     stop_server
     SENT=$(awk '/Statistics for: DISCOVER-OFFER/{s=1} s&&/sent packets/{print $3; exit}' <<<"$out")
     ACKS=$(awk '/Statistics for: REQUEST-ACK/{s=1} s&&/received packets/{print $3; exit}' <<<"$out")
@@ -131,7 +132,7 @@ measure() {
     LOSS=$(awk -v a="$ACKS" -v s="$SENT" 'BEGIN{ if (s>0) printf "%.3f", 100*(1-a/s); else print 100 }')
     CPU_US=$(awk -v a="$ACKS" -v c0="$c0" -v c1="$c1" 'BEGIN{ if (a>0) printf "%.1f", (c1-c0)*1e6/a; else print "nan" }')
     local psi; psi=$(awk '/^some/{print $2}' /proc/pressure/cpu 2>/dev/null || echo na)
-    echo "server=$name offered=$rate acks_per_s=$(awk -v a="$ACKS" -v p="$PERIOD" 'BEGIN{printf "%.0f", a/p}') loss_pct=$LOSS ack_avg_ms=$LAT cpu_us_per_lease=$CPU_US srv_rcvbuf_errors=$((r1 - r0)) load=$(cut -d' ' -f1 /proc/loadavg) psi_$psi"
+    echo "server=$name offered=$rate acks_per_s=$(awk -v a="$ACKS" -v p="$PERIOD" 'BEGIN{printf "%.0f", a/p}') loss_pct=$LOSS ack_avg_ms=$LAT cpu_us_per_lease=$CPU_US srv_rcvbuf_errors=$((r1 - r0)) cli_rcvbuf_errors=$((k1 - k0)) load=$(cut -d' ' -f1 /proc/loadavg) psi_$psi"
 }
 
 declare -A BEST BEST_LAT BEST_CPU
