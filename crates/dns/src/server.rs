@@ -393,7 +393,16 @@ fn deliver(pending: &mut HashMap<u16, Pending>, resp: &mut [u8], from: SocketAdd
     }
     if let Some(p) = pending.remove(&id) {
         resp[0..2].copy_from_slice(&p.orig_id);
+        mark_forwarded(resp);
         let _ = p.socket.send_to(resp, p.client);
+    }
+}
+
+/// A relayed answer is not ours: AA cleared, RA set.
+fn mark_forwarded(resp: &mut [u8]) {
+    if resp.len() >= 4 {
+        resp[2] &= !0x04;
+        resp[3] |= 0x80;
     }
 }
 
@@ -503,7 +512,10 @@ async fn forward_tcp(upstreams: &[SocketAddr], msg: &[u8], timeout: Duration) ->
             io::Result::Ok(resp)
         };
         match tokio::time::timeout(timeout, attempt).await {
-            Ok(Ok(r)) if r.len() >= 12 && r[0..2] == msg[0..2] => return Some(r),
+            Ok(Ok(mut r)) if r.len() >= 12 && r[0..2] == msg[0..2] => {
+                mark_forwarded(&mut r);
+                return Some(r);
+            }
             _ => debug!(upstream = %up, "TCP forward failed"),
         }
     }
