@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The whole configuration; a new one replaces the old atomically
 /// ([`crate::DnsServer::swap`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DnsConfig {
     /// Zones served authoritatively.
     #[serde(default)]
@@ -65,6 +65,20 @@ pub struct RecordConfig {
     /// The zone's TTL when absent.
     #[serde(default)]
     pub ttl: Option<u32>,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            zones: Vec::new(),
+            forwarders: Vec::new(),
+            recursion_allowed: Vec::new(),
+            reverse_subnets: Vec::new(),
+            primary_ns: default_primary_ns(),
+            primary_ns_addresses: Vec::new(),
+            hostmaster: default_hostmaster(),
+        }
+    }
 }
 
 fn default_primary_ns() -> String {

@@ -154,11 +154,11 @@ mod tests {
         assert_eq!(reverse_zone_name(&net("0.0.0.0/4")), None);
         assert_eq!(
             reverse_zone_name(&net("2001:db8::/64")).as_deref(),
-            Some("0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
+            Some("0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
         );
         assert_eq!(
             reverse_zone_name(&net("2001:db8::/62")).as_deref(),
-            Some("0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
+            Some("0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
         );
     }
 
@@ -192,7 +192,7 @@ mod tests {
             .iter()
             .find(|z| z.name.ends_with("ip6.arpa"))
             .expect("v6 zone");
-        assert_eq!(v6.records[0].name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0");
+        assert_eq!(v6.records[0].name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0");
         assert_eq!(v6.serial, 7);
     }
 }
