@@ -131,10 +131,13 @@ impl Served {
                     ) else {
                         continue;
                     };
-                    table.insert(key.clone().into_boxed_slice(), Entry {
-                        plain: plain.into_boxed_slice(),
-                        edns: edns.into_boxed_slice(),
-                    });
+                    table.insert(
+                        key.clone().into_boxed_slice(),
+                        Entry {
+                            plain: plain.into_boxed_slice(),
+                            edns: edns.into_boxed_slice(),
+                        },
+                    );
                 }
             }
         }

@@ -167,15 +167,12 @@ mod tests {
         let mut z = ZoneConfig::new("maas");
         z.records.push(RecordConfig::new("web", "A", "10.1.2.3"));
         z.records.push(RecordConfig::new("@", "A", "10.1.2.4"));
-        z.records.push(RecordConfig::new("other", "A", "192.168.0.1"));
-        z.records.push(RecordConfig::new("v6", "AAAA", "2001:db8::1"));
+        z.records
+            .push(RecordConfig::new("other", "A", "192.168.0.1"));
+        z.records
+            .push(RecordConfig::new("v6", "AAAA", "2001:db8::1"));
         z.records.push(RecordConfig::new("mail", "MX", "10 web"));
-        let zones = derive_reverse_zones(
-            &[z],
-            &[net("10.1.2.0/24"), net("2001:db8::/64")],
-            60,
-            7,
-        );
+        let zones = derive_reverse_zones(&[z], &[net("10.1.2.0/24"), net("2001:db8::/64")], 60, 7);
         assert_eq!(zones.len(), 2);
         let v4 = zones
             .iter()
@@ -187,7 +184,11 @@ mod tests {
                 .iter()
                 .any(|r| r.name == "3" && r.rdata == "web.maas." && r.rtype == "PTR")
         );
-        assert!(v4.records.iter().any(|r| r.name == "4" && r.rdata == "maas."));
+        assert!(
+            v4.records
+                .iter()
+                .any(|r| r.name == "4" && r.rdata == "maas.")
+        );
         let v6 = zones
             .iter()
             .find(|z| z.name.ends_with("ip6.arpa"))

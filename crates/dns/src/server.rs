@@ -206,7 +206,12 @@ impl DnsServer {
         self.shared.served.store(Arc::new(served));
         self.shared.metrics.zone_swaps.inc();
         self.shared.metrics.zone_records.set(stats.records as u64);
-        info!(zones = stats.zones, records = stats.records, precomputed = stats.precomputed, "DNS configuration swapped");
+        info!(
+            zones = stats.zones,
+            records = stats.records,
+            precomputed = stats.precomputed,
+            "DNS configuration swapped"
+        );
         stats
     }
 
@@ -240,7 +245,12 @@ fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
     while !shared.stop.load(Ordering::Relaxed) {
         let (n, src) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 continue;
             }
             Err(e) => {
@@ -286,7 +296,10 @@ struct Pending {
 
 const MAX_PENDING: usize = 8192;
 
-async fn recv_opt(s: &Option<tokio::net::UdpSocket>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+async fn recv_opt(
+    s: &Option<tokio::net::UdpSocket>,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr)> {
     match s {
         Some(s) => s.recv_from(buf).await,
         None => std::future::pending().await,
@@ -484,7 +497,9 @@ async fn tcp_conn(mut s: TcpStream, peer: SocketAddr, shared: Arc<Shared>, fwd_t
                 }
             }
         };
-        let Ok(rlen) = u16::try_from(reply.len()) else { return };
+        let Ok(rlen) = u16::try_from(reply.len()) else {
+            return;
+        };
         let mut framed = Vec::with_capacity(reply.len() + 2);
         framed.extend_from_slice(&rlen.to_be_bytes());
         framed.extend_from_slice(&reply);

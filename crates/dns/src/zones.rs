@@ -91,7 +91,11 @@ fn name_of(s: &str) -> Result<Name, String> {
 /// Parses one record with hickory's zone-file parser (relative names are
 /// relative to `origin`).
 fn parse_record(origin: &Name, default_ttl: u32, r: &RecordConfig) -> Result<Vec<Record>, String> {
-    let owner = if r.name.is_empty() { "@" } else { r.name.as_str() };
+    let owner = if r.name.is_empty() {
+        "@"
+    } else {
+        r.name.as_str()
+    };
     if owner.contains(['\n', '\r', ';', '(', ')', '$']) || r.rdata.contains(['\n', '\r']) {
         return Err("line breaks and zone-file directives are not allowed".into());
     }
@@ -100,7 +104,10 @@ fn parse_record(origin: &Name, default_ttl: u32, r: &RecordConfig) -> Result<Vec
         .to_ascii_uppercase()
         .parse()
         .map_err(|_| format!("unknown record type {:?}", r.rtype))?;
-    if matches!(rtype, RecordType::SOA | RecordType::OPT | RecordType::Unknown(_)) {
+    if matches!(
+        rtype,
+        RecordType::SOA | RecordType::OPT | RecordType::Unknown(_)
+    ) {
         return Err(format!("record type {rtype} cannot be configured"));
     }
     let ttl = r.ttl.unwrap_or(default_ttl);
@@ -123,7 +130,12 @@ fn parse_record(origin: &Name, default_ttl: u32, r: &RecordConfig) -> Result<Vec
 }
 
 impl Zone {
-    fn build(cfg: &ZoneConfig, primary: &Name, hostmaster: &Name, ns_addrs: &[std::net::IpAddr]) -> Result<Zone, ZoneError> {
+    fn build(
+        cfg: &ZoneConfig,
+        primary: &Name,
+        hostmaster: &Name,
+        ns_addrs: &[std::net::IpAddr],
+    ) -> Result<Zone, ZoneError> {
         let origin = name_of(&cfg.name).map_err(|reason| ZoneError::ZoneName {
             name: cfg.name.clone(),
             reason,
@@ -220,10 +232,13 @@ impl Zone {
     fn delegation(&self, qname: &Name, qtype: RecordType) -> Option<&Vec<Record>> {
         let mut n = qname.clone();
         while n.num_labels() > self.origin.num_labels() {
-            if let Some(ns) = self.nodes.get(&n).and_then(|node| node.rrsets.get(&RecordType::NS)) {
-                if !(n == *qname && qtype == RecordType::DS) {
-                    return Some(ns);
-                }
+            if let Some(ns) = self
+                .nodes
+                .get(&n)
+                .and_then(|node| node.rrsets.get(&RecordType::NS))
+                && !(n == *qname && qtype == RecordType::DS)
+            {
+                return Some(ns);
             }
             n = n.base_name();
         }
@@ -235,8 +250,10 @@ impl ZoneSet {
     /// Builds every zone of `cfg` (reverse zones derived as configured).
     /// Records that don't parse are skipped and logged, never fatal.
     pub fn build(cfg: &DnsConfig) -> Result<ZoneSet, ZoneError> {
-        let primary = name_of(&cfg.primary_ns).map_err(|_| ZoneError::PrimaryNs(cfg.primary_ns.clone()))?;
-        let hostmaster = name_of(&cfg.hostmaster).map_err(|_| ZoneError::Hostmaster(cfg.hostmaster.clone()))?;
+        let primary =
+            name_of(&cfg.primary_ns).map_err(|_| ZoneError::PrimaryNs(cfg.primary_ns.clone()))?;
+        let hostmaster =
+            name_of(&cfg.hostmaster).map_err(|_| ZoneError::Hostmaster(cfg.hostmaster.clone()))?;
         let mut all: Vec<ZoneConfig> = cfg.zones.clone();
         if !cfg.reverse_subnets.is_empty() {
             let ttl = cfg.zones.iter().map(|z| z.ttl).min().unwrap_or(30);

@@ -27,14 +27,20 @@ fn rt() -> tokio::runtime::Runtime {
 fn maas_zone(web_ip: &str) -> ZoneConfig {
     let mut z = ZoneConfig::new("maas");
     z.serial = 7;
-    let big_txt: String = (0..40).map(|i| format!("\"chunk-{i:02}-{}\" ", "x".repeat(20))).collect();
+    let big_txt: String = (0..40)
+        .map(|i| format!("\"chunk-{i:02}-{}\" ", "x".repeat(20)))
+        .collect();
     for (n, t, d) in [
         ("web", "A", web_ip),
         ("web", "AAAA", "2001:db8::3"),
         ("www", "CNAME", "web"),
         ("@", "MX", "10 web"),
         ("_ldap._tcp", "SRV", "0 5 389 web"),
-        ("web", "SSHFP", "1 1 0123456789abcdef0123456789abcdef01234567"),
+        (
+            "web",
+            "SSHFP",
+            "1 1 0123456789abcdef0123456789abcdef01234567",
+        ),
         ("web", "TXT", "\"hello world\""),
         ("sub", "NS", "ns.elsewhere.example."),
         ("ptrname", "PTR", "web.maas."),
@@ -49,7 +55,10 @@ fn maas_zone(web_ip: &str) -> ZoneConfig {
 fn config(web_ip: &str) -> DnsConfig {
     DnsConfig {
         zones: vec![maas_zone(web_ip)],
-        reverse_subnets: vec!["10.1.2.0/24".parse().expect("cidr"), "2001:db8::/64".parse().expect("cidr")],
+        reverse_subnets: vec![
+            "10.1.2.0/24".parse().expect("cidr"),
+            "2001:db8::/64".parse().expect("cidr"),
+        ],
         recursion_allowed: vec!["127.0.0.1/32".parse().expect("cidr")],
         primary_ns_addresses: vec!["10.1.2.1".parse().expect("ip")],
         ..DnsConfig::default()
@@ -86,7 +95,7 @@ fn dig(addr: SocketAddr, args: &[&str]) -> String {
 fn status(out: &str) -> &str {
     out.split("status: ")
         .nth(1)
-        .and_then(|s| s.split(|c| c == ',' || c == ';').next())
+        .and_then(|s| s.split([',', ';']).next())
         .unwrap_or("")
 }
 
@@ -152,7 +161,10 @@ fn negative_answers_carry_the_soa() {
     assert_eq!(status(&out), "NXDOMAIN", "{out}");
     assert!(flags(&out).contains(" aa"));
     assert!(out.contains("AUTHORITY: 1"), "{out}");
-    assert!(out.contains("maas.\t\t\t30\tIN\tSOA\tns.maas. nomail.maas. 7"), "{out}");
+    assert!(
+        out.contains("maas.\t\t\t30\tIN\tSOA\tns.maas. nomail.maas. 7"),
+        "{out}"
+    );
     // NODATA: the name exists, the type does not.
     let out = dig(a, &["web.maas", "MX"]);
     assert_eq!(status(&out), "NOERROR");
@@ -193,7 +205,10 @@ fn tcp_edns_and_truncation() {
     let out = dig(a, &["+bufsize=512", "+ignore", "big.maas", "TXT"]);
     assert!(flags(&out).contains(" tc"), "{out}");
     let out = dig(a, &["+bufsize=1232", "big.maas", "TXT"]);
-    assert!(!flags(&out).contains(" tc") && out.contains("chunk-39"), "{out}");
+    assert!(
+        !flags(&out).contains(" tc") && out.contains("chunk-39"),
+        "{out}"
+    );
     let out = dig(a, &["+noedns", "big.maas", "TXT"]);
     assert!(out.contains("chunk-39") && out.contains("(TCP)"), "{out}");
     assert!(srv.metrics().truncated.get() >= 2);
@@ -205,7 +220,9 @@ fn forwarding_for_allowed_clients_refused_for_others() {
     tools();
     let rt = rt();
     let mut other = ZoneConfig::new("other.test");
-    other.records.push(RecordConfig::new("target", "A", "192.0.2.7"));
+    other
+        .records
+        .push(RecordConfig::new("target", "A", "192.0.2.7"));
     let upstream = start(
         &rt,
         &DnsConfig {
@@ -268,14 +285,20 @@ fn swaps_while_queries_run_give_old_or_new_never_errors() {
         let (stop, seen) = (stop.clone(), seen.clone());
         blasters.push(std::thread::spawn(move || {
             let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-            s.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+            s.set_read_timeout(Some(Duration::from_secs(2)))
+                .expect("timeout");
             let mut buf = [0u8; 1500];
             let mut id = t * 30000;
             let mut which = [0usize; 2];
             while !stop.load(Ordering::Relaxed) {
                 id = id.wrapping_add(1);
-                let name = if id % 2 == 0 { "web.maas." } else { "www.maas." };
-                s.send_to(&query_bytes(id, name, RecordType::A), a).expect("send");
+                let name = if id % 2 == 0 {
+                    "web.maas."
+                } else {
+                    "www.maas."
+                };
+                s.send_to(&query_bytes(id, name, RecordType::A), a)
+                    .expect("send");
                 let n = s.recv(&mut buf).expect("an answer to every query");
                 let m = Message::from_vec(&buf[..n]).expect("well-formed answer");
                 assert_eq!(m.metadata.id, id);
@@ -300,7 +323,8 @@ fn swaps_while_queries_run_give_old_or_new_never_errors() {
     }
     let mut digs = 0;
     for i in 0..30 {
-        srv.swap(if i % 2 == 0 { &cfg_b } else { &cfg_a }).expect("swap");
+        srv.swap(if i % 2 == 0 { &cfg_b } else { &cfg_a })
+            .expect("swap");
         let out = dig(a, &["+short", "web.maas", "A"]);
         let ip = out.trim();
         assert!(ip == "10.1.2.3" || ip == "10.1.2.4", "dig got {out:?}");
@@ -315,7 +339,10 @@ fn swaps_while_queries_run_give_old_or_new_never_errors() {
         totals[1] += w[1];
     }
     assert_eq!(digs, 30);
-    assert!(totals[0] > 0 && totals[1] > 0, "both versions served: {totals:?}");
+    assert!(
+        totals[0] > 0 && totals[1] > 0,
+        "both versions served: {totals:?}"
+    );
     assert!(seen.load(Ordering::Relaxed) > 100);
     assert_eq!(srv.metrics().zone_swaps.get(), 30);
     assert_eq!(srv.metrics().rcode_servfail.get(), 0);
@@ -328,18 +355,21 @@ fn malformed_packets_are_counted_and_the_server_keeps_answering() {
     let srv = start(&rt, &config("10.1.2.3"));
     let a = srv.local_addr();
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.set_read_timeout(Some(Duration::from_millis(300))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
     // Too short: dropped silently.
     s.send_to(&[1, 2, 3], a).expect("send");
     // A header claiming a question that is not there: FORMERR.
-    s.send_to(&[0xab, 0xcd, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0], a).expect("send");
+    s.send_to(&[0xab, 0xcd, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0], a)
+        .expect("send");
     let mut buf = [0u8; 512];
     let n = s.recv(&mut buf).expect("a FORMERR");
     assert_eq!(&buf[..2], &[0xab, 0xcd]);
     assert_eq!(buf[3] & 0x0f, 1, "FORMERR");
     assert!(n >= 12);
     // A response sent to us: never answered (no loops).
-    s.send_to(&[0, 1, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0], a).expect("send");
+    s.send_to(&[0, 1, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0], a)
+        .expect("send");
     assert!(s.recv(&mut buf).is_err());
     // An unknown opcode: NOTIMP.
     let mut q = query_bytes(9, "web.maas.", RecordType::A);
@@ -352,5 +382,8 @@ fn malformed_packets_are_counted_and_the_server_keeps_answering() {
     let mut text = String::new();
     srv.metrics().render_prometheus(&mut text);
     assert!(text.contains("maas_dns_malformed_total 3"), "{text}");
-    assert!(text.contains("maas_dns_queries_total{transport=\"udp\"}"), "{text}");
+    assert!(
+        text.contains("maas_dns_queries_total{transport=\"udp\"}"),
+        "{text}"
+    );
 }

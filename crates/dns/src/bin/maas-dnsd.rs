@@ -26,7 +26,8 @@ struct Args {
 }
 
 fn load(path: &Path) -> anyhow::Result<DnsConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -38,7 +39,9 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let cfg = load(&args.config)?;
         let mut opts = ServerOptions::new(args.listen);
