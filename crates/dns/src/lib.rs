@@ -12,6 +12,7 @@
 pub mod config;
 pub mod engine;
 pub mod metrics;
+mod mmsg;
 pub mod reverse;
 pub mod server;
 pub mod wire;

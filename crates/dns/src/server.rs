@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -22,6 +23,7 @@ use tracing::{debug, info, warn};
 use crate::config::DnsConfig;
 use crate::engine::{Action, Served, Transport};
 use crate::metrics::Metrics;
+use crate::mmsg::Mmsg;
 use crate::zones::ZoneError;
 
 /// Why the server could not start or take a configuration.
@@ -239,16 +241,17 @@ impl Drop for DnsServer {
 }
 
 fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
-    let mut buf = vec![0u8; 65535];
-    let mut out = Vec::with_capacity(4096);
+    let mut io = Mmsg::new(sock.as_raw_fd());
     let m = &shared.metrics;
     while !shared.stop.load(Ordering::Relaxed) {
-        let (n, src) = match sock.recv_from(&mut buf) {
-            Ok(x) => x,
+        let n = match io.recv() {
+            Ok(n) => n,
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) =>
             {
                 continue;
@@ -258,29 +261,33 @@ fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
                 continue;
             }
         };
-        m.queries_udp.inc();
-        let action = shared
-            .served
-            .load()
-            .handle(&buf[..n], src.ip(), Transport::Udp, &mut out, m);
-        match action {
-            Action::Respond => {
-                if let Err(e) = sock.send_to(&out, src) {
-                    debug!(error = %e, client = %src, "udp send");
+        m.queries_udp.add(n as u64);
+        let served = shared.served.load();
+        for i in 0..n {
+            let (data, src, out) = io.slot(i);
+            let (Some(data), Some(src)) = (data, src) else {
+                m.malformed_dropped.inc();
+                continue;
+            };
+            let action = served.handle(data, src.ip(), Transport::Udp, out, m);
+            match action {
+                Action::Respond => {}
+                Action::Forward => {
+                    let job = FwdJob {
+                        query: data.to_vec(),
+                        socket: sock.clone(),
+                        client: src,
+                    };
+                    if shared.fwd_tx.try_send(job).is_err() {
+                        m.forward_dropped.inc();
+                    }
+                    out.clear();
                 }
+                Action::Drop => out.clear(),
             }
-            Action::Forward => {
-                let job = FwdJob {
-                    query: buf[..n].to_vec(),
-                    socket: sock.clone(),
-                    client: src,
-                };
-                if shared.fwd_tx.try_send(job).is_err() {
-                    m.forward_dropped.inc();
-                }
-            }
-            Action::Drop => {}
         }
+        drop(served);
+        io.send(n);
     }
 }
 
