@@ -317,16 +317,23 @@ impl ZoneSet {
         }
         let mut current = qname;
         let mut zone = zone;
+        let mut visited: Vec<Name> = Vec::new();
         for _ in 0..MAX_CHASE {
             match self.lookup_in(zone, &current, qtype, &mut ans) {
                 Step::Done => break,
-                Step::Chase(target) => match self.find_zone(&target) {
-                    Some(z) if z.delegation(&target, qtype).is_none() => {
-                        zone = z;
-                        current = target;
+                Step::Chase(target) => {
+                    visited.push(current);
+                    if visited.contains(&target) {
+                        break; // a CNAME loop: what we have is the answer
                     }
-                    _ => break,
-                },
+                    match self.find_zone(&target) {
+                        Some(z) if z.delegation(&target, qtype).is_none() => {
+                            zone = z;
+                            current = target;
+                        }
+                        _ => break,
+                    }
+                }
             }
         }
         self.add_glue(&mut ans);
