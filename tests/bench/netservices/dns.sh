@@ -161,4 +161,5 @@ run_server knot knotd -c "$WORK/knot/knot.conf"
 printf '\n%-10s %12s %16s\n' server qps cpu_us_per_q
 for s in maas-dnsd bind knot; do printf '%-10s %12s %16s\n' "$s" "${QPS[$s]}" "${CPU[$s]}"; done
 ratio=$(awk -v a="${QPS[maas-dnsd]}" -v b="${QPS[bind]}" 'BEGIN {printf "%.2f", a/b}')
-echo "DNS dns_qps=${QPS[maas-dnsd]} bind_qps=${QPS[bind]} knot_qps=${QPS[knot]} dns_ratio_vs_bind=$ratio dns_cpu_us_per_query=${CPU[maas-dnsd]} bind_cpu_us_per_query=${CPU[bind]} knot_cpu_us_per_query=${CPU[knot]}"
+int() { printf '%.0f' "$1"; }
+echo "DNS dns_qps=$(int "${QPS[maas-dnsd]}") bind_qps=$(int "${QPS[bind]}") knot_qps=$(int "${QPS[knot]}") dns_ratio_vs_bind=$ratio dns_cpu_us_per_query=${CPU[maas-dnsd]} knot_cpu_us_per_query=${CPU[knot]} bind_cpu_us_per_query=${CPU[bind]}"
