@@ -387,3 +387,25 @@ fn malformed_packets_are_counted_and_the_server_keeps_answering() {
         "{text}"
     );
 }
+
+#[test]
+fn ipv6_listener_answers_udp_and_tcp() {
+    tools();
+    let rt = rt();
+    let _g = rt.enter();
+    let mut opts = ServerOptions::new("[::1]:0".parse().expect("addr"));
+    opts.udp_threads = 2;
+    let srv = DnsServer::start(&config("10.1.2.3"), opts).expect("server on ::1");
+    let a = srv.local_addr();
+    assert!(a.is_ipv6());
+    assert_eq!(
+        dig(a, &["+short", "web.maas", "AAAA"]).trim(),
+        "2001:db8::3"
+    );
+    assert_eq!(
+        dig(a, &["+short", "+tcp", "web.maas", "A"]).trim(),
+        "10.1.2.3"
+    );
+    // ::1 is not in recursion_allowed (127.0.0.1/32): no forwarding for it.
+    assert_eq!(status(&dig(a, &["example.com", "A"])), "REFUSED");
+}
