@@ -61,7 +61,9 @@ impl Loaded {
                 Some(k) => {
                     by_mac.insert(k, m.clone());
                 }
-                None => tracing::warn!(mac = %mac, system_id = %m.system_id, "boot config: bad MAC skipped"),
+                None => {
+                    tracing::warn!(mac = %mac, system_id = %m.system_id, "boot config: bad MAC skipped")
+                }
             }
         }
         Loaded { config, by_mac }

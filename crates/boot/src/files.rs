@@ -21,14 +21,17 @@ use crate::tftp::{OpenError, TftpFile, TftpFiles};
 pub const REQUIRED_LOADERS: &[&str] = &["undionly.kpxe", "snponly.efi"];
 /// Loaders served when present (`ipxe.efi` from `ipxe`; `grubaa64.efi` from
 /// `grub-efi-arm64-signed` or a cache directory).
-pub const OPTIONAL_LOADERS: &[&str] = &["ipxe.efi", "undionly.kkpxe", "grubaa64.efi", "bootx64.efi"];
+pub const OPTIONAL_LOADERS: &[&str] =
+    &["ipxe.efi", "undionly.kkpxe", "grubaa64.efi", "bootx64.efi"];
 /// Default loader directory.
 pub const DEFAULT_LOADER_DIR: &str = "/usr/lib/ipxe";
 
 /// Errors finding the loaders.
 #[derive(Debug, thiserror::Error)]
 pub enum LoaderError {
-    #[error("boot loader {name} not found in {dirs}: install the Debian package `ipxe` (apt-get install ipxe) or pass a directory holding it")]
+    #[error(
+        "boot loader {name} not found in {dirs}: install the Debian package `ipxe` (apt-get install ipxe) or pass a directory holding it"
+    )]
     Missing { name: &'static str, dirs: String },
 }
 
@@ -48,7 +51,11 @@ impl Loaders {
         }
         for name in REQUIRED_LOADERS {
             if !found.contains_key(*name) {
-                let dirs = dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
+                let dirs = dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Err(LoaderError::Missing { name, dirs });
             }
         }
@@ -86,7 +93,14 @@ impl BootFiles {
         metrics: Arc<Metrics>,
         events: Option<mpsc::Sender<BootRequest>>,
     ) -> BootFiles {
-        BootFiles { loaders, tftp_root, image_root, config, metrics, events }
+        BootFiles {
+            loaders,
+            tftp_root,
+            image_root,
+            config,
+            metrics,
+            events,
+        }
     }
 
     /// Report a boot-file request; never blocks (a full channel drops and counts).
@@ -112,7 +126,10 @@ impl BootFiles {
         let loaded = self.config.load();
         let m = loaded.machine(mac);
         let purpose = Purpose::for_machine(m);
-        (ipxe::machine_script(base, &loaded.config, m, purpose), purpose)
+        (
+            ipxe::machine_script(base, &loaded.config, m, purpose),
+            purpose,
+        )
     }
 
     /// The base URL for scripts: the configured rack URL, else `fallback`.
@@ -129,7 +146,10 @@ impl BootFiles {
         if !meta.is_file() {
             return Err(OpenError::NotFound);
         }
-        Ok(TftpFile { reader: Box::new(f), size: Some(meta.len()) })
+        Ok(TftpFile {
+            reader: Box::new(f),
+            size: Some(meta.len()),
+        })
     }
 }
 
@@ -153,7 +173,10 @@ impl TftpFiles for BootFiles {
                 _ => return Err(OpenError::NotFound),
             };
             let len = text.len() as u64;
-            return Ok(TftpFile { reader: Box::new(std::io::Cursor::new(text.into_bytes())), size: Some(len) });
+            return Ok(TftpFile {
+                reader: Box::new(std::io::Cursor::new(text.into_bytes())),
+                size: Some(len),
+            });
         }
         let Some(root) = &self.tftp_root else {
             return Err(OpenError::NotFound);

@@ -54,7 +54,10 @@ impl Purpose {
 /// The architecture directory for a MAAS architecture name (`amd64/generic` → `amd64`).
 pub fn arch_dir(arch: &str) -> Option<&str> {
     let a = arch.split('/').next().unwrap_or("").trim();
-    let ok = !a.is_empty() && a.len() <= 32 && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = !a.is_empty()
+        && a.len() <= 32
+        && a.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     ok.then_some(a)
 }
 
@@ -73,9 +76,16 @@ pub fn chain_script(base: &str) -> String {
 
 /// The per-machine script for `purpose`. `base` is the rack's HTTP base URL
 /// (no trailing slash).
-pub fn machine_script(base: &str, cfg: &BootConfig, machine: Option<&Machine>, purpose: Purpose) -> String {
+pub fn machine_script(
+    base: &str,
+    cfg: &BootConfig,
+    machine: Option<&Machine>,
+    purpose: Purpose,
+) -> String {
     let mut s = String::from("#!ipxe\n");
-    let who = machine.map_or("unknown machine".to_string(), |m| format!("{} ({})", m.hostname, m.system_id));
+    let who = machine.map_or("unknown machine".to_string(), |m| {
+        format!("{} ({})", m.hostname, m.system_id)
+    });
     if purpose == Purpose::Local {
         // iPXE's `exit` hands back to the firmware, which tries its next boot
         // device (the local disk) on both BIOS and UEFI.
@@ -84,7 +94,10 @@ pub fn machine_script(base: &str, cfg: &BootConfig, machine: Option<&Machine>, p
         return s;
     }
     let default_arch = cfg.default_arch.as_deref().unwrap_or("amd64");
-    let arch = machine.and_then(|m| arch_dir(&m.arch)).or_else(|| arch_dir(default_arch)).unwrap_or("amd64");
+    let arch = machine
+        .and_then(|m| arch_dir(&m.arch))
+        .or_else(|| arch_dir(default_arch))
+        .unwrap_or("amd64");
     let img = format!("{base}/images/ephemeral/{arch}");
     let mut cmdline = format!(
         "initrd=initrd maas_url={base}/MAAS/metadata/ maas_purpose={}",
@@ -96,7 +109,10 @@ pub fn machine_script(base: &str, cfg: &BootConfig, machine: Option<&Machine>, p
             let _ = write!(cmdline, " maas_hostname={}", clean(&m.hostname));
         }
     }
-    for opts in [cfg.kernel_opts.as_str(), machine.map_or("", |m| m.kernel_opts.as_str())] {
+    for opts in [
+        cfg.kernel_opts.as_str(),
+        machine.map_or("", |m| m.kernel_opts.as_str()),
+    ] {
         let o = clean(opts);
         if !o.trim().is_empty() {
             let _ = write!(cmdline, " {}", o.trim());
@@ -150,20 +166,39 @@ mod tests {
 
     #[test]
     fn scripts() {
-        let cfg = BootConfig { kernel_opts: "console=ttyS0".into(), ..Default::default() };
+        let cfg = BootConfig {
+            kernel_opts: "console=ttyS0".into(),
+            ..Default::default()
+        };
         let m = machine("commissioning");
-        let s = machine_script("http://10.0.0.1:5248", &cfg, Some(&m), Purpose::Commissioning);
+        let s = machine_script(
+            "http://10.0.0.1:5248",
+            &cfg,
+            Some(&m),
+            Purpose::Commissioning,
+        );
         assert!(s.starts_with("#!ipxe\n"));
         assert!(s.contains("kernel http://10.0.0.1:5248/images/ephemeral/amd64/kernel initrd=initrd maas_url=http://10.0.0.1:5248/MAAS/metadata/ maas_purpose=commissioning maas_system_id=abc123 maas_hostname=node1 console=ttyS0 nomodeset\n"), "{s}");
-        assert!(s.contains("initrd http://10.0.0.1:5248/images/ephemeral/amd64/initrd\nboot\n"), "{s}");
+        assert!(
+            s.contains("initrd http://10.0.0.1:5248/images/ephemeral/amd64/initrd\nboot\n"),
+            "{s}"
+        );
         let e = machine_script("http://r", &cfg, None, Purpose::Enlist);
-        assert!(e.contains("maas_purpose=enlist") && !e.contains("maas_system_id"), "{e}");
+        assert!(
+            e.contains("maas_purpose=enlist") && !e.contains("maas_system_id"),
+            "{e}"
+        );
         let l = machine_script("http://r", &cfg, Some(&machine("deployed")), Purpose::Local);
         assert!(l.ends_with("exit\n") && !l.contains("kernel"), "{l}");
-        let bad = Machine { hostname: "x\nkernel evil".into(), ..machine("testing") };
+        let bad = Machine {
+            hostname: "x\nkernel evil".into(),
+            ..machine("testing")
+        };
         let t = machine_script("http://r", &cfg, Some(&bad), Purpose::Testing);
         assert!(!t.contains("\nkernel evil"), "{t}");
-        assert!(chain_script("http://r:5248").contains("chain http://r:5248/ipxe.cfg-${mac:hexhyp}"));
+        assert!(
+            chain_script("http://r:5248").contains("chain http://r:5248/ipxe.cfg-${mac:hexhyp}")
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub enum BootError {
     #[error(transparent)]
     Tftp(#[from] tftp::TftpError),
     #[error("cannot bind HTTP boot server on {addr}: {source}")]
-    HttpBind { addr: SocketAddr, source: std::io::Error },
+    HttpBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Loaders(#[from] LoaderError),
 }
@@ -57,8 +60,17 @@ impl BootService {
         let mut tftp_addrs = Vec::new();
         let mut servers = Vec::new();
         for addr in tftp {
-            let s = TftpServer::bind(*addr, files.clone(), settings.clone(), files.metrics.clone()).await?;
-            tftp_addrs.push(s.local_addr().map_err(|source| tftp::TftpError::Bind { addr: *addr, source })?);
+            let s = TftpServer::bind(
+                *addr,
+                files.clone(),
+                settings.clone(),
+                files.metrics.clone(),
+            )
+            .await?;
+            tftp_addrs.push(s.local_addr().map_err(|source| tftp::TftpError::Bind {
+                addr: *addr,
+                source,
+            })?);
             servers.push(s);
         }
         let mut http_addr = None;
@@ -67,7 +79,10 @@ impl BootService {
             let l = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|source| BootError::HttpBind { addr, source })?;
-            http_addr = Some(l.local_addr().map_err(|source| BootError::HttpBind { addr, source })?);
+            http_addr = Some(
+                l.local_addr()
+                    .map_err(|source| BootError::HttpBind { addr, source })?,
+            );
             listener = Some(l);
         }
         for s in servers {
@@ -82,7 +97,11 @@ impl BootService {
             }));
         }
         tracing::info!(tftp = ?tftp_addrs, http = ?http_addr, "boot services started");
-        Ok(BootService { tftp_addrs, http_addr, tasks })
+        Ok(BootService {
+            tftp_addrs,
+            http_addr,
+            tasks,
+        })
     }
 
     /// Stop every server.

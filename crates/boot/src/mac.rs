@@ -85,7 +85,11 @@ mod tests {
             "01-52-54-00-0a-bb-0c",
             " 52:54:00:0a:bb:0c ",
         ] {
-            assert_eq!(Mac::parse(s).map(|m| m.to_string()).as_deref(), Some(want), "{s}");
+            assert_eq!(
+                Mac::parse(s).map(|m| m.to_string()).as_deref(),
+                Some(want),
+                "{s}"
+            );
         }
     }
 

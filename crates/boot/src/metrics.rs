@@ -15,8 +15,14 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 6] =
-        [Route::IpxeCfg, Route::IpxeMachine, Route::Loader, Route::Image, Route::Metadata, Route::Other];
+    pub const ALL: [Route; 6] = [
+        Route::IpxeCfg,
+        Route::IpxeMachine,
+        Route::Loader,
+        Route::Image,
+        Route::Metadata,
+        Route::Other,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,24 +76,76 @@ impl Metrics {
     /// Append every counter in the Prometheus text exposition format.
     pub fn render_prometheus(&self, out: &mut String) {
         let counters: [(&str, &str, &AtomicU64); 10] = [
-            ("maas_boot_tftp_transfers_started_total", "TFTP read requests accepted", &self.tftp_started),
-            ("maas_boot_tftp_transfers_completed_total", "TFTP transfers acknowledged to the end", &self.tftp_completed),
-            ("maas_boot_tftp_transfers_failed_total", "TFTP transfers that timed out or were aborted", &self.tftp_failed),
-            ("maas_boot_tftp_bytes_total", "File bytes sent over TFTP (first transmissions)", &self.tftp_bytes),
-            ("maas_boot_tftp_refused_paths_total", "TFTP requests refused for their path", &self.tftp_refused_paths),
-            ("maas_boot_tftp_malformed_packets_total", "TFTP datagrams dropped as malformed", &self.tftp_malformed),
-            ("maas_boot_tftp_not_found_total", "TFTP requests for files that do not exist", &self.tftp_not_found),
-            ("maas_boot_http_refused_paths_total", "HTTP requests refused for their path", &self.http_refused_paths),
-            ("maas_boot_http_bytes_total", "Body bytes sent by the HTTP boot server", &self.http_bytes),
-            ("maas_boot_events_dropped_total", "Boot events dropped because the channel was full", &self.events_dropped),
+            (
+                "maas_boot_tftp_transfers_started_total",
+                "TFTP read requests accepted",
+                &self.tftp_started,
+            ),
+            (
+                "maas_boot_tftp_transfers_completed_total",
+                "TFTP transfers acknowledged to the end",
+                &self.tftp_completed,
+            ),
+            (
+                "maas_boot_tftp_transfers_failed_total",
+                "TFTP transfers that timed out or were aborted",
+                &self.tftp_failed,
+            ),
+            (
+                "maas_boot_tftp_bytes_total",
+                "File bytes sent over TFTP (first transmissions)",
+                &self.tftp_bytes,
+            ),
+            (
+                "maas_boot_tftp_refused_paths_total",
+                "TFTP requests refused for their path",
+                &self.tftp_refused_paths,
+            ),
+            (
+                "maas_boot_tftp_malformed_packets_total",
+                "TFTP datagrams dropped as malformed",
+                &self.tftp_malformed,
+            ),
+            (
+                "maas_boot_tftp_not_found_total",
+                "TFTP requests for files that do not exist",
+                &self.tftp_not_found,
+            ),
+            (
+                "maas_boot_http_refused_paths_total",
+                "HTTP requests refused for their path",
+                &self.http_refused_paths,
+            ),
+            (
+                "maas_boot_http_bytes_total",
+                "Body bytes sent by the HTTP boot server",
+                &self.http_bytes,
+            ),
+            (
+                "maas_boot_events_dropped_total",
+                "Boot events dropped because the channel was full",
+                &self.events_dropped,
+            ),
         ];
         for (name, help, c) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", Self::get(c));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                Self::get(c)
+            );
         }
         let name = "maas_boot_http_requests_total";
-        let _ = writeln!(out, "# HELP {name} HTTP boot server requests by route\n# TYPE {name} counter");
+        let _ = writeln!(
+            out,
+            "# HELP {name} HTTP boot server requests by route\n# TYPE {name} counter"
+        );
         for r in Route::ALL {
-            let _ = writeln!(out, "{name}{{route=\"{}\"}} {}", r.name(), self.http_requests_for(r));
+            let _ = writeln!(
+                out,
+                "{name}{{route=\"{}\"}} {}",
+                r.name(),
+                self.http_requests_for(r)
+            );
         }
     }
 }
@@ -104,7 +162,13 @@ mod tests {
         let mut s = String::new();
         m.render_prometheus(&mut s);
         assert!(s.contains("maas_boot_tftp_bytes_total 42\n"), "{s}");
-        assert!(s.contains("maas_boot_http_requests_total{route=\"image\"} 1\n"), "{s}");
-        assert!(s.contains("# TYPE maas_boot_tftp_transfers_started_total counter\n"), "{s}");
+        assert!(
+            s.contains("maas_boot_http_requests_total{route=\"image\"} 1\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("# TYPE maas_boot_tftp_transfers_started_total counter\n"),
+            "{s}"
+        );
     }
 }

@@ -108,7 +108,12 @@ mod tests {
             (&long, PathRefusal::TooLong),
         ];
         for (raw, want) in cases {
-            assert_eq!(sanitize(raw).as_ref(), Err(want), "{:?}", String::from_utf8_lossy(raw));
+            assert_eq!(
+                sanitize(raw).as_ref(),
+                Err(want),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 
@@ -120,7 +125,10 @@ mod tests {
         std::fs::write(dir.join("secret"), b"x").unwrap();
         std::fs::write(root.join("ok"), b"y").unwrap();
         let _ = std::os::unix::fs::symlink(dir.join("secret"), root.join("link"));
-        assert_eq!(resolve_under(&root, "link").await, Err(PathRefusal::OutsideRoot));
+        assert_eq!(
+            resolve_under(&root, "link").await,
+            Err(PathRefusal::OutsideRoot)
+        );
         assert!(resolve_under(&root, "ok").await.unwrap().is_some());
         assert_eq!(resolve_under(&root, "missing").await, Ok(None));
         std::fs::remove_dir_all(&dir).unwrap();

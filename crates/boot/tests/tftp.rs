@@ -13,9 +13,14 @@ use maas_boot::{BootConfig, Metrics};
 
 /// A minimal lock-step test client; returns the file and the OACK options,
 /// or the server's error code.
-fn raw_get(server: SocketAddr, name: &[u8], opts: &[(&str, &str)]) -> Result<(Vec<u8>, Vec<(String, String)>), u16> {
+fn raw_get(
+    server: SocketAddr,
+    name: &[u8],
+    opts: &[(&str, &str)],
+) -> Result<(Vec<u8>, Vec<(String, String)>), u16> {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let mut rrq = vec![0, 1];
     rrq.extend_from_slice(name);
     rrq.extend_from_slice(b"\0octet\0");
@@ -26,7 +31,10 @@ fn raw_get(server: SocketAddr, name: &[u8], opts: &[(&str, &str)]) -> Result<(Ve
         rrq.push(0);
     }
     s.send_to(&rrq, server).expect("send");
-    let blksize: usize = opts.iter().find(|o| o.0 == "blksize").map_or(512, |o| o.1.parse().expect("blksize"));
+    let blksize: usize = opts
+        .iter()
+        .find(|o| o.0 == "blksize")
+        .map_or(512, |o| o.1.parse().expect("blksize"));
     let mut buf = vec![0u8; 70000];
     let mut data = Vec::new();
     let mut oack = Vec::new();
@@ -37,9 +45,15 @@ fn raw_get(server: SocketAddr, name: &[u8], opts: &[(&str, &str)]) -> Result<(Ve
         match u16::from_be_bytes([p[0], p[1]]) {
             5 => return Err(u16::from_be_bytes([p[2], p[3]])),
             6 => {
-                let f: Vec<String> =
-                    p[2..].split(|&b| b == 0).map(|x| String::from_utf8_lossy(x).into_owned()).collect();
-                oack = f.chunks(2).filter(|c| c.len() == 2).map(|c| (c[0].clone(), c[1].clone())).collect();
+                let f: Vec<String> = p[2..]
+                    .split(|&b| b == 0)
+                    .map(|x| String::from_utf8_lossy(x).into_owned())
+                    .collect();
+                oack = f
+                    .chunks(2)
+                    .filter(|c| c.len() == 2)
+                    .map(|c| (c[0].clone(), c[1].clone()))
+                    .collect();
                 s.send_to(&[0, 4, 0, 0], from).expect("ack0");
             }
             3 => {
@@ -59,7 +73,8 @@ fn raw_get(server: SocketAddr, name: &[u8], opts: &[(&str, &str)]) -> Result<(Ve
 }
 
 fn tools() {
-    maas_lab::require_tools(&["tftp", "atftp", "curl"]).expect("TFTP clients (apt-get install tftp-hpa atftp curl)");
+    maas_lab::require_tools(&["tftp", "atftp", "curl"])
+        .expect("TFTP clients (apt-get install tftp-hpa atftp curl)");
 }
 
 #[test]
@@ -75,30 +90,44 @@ fn real_clients_fetch_byte_identical_files() {
         let src = env.put(&format!("tftp/sub/{name}"), &bytes(*size, i as u64));
         let remote = format!("sub/{name}");
         let o = env.out(&format!("hpa-{i}"));
-        run(Command::new("tftp").args(["-m", "binary", "127.0.0.1", &port, "-c", "get", &remote]).arg(&o));
+        run(Command::new("tftp")
+            .args(["-m", "binary", "127.0.0.1", &port, "-c", "get", &remote])
+            .arg(&o));
         same_file(&src, &o);
-        for opts in [&[][..], &["blksize 1468"][..], &["blksize 1468", "windowsize 16"][..], &["windowsize 8"][..]] {
+        for opts in [
+            &[][..],
+            &["blksize 1468"][..],
+            &["blksize 1468", "windowsize 16"][..],
+            &["windowsize 8"][..],
+        ] {
             let o = env.out(&format!("atftp-{i}-{}", opts.len()));
             let mut c = Command::new("atftp");
             for opt in opts {
                 c.args(["--option", opt]);
             }
-            run(c.args(["-g", "-r", &remote, "-l"]).arg(&o).args(["127.0.0.1", &port]));
+            run(c
+                .args(["-g", "-r", &remote, "-l"])
+                .arg(&o)
+                .args(["127.0.0.1", &port]));
             same_file(&src, &o);
         }
         // curl 7.88 fails on empty TFTP files against every server (atftpd
         // too: "getpeername() failed with errno 107"), so it skips size 0.
         for bs in ["512", "1468"].iter().filter(|_| *size > 0) {
             let o = env.out(&format!("curl-{i}-{bs}"));
-            run(Command::new("curl").args(["-sS", "--tftp-blksize", bs, "-o"]).arg(&o).arg(format!(
-                "tftp://127.0.0.1:{port}/{remote}"
-            )));
+            run(Command::new("curl")
+                .args(["-sS", "--tftp-blksize", bs, "-o"])
+                .arg(&o)
+                .arg(format!("tftp://127.0.0.1:{port}/{remote}")));
             same_file(&src, &o);
         }
     }
     // Loaders come from /usr/lib/ipxe whatever the root holds.
     let o = env.out("undionly.kpxe");
-    run(Command::new("curl").args(["-sS", "-o"]).arg(&o).arg(format!("tftp://127.0.0.1:{port}/undionly.kpxe")));
+    run(Command::new("curl")
+        .args(["-sS", "-o"])
+        .arg(&o)
+        .arg(format!("tftp://127.0.0.1:{port}/undionly.kpxe")));
     same_file(std::path::Path::new("/usr/lib/ipxe/undionly.kpxe"), &o);
     // 3 sizes x (1 tftp-hpa + 4 atftp) + 2 sizes x 2 curl + 1 loader
     assert_eq!(Metrics::get(&env.metrics.tftp_completed), 20);
@@ -110,14 +139,26 @@ fn options_are_acknowledged_and_tsize_answered() {
     let env = Env::start("tftp-opts", BootConfig::default());
     let data = bytes(70_000, 7);
     env.put("tftp/a.bin", &data);
-    let (got, oack) = raw_get(env.tftp(), b"a.bin", &[("blksize", "1468"), ("tsize", "0"), ("timeout", "2"), ("foo", "1")])
-        .expect("transfer");
+    let (got, oack) = raw_get(
+        env.tftp(),
+        b"a.bin",
+        &[
+            ("blksize", "1468"),
+            ("tsize", "0"),
+            ("timeout", "2"),
+            ("foo", "1"),
+        ],
+    )
+    .expect("transfer");
     assert_eq!(got, data);
     let oack: std::collections::HashMap<_, _> = oack.into_iter().collect();
     assert_eq!(oack.get("tsize").map(String::as_str), Some("70000"));
     assert_eq!(oack.get("blksize").map(String::as_str), Some("1468"));
     assert_eq!(oack.get("timeout").map(String::as_str), Some("2"));
-    assert!(!oack.contains_key("foo"), "unknown options are not acknowledged: {oack:?}");
+    assert!(
+        !oack.contains_key("foo"),
+        "unknown options are not acknowledged: {oack:?}"
+    );
     // Without options there is no OACK: data starts at once.
     let (got, oack) = raw_get(env.tftp(), b"a.bin", &[]).expect("transfer");
     assert_eq!(got, data);
@@ -133,7 +174,8 @@ fn traversal_attempts_are_refused_and_counted() {
     let env = Env::start("tftp-trav", BootConfig::default());
     env.put("outside/secret", b"secret");
     env.put("tftp/ok", b"fine");
-    std::os::unix::fs::symlink(env.dir.join("outside/secret"), env.dir.join("tftp/link")).expect("symlink");
+    std::os::unix::fs::symlink(env.dir.join("outside/secret"), env.dir.join("tftp/link"))
+        .expect("symlink");
     let long = "a/".repeat(200);
     let cases: Vec<&[u8]> = vec![
         b"../outside/secret",
@@ -145,24 +187,47 @@ fn traversal_attempts_are_refused_and_counted() {
         b"\xff\xfe",
     ];
     for c in &cases {
-        assert_eq!(raw_get(env.tftp(), c, &[]).err(), Some(2), "{:?} must be refused", String::from_utf8_lossy(c));
+        assert_eq!(
+            raw_get(env.tftp(), c, &[]).err(),
+            Some(2),
+            "{:?} must be refused",
+            String::from_utf8_lossy(c)
+        );
     }
     // A real client sends the name as typed.
     std::fs::create_dir_all(env.dir.join("out")).expect("mkdir");
     let port = env.tftp().port().to_string();
     let o = env.out("x");
     let out = Command::new("tftp")
-        .args(["-m", "binary", "127.0.0.1", &port, "-c", "get", "../outside/secret"])
+        .args([
+            "-m",
+            "binary",
+            "127.0.0.1",
+            &port,
+            "-c",
+            "get",
+            "../outside/secret",
+        ])
         .arg(&o)
         .output()
         .expect("tftp");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(text.to_lowercase().contains("access violation"), "tftp-hpa output: {text}");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.to_lowercase().contains("access violation"),
+        "tftp-hpa output: {text}"
+    );
     assert_ne!(std::fs::read(&o).unwrap_or_default(), b"secret");
-    assert_eq!(Metrics::get(&env.metrics.tftp_refused_paths), cases.len() as u64 + 1);
+    assert_eq!(
+        Metrics::get(&env.metrics.tftp_refused_paths),
+        cases.len() as u64 + 1
+    );
     assert_eq!(Metrics::get(&env.metrics.tftp_started), 0);
     assert_eq!(raw_get(env.tftp(), b"missing", &[]).err(), Some(1));
-    assert_eq!(raw_get(env.tftp(), b"ok", &[]).map(|x| x.0), Ok(b"fine".to_vec()));
+    assert_eq!(
+        raw_get(env.tftp(), b"ok", &[]).map(|x| x.0),
+        Ok(b"fine".to_vec())
+    );
 }
 
 #[test]
@@ -170,18 +235,36 @@ fn malformed_and_write_requests_are_dropped_or_refused() {
     let env = Env::start("tftp-bad", BootConfig::default());
     env.put("tftp/ok", b"fine");
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
-    for junk in [&b""[..], b"\x00", b"\x00\x01noterm", b"\x00\x09xx", b"\x00\x01f\x00octet\x00blksize\x00", b"\x00\x04\x00\x01"] {
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    for junk in [
+        &b""[..],
+        b"\x00",
+        b"\x00\x01noterm",
+        b"\x00\x09xx",
+        b"\x00\x01f\x00octet\x00blksize\x00",
+        b"\x00\x04\x00\x01",
+    ] {
         s.send_to(junk, env.tftp()).expect("send");
     }
-    s.send_to(b"\x00\x02up.bin\x00octet\x00", env.tftp()).expect("wrq");
+    s.send_to(b"\x00\x02up.bin\x00octet\x00", env.tftp())
+        .expect("wrq");
     let mut buf = [0u8; 600];
-    let (n, _) = s.recv_from(&mut buf).expect("an error for the write request");
+    let (n, _) = s
+        .recv_from(&mut buf)
+        .expect("an error for the write request");
     assert_eq!(&buf[..4], &[0, 5, 0, 2], "{:?}", &buf[..n]);
     assert!(!env.dir.join("tftp/up.bin").exists());
-    assert_eq!(raw_get(env.tftp(), b"ok", &[]).map(|x| x.0), Ok(b"fine".to_vec()));
+    assert_eq!(
+        raw_get(env.tftp(), b"ok", &[]).map(|x| x.0),
+        Ok(b"fine".to_vec())
+    );
     // the empty datagram may not even be delivered as one; the others are counted
-    assert!(Metrics::get(&env.metrics.tftp_malformed) >= 5, "{}", Metrics::get(&env.metrics.tftp_malformed));
+    assert!(
+        Metrics::get(&env.metrics.tftp_malformed) >= 5,
+        "{}",
+        Metrics::get(&env.metrics.tftp_malformed)
+    );
 }
 
 #[test]

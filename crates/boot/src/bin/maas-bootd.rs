@@ -15,7 +15,11 @@ struct Args {
     #[arg(long, env = "MAAS_BOOT_CONFIG")]
     config: Option<PathBuf>,
     /// TFTP listen address; repeat for several (one per interface address).
-    #[arg(long = "tftp-listen", env = "MAAS_BOOT_TFTP_LISTEN", value_delimiter = ',')]
+    #[arg(
+        long = "tftp-listen",
+        env = "MAAS_BOOT_TFTP_LISTEN",
+        value_delimiter = ','
+    )]
     tftp_listen: Vec<SocketAddr>,
     /// HTTP boot server listen address (port 5248 by default in the rack).
     #[arg(long = "http-listen", env = "MAAS_BOOT_HTTP_LISTEN")]
@@ -27,7 +31,12 @@ struct Args {
     #[arg(long = "image-root", env = "MAAS_BOOT_IMAGE_ROOT")]
     image_root: Option<PathBuf>,
     /// Directories searched for the iPXE loaders.
-    #[arg(long = "loader-dir", env = "MAAS_BOOT_LOADER_DIRS", value_delimiter = ',', default_value = "/usr/lib/ipxe")]
+    #[arg(
+        long = "loader-dir",
+        env = "MAAS_BOOT_LOADER_DIRS",
+        value_delimiter = ',',
+        default_value = "/usr/lib/ipxe"
+    )]
     loader_dirs: Vec<PathBuf>,
     /// Tokio worker threads.
     #[arg(long, env = "MAAS_BOOT_THREADS", default_value_t = 2)]
@@ -40,7 +49,8 @@ struct Args {
 fn read_config(p: &Option<PathBuf>) -> anyhow::Result<BootConfig> {
     match p {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))
         }
         None => Ok(BootConfig::default()),
@@ -73,7 +83,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         metrics,
         None,
     ));
-    let settings = TftpSettings { windowsize_limit: args.max_windowsize, ..TftpSettings::default() };
+    let settings = TftpSettings {
+        windowsize_limit: args.max_windowsize,
+        ..TftpSettings::default()
+    };
     let svc = BootService::start(files, &args.tftp_listen, args.http_listen, settings).await?;
     println!("tftp={:?} http={:?}", svc.tftp_addrs, svc.http_addr);
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;

@@ -42,7 +42,11 @@ pub(crate) struct HttpState {
 /// The router, for embedding; serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(files: Arc<BootFiles>, local: SocketAddr) -> Router {
     let client = Client::builder(TokioExecutor::new()).build_http();
-    let st = Arc::new(HttpState { files, client, local });
+    let st = Arc::new(HttpState {
+        files,
+        client,
+        local,
+    });
     Router::new()
         .route("/boot/{loader}", get(loader))
         .route("/images/{*path}", get(image))
@@ -58,7 +62,11 @@ pub fn router(files: Arc<BootFiles>, local: SocketAddr) -> Router {
 pub async fn serve(listener: TcpListener, files: Arc<BootFiles>) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     let app = router(files, local);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 async fn not_found(State(st): State<Arc<HttpState>>) -> Response {
@@ -114,7 +122,12 @@ async fn image(
     }
 }
 
-fn refused(st: &HttpState, remote: SocketAddr, path: &str, why: crate::path::PathRefusal) -> Response {
+fn refused(
+    st: &HttpState,
+    remote: SocketAddr,
+    path: &str,
+    why: crate::path::PathRefusal,
+) -> Response {
     Metrics::inc(&st.files.metrics.http_refused_paths);
     tracing::warn!(%remote, path = %path, reason = %why, "HTTP boot path refused");
     (StatusCode::FORBIDDEN, "refused\n").into_response()
@@ -127,7 +140,12 @@ async fn root_file(
     UrlPath(file): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    let base = st.files.base_url(|| format!("http://{}", host_of(&headers).unwrap_or_else(|| st.local.to_string())));
+    let base = st.files.base_url(|| {
+        format!(
+            "http://{}",
+            host_of(&headers).unwrap_or_else(|| st.local.to_string())
+        )
+    });
     if file == "ipxe.cfg" {
         st.files.metrics.http_request(Route::IpxeCfg);
         return script(crate::ipxe::chain_script(&base));
@@ -147,7 +165,14 @@ async fn root_file(
 }
 
 fn script(text: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain"), (header::CACHE_CONTROL, "no-store")], text).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 /// The Host header when it is a plain host[:port] (it ends up in scripts).
@@ -155,12 +180,17 @@ fn host_of(h: &HeaderMap) -> Option<String> {
     let v = h.get(header::HOST)?.to_str().ok()?;
     let ok = !v.is_empty()
         && v.len() <= 255
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
     ok.then(|| v.to_string())
 }
 
 /// Stream `path` (or the requested range of it) without reading it whole.
-pub(crate) async fn serve_file(path: &Path, headers: &HeaderMap, metrics: &Arc<Metrics>) -> Response {
+pub(crate) async fn serve_file(
+    path: &Path,
+    headers: &HeaderMap,
+    metrics: &Arc<Metrics>,
+) -> Response {
     let mut f = match tokio::fs::File::open(path).await {
         Ok(f) => f,
         Err(e) => {
@@ -172,17 +202,20 @@ pub(crate) async fn serve_file(path: &Path, headers: &HeaderMap, metrics: &Arc<M
         Ok(m) if m.is_file() => m.len(),
         _ => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
     };
-    let (status, start, count) = match parse_range(headers.get(header::RANGE).map(HeaderValue::as_bytes), len) {
-        RangeSpec::Full => (StatusCode::OK, 0, len),
-        RangeSpec::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
-        RangeSpec::Unsatisfiable => {
-            return (
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-            )
-                .into_response();
-        }
-    };
+    let (status, start, count) =
+        match parse_range(headers.get(header::RANGE).map(HeaderValue::as_bytes), len) {
+            RangeSpec::Full => (StatusCode::OK, 0, len),
+            RangeSpec::Partial { start, end } => {
+                (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+            }
+            RangeSpec::Unsatisfiable => {
+                return (
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                )
+                    .into_response();
+            }
+        };
     if start > 0 && f.seek(std::io::SeekFrom::Start(start)).await.is_err() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "seek failed\n").into_response();
     }
@@ -198,7 +231,10 @@ pub(crate) async fn serve_file(path: &Path, headers: &HeaderMap, metrics: &Arc<M
             Ok(n) => {
                 buf.truncate(n);
                 Metrics::add(&m.http_bytes, n as u64);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), (f, left - n as u64, m)))
+                Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from(buf)),
+                    (f, left - n as u64, m),
+                ))
             }
             Err(e) => Some((Err(e), (f, 0, m))),
         }
@@ -206,11 +242,15 @@ pub(crate) async fn serve_file(path: &Path, headers: &HeaderMap, metrics: &Arc<M
     let mut resp = Response::new(Body::from_stream(stream));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     if status == StatusCode::PARTIAL_CONTENT
-        && let Ok(v) = HeaderValue::from_str(&format!("bytes {}-{}/{}", start, start + count - 1, len))
+        && let Ok(v) =
+            HeaderValue::from_str(&format!("bytes {}-{}/{}", start, start + count - 1, len))
     {
         h.insert(header::CONTENT_RANGE, v);
     }

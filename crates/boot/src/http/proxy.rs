@@ -66,7 +66,11 @@ pub(super) async fn metadata(
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            if let Some(n) = parts.headers.get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+            if let Some(n) = parts
+                .headers
+                .get("content-length")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            {
                 Metrics::add(&st.files.metrics.http_bytes, n);
             }
             Response::from_parts(parts, Body::new(body))

@@ -29,13 +29,20 @@ pub fn parse_range(header: Option<&[u8]>, len: u64) -> RangeSpec {
     let (a, b) = (a.trim(), b.trim());
     if a.is_empty() {
         // suffix: the last n bytes
-        let Ok(n) = b.parse::<u64>() else { return RangeSpec::Full };
+        let Ok(n) = b.parse::<u64>() else {
+            return RangeSpec::Full;
+        };
         if n == 0 || len == 0 {
             return RangeSpec::Unsatisfiable;
         }
-        return RangeSpec::Partial { start: len - n.min(len), end: len - 1 };
+        return RangeSpec::Partial {
+            start: len - n.min(len),
+            end: len - 1,
+        };
     }
-    let Ok(start) = a.parse::<u64>() else { return RangeSpec::Full };
+    let Ok(start) = a.parse::<u64>() else {
+        return RangeSpec::Full;
+    };
     let end = if b.is_empty() {
         u64::MAX
     } else {
@@ -47,7 +54,10 @@ pub fn parse_range(header: Option<&[u8]>, len: u64) -> RangeSpec {
     if start >= len {
         return RangeSpec::Unsatisfiable;
     }
-    RangeSpec::Partial { start, end: end.min(len - 1) }
+    RangeSpec::Partial {
+        start,
+        end: end.min(len - 1),
+    }
 }
 
 #[cfg(test)]

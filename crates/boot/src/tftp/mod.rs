@@ -77,5 +77,8 @@ impl Default for TftpSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum TftpError {
     #[error("cannot bind TFTP on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }

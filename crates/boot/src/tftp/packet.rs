@@ -48,7 +48,10 @@ pub struct Options {
 
 impl Options {
     pub fn any(&self) -> bool {
-        self.blksize.is_some() || self.tsize.is_some() || self.timeout.is_some() || self.windowsize.is_some()
+        self.blksize.is_some()
+            || self.tsize.is_some()
+            || self.timeout.is_some()
+            || self.windowsize.is_some()
     }
 }
 
@@ -93,15 +96,25 @@ pub fn parse(buf: &[u8]) -> Result<Packet, Malformed> {
     match op {
         OP_RRQ | OP_WRQ => {
             let req = parse_request(&buf[2..])?;
-            Ok(if op == OP_RRQ { Packet::Read(req) } else { Packet::Write(req) })
+            Ok(if op == OP_RRQ {
+                Packet::Read(req)
+            } else {
+                Packet::Write(req)
+            })
         }
-        OP_DATA => Ok(Packet::Data { block: block(buf)?, len: buf.len().saturating_sub(4) }),
+        OP_DATA => Ok(Packet::Data {
+            block: block(buf)?,
+            len: buf.len().saturating_sub(4),
+        }),
         OP_ACK => Ok(Packet::Ack(block(buf)?)),
         OP_ERROR => {
             let code = block(buf)?;
             let rest = &buf[4..];
             let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-            Ok(Packet::Error { code, message: String::from_utf8_lossy(&rest[..end]).into_owned() })
+            Ok(Packet::Error {
+                code,
+                message: String::from_utf8_lossy(&rest[..end]).into_owned(),
+            })
         }
         OP_OACK => Ok(Packet::OAck),
         other => Err(Malformed::Opcode(other)),
@@ -131,7 +144,10 @@ fn parse_request(body: &[u8]) -> Result<Request, Malformed> {
         };
         match name.as_str() {
             "blksize" => {
-                options.blksize = value.parse::<u16>().ok().filter(|v| (8..=65464).contains(v));
+                options.blksize = value
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|v| (8..=65464).contains(v));
             }
             "tsize" => options.tsize = value.parse::<u64>().ok(),
             "timeout" => options.timeout = value.parse::<u8>().ok().filter(|v| *v >= 1),
@@ -141,7 +157,11 @@ fn parse_request(body: &[u8]) -> Result<Request, Malformed> {
             _ => {}
         }
     }
-    Ok(Request { filename, mode, options })
+    Ok(Request {
+        filename,
+        mode,
+        options,
+    })
 }
 
 /// Encode an OACK with the given (name, value) pairs.
@@ -180,19 +200,28 @@ mod tests {
     #[test]
     fn read_request_with_options() {
         let p = b"\x00\x01boot/x.efi\x00OCTET\x00blksize\x001468\x00tsize\x000\x00windowsize\x0016\x00timeout\x003\x00foo\x00bar\x00";
-        let Packet::Read(r) = parse(p).unwrap() else { panic!("not a read") };
+        let Packet::Read(r) = parse(p).unwrap() else {
+            panic!("not a read")
+        };
         assert_eq!(r.filename, b"boot/x.efi");
         assert_eq!(r.mode, "octet");
         assert_eq!(
             r.options,
-            Options { blksize: Some(1468), tsize: Some(0), timeout: Some(3), windowsize: Some(16) }
+            Options {
+                blksize: Some(1468),
+                tsize: Some(0),
+                timeout: Some(3),
+                windowsize: Some(16)
+            }
         );
     }
 
     #[test]
     fn out_of_range_options_are_ignored() {
         let p = b"\x00\x01f\x00octet\x00blksize\x007\x00windowsize\x000\x00timeout\x00999\x00";
-        let Packet::Read(r) = parse(p).unwrap() else { panic!("not a read") };
+        let Packet::Read(r) = parse(p).unwrap() else {
+            panic!("not a read")
+        };
         assert!(!r.options.any());
     }
 
@@ -202,13 +231,19 @@ mod tests {
         assert_eq!(parse(b"\x00\x09abc"), Err(Malformed::Opcode(9)));
         assert_eq!(parse(b"\x00\x01file"), Err(Malformed::Unterminated));
         assert_eq!(parse(b"\x00\x01file\x00"), Err(Malformed::Unterminated));
-        assert_eq!(parse(b"\x00\x01f\x00octet\x00blksize\x00"), Err(Malformed::OptionValue));
+        assert_eq!(
+            parse(b"\x00\x01f\x00octet\x00blksize\x00"),
+            Err(Malformed::OptionValue)
+        );
         assert_eq!(parse(b"\x00\x04\x00"), Err(Malformed::Short));
     }
 
     #[test]
     fn encoders() {
-        assert_eq!(error(ErrorCode::FileNotFound, "no"), b"\x00\x05\x00\x01no\x00");
+        assert_eq!(
+            error(ErrorCode::FileNotFound, "no"),
+            b"\x00\x05\x00\x01no\x00"
+        );
         assert_eq!(oack(&[("tsize", "5".into())]), b"\x00\x06tsize\x005\x00");
         let mut b = [0u8; 4];
         data_header(&mut b, 258);

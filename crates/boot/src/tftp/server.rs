@@ -28,11 +28,18 @@ impl<F: TftpFiles> TftpServer<F> {
         settings: TftpSettings,
         metrics: Arc<Metrics>,
     ) -> Result<Self, TftpError> {
-        let socket = UdpSocket::bind(addr).await.map_err(|source| TftpError::Bind { addr, source })?;
+        let socket = UdpSocket::bind(addr)
+            .await
+            .map_err(|source| TftpError::Bind { addr, source })?;
         if addr.ip().is_unspecified() {
             tracing::warn!(%addr, "TFTP bound to an unspecified address; replies may leave from another address");
         }
-        Ok(TftpServer { socket, files, settings: Arc::new(settings), metrics })
+        Ok(TftpServer {
+            socket,
+            files,
+            settings: Arc::new(settings),
+            metrics,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -43,7 +43,12 @@ pub(super) async fn transfer<F: TftpFiles>(
     }
     let name = String::from_utf8_lossy(&req.filename).into_owned();
     if req.mode != "octet" && req.mode != "netascii" {
-        let _ = sock.send(&packet::error(ErrorCode::IllegalOperation, "unsupported mode")).await;
+        let _ = sock
+            .send(&packet::error(
+                ErrorCode::IllegalOperation,
+                "unsupported mode",
+            ))
+            .await;
         return;
     }
     let file = match files.open(client, &req.filename).await {
@@ -51,18 +56,27 @@ pub(super) async fn transfer<F: TftpFiles>(
         Err(OpenError::Refused(why)) => {
             Metrics::inc(&metrics.tftp_refused_paths);
             tracing::warn!(%client, file = %name, reason = %why, "TFTP path refused");
-            let _ = sock.send(&packet::error(ErrorCode::AccessViolation, "access violation")).await;
+            let _ = sock
+                .send(&packet::error(
+                    ErrorCode::AccessViolation,
+                    "access violation",
+                ))
+                .await;
             return;
         }
         Err(OpenError::NotFound) => {
             Metrics::inc(&metrics.tftp_not_found);
             tracing::info!(%client, file = %name, "TFTP file not found");
-            let _ = sock.send(&packet::error(ErrorCode::FileNotFound, "file not found")).await;
+            let _ = sock
+                .send(&packet::error(ErrorCode::FileNotFound, "file not found"))
+                .await;
             return;
         }
         Err(OpenError::Io(e)) => {
             tracing::warn!(%client, file = %name, error = %e, "TFTP open failed");
-            let _ = sock.send(&packet::error(ErrorCode::NotDefined, "cannot read file")).await;
+            let _ = sock
+                .send(&packet::error(ErrorCode::NotDefined, "cannot read file"))
+                .await;
             return;
         }
     };
@@ -88,9 +102,15 @@ async fn send_file(
     metrics: &Metrics,
 ) -> Result<u64, TransferError> {
     let o = &req.options;
-    let blksize = o.blksize.map_or(512, |b| b.min(settings.blksize_limit.max(8))) as usize;
-    let window = o.windowsize.map_or(1, |w| w.min(settings.windowsize_limit.max(1))) as usize;
-    let timeout = o.timeout.map_or(settings.timeout, |t| Duration::from_secs(t.into()));
+    let blksize = o
+        .blksize
+        .map_or(512, |b| b.min(settings.blksize_limit.max(8))) as usize;
+    let window = o
+        .windowsize
+        .map_or(1, |w| w.min(settings.windowsize_limit.max(1))) as usize;
+    let timeout = o
+        .timeout
+        .map_or(settings.timeout, |t| Duration::from_secs(t.into()));
     let mut pairs = Vec::new();
     if o.blksize.is_some() {
         pairs.push(("blksize", blksize.to_string()));
@@ -112,7 +132,9 @@ async fn send_file(
             sock.send(&oack).await?;
             match recv(sock, &mut rbuf, timeout).await? {
                 Some(Packet::Ack(0)) => break,
-                Some(Packet::Error { code, message }) => return Err(TransferError::Client { code, message }),
+                Some(Packet::Error { code, message }) => {
+                    return Err(TransferError::Client { code, message });
+                }
                 Some(_) => {}
                 None => {
                     tries += 1;
@@ -164,7 +186,9 @@ async fn send_file(
                     None => {}
                 }
             }
-            Some(Packet::Error { code, message }) => return Err(TransferError::Client { code, message }),
+            Some(Packet::Error { code, message }) => {
+                return Err(TransferError::Client { code, message });
+            }
             Some(_) => {}
             None => {
                 tries += 1;
@@ -178,13 +202,20 @@ async fn send_file(
 }
 
 /// Receive one packet within `timeout`; `None` on timeout, malformed ones skipped.
-async fn recv(sock: &UdpSocket, buf: &mut [u8], timeout: Duration) -> Result<Option<Packet>, TransferError> {
+async fn recv(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+    timeout: Duration,
+) -> Result<Option<Packet>, TransferError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         match tokio::time::timeout_at(deadline, sock.recv(buf)).await {
             Err(_) => return Ok(None),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                return Err(TransferError::Client { code: 0, message: "port unreachable".into() });
+                return Err(TransferError::Client {
+                    code: 0,
+                    message: "port unreachable".into(),
+                });
             }
             Ok(Err(e)) => return Err(e.into()),
             Ok(Ok(n)) => {
@@ -196,7 +227,10 @@ async fn recv(sock: &UdpSocket, buf: &mut [u8], timeout: Duration) -> Result<Opt
     }
 }
 
-async fn read_full(r: &mut (dyn tokio::io::AsyncRead + Unpin + Send), buf: &mut [u8]) -> std::io::Result<usize> {
+async fn read_full(
+    r: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         let k = r.read(&mut buf[n..]).await?;

@@ -34,7 +34,9 @@ pub fn scratch(tag: &str) -> PathBuf {
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -51,7 +53,11 @@ impl Env {
         for d in ["tftp", "img/ephemeral/amd64", "outside"] {
             std::fs::create_dir_all(dir.join(d)).expect("mkdir");
         }
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let loaders = Loaders::discover(&[PathBuf::from("/usr/lib/ipxe")])
             .expect("iPXE loaders (Debian package ipxe) must be installed for these tests");
         let config = ConfigHandle::new(config);
@@ -67,9 +73,21 @@ impl Env {
         ));
         let lo: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         let svc = rt
-            .block_on(BootService::start(files, &[lo], Some(lo), TftpSettings::default()))
+            .block_on(BootService::start(
+                files,
+                &[lo],
+                Some(lo),
+                TftpSettings::default(),
+            ))
             .expect("start boot services");
-        Env { rt, svc, config, metrics, dir, events }
+        Env {
+            rt,
+            svc,
+            config,
+            metrics,
+            dir,
+            events,
+        }
     }
 
     pub fn tftp(&self) -> SocketAddr {
@@ -102,7 +120,9 @@ impl Drop for Env {
 
 /// Run a command, failing the test with its output when it fails.
 pub fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
@@ -116,5 +136,12 @@ pub fn run(cmd: &mut Command) -> String {
 pub fn same_file(a: &Path, b: &Path) {
     let x = std::fs::read(a).unwrap_or_else(|e| panic!("read {}: {e}", a.display()));
     let y = std::fs::read(b).unwrap_or_else(|e| panic!("read {}: {e}", b.display()));
-    assert!(x == y, "{} ({} bytes) differs from {} ({} bytes)", a.display(), x.len(), b.display(), y.len());
+    assert!(
+        x == y,
+        "{} ({} bytes) differs from {} ({} bytes)",
+        a.display(),
+        x.len(),
+        b.display(),
+        y.len()
+    );
 }
