@@ -133,7 +133,7 @@ fn parse_request(body: &[u8]) -> Result<Request, Malformed> {
     let rest: Vec<&[u8]> = fields.collect();
     // rest ends with the empty piece after the final NUL.
     let opts = &rest[..rest.len().saturating_sub(1)];
-    if opts.len() % 2 != 0 {
+    if !opts.len().is_multiple_of(2) {
         return Err(Malformed::OptionValue);
     }
     let mut options = Options::default();

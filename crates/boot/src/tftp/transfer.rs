@@ -178,8 +178,9 @@ async fn send_file(
                     Some(k) => {
                         held.drain(..=k);
                         base += k as u64 + 1;
-                        // A partial ack (lost block in the window) resends the rest.
-                        sent = if k + 1 < sent { 0 } else { sent - (k + 1) };
+                        // Whatever is left was lost (a partial ack, RFC 7440):
+                        // resend it; after a full ack nothing is left.
+                        sent = 0;
                         tries = 0;
                     }
                     None if window > 1 && n == (base.wrapping_sub(1)) as u16 => sent = 0,
