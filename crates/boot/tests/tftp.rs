@@ -16,11 +16,7 @@ type Oack = Vec<(String, String)>;
 
 /// A minimal lock-step test client; returns the file and the OACK options,
 /// or the server's error code.
-fn raw_get(
-    server: SocketAddr,
-    name: &[u8],
-    opts: &[(&str, &str)],
-) -> Result<(Vec<u8>, Oack), u16> {
+fn raw_get(server: SocketAddr, name: &[u8], opts: &[(&str, &str)]) -> Result<(Vec<u8>, Oack), u16> {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
