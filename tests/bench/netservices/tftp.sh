@@ -83,11 +83,11 @@ fetch() {
         if ! ip netns exec $CLI taskset -c 0 timeout 120 "$@" >/dev/null 2>&1; then echo FAIL; return; fi
         t1=$(date +%s.%N)
         [[ $(md5sum < "$DL") == "$SUM" ]] || { echo FAIL; return; }
-        times+=("$(echo "$t1 - $t0" | bc -l)")
+        times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
     done
     local med
     med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    printf '%.2f\n' "$(echo "$SIZE_MIB * 1.048576 / $med" | bc -l)"
+    awk -v m="$SIZE_MIB" -v t="$med" 'BEGIN {printf "%.2f\n", m * 1.048576 / t}'
 }
 
 atftp_get() { # blksize [windowsize]
@@ -121,5 +121,5 @@ printf '%-34s %10s %10s\n' "atftp, blksize 512 vs tftpd-hpa" "$ours_512" "$hpa_5
 printf '%-34s %10s %10s\n' "atftp, blksize 1468 vs tftpd-hpa" "$ours_1468" "$hpa_1468"
 printf '%-34s %10s %10s\n' "atftp, 1468 + windowsize 16 vs atftpd" "$ours_w16" "$atftpd_w16"
 echo "tftp_512_mbps=$ours_512 hpa_512_mbps=$hpa_512 tftp_hpaclient_mbps=$ours_hpa512 hpa_hpaclient_mbps=$hpa_hpa512"
-ratio=$(echo "$ours_1468 / $hpa_1468" | bc -l 2>/dev/null || echo 0)
-echo "TFTP tftp_mbps=$ours_1468 hpa_mbps=$hpa_1468 tftp_ratio_vs_hpa=$(printf '%.2f' "$ratio") tftp_w16_mbps=$ours_w16 atftpd_w16_mbps=$atftpd_w16"
+ratio=$(awk -v a="$ours_1468" -v b="$hpa_1468" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "n/a"}')
+echo "TFTP tftp_mbps=$ours_1468 hpa_mbps=$hpa_1468 tftp_ratio_vs_hpa=$ratio tftp_w16_mbps=$ours_w16 atftpd_w16_mbps=$atftpd_w16"

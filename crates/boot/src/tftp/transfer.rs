@@ -97,7 +97,7 @@ pub(super) async fn transfer<F: TftpFiles>(
 async fn send_file(
     sock: &UdpSocket,
     req: &Request,
-    mut file: TftpFile,
+    file: TftpFile,
     settings: &TftpSettings,
     metrics: &Metrics,
 ) -> Result<u64, TransferError> {
@@ -146,6 +146,11 @@ async fn send_file(
         }
     }
 
+    // Read ahead in large chunks: a tokio file read is a hop to the blocking
+    // pool, far too costly once per 512-byte block.
+    let ahead = (blksize * window).clamp(128 * 1024, 4 << 20);
+    let mut reader = tokio::io::BufReader::with_capacity(ahead, file.reader);
+
     // Blocks base.. are held (as whole packets) until acknowledged.
     let mut base: u64 = 1;
     let mut held: VecDeque<Vec<u8>> = VecDeque::with_capacity(window);
@@ -157,7 +162,7 @@ async fn send_file(
         while held.len() < window && !eof {
             let mut pkt = vec![0u8; 4 + blksize];
             packet::data_header(&mut pkt, (base + held.len() as u64) as u16);
-            let n = read_full(&mut file.reader, &mut pkt[4..]).await?;
+            let n = read_full(&mut reader, &mut pkt[4..]).await?;
             pkt.truncate(4 + n);
             eof = n < blksize;
             bytes += n as u64;
@@ -229,7 +234,7 @@ async fn recv(
 }
 
 async fn read_full(
-    r: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
+    r: &mut (impl tokio::io::AsyncRead + Unpin),
     buf: &mut [u8],
 ) -> std::io::Result<usize> {
     let mut n = 0;
