@@ -9,6 +9,7 @@ pub mod ifaces;
 pub mod local;
 pub mod plan;
 pub mod queue;
+pub mod services;
 pub mod session;
 pub mod sim;
 pub mod state;

@@ -1,5 +1,6 @@
 //! The rack's local HTTP endpoint (loopback by default): `/state` (the
-//! applied desired state, served even without a region), `/status`, and
+//! applied desired state, served even without a region), `/status`,
+//! `/metrics` (Prometheus: the network services' counters) and
 //! `POST /events` (the hook local services use to report events).
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub struct Local {
     pub system_id: String,
     pub state: StateStore,
     pub shared: Arc<Shared>,
+    pub running: Arc<std::sync::Mutex<crate::services::Running>>,
 }
 
 pub fn router(l: Local) -> Router {
@@ -27,6 +29,7 @@ pub fn router(l: Local) -> Router {
         .route("/state", get(state))
         .route("/status", get(status))
         .route("/events", post(events))
+        .route("/metrics", get(metrics))
         .with_state(l)
 }
 
@@ -35,6 +38,21 @@ async fn state(State(l): State<Local>) -> Response {
         Some(s) => Json(crate::state::to_json(&s)).into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "no desired state yet").into_response(),
     }
+}
+
+async fn metrics(State(l): State<Local>) -> Response {
+    let text = match l.running.lock() {
+        Ok(r) => r.render_prometheus(),
+        Err(_) => String::new(),
+    };
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn status(State(l): State<Local>) -> Json<Value> {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use maas_model::rack::{EventKind, ServiceHealth};
 use maas_rack::session::{self, Shared};
-use maas_rack::{Config, identity, local, queue, state};
+use maas_rack::{Config, identity, local, queue, services, state};
 
 #[derive(Parser)]
 #[command(name = "maas-rack", version, about = "MAAS rack controller")]
@@ -33,9 +33,11 @@ enum Cmd {
         /// Hostname to report (default: the system's).
         #[arg(long, env = "MAAS_RACK_HOSTNAME")]
         hostname: Option<String>,
-        /// Local status/state/events endpoint.
+        /// Local status/state/events/metrics endpoint.
         #[arg(long, env = "MAAS_RACK_HTTP_LISTEN", default_value = "127.0.0.1:5249")]
         http_listen: SocketAddr,
+        #[command(flatten)]
+        services: ServiceArgs,
     },
     /// Benchmark: run many simulated racks in this process against a region,
     /// time API change → all racks applied, and event ingestion; print JSON.
@@ -61,6 +63,75 @@ enum Cmd {
     },
 }
 
+/// The network services and their ports.
+#[derive(clap::Args)]
+struct ServiceArgs {
+    /// Services to run: any of dhcp, dns, tftp, http (comma-separated), or none.
+    #[arg(
+        long,
+        env = "MAAS_RACK_SERVICES",
+        value_delimiter = ',',
+        default_value = "dhcp,dns,tftp,http"
+    )]
+    services: Vec<String>,
+    /// DHCP server UDP port.
+    #[arg(long, env = "MAAS_RACK_DHCP_PORT", default_value_t = 67)]
+    dhcp_port: u16,
+    /// DNS server address (UDP and TCP).
+    #[arg(long, env = "MAAS_RACK_DNS_LISTEN", default_value = "0.0.0.0:53")]
+    dns_listen: SocketAddr,
+    /// TFTP port, served on each of the host's IPv4 addresses.
+    #[arg(long, env = "MAAS_RACK_TFTP_PORT", default_value_t = 69)]
+    tftp_port: u16,
+    /// HTTP boot server address (loaders, kernels, iPXE scripts, metadata proxy).
+    #[arg(
+        long,
+        env = "MAAS_RACK_HTTP_BOOT_LISTEN",
+        default_value = "0.0.0.0:5248"
+    )]
+    http_boot_listen: SocketAddr,
+    /// Directories holding the iPXE loaders (Debian's `ipxe` package).
+    #[arg(
+        long,
+        env = "MAAS_RACK_LOADER_DIRS",
+        value_delimiter = ',',
+        default_value = "/usr/lib/ipxe"
+    )]
+    loader_dir: Vec<PathBuf>,
+    /// Kernels, initrds and images served over HTTP (default: <data-dir>/images).
+    #[arg(long, env = "MAAS_RACK_IMAGE_DIR")]
+    image_dir: Option<PathBuf>,
+}
+
+impl ServiceArgs {
+    fn options(&self, data_dir: &std::path::Path) -> anyhow::Result<services::Options> {
+        let mut on = std::collections::BTreeSet::new();
+        for s in &self.services {
+            match s.trim() {
+                "none" | "" => {}
+                x @ ("dhcp" | "dns" | "tftp" | "http") => {
+                    on.insert(x.to_string());
+                }
+                x => anyhow::bail!(
+                    "unknown service '{x}' in --services (dhcp, dns, tftp, http or none)"
+                ),
+            }
+        }
+        Ok(services::Options {
+            dhcp_port: on.contains("dhcp").then_some(self.dhcp_port),
+            dns_listen: on.contains("dns").then_some(self.dns_listen),
+            tftp_port: on.contains("tftp").then_some(self.tftp_port),
+            http_listen: on.contains("http").then_some(self.http_boot_listen),
+            loader_dirs: self.loader_dir.clone(),
+            image_dir: self
+                .image_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("images")),
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+}
+
 #[tokio::main]
 async fn run() -> anyhow::Result<()> {
     maas_rpc::install_crypto();
@@ -71,14 +142,15 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let (region, secret, data_dir, hostname, http_listen) = match Cli::parse().cmd {
+    let (region, secret, data_dir, hostname, http_listen, service_args) = match Cli::parse().cmd {
         Cmd::Serve {
             region,
             secret,
             data_dir,
             hostname,
             http_listen,
-        } => (region, secret, data_dir, hostname, http_listen),
+            services,
+        } => (region, secret, data_dir, hostname, http_listen, services),
         Cmd::Simulate {
             region,
             secret,
@@ -98,6 +170,7 @@ async fn run() -> anyhow::Result<()> {
     for r in &region {
         maas_rack::parse_region(r)?;
     }
+    let service_opts = service_args.options(&data_dir)?;
     let hostname = hostname.unwrap_or_else(|| {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
@@ -142,10 +215,18 @@ async fn run() -> anyhow::Result<()> {
             status: "running".into(),
             info: format!("maas-rack {}", maas_rack::VERSION),
         })])?;
+    let running = Arc::new(Mutex::new(services::Running::default()));
+    tokio::spawn(services::run(
+        service_opts,
+        state.clone(),
+        shared.clone(),
+        running.clone(),
+    ));
     let l = local::Local {
         system_id: id.system_id.clone(),
         state: state.clone(),
         shared: shared.clone(),
+        running,
     };
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, local::router(l)).await {

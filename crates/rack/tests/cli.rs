@@ -40,5 +40,18 @@ fn start_up_errors_are_clear() {
     );
     assert!(!ok);
     assert!(err.contains("bad port"), "{err}");
+    let (ok, err) = rack(
+        &[
+            "--region",
+            "https://127.0.0.1:9",
+            "--secret",
+            "x",
+            "--services",
+            "dhcp,gopher",
+        ],
+        &dir,
+    );
+    assert!(!ok);
+    assert!(err.contains("unknown service 'gopher'"), "{err}");
     assert!(!dir.join("rack.crt").exists(), "nothing enrolled");
 }

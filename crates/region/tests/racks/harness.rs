@@ -40,6 +40,8 @@ pub fn rack_cmd(regions: &[String], secret: &str, dir: &Path, hostname: &str) ->
     .arg("--data-dir")
     .arg(dir)
     .args(["--http-listen", "127.0.0.1:0"])
+    // The network services run in the namespace tests (crates/rack/tests).
+    .args(["--services", "none"])
     .env("MAAS_RACK_IP_JSON", &ip_json);
     c
 }
