@@ -14,11 +14,13 @@ mod forward;
 mod netns;
 mod proc;
 mod topo;
+mod vm;
 
 pub use forward::Forward;
 pub use netns::{Netns, unique_name};
 pub use proc::{Proc, require_tools};
 pub use topo::{Link, Relayed};
+pub use vm::{Firmware, VmSpec, console};
 
 /// Whether this process may make namespaces (root, with `ip` present).
 pub fn can_make_namespaces() -> bool {

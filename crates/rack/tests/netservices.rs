@@ -3,178 +3,22 @@
 //! HTTP boot server (curl) — and keeps serving from its on-disk state with
 //! the region gone, across its own restart, never handing one address to
 //! two clients.
-//!
-//! Topology: the rack runs in namespace `srv` (eth0 10.77.1.1/24), the
-//! clients in `cli` on the same link; the in-process region is reached
-//! through a TCP forward inside `srv` (127.0.0.1:5250 → the region's RPC).
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use maas_lab::{Link, Netns, require_tools};
-use maas_testkit::TestRegion;
+use std::time::Duration;
+
+use common::*;
+use maas_lab::require_tools;
 use maas_testkit::proc::Proc;
-
-const CLIENT_SCRIPT: &str = r#"#!/bin/sh
-# udhcpc hook: record what the server handed out, configure the address.
-echo "$1 ip=$ip mask=$mask router=$router dns=$dns domain=$domain" >> "$LOG"
-case "$1" in
-  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface" ;;
-esac
-"#;
-
-fn rack_cmd(ns: &Netns, dir: &Path, secret: &str) -> Command {
-    let mut c = ns.cmd(env!("CARGO_BIN_EXE_maas-rack"));
-    c.args([
-        "serve",
-        "--region",
-        "https://127.0.0.1:5250",
-        "--secret",
-        secret,
-    ])
-    .args(["--hostname", "rack-ns", "--http-listen", "127.0.0.1:5249"])
-    .args(["--dns-listen", "10.77.1.1:53"])
-    .arg("--data-dir")
-    .arg(dir);
-    c
-}
-
-/// One DHCP exchange with udhcpc from `cli`; the address it bound.
-fn lease(cli: &Netns, dir: &Path, tag: &str) -> Option<String> {
-    let script = dir.join("udhcpc.sh");
-    std::fs::write(&script, CLIENT_SCRIPT).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let log = dir.join(format!("udhcpc-{tag}.log"));
-    let out = cli
-        .cmd("udhcpc")
-        .args(["-i", "eth0", "-q", "-n", "-t", "6", "-T", "1", "-s"])
-        .arg(&script)
-        .env("LOG", &log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    if !out.success() {
-        eprintln!("udhcpc ({tag}) failed: {text}");
-        return None;
-    }
-    text.lines()
-        .find(|l| l.starts_with("bound "))
-        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("ip=")))
-        .map(String::from)
-}
-
-fn dig(cli: &Netns, args: &[&str]) -> String {
-    let mut a = vec!["@10.77.1.1", "+short", "+time=2", "+tries=2"];
-    a.extend_from_slice(args);
-    cli.output("dig", &a).unwrap_or_default().trim().to_string()
-}
-
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
-}
-
-fn in_range(ip: &str) -> bool {
-    ip.strip_prefix("10.77.1.")
-        .and_then(|h| h.parse::<u8>().ok())
-        .is_some_and(|h| (100..=150).contains(&h))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
     require_tools(&["udhcpc", "dig", "curl"]).unwrap();
-    let mut r =
-        TestRegion::start_with(|o| o.rpc_listen = Some("127.0.0.1:0".parse().unwrap())).await;
-    let secret = maas_region::services::racks::enrollment_secret(r.db())
-        .await
-        .unwrap();
-    let rpc = r.running.as_ref().unwrap().rpc_addr.unwrap();
-    let l = Link::new("10.77.1").unwrap();
-    let _fwd = l
-        .srv
-        .forward_tcp("127.0.0.1:5250".parse().unwrap(), rpc)
-        .unwrap();
-    let tmp = maas_testkit::tempdir::Dir::new();
-    let rack_dir = tmp.0.join("rack");
-    let mut rack = Proc::spawn(
-        rack_cmd(&l.srv, &rack_dir, &secret),
-        "rack local endpoint listening",
-    );
-    assert!(
-        !rack.addr.is_empty(),
-        "rack did not start: {}",
-        rack.log_text()
-    );
-
-    // The rack enrolls and reports eth0: the region learns 10.77.1.0/24.
-    let t0 = Instant::now();
-    let (rack_id, subnet) = loop {
-        let (_, racks) = r.admin.get("rackcontrollers/", &[]).await;
-        let rack_id = racks[0]["system_id"].as_str().unwrap_or("").to_string();
-        let (_, subnets) = r.admin.get("subnets/", &[]).await;
-        let subnet = subnets
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|s| s["cidr"] == "10.77.1.0/24")
-            .cloned();
-        if let (false, Some(s)) = (rack_id.is_empty(), subnet) {
-            break (rack_id, s);
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the rack's subnet never reached the region: {}",
-            rack.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-
-    // Configure through the API only: a dynamic range, DHCP on with this
-    // rack as primary, a DNS record.
-    let (st, e) = r
-        .admin
-        .post(
-            "ipranges/",
-            &[
-                ("type", "dynamic"),
-                ("start_ip", "10.77.1.100"),
-                ("end_ip", "10.77.1.150"),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let vlan = format!(
-        "fabrics/{}/vlans/{}/",
-        subnet["vlan"]["fabric_id"], subnet["vlan"]["vid"]
-    );
-    let (st, e) = r
-        .admin
-        .put(&vlan, &[("dhcp_on", "true"), ("primary_rack", &rack_id)])
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, e) = r
-        .admin
-        .post(
-            "dnsresources/",
-            &[("fqdn", "web.maas"), ("ip_addresses", "10.77.1.20")],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
+    let p = "10.77.1";
+    let mut lab = RackLab::start(p).await;
+    lab.configure().await;
+    let (r, l, tmp) = (&lab.r, &lab.l, &lab.tmp);
 
     // A client gets a lease from the range, and the lease reaches the region.
     let mut first = None;
@@ -185,16 +29,16 @@ async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let first = first.unwrap_or_else(|| panic!("no lease; rack log:\n{}", rack.log_text()));
-    assert!(in_range(&first), "{first}");
+    let first = first.unwrap_or_else(|| panic!("no lease; rack log:\n{}", lab.rack.log_text()));
+    assert!(in_range(&first, p), "{first}");
     wait_for(
         "the lease in the region",
         Duration::from_secs(10),
         || async { r.count("SELECT count(*) FROM dhcp_leases").await >= 1 },
     )
     .await;
-    assert_eq!(dig(&l.cli, &["web.maas", "A"]), "10.77.1.20");
-    assert_eq!(dig(&l.cli, &["-x", "10.77.1.20"]), "web.maas.");
+    assert_eq!(dig(&l.cli, p, &["web.maas", "A"]), format!("{p}.20"));
+    assert_eq!(dig(&l.cli, p, &["-x", &format!("{p}.20")]), "web.maas.");
     // The HTTP boot server answers an unknown machine with the enlistment script.
     let script = l
         .cli
@@ -204,7 +48,7 @@ async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
                 "-sf",
                 "--max-time",
                 "5",
-                "http://10.77.1.1:5248/ipxe.cfg-52:54:00:77:77:77",
+                &format!("http://{p}.1:5248/ipxe.cfg-52:54:00:77:77:77"),
             ],
         )
         .unwrap();
@@ -212,7 +56,7 @@ async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
     // Its health reached the region.
     let (_, rc) = r
         .admin
-        .get(&format!("rackcontrollers/{rack_id}/"), &[])
+        .get(&format!("rackcontrollers/{}/", lab.rack_id), &[])
         .await;
     let services: Vec<(String, String)> = rc["service_set"]
         .as_array()
@@ -234,21 +78,25 @@ async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
 
     // The region goes away: a new client (new MAC) still gets a lease, and
     // names still resolve.
-    let running = r.running.take().unwrap();
+    let running = lab.r.running.take().unwrap();
     running.stop().await.unwrap();
+    let (l, tmp) = (&lab.l, &lab.tmp);
     l.cli
         .ip(&["link", "set", "eth0", "address", "52:54:00:77:00:02"])
         .unwrap();
     let second = lease(&l.cli, &tmp.0, "second").expect("a lease with the region gone");
-    assert!(in_range(&second) && second != first, "{second} vs {first}");
-    assert_eq!(dig(&l.cli, &["web.maas", "A"]), "10.77.1.20");
+    assert!(
+        in_range(&second, p) && second != first,
+        "{second} vs {first}"
+    );
+    assert_eq!(dig(&l.cli, p, &["web.maas", "A"]), format!("{p}.20"));
 
     // The rack is killed and restarted, region still gone: it serves from
     // its stored state, and the leases it gave survive.
-    rack.child.kill().unwrap();
-    let _ = rack.child.wait();
+    lab.rack.child.kill().unwrap();
+    let _ = lab.rack.child.wait();
     let rack2 = Proc::spawn(
-        rack_cmd(&l.srv, &rack_dir, &secret),
+        rack_cmd(&l.srv, &tmp.0.join("rack"), &lab.secret, p),
         "rack local endpoint listening",
     );
     assert!(
@@ -268,10 +116,10 @@ async fn a_rack_configured_through_the_api_serves_and_survives_the_region() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let third = third.unwrap_or_else(|| panic!("no lease after restart:\n{}", rack2.log_text()));
-    assert!(in_range(&third), "{third}");
+    assert!(in_range(&third, p), "{third}");
     assert!(
         third != first && third != second,
         "{third} was already leased"
     );
-    assert_eq!(dig(&l.cli, &["web.maas", "A"]), "10.77.1.20");
+    assert_eq!(dig(&l.cli, p, &["web.maas", "A"]), format!("{p}.20"));
 }
