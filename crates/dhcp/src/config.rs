@@ -54,6 +54,12 @@ pub struct SubnetConfig {
     pub mtu: Option<u16>,
     #[serde(default = "default_lease_time")]
     pub lease_time: u32,
+    /// T1 (option 58), seconds; default half the lease time.
+    #[serde(default)]
+    pub renew_time: Option<u32>,
+    /// T2 (option 59), seconds; default 7/8 of the lease time.
+    #[serde(default)]
+    pub rebind_time: Option<u32>,
     #[serde(default)]
     pub static_routes: Vec<StaticRoute>,
     /// Dynamic pools.

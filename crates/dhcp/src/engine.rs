@@ -419,8 +419,14 @@ impl Engine {
         if matches!(kind, ReplyKind::Offer | ReplyKind::Ack) {
             let lt = sn.cfg.lease_time;
             opts.insert(DhcpOption::AddressLeaseTime(lt));
-            opts.insert(DhcpOption::Renewal(lt / 2));
-            opts.insert(DhcpOption::Rebinding(lt.saturating_mul(7) / 8));
+            let t2 = sn
+                .cfg
+                .rebind_time
+                .unwrap_or(lt / 8 * 7 + lt % 8 * 7 / 8)
+                .min(lt);
+            let t1 = sn.cfg.renew_time.unwrap_or(lt / 2).min(t2);
+            opts.insert(DhcpOption::Renewal(t1));
+            opts.insert(DhcpOption::Rebinding(t2));
         }
         if !nak {
             let host = sn

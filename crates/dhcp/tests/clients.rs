@@ -20,7 +20,12 @@ fn dhclient_lease_renew_rebind_release() {
     require_tools(&["dhclient"]).unwrap();
     let s = Scratch::new("dhclient");
     let l = Link::new("10.201.1").unwrap();
-    let cfg = serde_json::json!({"subnets": [subnet("10.201.1", Some("eth0"), 16)]});
+    let mut sub = subnet("10.201.1", Some("eth0"), 20);
+    // T1 4 s, T2 8 s: dhclient retransmits at random intervals and only
+    // rebinds if one falls between T2 and expiry, so leave it 12 s.
+    sub["renew_time"] = 4.into();
+    sub["rebind_time"] = 8.into();
+    let cfg = serde_json::json!({ "subnets": [sub] });
     let _srv = start_server(&l.srv, &s.0, &cfg);
     let script = client_script(&s.0);
     let lf = s.path("dhclient.leases");
@@ -55,7 +60,7 @@ fn dhclient_lease_renew_rebind_release() {
     );
     assert!(leases.contains("option routers 10.201.1.1;"), "{leases}");
 
-    // Renew at T1 (8 s): unicast, same address, another commit.
+    // Renew at T1 (4 s): unicast, same address, another commit.
     wait_for("dhclient RENEW", Duration::from_secs(20), || {
         client_events(&s.0).contains("RENEW")
     });

@@ -202,6 +202,18 @@ fn renewal_is_unicast_to_ciaddr_and_leases_outside_new_pools_are_not_renewed() {
     assert_eq!(mt(&ack), MessageType::Ack);
     assert_eq!(r.dst, SocketAddrV4::new(ip, 68));
     assert!(!r.broadcast);
+    assert_eq!(
+        ack.opts().get(OptionCode::AddressLeaseTime),
+        Some(&DhcpOption::AddressLeaseTime(600))
+    );
+    assert_eq!(
+        ack.opts().get(OptionCode::Renewal),
+        Some(&DhcpOption::Renewal(300))
+    );
+    assert_eq!(
+        ack.opts().get(OptionCode::Rebinding),
+        Some(&DhcpOption::Rebinding(525))
+    );
     // New config: the pool moved; the lease is kept but not renewed.
     let mut cfg = config();
     cfg.subnets[0].ranges = vec![maas_dhcp::IpRange {

@@ -51,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let now = 1_000_000 + u64::from(sel >> 1);
     if let Some(r) = e.handle(pkt, &meta, now) {
-        assert!(r.bytes.len() >= 240 && r.bytes[0] == 2, "a reply is a BOOTREPLY");
+        assert!(
+            r.bytes.len() >= 240 && r.bytes[0] == 2,
+            "a reply is a BOOTREPLY"
+        );
     }
     e.tick(now);
     let mut recs = Vec::new();
