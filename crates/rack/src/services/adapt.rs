@@ -30,6 +30,8 @@ fn dhcp_subnet(s: &DhcpSubnet) -> Option<maas_dhcp::SubnetConfig> {
         search: s.search.clone(),
         mtu: u16::try_from(s.mtu).ok().filter(|m| *m >= 576),
         lease_time: s.lease_time,
+        renew_time: None,
+        rebind_time: None,
         static_routes: s
             .routes
             .iter()
