@@ -107,6 +107,7 @@ fn zones_come_from_the_regions_desired_state() {
     let model = maas_model::desired::DnsZone {
         name: "maas".into(),
         ttl: 60,
+        serial: 7,
         authoritative: true,
         records: vec![maas_model::desired::DnsRecord {
             name: "node1".into(),
