@@ -34,7 +34,7 @@ impl Link {
 /// A server, a router that relays DHCP, and a client segment behind it:
 ///
 /// ```text
-/// srv eth0 {up}.1/30 ── relay up0 {up}.2/30 | relay down0 {down}.1/24 ── cli eth0 (no address)
+/// srv eth0 {up}.1/29 ── relay up0 {up}.2/29 | relay down0 {down}.1/24 ── cli eth0 (no address)
 /// ```
 ///
 /// The server routes `{down}.0/24` via the relay; the relay forwards.
@@ -54,8 +54,10 @@ impl Relayed {
         let cli = Netns::new("rc")?;
         srv.veth("eth0", &relay, "up0")?;
         relay.veth("down0", &cli, "eth0")?;
-        srv.addr("eth0", &format!("{up}.1/30"))?;
-        relay.addr("up0", &format!("{up}.2/30"))?;
+        // A /29: room for a DHCP range on the rack's own segment too (MAAS
+        // turns DHCP on only for a VLAN with a dynamic range).
+        srv.addr("eth0", &format!("{up}.1/29"))?;
+        relay.addr("up0", &format!("{up}.2/29"))?;
         relay.addr("down0", &format!("{down}.1/24"))?;
         relay.sysctl("net.ipv4.ip_forward=1")?;
         srv.ip(&[

@@ -62,7 +62,7 @@ async fn oauth_is_checked() {
     let url = r.admin.url("users/?op=whoami");
     let key = r.admin.key.clone().unwrap();
     let parts: Vec<&str> = key.split(':').collect();
-    let http = reqwest::Client::new();
+    let http = maas_testkit::http_client();
     let send = |h: Option<String>| {
         let mut rb = http.get(&url);
         if let Some(h) = h {

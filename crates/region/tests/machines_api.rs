@@ -335,7 +335,7 @@ async fn malformed_and_oversized_bodies() {
     let before = r.count("SELECT count(*) FROM machines").await;
     let url = r.admin.url("machines/");
     let h = r.admin.auth_header().unwrap();
-    let http = reqwest::Client::new();
+    let http = maas_testkit::http_client();
     let big = "a".repeat(100 * 1024);
     let resp = http
         .post(&url)

@@ -318,7 +318,7 @@ impl Api {
         Api {
             base: base.trim_end_matches('/').to_string(),
             key,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -430,4 +430,11 @@ pub async fn signal(
             .multipart(form),
     )
     .await
+}
+
+/// A reqwest client for tests, with rustls on ring installed first (the
+/// workspace build turns reqwest's rustls backend on without a provider).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

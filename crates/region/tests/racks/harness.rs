@@ -60,7 +60,7 @@ impl Rack {
         Rack {
             proc,
             dir: dir.to_path_buf(),
-            http: reqwest::Client::new(),
+            http: maas_testkit::http_client(),
         }
     }
 
