@@ -35,7 +35,11 @@ async fn a_relayed_vlan_is_served_through_dhcrelay() {
         rack_cmd(&t.srv, &tmp.0.join("rack"), &secret, "10.79.0"),
         "rack local endpoint listening",
     );
-    assert!(!rack.addr.is_empty(), "rack did not start: {}", rack.log_text());
+    assert!(
+        !rack.addr.is_empty(),
+        "rack did not start: {}",
+        rack.log_text()
+    );
 
     // The region learns the rack's segment.
     let t0 = Instant::now();
@@ -52,16 +56,30 @@ async fn a_relayed_vlan_is_served_through_dhcrelay() {
         if let (false, Some(up)) = (id.is_empty(), up) {
             break (id, up);
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "{}", rack.log_text());
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{}",
+            rack.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let api = &r.admin;
     // DHCP on the rack's VLAN (it needs a dynamic range of its own).
     let (st, e) = api
-        .post("ipranges/", &[("type", "dynamic"), ("start_ip", "10.79.0.4"), ("end_ip", "10.79.0.6")])
+        .post(
+            "ipranges/",
+            &[
+                ("type", "dynamic"),
+                ("start_ip", "10.79.0.4"),
+                ("end_ip", "10.79.0.6"),
+            ],
+        )
         .await;
     assert_eq!(st, 200, "{e}");
-    let up_vlan = format!("fabrics/{}/vlans/{}/", up["vlan"]["fabric_id"], up["vlan"]["vid"]);
+    let up_vlan = format!(
+        "fabrics/{}/vlans/{}/",
+        up["vlan"]["fabric_id"], up["vlan"]["vid"]
+    );
     let (st, e) = api
         .put(&up_vlan, &[("dhcp_on", "true"), ("primary_rack", &rack_id)])
         .await;
@@ -74,12 +92,24 @@ async fn a_relayed_vlan_is_served_through_dhcrelay() {
     let (st, e) = api
         .post(
             "subnets/",
-            &[("cidr", "10.79.9.0/24"), ("fabric", &fid), ("vid", "0"), ("gateway_ip", "10.79.9.1")],
+            &[
+                ("cidr", "10.79.9.0/24"),
+                ("fabric", &fid),
+                ("vid", "0"),
+                ("gateway_ip", "10.79.9.1"),
+            ],
         )
         .await;
     assert_eq!(st, 200, "{e}");
     let (st, e) = api
-        .post("ipranges/", &[("type", "dynamic"), ("start_ip", "10.79.9.100"), ("end_ip", "10.79.9.150")])
+        .post(
+            "ipranges/",
+            &[
+                ("type", "dynamic"),
+                ("start_ip", "10.79.9.100"),
+                ("end_ip", "10.79.9.150"),
+            ],
+        )
         .await;
     assert_eq!(st, 200, "{e}");
     let (st, e) = api
