@@ -187,7 +187,7 @@ pub struct PowerReply {
     /// on | off | unknown
     pub state: String,
     pub error: String,
-    /// unreachable | auth | unsupported | bmc | http | protocol | parameters | timeout
+    /// `maas_bmc::PowerError::kind`, or "timeout"
     pub error_kind: String,
 }
 

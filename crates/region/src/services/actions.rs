@@ -165,14 +165,16 @@ async fn apply(
             } else {
                 transition(tx, m, NodeStatus::Releasing, who, &desc("Releasing")).await?;
                 let mut p = PowerPlan::new(PowerAction::Off);
-                if by_hand || m.power_state == "off" {
-                    transition(tx, m, NodeStatus::Ready, who, "Released").await?;
-                } else {
+                let now = by_hand || m.power_state == "off";
+                if !now {
                     // Ready once the BMC has powered it off.
                     p.during = Some(NodeStatus::Releasing);
                     p.then = Some(NodeStatus::Ready);
                 }
                 plan = power(tx, m, who, PowerAction::Off, p).await?;
+                if now {
+                    transition(tx, m, NodeStatus::Ready, who, "Released").await?;
+                }
             }
         }
         Action::Commission => {
@@ -242,13 +244,14 @@ async fn apply(
                 .filter(|p| NodeStatus::ExitingRescueMode.can_transition_to(*p))
                 .unwrap_or(NodeStatus::Ready);
             let mut p = PowerPlan::new(PowerAction::Off);
-            if by_hand {
-                transition(tx, m, to, who, "Exited rescue mode").await?;
-            } else {
+            if !by_hand {
                 p.during = Some(NodeStatus::ExitingRescueMode);
                 p.then = Some(to);
             }
             plan = power(tx, m, who, PowerAction::Off, p).await?;
+            if by_hand {
+                transition(tx, m, to, who, "Exited rescue mode").await?;
+            }
         }
         Action::Lock | Action::Unlock => {
             let lock = r.action == Action::Lock;

@@ -1,4 +1,3 @@
-
 use maas_model::desired::{
     BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, NetworkSettings,
     Reservation, Snapshot, StaticRoute, Subnet, Vlan,
