@@ -255,13 +255,16 @@ pub async fn record(ctx: &Ctx, system_id: &str, r: &Result<PowerReply>) -> Resul
 }
 
 /// `op=query_power_state`: ask the BMC (through a rack), store and answer
-/// the state. Manual machines answer what is stored.
+/// the state. Manual machines and those without a power type answer what
+/// is stored.
 pub async fn query(ctx: &Ctx, system_id: &str, stored: &str) -> crate::error::Result<String> {
     let r = send(ctx, system_id, Send::query()).await;
     record(ctx, system_id, &r).await?;
     match r {
         Ok(r) if r.state == "unknown" && !stored.is_empty() => Ok(stored.to_string()),
         Ok(r) => Ok(r.state),
+        // Nothing to ask: what is on record.
+        Err(PowerError::NoPowerType(_)) => Ok(stored.to_string()),
         Err(PowerError::Bmc { message, .. }) => Err(Error::Unavailable(format!(
             "Failed to query the power state of {system_id}: {message}"
         ))),
