@@ -225,6 +225,35 @@ async fn ipmi_power_through_a_rack_end_to_end() {
         "0",
         "nothing powered with a wrong password"
     );
+
+    // Credentials travel in the command only: nothing the rack writes holds them.
+    let (st, m) = r
+        .admin
+        .put(
+            &q,
+            &[
+                ("power_parameters_power_user", "oper"),
+                ("power_parameters_power_pass", "opsecret"),
+                ("power_parameters_privilege_level", "OPERATOR"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let (st, s) = r.admin.get_op(&q, "query_power_state", &[]).await;
+    assert_eq!((st, s["state"].as_str()), (200, Some("off")), "{s}");
+    let mut files = vec![tmp.0.join("rack1")];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+            assert!(
+                !text.contains("opsecret"),
+                "{} holds a BMC password",
+                p.display()
+            );
+        }
+    }
     drop(rack);
     r.stop().await;
 }
