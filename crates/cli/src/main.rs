@@ -99,6 +99,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Built with the rest of the workspace, reqwest may carry rustls without
+    // a provider (maas-bmc asks for `rustls-no-provider`): name ours (ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

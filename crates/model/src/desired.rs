@@ -1,15 +1,14 @@
-//! A rack's desired state: everything its services (DHCP, DNS, boot, power)
-//! need, complete (not a delta). The region computes it, the rack applies it
-//! and keeps serving it alone. `generation` numbers the versions a rack was
+//! A rack's desired state: everything its services (DHCP, DNS, boot) need,
+//! complete (not a delta). Power actions are commands, not state
+//! (`power::PowerCommand`). The region computes it, the rack applies it and
+//! keeps serving it alone. `generation` numbers the versions a rack was
 //! pushed; `hash` is a digest of the content (see [`Snapshot`]'s `Serialize`).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::{Serialize, Serializer};
 
 use crate::net::{Cidr, RangeType};
-use crate::power::{PowerAction, PowerType};
 
 /// The desired state of one rack.
 ///
@@ -29,7 +28,6 @@ pub struct Snapshot {
     pub boot: BootSettings,
     pub zones: Vec<DnsZone>,
     pub images: Vec<Image>,
-    pub power_jobs: Vec<PowerJob>,
     /// Region-wide settings the rack's DHCP and DNS hand out.
     pub network: NetworkSettings,
     /// The machines that may boot from this rack: what its HTTP boot server
@@ -185,31 +183,11 @@ pub struct Image {
     pub size: u64,
 }
 
-/// A power action for the rack's BMC drivers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PowerJob {
-    pub id: u64,
-    pub system_id: String,
-    #[serde(serialize_with = "power_action")]
-    pub action: PowerAction,
-    #[serde(serialize_with = "power_type")]
-    pub power_type: PowerType,
-    pub params: BTreeMap<String, String>,
-}
-
 fn display<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }
 
 fn range_type<S: Serializer>(v: &RangeType, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.as_str())
-}
-
-fn power_action<S: Serializer>(v: &PowerAction, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.as_str())
-}
-
-fn power_type<S: Serializer>(v: &PowerType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_str())
 }
 

@@ -113,17 +113,82 @@ impl PowerType {
 pub enum PowerAction {
     On,
     Off,
+    /// Ask the OS to shut down (ACPI soft off).
+    SoftOff,
+    /// On when off; off then on when on (MAAS's power cycle).
     Cycle,
+    /// Hard reset.
+    Reset,
+    /// Read the power state, change nothing.
+    Query,
 }
 
 impl PowerAction {
+    pub const ALL: &'static [PowerAction] = &[
+        PowerAction::On,
+        PowerAction::Off,
+        PowerAction::SoftOff,
+        PowerAction::Cycle,
+        PowerAction::Reset,
+        PowerAction::Query,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PowerAction::On => "on",
             PowerAction::Off => "off",
+            PowerAction::SoftOff => "soft_off",
             PowerAction::Cycle => "cycle",
+            PowerAction::Reset => "reset",
+            PowerAction::Query => "query",
         }
     }
+
+    pub fn parse(s: &str) -> Option<PowerAction> {
+        PowerAction::ALL.iter().copied().find(|a| a.as_str() == s)
+    }
+}
+
+/// A power command for one machine, sent to the one rack that runs it. It
+/// carries the BMC credentials: never stored, never logged (`Debug` leaves
+/// the parameters out).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PowerCommand {
+    pub id: u64,
+    pub system_id: String,
+    pub action: PowerAction,
+    /// Set the next boot to PXE (once) before the action.
+    pub boot_pxe_once: bool,
+    pub power_type: String,
+    pub params: std::collections::BTreeMap<String, String>,
+    /// The whole command must finish within this.
+    pub timeout_ms: u64,
+}
+
+impl std::fmt::Debug for PowerCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PowerCommand")
+            .field("id", &self.id)
+            .field("system_id", &self.system_id)
+            .field("action", &self.action)
+            .field("boot_pxe_once", &self.boot_pxe_once)
+            .field("power_type", &self.power_type)
+            .field("params", &self.params.keys().collect::<Vec<_>>())
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// A rack's answer to a [`PowerCommand`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PowerReply {
+    pub id: u64,
+    pub ok: bool,
+    /// on | off | unknown
+    pub state: String,
+    pub error: String,
+    /// `maas_bmc::PowerError::kind`, or "timeout"
+    pub error_kind: String,
 }
 
 #[cfg(test)]
@@ -142,5 +207,24 @@ mod tests {
         assert!(PowerType::Manual.params().is_empty());
         assert!(PowerType::by_hand(None) && PowerType::by_hand(Some(PowerType::Manual)));
         assert!(!PowerType::by_hand(Some(PowerType::Redfish)));
+    }
+
+    #[test]
+    fn power_actions_round_trip_and_commands_hide_credentials() {
+        for a in PowerAction::ALL {
+            assert_eq!(PowerAction::parse(a.as_str()), Some(*a));
+        }
+        assert_eq!(PowerAction::parse("explode"), None);
+        let c = PowerCommand {
+            id: 1,
+            system_id: "abc".into(),
+            action: PowerAction::On,
+            boot_pxe_once: true,
+            power_type: "ipmi".into(),
+            params: [("power_pass".to_string(), "s3cret".to_string())].into(),
+            timeout_ms: 1000,
+        };
+        let d = format!("{c:?}");
+        assert!(d.contains("power_pass") && !d.contains("s3cret"), "{d}");
     }
 }

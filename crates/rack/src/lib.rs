@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ifaces;
 pub mod local;
 pub mod plan;
+pub mod power;
 pub mod queue;
 pub mod services;
 pub mod session;

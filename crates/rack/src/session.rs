@@ -1,6 +1,7 @@
 //! The session loop: connect to a region (failing over between the
 //! configured ones with back-off and jitter), say what we have, apply
-//! snapshots, send events in batches from the durable queue.
+//! snapshots, run power commands (`power`), send events in batches from the
+//! durable queue.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,7 +93,7 @@ async fn session_once(
     url: &str,
     client_cfg: Arc<tls::RustlsClientConfig>,
     state: &StateStore,
-    shared: &Shared,
+    shared: &Arc<Shared>,
 ) -> End {
     let (host, port) = match crate::parse_region(url) {
         Ok(h) => h,
@@ -141,6 +142,8 @@ async fn session_once(
     let mut iface_tick = tokio::time::interval(Duration::from_secs(5));
     iface_tick.tick().await;
     let mut welcomed = false;
+    // Power commands run beside the stream, a bounded number at a time.
+    let power_slots = Arc::new(tokio::sync::Semaphore::new(crate::power::MAX_CONCURRENT));
     loop {
         // Send the next batch when none is in flight.
         if welcomed && in_flight.is_none() {
@@ -208,6 +211,9 @@ async fn session_once(
                         if in_flight.is_some_and(|f| a.up_to_seq >= f) {
                             in_flight = None;
                         }
+                    }
+                    Some(Down::PowerCommand(c)) => {
+                        crate::power::dispatch(c, tx.clone(), shared.clone(), power_slots.clone());
                     }
                     None => {}
                 }

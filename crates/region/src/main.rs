@@ -48,6 +48,10 @@ enum Cmd {
         /// Seconds between status-monitor passes (deadline checks).
         #[arg(long, env = "MAAS_STATUS_INTERVAL", default_value_t = 60)]
         status_interval: u64,
+        /// Seconds between power polls of every BMC-driven machine (through
+        /// the racks connected to this region).
+        #[arg(long, env = "MAAS_POWER_POLL_INTERVAL", default_value_t = 300)]
+        power_poll_interval: u64,
         /// PostgreSQL connections in each of this region's two sets, the
         /// pool and the one for hot single statements (default: 4 per CPU,
         /// 8 to 32). More connections than the work needs cost the database
@@ -125,6 +129,7 @@ async fn run() -> anyhow::Result<()> {
             region_name,
             secret_key_file,
             status_interval,
+            power_poll_interval,
             db_max_connections,
             max_body,
             render_cache_machines,
@@ -137,6 +142,7 @@ async fn run() -> anyhow::Result<()> {
             let mut opts = Options::new(data_dir, cli.db.database_url, listen);
             opts.secret_key_file = secret_key_file;
             opts.status_interval = Duration::from_secs(status_interval.max(1));
+            opts.power_poll_interval = Duration::from_secs(power_poll_interval.max(1));
             if let Some(n) = db_max_connections {
                 opts.db_max_connections = n.max(2);
             }

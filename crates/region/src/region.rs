@@ -23,6 +23,8 @@ pub struct Options {
     pub listen: SocketAddr,
     pub secret_key_file: Option<PathBuf>,
     pub status_interval: Duration,
+    /// How often every BMC-driven machine's power state is refreshed.
+    pub power_poll_interval: Duration,
     pub db_max_connections: u32,
     pub max_body: usize,
     /// The rack gRPC service address (None: not served).
@@ -48,6 +50,7 @@ impl Options {
             listen,
             secret_key_file: None,
             status_interval: Duration::from_secs(60),
+            power_poll_interval: Duration::from_secs(300),
             db_max_connections: default_db_connections(),
             max_body: app::DEFAULT_MAX_BODY,
             rpc_listen: None,
@@ -212,6 +215,7 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
                 pool.clone(),
                 &app.secrets,
                 l,
+                app.power.clone(),
                 name,
                 opts.enroll_fail_window,
                 opts.rpc_session_timeout,
@@ -236,6 +240,10 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
     workers.push(tokio::spawn(
         crate::services::lifecycle::run_status_monitor(pool.clone(), opts.status_interval),
     ));
+    workers.push(tokio::spawn(crate::services::power::poll::run(
+        app.ctx.clone(),
+        opts.power_poll_interval,
+    )));
     workers.push(tokio::spawn(crate::services::auth::follow_token_changes(
         pool.clone(),
         app.tokens.clone(),

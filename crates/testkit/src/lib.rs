@@ -166,12 +166,20 @@ pub mod tempdir {
     }
 }
 
+/// Name the process's rustls provider (ring). In a workspace build reqwest
+/// carries rustls without one (maas-bmc asks for `rustls-no-provider`), and
+/// a client built before a provider is named panics.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl TestRegion {
     pub async fn start() -> TestRegion {
         Self::start_with(|_| {}).await
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut Options)) -> TestRegion {
+        install_crypto();
         let (db_url, db_name) = fresh_database().await;
         let dir = tempdir::Dir::new();
         let mut opts = Options::new(
@@ -315,6 +323,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str, key: Option<String>) -> Api {
+        install_crypto();
         Api {
             base: base.trim_end_matches('/').to_string(),
             key,

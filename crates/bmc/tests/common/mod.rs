@@ -14,7 +14,8 @@ use maas_lab::Proc;
 pub const VENV: &str = "/var/tmp/maas-venv/bin";
 
 pub fn sim_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim")
+    // Works from any crate of the workspace (the rack's tests use it too).
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../bmc/tests/sim")
 }
 
 /// A BMC simulator's address: a loopback port, or a fixed port on an address

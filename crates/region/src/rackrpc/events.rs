@@ -21,5 +21,10 @@ pub(super) async fn store_batch(
     }
     let events = convert::list("events", b.events)?;
     let up_to_seq = racks::store_events(db, rack_id, &events).await?;
+    for e in &events {
+        if let maas_model::rack::EventKind::Power(p) = &e.kind {
+            crate::services::power::from_event(db, p).await?;
+        }
+    }
     Ok(pb::EventsAck { up_to_seq })
 }

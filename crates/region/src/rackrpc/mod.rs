@@ -23,6 +23,7 @@ pub mod preface;
 mod session;
 
 use crate::crypto::SecretBox;
+use crate::services::power::PowerHub;
 use crate::services::racks::{self, EnrollLimiter, REVOKE_CHANNEL, STATE_CHANNEL};
 use crate::store::Pool;
 use crate::store::db::Notice;
@@ -32,6 +33,8 @@ pub struct RpcState {
     pub ca: tls::Ca,
     pub server_cert_der: Vec<u8>,
     pub region_name: String,
+    /// Where sessions register for power commands (shared with the API).
+    pub power: Arc<PowerHub>,
     /// Bumped whenever desired state may have changed.
     state_rx: watch::Receiver<u64>,
     /// System ids of deleted racks.
@@ -44,6 +47,7 @@ pub async fn start(
     db: Pool,
     secrets: &SecretBox,
     listener: tokio::net::TcpListener,
+    power: Arc<PowerHub>,
     region_name: String,
     fail_window: Duration,
     session_timeout: Duration,
@@ -58,6 +62,7 @@ pub async fn start(
         ca,
         server_cert_der: cert,
         region_name,
+        power,
         state_rx,
         revoke_tx: revoke_tx.clone(),
         limiter: EnrollLimiter::new(fail_window),

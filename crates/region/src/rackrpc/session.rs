@@ -102,6 +102,33 @@ async fn run(
     .await?;
     state_rx.borrow_and_update();
     push_state(s, rack, tx, Some((hello.generation, &hello.state_hash))).await?;
+    let (registration, mut power_rx) = s.power.register(rack.id);
+    let r = serve(
+        s,
+        rack,
+        serial,
+        &mut inbound,
+        tx,
+        &mut state_rx,
+        &mut revoke_rx,
+        &mut power_rx,
+    )
+    .await;
+    s.power.unregister(registration);
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    s: &Arc<RpcState>,
+    rack: &SessionRack,
+    serial: &str,
+    inbound: &mut Streaming<pb::RackMessage>,
+    tx: &Out,
+    state_rx: &mut tokio::sync::watch::Receiver<u64>,
+    revoke_rx: &mut tokio::sync::broadcast::Receiver<String>,
+    power_rx: &mut mpsc::Receiver<maas_model::power::PowerCommand>,
+) -> Result<(), Status> {
     let mut tick = tokio::time::interval(RECHECK);
     tick.tick().await;
     loop {
@@ -119,10 +146,15 @@ async fn run(
                         racks::record_interfaces(&s.db, rack.id, &interfaces).await?;
                         push_state(s, rack, tx, None).await?;
                     }
+                    Some(Up::PowerReply(r)) => s.power.complete(rack.id, r.into()),
                     Some(Up::Hello(_)) | None => {
                         return Err(Error::BadRequest("unexpected message".into()).into());
                     }
                 }
+            }
+            Some(cmd) = power_rx.recv() => {
+                tracing::debug!(rack = %rack.system_id, id = cmd.id, system_id = %cmd.system_id, action = cmd.action.as_str(), "power command to rack");
+                send(tx, Down::PowerCommand((&cmd).into())).await?;
             }
             changed = state_rx.changed() => {
                 if changed.is_err() {

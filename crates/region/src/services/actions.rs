@@ -8,6 +8,7 @@ use maas_model::{Action, NodeStatus, Perm, PowerAction, PowerType};
 use crate::error::{Error, Result};
 use crate::services::auth::User;
 use crate::services::lifecycle::{self, Core, power_intent, transition};
+use crate::services::power::after::{self, PowerPlan};
 use crate::services::{Ctx, allocate, config};
 use crate::store::Conn;
 use crate::store::machines::write::{self as db, DeploySettings};
@@ -34,6 +35,8 @@ pub struct ActionRequest {
     pub erase: bool,
     /// Mark broken: why.
     pub reason: String,
+    /// Power off: ask the OS to shut down (`stop_mode=soft`).
+    pub soft_off: bool,
 }
 
 impl ActionRequest {
@@ -45,6 +48,7 @@ impl ActionRequest {
             deploy: DeployRequest::default(),
             erase: false,
             reason: String::new(),
+            soft_off: false,
         }
     }
 }
@@ -83,18 +87,40 @@ pub async fn run(ctx: &Ctx, user: &User, system_id: &str, r: &ActionRequest) -> 
     if !action.allowed_from(m.status) {
         return Err(Error::Conflict(action.refusal(m.status)));
     }
-    apply(&mut tx, &mut m, user, r).await?;
+    let plan = apply(&mut tx, &mut m, user, r).await?;
     tx.commit().await?;
+    if let Some(plan) = plan {
+        after::spawn(ctx, system_id, plan, Some(user.username.clone()));
+    }
     Ok(())
 }
 
-async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> Result<()> {
+/// Record the power request; a machine with a BMC also gets the command to
+/// run once the transaction has committed.
+async fn power(
+    tx: &mut Conn,
+    m: &Core,
+    who: Option<&str>,
+    intent: PowerAction,
+    plan: PowerPlan,
+) -> Result<Option<PowerPlan>> {
+    power_intent(tx, m, who, intent).await?;
+    Ok((!PowerType::by_hand(m.power_type)).then_some(plan))
+}
+
+async fn apply(
+    tx: &mut Conn,
+    m: &mut Core,
+    user: &User,
+    r: &ActionRequest,
+) -> Result<Option<PowerPlan>> {
     let who = Some(user.username.as_str());
     let desc = |d: &str| match &r.comment {
         Some(c) => format!("{d} ({c})"),
         None => d.to_string(),
     };
     let by_hand = PowerType::by_hand(m.power_type);
+    let mut plan = None;
     match r.action {
         Action::Allocate => {
             allocate::claim(tx, m, user, &r.agent_name, &desc("Allocated")).await?;
@@ -125,7 +151,8 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
             crate::services::interfaces::links::claim_auto_ips(tx, m.id).await?;
             let what = desc(&format!("Deploying {os}/{series}"));
             transition(tx, m, NodeStatus::Deploying, who, &what).await?;
-            power_intent(tx, m, who, PowerAction::On).await?;
+            let p = PowerPlan::netboot(NodeStatus::Deploying);
+            plan = power(tx, m, who, PowerAction::On, p).await?;
         }
         Action::Release => {
             crate::services::interfaces::links::release_auto_ips(tx, m.id).await?;
@@ -133,11 +160,19 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
                 r.erase || config::get_bool(&mut *tx, "enable_disk_erasing_on_release").await?;
             if erase {
                 transition(tx, m, NodeStatus::DiskErasing, who, &desc("Erasing disks")).await?;
-                power_intent(tx, m, who, PowerAction::On).await?;
+                let p = PowerPlan::netboot(NodeStatus::DiskErasing);
+                plan = power(tx, m, who, PowerAction::On, p).await?;
             } else {
                 transition(tx, m, NodeStatus::Releasing, who, &desc("Releasing")).await?;
-                power_intent(tx, m, who, PowerAction::Off).await?;
-                if by_hand || m.power_state == "off" {
+                let mut p = PowerPlan::new(PowerAction::Off);
+                let now = by_hand || m.power_state == "off";
+                if !now {
+                    // Ready once the BMC has powered it off.
+                    p.during = Some(NodeStatus::Releasing);
+                    p.then = Some(NodeStatus::Ready);
+                }
+                plan = power(tx, m, who, PowerAction::Off, p).await?;
+                if now {
                     transition(tx, m, NodeStatus::Ready, who, "Released").await?;
                 }
             }
@@ -151,11 +186,13 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
                 &desc("Commissioning"),
             )
             .await?;
-            power_intent(tx, m, who, PowerAction::On).await?;
+            let p = PowerPlan::netboot(NodeStatus::Commissioning);
+            plan = power(tx, m, who, PowerAction::On, p).await?;
         }
         Action::Test => {
             transition(tx, m, NodeStatus::Testing, who, &desc("Testing")).await?;
-            power_intent(tx, m, who, PowerAction::On).await?;
+            let p = PowerPlan::netboot(NodeStatus::Testing);
+            plan = power(tx, m, who, PowerAction::On, p).await?;
         }
         Action::Abort => {
             let to = match m.status {
@@ -170,7 +207,8 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
             };
             let what = format!("Aborted {}", m.status.label().to_lowercase());
             transition(tx, m, to, who, &desc(&what)).await?;
-            power_intent(tx, m, who, PowerAction::Off).await?;
+            let p = PowerPlan::new(PowerAction::Off);
+            plan = power(tx, m, who, PowerAction::Off, p).await?;
         }
         Action::MarkBroken => {
             transition(tx, m, NodeStatus::Broken, who, &desc("Marked broken")).await?;
@@ -195,17 +233,23 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
         Action::RescueMode => {
             let what = desc("Entering rescue mode");
             transition(tx, m, NodeStatus::EnteringRescueMode, who, &what).await?;
-            power_intent(tx, m, who, PowerAction::Cycle).await?;
+            let p = PowerPlan::netboot(NodeStatus::EnteringRescueMode);
+            plan = power(tx, m, who, PowerAction::Cycle, p).await?;
         }
         Action::ExitRescueMode => {
             let what = desc("Exiting rescue mode");
             transition(tx, m, NodeStatus::ExitingRescueMode, who, &what).await?;
-            power_intent(tx, m, who, PowerAction::Off).await?;
+            let to = m
+                .previous_status
+                .filter(|p| NodeStatus::ExitingRescueMode.can_transition_to(*p))
+                .unwrap_or(NodeStatus::Ready);
+            let mut p = PowerPlan::new(PowerAction::Off);
+            if !by_hand {
+                p.during = Some(NodeStatus::ExitingRescueMode);
+                p.then = Some(to);
+            }
+            plan = power(tx, m, who, PowerAction::Off, p).await?;
             if by_hand {
-                let to = m
-                    .previous_status
-                    .filter(|p| NodeStatus::ExitingRescueMode.can_transition_to(*p))
-                    .unwrap_or(NodeStatus::Ready);
                 transition(tx, m, to, who, "Exited rescue mode").await?;
             }
         }
@@ -229,13 +273,19 @@ async fn apply(tx: &mut Conn, m: &mut Core, user: &User, r: &ActionRequest) -> R
                     m.hostname
                 )));
             }
-            power_intent(tx, m, who, PowerAction::On).await?;
+            let p = PowerPlan::new(PowerAction::On);
+            plan = power(tx, m, who, PowerAction::On, p).await?;
         }
         Action::PowerOff => {
-            power_intent(tx, m, who, PowerAction::Off).await?;
+            let a = if r.soft_off {
+                PowerAction::SoftOff
+            } else {
+                PowerAction::Off
+            };
+            plan = power(tx, m, who, PowerAction::Off, PowerPlan::new(a)).await?;
         }
     }
-    Ok(())
+    Ok(plan)
 }
 
 /// Refuse a collection operation naming machines that do not exist, as
@@ -269,8 +319,12 @@ pub async fn accept(ctx: &Ctx, user: &User, system_ids: &[String]) -> Result<Vec
             let who = Some(user.username.as_str());
             let what = "Accepted; commissioning";
             transition(&mut tx, &mut m, NodeStatus::Commissioning, who, what).await?;
-            power_intent(&mut tx, &m, who, PowerAction::On).await?;
+            let p = PowerPlan::netboot(NodeStatus::Commissioning);
+            let plan = power(&mut tx, &m, who, PowerAction::On, p).await?;
             tx.commit().await?;
+            if let Some(plan) = plan {
+                after::spawn(ctx, sid, plan, Some(user.username.clone()));
+            }
             accepted.push(sid.clone());
         }
     }

@@ -88,8 +88,9 @@ pub async fn transition(
     event(tx, Some(m), actor, level, to.label(), description).await
 }
 
-/// Record a power request. Until racks drive BMCs, a manual machine is done
-/// (the operator acts by hand) and other drivers keep the request on record.
+/// Record a power request. A manual machine is done (the operator acts by
+/// hand); a BMC's command goes to a rack once the transaction has committed
+/// (`power::after`), and waits for one while no rack is connected.
 pub async fn power_intent(
     tx: &mut Conn,
     m: &Core,

@@ -268,6 +268,15 @@ pub async fn create(ctx: &Ctx, user: Option<&User>, r: CreateRequest) -> Result<
         power_intent(&mut tx, &core, who, PowerAction::On).await?;
     }
     tx.commit().await?;
+    if !PowerType::by_hand(core.power_type) {
+        use crate::services::power::after;
+        if r.commission && !r.deployed {
+            let plan = after::PowerPlan::netboot(NodeStatus::Commissioning);
+            after::spawn(ctx, system_id.as_str(), plan, who.map(str::to_string));
+        } else {
+            after::probe(ctx, system_id.as_str());
+        }
+    }
     Ok(system_id.to_string())
 }
 
@@ -361,8 +370,9 @@ pub async fn update(ctx: &Ctx, user: &User, system_id: &str, r: UpdateRequest) -
         let sealed = ctx
             .secrets
             .seal(Value::Object(merged).to_string().as_bytes());
-        u.power = Some((ptype, sealed));
+        u.power = Some((ptype.clone(), sealed));
     }
+    let probe = u.power.is_some() && !PowerType::by_hand(PowerType::parse(&ptype));
     db::update(&mut tx, core.id, u).await?;
     let who = Some(user.username.as_str());
     lifecycle::event(
@@ -375,6 +385,9 @@ pub async fn update(ctx: &Ctx, user: &User, system_id: &str, r: UpdateRequest) -
     )
     .await?;
     tx.commit().await?;
+    if probe {
+        crate::services::power::after::probe(ctx, system_id);
+    }
     Ok(())
 }
 

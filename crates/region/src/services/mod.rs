@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod misc;
 pub mod network;
 pub mod places;
+pub mod power;
 pub mod racks;
 pub mod regions;
 pub mod signin;
@@ -52,6 +53,8 @@ pub struct CtxInner {
     pub render: RenderCache,
     /// Failed password sign-ins, per user name and address.
     pub signin: signin::SignInGuard,
+    /// The racks with a session on this region, for power commands.
+    pub power: Arc<power::PowerHub>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -72,6 +75,7 @@ impl Ctx {
             tokens: Arc::new(TokenCache::default()),
             render: RenderCache::new(render_cache),
             signin: signin::SignInGuard::default(),
+            power: Arc::new(power::PowerHub::default()),
         }))
     }
 }

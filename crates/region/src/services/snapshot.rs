@@ -86,8 +86,6 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
         boot,
         zones,
         images: images(&mut c).await?,
-        // Power commands go to racks as requests, never in the snapshot.
-        power_jobs: vec![],
         network,
         machines,
         ..Snapshot::default()

@@ -22,6 +22,7 @@ pub struct Rack {
 }
 
 pub fn rack_cmd(regions: &[String], secret: &str, dir: &Path, hostname: &str) -> Command {
+    maas_testkit::install_crypto();
     let ip_json = dir.join("ip.json");
     if !ip_json.exists() {
         std::fs::create_dir_all(dir).unwrap();

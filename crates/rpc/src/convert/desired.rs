@@ -2,10 +2,9 @@
 
 use maas_model::desired::{
     BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, NetworkSettings,
-    PowerJob, Reservation, Snapshot, StaticRoute, Subnet, Vlan,
+    Reservation, Snapshot, StaticRoute, Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
-use maas_model::power::{PowerAction, PowerType};
 
 use super::{Invalid, ip, list, opt_ip, opt_string, vid};
 use crate::pb;
@@ -22,7 +21,6 @@ impl From<&Snapshot> for pb::Snapshot {
             boot: Some((&s.boot).into()),
             zones: s.zones.iter().map(Into::into).collect(),
             images: s.images.iter().map(Into::into).collect(),
-            power_jobs: s.power_jobs.iter().map(Into::into).collect(),
             network: Some((&s.network).into()),
             machines: s.machines.iter().map(Into::into).collect(),
         }
@@ -49,7 +47,6 @@ impl TryFrom<pb::Snapshot> for Snapshot {
             boot: s.boot.map(Into::into).unwrap_or_default(),
             zones: s.zones.into_iter().map(Into::into).collect(),
             images: s.images.into_iter().map(Into::into).collect(),
-            power_jobs: list("power_jobs", s.power_jobs)?,
             network: s.network.map(Into::into).unwrap_or_default(),
             machines: s.machines.into_iter().map(Into::into).collect(),
         })
@@ -284,43 +281,6 @@ impl From<pb::Image> for Image {
             sha256: i.sha256,
             size: i.size,
         }
-    }
-}
-
-impl From<&PowerJob> for pb::PowerJob {
-    fn from(p: &PowerJob) -> pb::PowerJob {
-        pb::PowerJob {
-            id: p.id,
-            system_id: p.system_id.clone(),
-            action: p.action.as_str().into(),
-            power_type: p.power_type.as_str().into(),
-            params: p.params.clone(),
-        }
-    }
-}
-
-impl TryFrom<pb::PowerJob> for PowerJob {
-    type Error = Invalid;
-    fn try_from(p: pb::PowerJob) -> Result<PowerJob, Invalid> {
-        let action = [PowerAction::On, PowerAction::Off, PowerAction::Cycle]
-            .into_iter()
-            .find(|a| a.as_str() == p.action)
-            .ok_or_else(|| {
-                Invalid::new("action", format!("'{}' is not on, off or cycle", p.action))
-            })?;
-        let power_type = PowerType::parse(&p.power_type).ok_or_else(|| {
-            Invalid::new(
-                "power_type",
-                format!("'{}' is not a known power type", p.power_type),
-            )
-        })?;
-        Ok(PowerJob {
-            id: p.id,
-            system_id: p.system_id,
-            action,
-            power_type,
-            params: p.params,
-        })
     }
 }
 

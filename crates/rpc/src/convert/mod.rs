@@ -5,6 +5,7 @@
 //! Wire conventions: an empty string or 0 is "none".
 
 mod desired;
+mod power;
 mod rack;
 #[cfg(test)]
 mod tests;

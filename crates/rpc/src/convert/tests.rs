@@ -1,11 +1,8 @@
-use std::collections::BTreeMap;
-
 use maas_model::desired::{
     BootMachine, BootSettings, DhcpRole, DnsRecord, DnsZone, Image, IpRange, NetworkSettings,
-    PowerJob, Reservation, Snapshot, StaticRoute, Subnet, Vlan,
+    Reservation, Snapshot, StaticRoute, Subnet, Vlan,
 };
 use maas_model::net::{Cidr, RangeType};
-use maas_model::power::{PowerAction, PowerType};
 use maas_model::rack::{
     BootRequest, Event, EventKind, Interface, Lease, PowerResult, ServiceHealth,
 };
@@ -111,13 +108,6 @@ fn snapshot() -> Snapshot {
             architecture: "amd64/generic".into(),
             sha256: "00".repeat(32),
             size: 1 << 30,
-        }],
-        power_jobs: vec![PowerJob {
-            id: 3,
-            system_id: "abcdef".into(),
-            action: PowerAction::Cycle,
-            power_type: PowerType::Ipmi,
-            params: BTreeMap::from([("power_address".into(), "10.0.0.9".into())]),
         }],
         network: NetworkSettings {
             ntp_servers: vec!["ntp.example.com".into()],

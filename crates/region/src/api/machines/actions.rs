@@ -78,6 +78,7 @@ fn parse(req: &Req, action: Action) -> Result<ActionRequest> {
                     "stop_mode must be 'soft' or 'hard'.",
                 ));
             }
+            r.soft_off = i.get_nonempty("stop_mode") == Some("soft");
         }
         _ => {}
     }

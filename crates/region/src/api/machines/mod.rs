@@ -15,7 +15,7 @@ use crate::api::app::{App, Req, json, json_bytes, no_content};
 use crate::api::misc;
 use crate::error::{Error, Result};
 use crate::render::{FullMachine, machine_to_json};
-use crate::services::{allocate, machines};
+use crate::services::{allocate, machines, power};
 
 pub use read::listing_response;
 
@@ -106,7 +106,8 @@ pub async fn item(
         (&Method::GET, Some("query_power_state")) => {
             let u = req.user()?;
             let m = machines::get_visible(&app, u, &system_id).await?;
-            Ok(json(&json!({"state": m.row.power_state})))
+            let state = power::query(&app, &system_id, &m.row.power_state).await?;
+            Ok(json(&json!({"state": state})))
         }
         (&Method::GET, Some("power_parameters")) => {
             req.admin()?;

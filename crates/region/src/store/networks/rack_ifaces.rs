@@ -57,3 +57,17 @@ pub async fn upsert(
     .await?;
     Ok(())
 }
+
+/// The addresses ("10.0.0.2/24") each of these racks reported, by rack id.
+pub async fn addresses(
+    db: &crate::store::Pool,
+    rack_ids: &[i64],
+) -> Result<Vec<(i64, Vec<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT rack_id, array_agg(a) FROM rack_interfaces, unnest(addresses) AS a
+          WHERE rack_id = ANY($1) GROUP BY rack_id",
+    )
+    .bind(rack_ids)
+    .fetch_all(db)
+    .await?)
+}
