@@ -186,9 +186,6 @@ pub struct Client {
 
 impl Client {
     pub fn new(timeout: Duration, debug: bool) -> anyhow::Result<Client> {
-        // reqwest's TLS (used for https:// regions) runs on ring; a
-        // workspace build turns its rustls backend on without a provider.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let inner = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(30)))

@@ -441,9 +441,8 @@ pub async fn signal(
     .await
 }
 
-/// A reqwest client for tests, with rustls on ring installed first (the
-/// workspace build turns reqwest's rustls backend on without a provider).
+/// A reqwest client for tests (after [`install_crypto`]).
 pub fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto();
     reqwest::Client::new()
 }
