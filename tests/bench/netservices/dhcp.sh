@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../../.."
 
 PERIOD=${PERIOD:-8}
 OURS_RATES=${OURS_RATES:-"2000 4000 6000 8000 10000 12000 14000 16000 20000 24000"}
-KEA_RATES=${KEA_RATES:-"1000 2000 3000 4000 5000 6000 8000"}
+KEA_RATES=${KEA_RATES:-"2000 4000 6000 8000 10000 12000 14000 16000 20000 24000"}
 DNSMASQ_RATES=${DNSMASQ_RATES:-"100 200 300 500"}
 SRV=bdhcp-srv
 CLI=bdhcp-cli
@@ -160,4 +160,4 @@ ratio=$(awk -v a="${BEST[ours]}" -v b="${BEST[kea]}" 'BEGIN{ if (b>0) printf "%.
 for n in ours kea dnsmasq; do
     echo "best server=$n lossless_leases_per_s=${BEST[$n]} ack_avg_ms=${BEST_LAT[$n]} cpu_us_per_lease=${BEST_CPU[$n]}"
 done
-echo "DHCP dhcp_leases_per_s=${BEST[ours]} kea_leases_per_s=${BEST[kea]} dnsmasq_leases_per_s=${BEST[dnsmasq]} dhcp_ratio_vs_kea=$ratio dhcp_cpu_us_per_lease=${BEST_CPU[ours]}"
+echo "DHCP dhcp_leases_per_s=${BEST[ours]} kea_leases_per_s=${BEST[kea]} dnsmasq_leases_per_s=${BEST[dnsmasq]} dhcp_ratio_vs_kea=$ratio dhcp_cpu_us_per_lease=${BEST_CPU[ours]} kea_cpu_us_per_lease=${BEST_CPU[kea]}"
