@@ -9,10 +9,10 @@ mod sims;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use maas_testkit::TestRegion;
 use maas_testkit::proc::Proc;
+use maas_testkit::{TestRegion, wait_for};
 use serde_json::Value;
 
 const IP_JSON: &str = r#"[
@@ -43,32 +43,8 @@ fn start_rack(region: &str, secret: &str, dir: &Path, hostname: &str) -> Proc {
     p
 }
 
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
-}
-
 async fn region(poll: Duration) -> (TestRegion, String, String) {
-    let r = TestRegion::start_with(|o| {
-        o.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
-        o.power_poll_interval = poll;
-    })
-    .await;
-    let secret = maas_region::services::racks::enrollment_secret(r.db())
-        .await
-        .unwrap();
-    let url = format!("https://{}", r.running.as_ref().unwrap().rpc_addr.unwrap());
-    (r, secret, url)
+    TestRegion::with_racks(|o| o.power_poll_interval = poll).await
 }
 
 async fn ipmi_machine(r: &TestRegion, sim: &sims::Sim, pass: &str) -> String {

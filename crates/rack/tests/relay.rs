@@ -20,10 +20,7 @@ use maas_testkit::proc::Proc;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relayed_vlan_is_served_through_dhcrelay() {
     require_tools(&["dhcrelay", "udhcpc"]).unwrap();
-    let r = TestRegion::start_with(|o| o.rpc_listen = Some("127.0.0.1:0".parse().unwrap())).await;
-    let secret = maas_region::services::racks::enrollment_secret(r.db())
-        .await
-        .unwrap();
+    let (r, secret, _) = TestRegion::with_racks(|_| {}).await;
     let rpc = r.running.as_ref().unwrap().rpc_addr.unwrap();
     let t = Relayed::new("10.79.0", "10.79.9").unwrap();
     let _fwd = t

@@ -178,6 +178,21 @@ impl TestRegion {
         Self::start_with(|_| {}).await
     }
 
+    /// A region that also serves racks on a loopback RPC port: it, the
+    /// rack enrollment secret, and its RPC URL (`https://127.0.0.1:PORT`).
+    pub async fn with_racks(tune: impl FnOnce(&mut Options)) -> (TestRegion, String, String) {
+        let r = TestRegion::start_with(|o| {
+            o.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
+            tune(o);
+        })
+        .await;
+        let secret = maas_region::services::racks::enrollment_secret(r.db())
+            .await
+            .unwrap();
+        let url = format!("https://{}", r.running.as_ref().unwrap().rpc_addr.unwrap());
+        (r, secret, url)
+    }
+
     pub async fn start_with(tune: impl FnOnce(&mut Options)) -> TestRegion {
         install_crypto();
         let (db_url, db_name) = fresh_database().await;
@@ -445,4 +460,21 @@ pub async fn signal(
 pub fn http_client() -> reqwest::Client {
     install_crypto();
     reqwest::Client::new()
+}
+
+/// Poll `f` every 50 ms until it holds, and say how long that took; panic
+/// naming `what` after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < timeout {
+        if f().await {
+            return t0.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
 }

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use maas_lab::{Forward, Link, Netns};
 use maas_testkit::TestRegion;
 use maas_testkit::proc::Proc;
+#[allow(unused_imports)]
+pub use maas_testkit::wait_for;
 use serde_json::Value;
 
 const CLIENT_SCRIPT: &str = r#"#!/bin/sh
@@ -75,21 +77,6 @@ pub fn dig(cli: &Netns, prefix: &str, args: &[&str]) -> String {
     cli.output("dig", &a).unwrap_or_default().trim().to_string()
 }
 
-pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
-}
-
 pub fn in_range(ip: &str, prefix: &str) -> bool {
     ip.strip_prefix(&format!("{prefix}."))
         .and_then(|h| h.parse::<u8>().ok())
@@ -113,11 +100,7 @@ impl RackLab {
     /// Start the region and the rack (all its services) on `{prefix}.0/24`,
     /// and wait until the region knows the rack's subnet.
     pub async fn start(prefix: &str) -> RackLab {
-        let r =
-            TestRegion::start_with(|o| o.rpc_listen = Some("127.0.0.1:0".parse().unwrap())).await;
-        let secret = maas_region::services::racks::enrollment_secret(r.db())
-            .await
-            .unwrap();
+        let (r, secret, _) = TestRegion::with_racks(|_| {}).await;
         let rpc = r.running.as_ref().unwrap().rpc_addr.unwrap();
         let l = Link::new(prefix).unwrap();
         let fwd = l

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use maas_testkit::TestRegion;
 use maas_testkit::proc::{Proc, sibling_bin};
+pub use maas_testkit::wait_for;
 use serde_json::{Value, json};
 
 pub const IP_JSON: &str = r#"[
@@ -108,37 +109,13 @@ impl Rack {
     }
 }
 
-pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if f().await {
-            return t0.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
-}
-
 pub async fn rpc_region() -> (TestRegion, String, String) {
     rpc_region_with_window(Duration::from_secs(3)).await
 }
 
 /// A region serving racks whose enrollment failure window is `window`.
 pub async fn rpc_region_with_window(window: Duration) -> (TestRegion, String, String) {
-    let r = TestRegion::start_with(|o| {
-        o.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
-        o.enroll_fail_window = window;
-    })
-    .await;
-    let secret = maas_region::services::racks::enrollment_secret(r.db())
-        .await
-        .unwrap();
-    let url = format!("https://{}", r.running.as_ref().unwrap().rpc_addr.unwrap());
-    (r, secret, url)
+    TestRegion::with_racks(|o| o.enroll_fail_window = window).await
 }
 
 pub async fn scalar(db: &sqlx::PgPool, sql: &'static str) -> i64 {
