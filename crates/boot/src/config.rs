@@ -26,6 +26,9 @@ pub struct Machine {
     pub distro_series: String,
     /// Extra kernel options for this machine (after the global ones).
     pub kernel_opts: String,
+    /// Network boot is off (an installed OS boots from disk even while the
+    /// machine is still deploying).
+    pub local_boot: bool,
 }
 
 /// The boot configuration. JSON example in docs/boot.md.

@@ -47,7 +47,16 @@ impl Purpose {
     }
 
     pub fn for_machine(m: Option<&Machine>) -> Purpose {
-        m.map_or(Purpose::Enlist, |m| Purpose::for_status(&m.status))
+        match m {
+            None => Purpose::Enlist,
+            // The deploying environment wrote the OS and turned netboot off:
+            // the next boot is the installed OS. Other in-progress statuses
+            // (commissioning, erasing, …) always need the environment.
+            Some(m) if m.local_boot && Purpose::for_status(&m.status) == Purpose::Deploying => {
+                Purpose::Local
+            }
+            Some(m) => Purpose::for_status(&m.status),
+        }
     }
 }
 
@@ -148,6 +157,16 @@ mod tests {
     #[test]
     fn purposes() {
         assert_eq!(Purpose::for_machine(None), Purpose::Enlist);
+        let mut m = machine("deploying");
+        assert_eq!(Purpose::for_machine(Some(&m)), Purpose::Deploying);
+        m.local_boot = true;
+        assert_eq!(Purpose::for_machine(Some(&m)), Purpose::Local);
+        m.status = "commissioning".into();
+        assert_eq!(
+            Purpose::for_machine(Some(&m)),
+            Purpose::Commissioning,
+            "netboot off does not skip commissioning"
+        );
         for (st, p) in [
             ("commissioning", Purpose::Commissioning),
             ("Testing", Purpose::Testing),

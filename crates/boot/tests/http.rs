@@ -20,6 +20,7 @@ fn machine(status: &str) -> Machine {
         osystem: "ubuntu".into(),
         distro_series: "noble".into(),
         kernel_opts: "nosplash".into(),
+        local_boot: false,
     }
 }
 
@@ -278,8 +279,10 @@ fn metadata_is_proxied_to_the_region() {
         String::from_utf8_lossy(&b),
         "POST /MAAS/metadata/status/abc xff=127.0.0.1 body=1500000"
     );
-    // the API is not proxied
+    // enlistment (`machines/`) is proxied, the rest of the API is not
     let (h, _) = get(&format!("{}/MAAS/api/2.0/machines/", env.http()), &[]);
+    assert_eq!(status(&h), 200, "{h}");
+    let (h, _) = get(&format!("{}/MAAS/api/2.0/users/", env.http()), &[]);
     assert_eq!(status(&h), 404, "{h}");
     // region down: 502
     env.config.store(BootConfig {
@@ -291,6 +294,7 @@ fn metadata_is_proxied_to_the_region() {
     assert_eq!(
         env.metrics
             .http_requests_for(maas_boot::metrics::Route::Metadata),
-        4
+        5,
+        "four metadata requests and one enlistment"
     );
 }

@@ -36,7 +36,7 @@ pub struct VmSpec {
 }
 
 /// The OVMF code and variables templates (Debian's `ovmf`).
-fn ovmf() -> anyhow::Result<(PathBuf, PathBuf)> {
+pub(crate) fn ovmf() -> anyhow::Result<(PathBuf, PathBuf)> {
     for (code, vars) in [
         ("OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"),
         ("OVMF_CODE.fd", "OVMF_VARS.fd"),

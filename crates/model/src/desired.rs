@@ -61,6 +61,9 @@ pub struct BootMachine {
     pub architecture: String,
     pub osystem: String,
     pub distro_series: String,
+    /// False once the installed OS should boot from disk (the deploying
+    /// environment turned network boot off): the rack answers "local".
+    pub netboot: bool,
 }
 
 /// A VLAN the rack is attached to, serves DHCP on, or relays to one of those.

@@ -397,3 +397,146 @@ async fn deploy_puts_owner_keys_in_metadata() {
         .await;
     assert_eq!(keys, key);
 }
+
+/// Read the credentials out of a preseed (the agent's view of it).
+fn creds_of(preseed: &str) -> String {
+    let field = |k: &str| {
+        preseed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{k}: ")))
+            .unwrap_or_else(|| panic!("{k} in {preseed}"))
+            .to_string()
+    };
+    format!(
+        "{}:{}:{}",
+        field("consumer_key"),
+        field("token_key"),
+        field("token_secret")
+    )
+}
+
+#[tokio::test]
+async fn an_enlisted_machine_commissions_in_its_enlistment_boot() {
+    let r = TestRegion::start().await;
+    let enlist = |mac: &'static str| {
+        let anon = &r.anon;
+        async move {
+            let (st, m) = anon
+                .post(
+                    "machines/",
+                    &[("architecture", "amd64/generic"), ("mac_addresses", mac)],
+                )
+                .await;
+            assert_eq!((st, m["status"].as_i64()), (200, Some(0)), "{m}");
+            m["system_id"].as_str().unwrap().to_string()
+        }
+    };
+    let sid = enlist("52:54:00:00:01:01").await;
+    // The anonymous preseed carries the machine's token and where the
+    // machine reached us (through a rack: X-Forwarded-Host).
+    let preseed_path = format!("/MAAS/metadata/latest/by-id/{sid}/");
+    let (st, p) = r
+        .anon
+        .send(
+            r.anon
+                .http
+                .get(r.anon.url(&preseed_path))
+                .query(&[("op", "get_preseed")])
+                .header("X-Forwarded-Host", "10.9.0.1:5248"),
+        )
+        .await;
+    assert_eq!(st, 200, "{p}");
+    let p = p.as_str().unwrap().to_string();
+    assert!(
+        p.contains("metadata_url: http://10.9.0.1:5248/MAAS/metadata/"),
+        "{p}"
+    );
+    let node = maas_testkit::Api::new(&r.url(), Some(creds_of(&p)));
+    assert_eq!(
+        node.get("/MAAS/metadata/latest/meta-data/instance-id", &[])
+            .await,
+        (200, serde_json::Value::String(sid.clone()))
+    );
+    // Its first signal starts commissioning; OK with an inventory: Ready.
+    assert_eq!(signal(&node, &[("status", "WORKING")], None).await.0, 200);
+    assert_eq!(r.status_of(&sid).await, 1, "commissioning");
+    let inv = br#"{"cpu_count": 2, "memory": 768}"#.to_vec();
+    let (st, b) = signal(&node, &[("status", "OK")], Some(("hardware.json", inv))).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(r.status_of(&sid).await, 4, "ready");
+    // A Ready machine boots nothing: no token for anyone who asks.
+    let (st, _) = r.anon.get(&preseed_path, &[("op", "get_preseed")]).await;
+    assert_eq!(st, 403);
+    // A machine that was not enlisted (an admin added it) gets none while NEW.
+    let (st, m) = r
+        .admin
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64/generic"),
+                ("mac_addresses", "52:54:00:00:01:03"),
+                ("commission", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let added = m["system_id"].as_str().unwrap();
+    let (st, _) = r
+        .anon
+        .get(
+            &format!("/MAAS/metadata/latest/by-id/{added}/"),
+            &[("op", "get_preseed")],
+        )
+        .await;
+    assert_eq!(st, 403);
+    let (st, _) = r
+        .anon
+        .get(
+            "/MAAS/metadata/latest/by-id/nosuch/",
+            &[("op", "get_preseed")],
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, e) = r
+        .anon
+        .get(
+            "/MAAS/metadata/latest/enlist-preseed/",
+            &[("op", "get_enlist_preseed")],
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert!(e.as_str().unwrap().contains("metadata_url: http://"), "{e}");
+
+    // With enlist_commissioning off, commissioning in the enlistment boot
+    // leaves the machine NEW for an admin to accept.
+    let (st, _) = r
+        .admin
+        .op(
+            "maas/",
+            "set_config",
+            &[("name", "enlist_commissioning"), ("value", "false")],
+        )
+        .await;
+    assert_eq!(st, 200);
+    let sid2 = enlist("52:54:00:00:01:02").await;
+    let (_, p) = r
+        .anon
+        .get(
+            &format!("/MAAS/metadata/latest/by-id/{sid2}/"),
+            &[("op", "get_preseed")],
+        )
+        .await;
+    let node2 = maas_testkit::Api::new(&r.url(), Some(creds_of(p.as_str().unwrap())));
+    assert_eq!(signal(&node2, &[("status", "OK")], None).await.0, 200);
+    assert_eq!(r.status_of(&sid2).await, 0, "back to NEW");
+    // Enlistment is over: the NEW machine gets no token any more.
+    let (st, _) = r
+        .anon
+        .get(
+            &format!("/MAAS/metadata/latest/by-id/{sid2}/"),
+            &[("op", "get_preseed")],
+        )
+        .await;
+    assert_eq!(st, 403);
+    r.stop().await;
+}

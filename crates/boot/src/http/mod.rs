@@ -53,6 +53,9 @@ pub fn router(files: Arc<BootFiles>, local: SocketAddr) -> Router {
         .route("/metrics", get(metrics))
         .route("/MAAS/metadata", any(proxy::metadata))
         .route("/MAAS/metadata/{*rest}", any(proxy::metadata))
+        // Machines enlist through the API (anonymous `machines/` create);
+        // the rest of the API is not reachable through a rack.
+        .route("/MAAS/api/2.0/machines/", any(proxy::metadata))
         .route("/{file}", get(root_file))
         .fallback(not_found)
         .with_state(st)

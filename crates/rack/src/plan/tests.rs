@@ -232,6 +232,7 @@ fn boot_machines_by_lower_case_mac() {
         architecture: "amd64/generic".into(),
         osystem: String::new(),
         distro_series: String::new(),
+        netboot: true,
     };
     s.machines = vec![
         m("a", &["52:54:00:AA:00:01", "52:54:00:aa:00:02"]),

@@ -123,6 +123,7 @@ pub fn boot(s: &Snapshot) -> maas_boot::BootConfig {
                     osystem: m.osystem,
                     distro_series: m.distro_series,
                     kernel_opts: String::new(),
+                    local_boot: !m.netboot,
                 },
             )
         })

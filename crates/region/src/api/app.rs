@@ -82,15 +82,16 @@ impl Req {
 
     /// `http://host:port` as the client addressed us (describe's `uri`s).
     pub fn base_url(&self) -> String {
-        let host = self
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
-            })
+        // Through a rack's proxy the client addressed the rack: its Host
+        // comes as X-Forwarded-Host.
+        let valid = |h: &&str| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+        };
+        let host = ["x-forwarded-host", header::HOST.as_str()]
+            .iter()
+            .find_map(|k| self.headers.get(*k)?.to_str().ok().filter(valid))
             .unwrap_or("localhost:5240");
         let proto = self
             .headers

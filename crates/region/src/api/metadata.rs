@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::app::{App, Req};
 use crate::error::{Error, Result};
 use crate::services::metadata::{self, Signal};
+use crate::services::preseed;
 
 const VERSIONS: &[&str] = &["latest", "2012-03-01", "2012-08-01", "2012-09-15", "1.0"];
 
@@ -69,6 +70,9 @@ pub async fn path(
     if req.method != Method::GET {
         return Err(req.unknown_op());
     }
+    if let Some(r) = anonymous(&app, &req, &rest).await {
+        return r;
+    }
     let sid = node(&app, &req).await?;
     let r = metadata::view(&app, &sid).await?;
     let rest = rest.trim_end_matches('/');
@@ -88,6 +92,20 @@ pub async fn path(
             Ok(text(r.user_data.unwrap_or_default()))
         }
         _ => Err(Error::NotFound(format!("Unknown metadata item: {rest}"))),
+    }
+}
+
+/// The anonymous lookups a booting machine makes before it has a token:
+/// `by-id/<system_id>/?op=get_preseed` and
+/// `enlist-preseed/?op=get_enlist_preseed`. `None`: not one of them.
+async fn anonymous(app: &App, req: &Req, rest: &str) -> Option<Result<Response>> {
+    let url = format!("{}/MAAS/metadata/", req.base_url());
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match (parts.as_slice(), req.op()) {
+        (["by-id", sid], Some("get_preseed")) => Some(preseed::get(app, sid, &url).await.map(text)),
+        (["enlist-preseed"], Some("get_enlist_preseed")) => Some(Ok(text(preseed::enlist(&url)))),
+        (["by-id", _] | ["enlist-preseed"], _) => Some(Err(req.unknown_op())),
+        _ => None,
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::services::lifecycle::{self, Core};
-use crate::services::{Ctx, config};
+use crate::services::{Ctx, config, preseed};
 use crate::store::Conn;
 use crate::store::machines::boot::{self as db, InventoryDisk, MetaView, ScriptResult};
 
@@ -197,6 +197,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
     let status = s.status;
     let mut tx = crate::store::begin(&ctx.db).await?;
     let mut m = lifecycle::lock(&mut tx, system_id).await?;
+    preseed::start_commissioning(&mut tx, &mut m, status).await?;
     let (ok_to, fail_to) = signal_targets(&m).ok_or_else(|| {
         Error::Conflict(format!(
             "Machine {} is not in a status that takes signals (status: {}).",
@@ -244,6 +245,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
     let error = s.error;
     match status {
         "OK" if !script_failed => {
+            let ok_to = preseed::commissioned_to(&mut tx, &m, ok_to).await?;
             let label = m.status.label().to_lowercase();
             let what = format!("Finished {label}");
             lifecycle::transition(&mut tx, &mut m, ok_to, None, &what).await?;

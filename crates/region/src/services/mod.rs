@@ -21,6 +21,7 @@ pub mod misc;
 pub mod network;
 pub mod places;
 pub mod power;
+pub mod preseed;
 pub mod racks;
 pub mod regions;
 pub mod signin;

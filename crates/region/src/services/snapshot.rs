@@ -76,6 +76,7 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
             architecture: m.architecture,
             osystem: m.osystem,
             distro_series: m.distro_series,
+            netboot: m.netboot,
         })
         .collect();
     Ok(Snapshot {

@@ -128,9 +128,19 @@ pub struct BootMachineRow {
     pub architecture: String,
     pub osystem: String,
     pub distro_series: String,
+    pub netboot: bool,
 }
 
-type BootMachineTuple = (String, String, i16, Vec<String>, String, String, String);
+type BootMachineTuple = (
+    String,
+    String,
+    i16,
+    Vec<String>,
+    String,
+    String,
+    String,
+    bool,
+);
 
 /// Machines with an interface on one of these VLANs or on none (a machine
 /// created with only its MACs), by system id; MACs lower-case and sorted.
@@ -138,7 +148,7 @@ pub async fn boot_machines(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<BootMac
     let rows: Vec<BootMachineTuple> = sqlx::query_as(
         "SELECT m.system_id, m.hostname, m.status,
                 array_agg(lower(i.mac_address::text) ORDER BY lower(i.mac_address::text)),
-                m.architecture, m.osystem, m.distro_series
+                m.architecture, m.osystem, m.distro_series, m.netboot
            FROM machines m JOIN interfaces i ON i.machine_id = m.id
           WHERE i.mac_address IS NOT NULL
           GROUP BY m.id
@@ -151,7 +161,7 @@ pub async fn boot_machines(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<BootMac
     Ok(rows
         .into_iter()
         .map(
-            |(system_id, hostname, status, macs, architecture, osystem, distro_series)| {
+            |(system_id, hostname, status, macs, architecture, osystem, distro_series, netboot)| {
                 BootMachineRow {
                     system_id,
                     hostname,
@@ -160,6 +170,7 @@ pub async fn boot_machines(c: &mut Conn, vlan_ids: &[i64]) -> Result<Vec<BootMac
                     architecture,
                     osystem,
                     distro_series,
+                    netboot,
                 }
             },
         )

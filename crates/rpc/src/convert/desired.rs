@@ -316,6 +316,7 @@ impl From<&BootMachine> for pb::BootMachine {
             architecture: m.architecture.clone(),
             osystem: m.osystem.clone(),
             distro_series: m.distro_series.clone(),
+            netboot: m.netboot,
         }
     }
 }
@@ -330,6 +331,7 @@ impl From<pb::BootMachine> for BootMachine {
             architecture: m.architecture,
             osystem: m.osystem,
             distro_series: m.distro_series,
+            netboot: m.netboot,
         }
     }
 }

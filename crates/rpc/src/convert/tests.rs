@@ -123,6 +123,7 @@ fn snapshot() -> Snapshot {
             architecture: "amd64/generic".into(),
             osystem: "ubuntu".into(),
             distro_series: "jammy".into(),
+            netboot: true,
         }],
     }
 }

@@ -161,3 +161,22 @@ pub async fn heartbeat(c: &mut Conn, id: i64, message: &str, minutes: i64) -> Re
     .await?;
     Ok(())
 }
+
+/// Whether the machine enlisted itself and has not finished its first
+/// commissioning yet.
+pub async fn enlisting(c: &mut Conn, id: i64) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT enlisting FROM machines WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await?,
+    )
+}
+
+pub async fn end_enlisting(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE machines SET enlisting = false WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! A virtual datacenter: a rack host whose bridge carries qemu machines,
+//! each with its own BMC (OpenIPMI's `ipmi_sim`) that really powers the
+//! machine — its chassis program starts and kills the qemu process.
+//!
+//! ```text
+//! ns "dc…": br0 {prefix}.1/24 (the rack's address)
+//!            ├─ tap per machine (qemu, TCG, NIC first then disk)
+//!            └─ BMC addresses {prefix}.2xx/24 (ipmi_sim on :623 each)
+//! ```
+//!
+//! The rack runs in [`Datacenter::ns`]; the region is reached from there
+//! through TCP forwards ([`Netns::forward_tcp`]). Everything stops and
+//! goes away on drop: qemu processes, simulators, the namespace.
+
+mod machine;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+
+pub use machine::{LabMachine, MachineSpec};
+
+use crate::{Netns, Proc};
+
+pub struct Datacenter {
+    /// The rack host's namespace (bridge, taps, BMCs).
+    pub ns: Netns,
+    /// e.g. "10.210.1": the rack is `.1`.
+    pub prefix: String,
+    pub dir: PathBuf,
+    /// Stopped before the namespace goes ([`Drop`] below).
+    pub machines: Vec<LabMachine>,
+    _ra: Option<Proc>,
+}
+
+impl Datacenter {
+    /// The namespace and its bridge; `dir` holds machines' disks, consoles
+    /// and BMC state. With `router_adverts`, a router advertisement on the
+    /// bridge (dnsmasq, RA only): iPXE otherwise waits ~13 s per boot for
+    /// IPv6 autoconfiguration, as on a real network without a router.
+    pub fn new(prefix: &str, dir: &Path, router_adverts: bool) -> anyhow::Result<Datacenter> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let ns = Netns::new("dc")?;
+        ns.bridge("br0")?;
+        ns.addr("br0", &format!("{prefix}.1/24"))?;
+        let ra = if router_adverts {
+            Some(start_ra(&ns, dir)?)
+        } else {
+            None
+        };
+        Ok(Datacenter {
+            ns,
+            prefix: prefix.to_string(),
+            dir: dir.to_path_buf(),
+            machines: Vec::new(),
+            _ra: ra,
+        })
+    }
+
+    /// The rack's address on the machines' segment.
+    pub fn rack_ip(&self) -> String {
+        format!("{}.1", self.prefix)
+    }
+
+    /// Add a machine (powered off) with its BMC; its index.
+    pub fn add_machine(&mut self, spec: MachineSpec) -> anyhow::Result<usize> {
+        let n = self.machines.len();
+        let bmc_ip = format!("{}.{}", self.prefix, 200 + n);
+        let tap = format!("tap{n}");
+        self.ns.tap(&tap, "br0")?;
+        self.ns
+            .ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
+        let dir = self.dir.join(&spec.name);
+        let m = LabMachine::create(&self.ns, spec, dir, &tap, &bmc_ip)?;
+        self.machines.push(m);
+        Ok(n)
+    }
+}
+
+impl Drop for Datacenter {
+    fn drop(&mut self) {
+        // Machines (qemu + BMC) before the namespace they live in.
+        self.machines.clear();
+    }
+}
+
+/// dnsmasq answering router solicitations only (no DHCP, no DNS).
+fn start_ra(ns: &Netns, dir: &Path) -> anyhow::Result<Proc> {
+    crate::require_tools(&["dnsmasq"])?;
+    ns.ip(&["addr", "add", "fd00:210::1/64", "dev", "br0", "nodad"])?;
+    let conf = dir.join("ra.conf");
+    std::fs::write(
+        &conf,
+        "port=0\ninterface=br0\nbind-interfaces\nenable-ra\ndhcp-range=fd00:210::,ra-only,64,10m\n",
+    )?;
+    let mut c: Command = ns.cmd("dnsmasq");
+    c.args(["-k", "--user=root", "-C"])
+        .arg(&conf)
+        .arg(format!("--pid-file={}", dir.join("ra.pid").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Proc::spawn(c)
+}

@@ -1,0 +1,78 @@
+//! The lab's BMCs really power their machines: `ipmitool` (lanplus, as the
+//! rack's driver speaks it) turns the qemu process on and off, and reads
+//! back the state the process is in.
+
+use std::time::{Duration, Instant};
+
+use maas_lab::{Datacenter, Firmware, MachineSpec, require_tools};
+
+fn ipmitool(dc: &Datacenter, ip: &str, args: &[&str]) -> String {
+    let mut a = vec![
+        "-I", "lanplus", "-C", "3", "-H", ip, "-U", "admin", "-P", "secret",
+    ];
+    a.extend_from_slice(args);
+    dc.ns
+        .output("ipmitool", &a)
+        .unwrap_or_else(|e| format!("error: {e}"))
+}
+
+fn wait(what: &str, f: impl Fn() -> bool) {
+    let t0 = Instant::now();
+    while !f() {
+        assert!(t0.elapsed() < Duration::from_secs(15), "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ipmi_power_starts_and_stops_the_qemu_machine() {
+    require_tools(&["qemu-system-x86_64", "ipmi_sim", "ipmitool"]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dc = Datacenter::new("10.82.1", tmp.path(), false).unwrap();
+    let n = dc
+        .add_machine(MachineSpec {
+            name: "m1".into(),
+            mac: "52:54:00:82:00:01".into(),
+            cpus: 1,
+            memory_mb: 128,
+            disk_mb: 16,
+            firmware: Firmware::Bios,
+        })
+        .unwrap();
+    let ip = dc.machines[n].bmc_ip.clone();
+    assert_eq!(
+        std::fs::metadata(dc.machines[n].disk()).unwrap().len(),
+        16 << 20
+    );
+    wait("the BMC answers", || {
+        ipmitool(&dc, &ip, &["power", "status"]).contains("is off")
+    });
+    assert!(!dc.machines[n].running());
+    let out = ipmitool(&dc, &ip, &["chassis", "bootdev", "pxe"]);
+    assert!(out.contains("Set Boot Device to pxe"), "{out}");
+    ipmitool(&dc, &ip, &["power", "on"]);
+    wait("qemu runs after power on", || dc.machines[n].running());
+    let status = ipmitool(&dc, &ip, &["power", "status"]);
+    assert!(status.contains("is on"), "{status}");
+    // SeaBIOS starts on the serial console.
+    wait("the firmware prints on the console", || {
+        !dc.machines[n].console().is_empty()
+    });
+    ipmitool(&dc, &ip, &["power", "off"]);
+    wait("qemu is gone after power off", || !dc.machines[n].running());
+    assert!(ipmitool(&dc, &ip, &["power", "status"]).contains("is off"));
+    // Dropping the lab stops a running machine with it.
+    ipmitool(&dc, &ip, &["power", "on"]);
+    wait("qemu runs again", || dc.machines[n].running());
+    let pid: i32 = std::fs::read_to_string(dc.machines[n].dir.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    drop(dc);
+    // SAFETY: signal 0 only checks whether the pid exists.
+    wait(
+        "qemu is gone with the lab",
+        || unsafe { libc::kill(pid, 0) } != 0,
+    );
+}
