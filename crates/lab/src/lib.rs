@@ -10,12 +10,14 @@
 //! [`Link`] (a server and a client host on one L2 segment) and [`Relayed`]
 //! (a server, a DHCP relay host and a client segment behind it).
 
+mod direct;
 mod forward;
 mod netns;
 mod proc;
 mod topo;
 mod vm;
 
+pub use direct::DirectSpec;
 pub use forward::Forward;
 pub use netns::{Netns, unique_name};
 pub use proc::{Proc, require_tools};
