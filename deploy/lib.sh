@@ -8,8 +8,19 @@ FIXED_MTIME=${SOURCE_DATE_EPOCH:-1700000000}
 log() { echo "build: $*" >&2; }
 die() { echo "build: error: $*" >&2; exit 1; }
 
+# apt's package lists, fetched once if this machine has none yet.
+apt_ready() {
+    [ -n "${APT_READY:-}" ] && return 0
+    if ! apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        log "apt-get update (no package lists yet)"
+        apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
+    fi
+    APT_READY=1
+}
+
 # The candidate version of a package (apt's view).
 pkg_version() {
+    apt_ready
     apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
 }
 
@@ -38,6 +49,7 @@ pkg_tree() {
 
 # The Debian kernel package linux-image-amd64 points at.
 kernel_pkg() {
+    apt_ready
     apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 

@@ -19,7 +19,11 @@ pub struct Seen {
 }
 
 fn first_line(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).lines().next().unwrap_or("").to_string()
+    String::from_utf8_lossy(b)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 impl Seen {
@@ -39,7 +43,9 @@ pub fn run(root: &Path, patience: Duration) -> Result<Seen> {
     let p = root.join("etc/cloud/cloud.cfg.d/90_dpkg_maas.cfg");
     let text = std::fs::read_to_string(&p).with_context(|| format!("read {}", p.display()))?;
     let ps = crate::preseed::parse(&text).context("the datasource has no credentials")?;
-    let url = ps.metadata_url.context("the datasource has no metadata_url")?;
+    let url = ps
+        .metadata_url
+        .context("the datasource has no metadata_url")?;
     let maas = Maas::new(&url, Some(ps.creds), patience);
     let hostname = maas.get_text("latest/meta-data/local-hostname")?;
     let keys = maas.get_text("latest/meta-data/public-keys")?;

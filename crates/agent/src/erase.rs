@@ -95,7 +95,15 @@ mod tests {
     #[test]
     fn quick_erase_zeroes_both_ends_only() {
         let (p, data) = disk(6 << 20);
-        erase_disk(&p, Mode { quick: true, secure: false }, &mut |_| {}).unwrap();
+        erase_disk(
+            &p,
+            Mode {
+                quick: true,
+                secure: false,
+            },
+            &mut |_| {},
+        )
+        .unwrap();
         let after = std::fs::read(&p).unwrap();
         assert_eq!(after.len(), data.len());
         assert!(after[..2 << 20].iter().all(|b| *b == 0));
@@ -117,8 +125,19 @@ mod tests {
     #[test]
     fn secure_is_refused_and_writes_nothing() {
         let (p, data) = disk(1 << 20);
-        let e = erase_disk(&p, Mode { quick: false, secure: true }, &mut |_| {}).unwrap_err();
-        assert!(e.to_string().contains("Secure erase is not supported"), "{e}");
+        let e = erase_disk(
+            &p,
+            Mode {
+                quick: false,
+                secure: true,
+            },
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("Secure erase is not supported"),
+            "{e}"
+        );
         assert_eq!(std::fs::read(&p).unwrap(), data);
         std::fs::remove_file(p).unwrap();
     }

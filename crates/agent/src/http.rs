@@ -84,7 +84,10 @@ fn invalid(what: &str) -> io::Error {
 /// One CRLF (or LF) line, bounded.
 fn read_line<R: BufRead>(r: &mut R, budget: &mut usize) -> io::Result<String> {
     let mut line = Vec::new();
-    let n = r.by_ref().take(*budget as u64).read_until(b'\n', &mut line)?;
+    let n = r
+        .by_ref()
+        .take(*budget as u64)
+        .read_until(b'\n', &mut line)?;
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -132,7 +135,10 @@ pub fn read_response<R: BufRead>(mut r: R, head_only: bool) -> io::Result<Respon
         let kind = if head_only || status == 204 || status == 304 {
             Kind::Length(0)
         } else if chunked {
-            Kind::Chunked { left: 0, done: false }
+            Kind::Chunked {
+                left: 0,
+                done: false,
+            }
         } else if let Some(l) = find("content-length") {
             Kind::Length(l.parse().map_err(|_| invalid("bad content-length"))?)
         } else {
@@ -242,7 +248,8 @@ impl<'a> Request<'a> {
     }
 
     pub fn body(mut self, content_type: &str, body: Vec<u8>) -> Self {
-        self.headers.push(("Content-Type".into(), content_type.into()));
+        self.headers
+            .push(("Content-Type".into(), content_type.into()));
         self.body = body;
         self
     }
@@ -273,7 +280,10 @@ impl<'a> Request<'a> {
         w.write_all(head.as_bytes())?;
         w.write_all(&self.body)?;
         w.flush()?;
-        read_response(BufReader::with_capacity(256 * 1024, s), self.method == "HEAD")
+        read_response(
+            BufReader::with_capacity(256 * 1024, s),
+            self.method == "HEAD",
+        )
     }
 
     /// Send until it gets an answer that is not a gateway error (502-504),

@@ -21,6 +21,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+pub use serde_json::Value;
+
+/// JSON from bytes (for the fuzz targets, which have no serde_json of their own).
+pub fn parse_json(data: &[u8]) -> Option<Value> {
+    serde_json::from_slice(data).ok()
+}
+
 /// Where the agent finds the machine.
 #[derive(Debug, Clone)]
 pub struct Env {
@@ -44,7 +51,8 @@ impl Env {
         Env {
             root: "/".into(),
             dev: "/dev".into(),
-            console: Some("/dev/console".into()),
+            // Not when stderr already is the console (init redirects it).
+            console: (!stderr_is_console()).then(|| "/dev/console".into()),
             patience: Duration::from_secs(60),
             tools: true,
             memtest_mib: 64,
@@ -78,6 +86,17 @@ impl Env {
             out.status.code().unwrap_or(-1),
         ))
     }
+}
+
+fn stderr_is_console() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(console) = std::fs::metadata("/dev/console") else {
+        return false;
+    };
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat on fd 2 into a zeroed stat buffer.
+    let ok = unsafe { libc::fstat(2, &mut st) } == 0;
+    ok && (st.st_mode & libc::S_IFMT) == libc::S_IFCHR && st.st_rdev == console.rdev()
 }
 
 /// A program on PATH (or /sbin, /usr/sbin).

@@ -25,7 +25,10 @@ fn power(env: &Env, how: After) {
 fn shell_forever(env: &Env) -> ! {
     loop {
         let st = std::process::Command::new("/bin/sh").arg("-l").status();
-        env.log("rescue", &format!("shell exited ({st:?}); starting another"));
+        env.log(
+            "rescue",
+            &format!("shell exited ({st:?}); starting another"),
+        );
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }

@@ -145,7 +145,12 @@ const EMPTY_LLDP: &str =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lldp label=\"LLDP neighbors\"/>\n";
 
 pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
-    working(env, maas, "commissioning", "Commissioning: collecting the inventory");
+    working(
+        env,
+        maas,
+        "commissioning",
+        "Commissioning: collecting the inventory",
+    );
     let smart_serial = |name: &str| {
         let dev = env.disk_path(name);
         env.tool("smartctl", &["-i", &dev.to_string_lossy()])
@@ -185,12 +190,23 @@ pub fn test(env: &Env, maas: &Maas) -> Result<After> {
     working(env, maas, "testing", "Testing: SMART and memory");
     let (summary, files, ok) = testing::run(env);
     let mut files = files;
-    files.push(("maas-tests.json".into(), serde_json::to_vec_pretty(&summary)?));
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    files.push((
+        "maas-tests.json".into(),
+        serde_json::to_vec_pretty(&summary)?,
+    ));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
     if ok {
         maas.signal("OK", "", &[("exit_status", "0")], &refs)?;
     } else {
-        maas.signal("FAILED", "Hardware tests failed.", &[("exit_status", "1")], &refs)?;
+        maas.signal(
+            "FAILED",
+            "Hardware tests failed.",
+            &[("exit_status", "1")],
+            &refs,
+        )?;
         env.log("testing", "FAILED hardware tests failed");
     }
     Ok(After::PowerOff)
@@ -213,7 +229,10 @@ pub fn erasing(env: &Env, maas: &Maas) -> Result<After> {
         let size = erase::erase_disk(&path, mode, &mut |pct| {
             working(env, maas, "erasing", &format!("Erasing {name}: {pct}%"));
         })?;
-        env.log("erasing", &format!("{} erased ({how}, {size} bytes)", d.name));
+        env.log(
+            "erasing",
+            &format!("{} erased ({how}, {size} bytes)", d.name),
+        );
     }
     maas.signal("OK", "", &[("exit_status", "0")], &[])?;
     Ok(After::PowerOff)
@@ -283,7 +302,11 @@ pub fn rescue(env: &Env, maas: &Maas) -> Result<After> {
         "rescue",
         &format!(
             "rescue mode: shell on the console{}",
-            if dropbear { "" } else { " (no dropbear: no SSH)" }
+            if dropbear {
+                ""
+            } else {
+                " (no dropbear: no SSH)"
+            }
         ),
     );
     Ok(After::Stay)

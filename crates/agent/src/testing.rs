@@ -43,11 +43,19 @@ pub fn memory_check(mib: usize) -> Result<String, String> {
         v.clear();
         v.extend((0..words as u64).map(|i| pattern ^ i));
         let v = std::hint::black_box(&v);
-        if let Some(i) = v.iter().enumerate().position(|(i, w)| *w != pattern ^ i as u64) {
-            return Err(format!("memory mismatch at word {i} (pattern {pattern:#x})"));
+        if let Some(i) = v
+            .iter()
+            .enumerate()
+            .position(|(i, w)| *w != pattern ^ i as u64)
+        {
+            return Err(format!(
+                "memory mismatch at word {i} (pattern {pattern:#x})"
+            ));
         }
     }
-    Ok(format!("memory check: {mib} MiB written and verified with 2 patterns"))
+    Ok(format!(
+        "memory check: {mib} MiB written and verified with 2 patterns"
+    ))
 }
 
 /// Run every test; the JSON summary and whether all passed.

@@ -94,7 +94,10 @@ async fn ephemeral_environment_commissions_a_vm() {
         .args(["-k", "-C", "/dev/null", "--port=0", "--interface=eth0"])
         .args(["--bind-interfaces", "--no-ping", "--dhcp-authoritative"])
         .arg(format!("--dhcp-range={p}.100,{p}.199,255.255.255.0,10m"))
-        .arg(format!("--dhcp-leasefile={}", tmp.0.join("leases").display()))
+        .arg(format!(
+            "--dhcp-leasefile={}",
+            tmp.0.join("leases").display()
+        ))
         .arg("--user=root")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -145,7 +148,10 @@ async fn ephemeral_environment_commissions_a_vm() {
     let console = spec.console();
     eprintln!("commissioned in {:?}; console:\n{console}", t0.elapsed());
     assert_eq!(m["status_name"], "Ready", "{m}\nconsole:\n{console}");
-    assert!(console.contains("MAAS-AGENT: commissioning done"), "{console}");
+    assert!(
+        console.contains("MAAS-AGENT: commissioning done"),
+        "{console}"
+    );
     assert_eq!(m["cpu_count"], 2, "{m}");
     let mem = m["memory"].as_i64().unwrap();
     assert!((700..=768).contains(&mem), "memory {mem} MiB");
@@ -158,7 +164,9 @@ async fn ephemeral_environment_commissions_a_vm() {
     assert_eq!(vda["serial"], "vm-disk-1");
     let ifaces = m["interface_set"].as_array().unwrap();
     assert!(
-        ifaces.iter().any(|i| i["mac_address"] == MAC && i["link_connected"] == true),
+        ifaces
+            .iter()
+            .any(|i| i["mac_address"] == MAC && i["link_connected"] == true),
         "{ifaces:?}"
     );
     // The VM powered itself off.

@@ -70,10 +70,7 @@ impl Netns {
         }
         if let Some((disk, serial)) = &spec.disk {
             c.arg("-drive")
-                .arg(format!(
-                    "file={},if=none,format=raw,id=d0",
-                    disk.display()
-                ))
+                .arg(format!("file={},if=none,format=raw,id=d0", disk.display()))
                 .arg("-device")
                 .arg(format!("virtio-blk-pci,drive=d0,serial={serial}"));
         }

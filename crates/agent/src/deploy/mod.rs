@@ -119,22 +119,29 @@ pub fn write_image(
     };
     let written = match img.filetype.as_str() {
         "root-dd" | "root-dd.raw" | "root-dd.img" => copy(reader, &mut w)?,
-        "root-dd.gz" => copy(flate2::bufread::GzDecoder::new(reader), &mut w)
-            .context("gzip stream")?,
+        "root-dd.gz" => {
+            copy(flate2::bufread::GzDecoder::new(reader), &mut w).context("gzip stream")?
+        }
         "root-dd.xz" => {
             let mut r = reader;
             lzma_rs::xz_decompress(&mut r, &mut w)
                 .map_err(|e| anyhow::anyhow!("xz stream: {e:?}"))?;
             w.written
         }
-        other => bail!("unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz)"),
+        other => bail!(
+            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz)"
+        ),
     };
     // Whatever the decompressor left unread still counts toward the checksum.
     io::copy(&mut tee, &mut io::sink())?;
     w.flush()?;
     let got = hex::encode(tee.hash.finalize());
     if img.size != 0 && tee.n != img.size {
-        bail!("image size mismatch: got {} bytes, expected {}", tee.n, img.size);
+        bail!(
+            "image size mismatch: got {} bytes, expected {}",
+            tee.n,
+            img.size
+        );
     }
     if !img.sha256.is_empty() && got != img.sha256 {
         bail!("image sha256 mismatch: got {got}, expected {}", img.sha256);
@@ -212,7 +219,10 @@ fn q(s: &str) -> String {
 
 /// Write the cloud-init files into the mounted root at `target`.
 pub fn write_target_files(target: &Path, task: &Value) -> Result<Vec<PathBuf>> {
-    let ds = task.pointer("/deploy/datasource").cloned().unwrap_or(Value::Null);
+    let ds = task
+        .pointer("/deploy/datasource")
+        .cloned()
+        .unwrap_or(Value::Null);
     let g = |k: &str| ds.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let cfg = format!(
         "# Written by maas-agent at deployment.\ndatasource_list: [MAAS]\ndatasource:\n  MAAS:\n    metadata_url: {}\n    consumer_key: {}\n    token_key: {}\n    token_secret: {}\n",

@@ -19,9 +19,12 @@ fn raw_image_written_and_checked() {
     let data = raw_disk();
     let mut out = Vec::new();
     let mut seen = Vec::new();
-    let n = write_image(Cursor::new(&data), &image(&data, "root-dd.raw"), &mut out, &mut |p| {
-        seen.push(p)
-    })
+    let n = write_image(
+        Cursor::new(&data),
+        &image(&data, "root-dd.raw"),
+        &mut out,
+        &mut |p| seen.push(p),
+    )
     .unwrap();
     assert_eq!(n, data.len() as u64);
     assert_eq!(out, data);
@@ -38,7 +41,13 @@ fn gz_image_decompressed_and_checked_on_the_download() {
     // The disk is a temp file, as in the agent.
     let p = std::env::temp_dir().join(format!("maas-agent-img-{}", std::process::id()));
     let mut f = std::fs::File::create(&p).unwrap();
-    write_image(Cursor::new(&gz), &image(&gz, "root-dd.gz"), &mut f, &mut |_| {}).unwrap();
+    write_image(
+        Cursor::new(&gz),
+        &image(&gz, "root-dd.gz"),
+        &mut f,
+        &mut |_| {},
+    )
+    .unwrap();
     drop(f);
     assert_eq!(std::fs::read(&p).unwrap(), data);
     std::fs::remove_file(p).unwrap();
@@ -50,7 +59,13 @@ fn xz_image() {
     let mut xz = Vec::new();
     lzma_rs::xz_compress(&mut Cursor::new(&data), &mut xz).unwrap();
     let mut out = Vec::new();
-    write_image(Cursor::new(&xz), &image(&xz, "root-dd.xz"), &mut out, &mut |_| {}).unwrap();
+    write_image(
+        Cursor::new(&xz),
+        &image(&xz, "root-dd.xz"),
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(out, data);
 }
 
@@ -95,8 +110,7 @@ fn target_files_carry_the_datasource() {
         }
     });
     write_target_files(&dir, &task).unwrap();
-    let cfg =
-        std::fs::read_to_string(dir.join("etc/cloud/cloud.cfg.d/90_dpkg_maas.cfg")).unwrap();
+    let cfg = std::fs::read_to_string(dir.join("etc/cloud/cloud.cfg.d/90_dpkg_maas.cfg")).unwrap();
     assert!(cfg.contains("datasource_list: [MAAS]"));
     let p = crate::preseed::parse(&cfg).unwrap();
     assert_eq!(p.creds, crate::cmdline::Creds::parse("ck:tk:ts").unwrap());

@@ -42,7 +42,10 @@ fn skipped(name: &str) -> bool {
 /// VPD page 0x80: 4 header bytes, then the serial.
 fn vpd_serial(p: &Path) -> Option<String> {
     let b = std::fs::read(p).ok()?;
-    let s = String::from_utf8_lossy(b.get(4..)?).trim().trim_matches('\0').to_string();
+    let s = String::from_utf8_lossy(b.get(4..)?)
+        .trim()
+        .trim_matches('\0')
+        .to_string();
     (!s.is_empty()).then_some(s)
 }
 
@@ -59,7 +62,12 @@ pub fn id_path(d: &Disk) -> Option<String> {
     } else if d.vendor.is_empty() || d.vendor == "ATA" {
         format!("ata-{}_{}", clean(&d.model), clean(&d.serial))
     } else {
-        format!("scsi-{}_{}_{}", clean(&d.vendor), clean(&d.model), clean(&d.serial))
+        format!(
+            "scsi-{}_{}_{}",
+            clean(&d.vendor),
+            clean(&d.model),
+            clean(&d.serial)
+        )
     };
     Some(format!("/dev/disk/by-id/{name}"))
 }
@@ -105,7 +113,10 @@ pub fn disks(root: &Path) -> Vec<Disk> {
 /// The serial in `smartctl -i` output.
 pub fn smartctl_serial(out: &str) -> Option<String> {
     out.lines()
-        .find_map(|l| l.strip_prefix("Serial Number:").or_else(|| l.strip_prefix("Serial number:")))
+        .find_map(|l| {
+            l.strip_prefix("Serial Number:")
+                .or_else(|| l.strip_prefix("Serial number:"))
+        })
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
 }

@@ -157,7 +157,10 @@ fn parse_nics(nics: &[Value]) -> Result<Vec<InventoryNic>> {
                 .as_i64()
                 .filter(|s| (0..=10_000_000).contains(s))
                 .ok_or_else(|| {
-                    Error::field("nics.speed", "A NIC speed is a number of Mbps (0 to 10000000).")
+                    Error::field(
+                        "nics.speed",
+                        "A NIC speed is a number of Mbps (0 to 10000000).",
+                    )
                 })? as i32,
         };
         let link = match n.get("link") {
@@ -192,4 +195,3 @@ pub(super) async fn apply(tx: &mut Conn, machine_id: i64, inv: &Inventory<'_>) -
     }
     Ok(())
 }
-
