@@ -42,10 +42,7 @@ fn main() -> ExitCode {
         let root = args.get(1).map(String::as_str).unwrap_or("/");
         return match maas_agent::deployed::run(root.as_ref(), env.patience) {
             Ok(seen) => {
-                for l in seen.marker().lines() {
-                    env.log("deployed-os", l);
-                    println!("{l}");
-                }
+                println!("{}", seen.marker());
                 if cmd.test_poweroff {
                     power(&env, After::PowerOff);
                 }

@@ -3,8 +3,8 @@
 //! forwarded into the lab namespace, ends with the machine Ready and the
 //! VM's CPUs, memory, disk and NIC in its inventory.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use maas_lab::{DirectSpec, Link, Proc, can_make_namespaces, which};
@@ -12,26 +12,6 @@ use maas_testkit::{TestRegion, tempdir};
 use serde_json::Value;
 
 const MAC: &str = "52:54:00:5a:00:01";
-
-/// Build kernel + initrd with this test's agent binary; `None` (with the
-/// reason printed) when the Debian packages cannot be had.
-fn build_ephemeral(out: &std::path::Path) -> Option<()> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/build-ephemeral");
-    let o = Command::new("bash")
-        .arg(script)
-        .args(["--agent", env!("CARGO_BIN_EXE_maas-agent"), "--out"])
-        .arg(out)
-        .output()
-        .expect("run build-ephemeral");
-    if !o.status.success() {
-        eprintln!(
-            "SKIP: deploy/build-ephemeral failed (Debian packages missing?):\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        return None;
-    }
-    Some(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ephemeral_environment_commissions_a_vm() {
@@ -44,7 +24,7 @@ async fn ephemeral_environment_commissions_a_vm() {
     }
     let tmp = tempdir::Dir::new();
     let images = tmp.0.join("ephemeral");
-    if build_ephemeral(&images).is_none() {
+    if !common::build("build-ephemeral", &images, &[]) {
         return;
     }
 
@@ -112,7 +92,7 @@ async fn ephemeral_environment_commissions_a_vm() {
         .set_len(1 << 30)
         .unwrap();
     let spec = DirectSpec {
-        kernel: images.join("vmlinux"),
+        kernel: Some(images.join("vmlinux")),
         initrd: Some(images.join("initrd")),
         append: format!(
             "console=ttyS0 panic=-1 quiet maas_url=http://{p}.1:5248/MAAS/metadata/ \

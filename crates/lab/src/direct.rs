@@ -14,7 +14,8 @@ use crate::{Netns, Proc};
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct DirectSpec {
-    pub kernel: PathBuf,
+    /// `None`: boot the disk through SeaBIOS (a deployed image).
+    pub kernel: Option<PathBuf>,
     pub initrd: Option<PathBuf>,
     pub append: String,
     pub mac: String,
@@ -49,15 +50,11 @@ impl Netns {
         let mut c = self.cmd("timeout");
         c.arg(spec.time_limit.as_secs().max(1).to_string())
             .args(["qemu-system-x86_64", "-accel", "tcg", "-nodefaults"])
-            .args(["-display", "none", "-M", "pc", "-no-reboot"])
+            .args(["-display", "none", "-M", "pc,graphics=off", "-no-reboot"])
             .args(["-m", &spec.memory_mb.to_string()])
             .args(["-smp", &spec.cpus.to_string()])
             .arg("-serial")
             .arg(format!("file:{}", spec.dir.join("console.log").display()))
-            .arg("-kernel")
-            .arg(&spec.kernel)
-            .arg("-append")
-            .arg(&spec.append)
             .arg("-netdev")
             .arg(format!(
                 "tap,id=n0,ifname={},script=no,downscript=no",
@@ -65,8 +62,11 @@ impl Netns {
             ))
             .arg("-device")
             .arg(format!("virtio-net-pci,netdev=n0,mac={}", spec.mac));
-        if let Some(i) = &spec.initrd {
-            c.arg("-initrd").arg(i);
+        if let Some(k) = &spec.kernel {
+            c.arg("-kernel").arg(k).arg("-append").arg(&spec.append);
+            if let Some(i) = &spec.initrd {
+                c.arg("-initrd").arg(i);
+            }
         }
         if let Some((disk, serial)) = &spec.disk {
             c.arg("-drive")

@@ -277,24 +277,31 @@ pub fn reread_partitions(dev: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Mount `dev` at `dir` as the first filesystem type that works.
+/// Mount `dev` at `dir` as the first filesystem type that works (for up
+/// to 5 s while the device node appears).
 pub fn mount_any(dev: &Path, dir: &Path) -> Result<&'static str> {
     use std::ffi::CString;
     std::fs::create_dir_all(dir)?;
     let d = CString::new(dev.as_os_str().as_encoded_bytes())?;
     let m = CString::new(dir.as_os_str().as_encoded_bytes())?;
-    for fs in ["ext4", "vfat", "ext3", "ext2", "xfs", "btrfs"] {
-        let t = CString::new(fs)?;
-        let r = unsafe { libc::mount(d.as_ptr(), m.as_ptr(), t.as_ptr(), 0, std::ptr::null()) };
-        if r == 0 {
-            return Ok(fs);
+    let mut errors = Vec::new();
+    for _ in 0..25 {
+        errors.clear();
+        for fs in ["ext4", "vfat", "ext3", "ext2", "xfs", "btrfs"] {
+            let t = CString::new(fs)?;
+            // SAFETY: valid C strings; no data argument.
+            let r = unsafe { libc::mount(d.as_ptr(), m.as_ptr(), t.as_ptr(), 0, std::ptr::null()) };
+            if r == 0 {
+                return Ok(fs);
+            }
+            errors.push(format!("{fs}: {}", io::Error::last_os_error()));
         }
+        if dev.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    bail!(
-        "could not mount {} ({})",
-        dev.display(),
-        io::Error::last_os_error()
-    )
+    bail!("could not mount {} ({})", dev.display(), errors.join("; "))
 }
 
 pub fn unmount(dir: &Path) -> Result<()> {
