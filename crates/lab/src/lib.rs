@@ -11,6 +11,7 @@
 //! (a server, a DHCP relay host and a client segment behind it).
 
 mod dc;
+mod direct;
 mod forward;
 mod netns;
 mod proc;
@@ -18,6 +19,7 @@ mod topo;
 mod vm;
 
 pub use dc::{Datacenter, LabMachine, MachineSpec};
+pub use direct::DirectSpec;
 pub use forward::Forward;
 pub use netns::{Netns, unique_name};
 pub use proc::{Proc, require_tools};

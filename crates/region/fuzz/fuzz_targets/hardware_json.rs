@@ -19,6 +19,17 @@ fuzz_target!(|data: &[u8]| {
                 assert!(d.size >= 0);
                 assert!(!d.name.contains('/') && !d.name.contains('\0'));
                 assert!(!d.model.contains('\0') && !d.serial.contains('\0'));
+                assert!(
+                    d.id_path
+                        .is_none_or(|p| p.starts_with("/dev/") && !p.contains('\0'))
+                );
+            }
+            for n in inv.nics.iter().flatten() {
+                assert!(n.speed >= 0 && !n.name.is_empty() && !n.name.contains('/'));
+                assert_eq!(
+                    maas_model::ids::normalize_mac(&n.mac).as_deref(),
+                    Some(n.mac.as_str())
+                );
             }
         }
         Err(e) => assert!(!matches!(e, Error::Internal(_)), "internal error: {e}"),

@@ -85,6 +85,7 @@ pub struct InventoryDisk<'a> {
     pub tags: Vec<String>,
     pub model: &'a str,
     pub serial: &'a str,
+    pub id_path: Option<&'a str>,
 }
 
 /// Replace a machine's disks with the inventory's (a repeated name counts
@@ -96,8 +97,8 @@ pub async fn replace_disks(c: &mut Conn, id: i64, disks: &[InventoryDisk<'_>]) -
         .await?;
     for d in disks {
         sqlx::query(
-            "INSERT INTO block_devices (machine_id, name, size, tags, model, serial)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (machine_id, name) DO NOTHING",
+            "INSERT INTO block_devices (machine_id, name, size, tags, model, serial, id_path)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (machine_id, name) DO NOTHING",
         )
         .bind(id)
         .bind(d.name)
@@ -105,6 +106,56 @@ pub async fn replace_disks(c: &mut Conn, id: i64, disks: &[InventoryDisk<'_>]) -
         .bind(&d.tags)
         .bind(d.model)
         .bind(d.serial)
+        .bind(d.id_path)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A NIC as the inventory reports it (MAC normalised).
+pub struct InventoryNic {
+    pub name: String,
+    pub mac: String,
+    pub link: bool,
+    /// Mbps; 0 when unknown.
+    pub speed: i32,
+}
+
+/// Update the machine's physical interface with this MAC (its name unless
+/// another interface of the machine has it, link state, speeds), or add
+/// one. A MAC that belongs to another machine, or a name taken by another
+/// interface, adds nothing.
+pub async fn upsert_nic(c: &mut Conn, machine_id: i64, n: &InventoryNic) -> Result<()> {
+    let link_speed = if n.link { n.speed } else { 0 };
+    let updated = sqlx::query(
+        "UPDATE interfaces i SET
+                name = CASE WHEN EXISTS (SELECT 1 FROM interfaces o WHERE o.machine_id = $1
+                                         AND o.name = $3 AND o.id <> i.id) THEN i.name ELSE $3 END,
+                link_connected = $4, link_speed = $5, interface_speed = greatest($6, 0)
+          WHERE i.machine_id = $1 AND i.mac_address = $2 AND i.type = 'physical'",
+    )
+    .bind(machine_id)
+    .bind(&n.mac)
+    .bind(&n.name)
+    .bind(n.link)
+    .bind(link_speed)
+    .bind(n.speed)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        sqlx::query(
+            "INSERT INTO interfaces (machine_id, name, mac_address, link_connected, link_speed,
+                                     interface_speed)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(machine_id)
+        .bind(&n.name)
+        .bind(&n.mac)
+        .bind(n.link)
+        .bind(link_speed)
+        .bind(n.speed)
         .execute(&mut *c)
         .await?;
     }

@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::services::lifecycle::{self, Core};
 use crate::services::{Ctx, config, preseed};
-use crate::store::Conn;
-use crate::store::machines::boot::{self as db, InventoryDisk, MetaView, ScriptResult};
+use crate::store::machines::boot::{self as db, MetaView, ScriptResult};
+
+mod inventory;
+pub use inventory::{Inventory, parse_inventory};
 
 /// The system id of the machine behind a node token.
 pub async fn system_id_of(ctx: &Ctx, machine_id: i64) -> Result<String> {
@@ -73,112 +75,6 @@ fn result_type(s: NodeStatus) -> i16 {
     }
 }
 
-/// A hardware inventory (`hardware.json`, the boot agent's format), checked.
-pub struct Inventory<'a> {
-    pub cpu_count: Option<i32>,
-    pub memory: Option<i64>,
-    pub cpu_speed: Option<i32>,
-    /// `None`: the inventory says nothing about disks (keep them).
-    pub disks: Option<Vec<InventoryDisk<'a>>>,
-}
-
-/// A text field of a disk entry ("" when absent); NUL is refused.
-fn disk_text<'a>(d: &'a Value, k: &str) -> Result<&'a str> {
-    let t = d.get(k).and_then(Value::as_str).unwrap_or("");
-    if t.contains('\0') {
-        return Err(Error::field(
-            &format!("disks.{k}"),
-            "Text may not contain NUL characters.",
-        ));
-    }
-    Ok(t)
-}
-
-/// Check an inventory as strictly as the REST API checks the same fields:
-/// wrong types, out-of-range numbers, bad device names and text PostgreSQL
-/// cannot store are refused (400), never clamped or passed on.
-pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
-    let bad = |f: &str| Error::field(f, format!("Inventory field '{f}' has the wrong type."));
-    let int = |k: &str| -> Result<Option<i64>> {
-        match inv.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(k)),
-        }
-    };
-    let within = |k: &str, max: i64| -> Result<Option<i64>> {
-        match int(k)? {
-            Some(v) if !(0..=max).contains(&v) => Err(Error::field(
-                k,
-                format!("Inventory field '{k}' is out of range (0 to {max})."),
-            )),
-            v => Ok(v),
-        }
-    };
-
-    let mut out = Inventory {
-        cpu_count: within("cpu_count", 100_000)?.map(|v| v as i32),
-        memory: within("memory", 1 << 40)?,
-        cpu_speed: within("cpu_speed", 1_000_000)?.map(|v| v as i32),
-        disks: None,
-    };
-    if let Some(disks) = inv.get("disks") {
-        let disks = disks.as_array().ok_or_else(|| bad("disks"))?;
-        let mut list = Vec::with_capacity(disks.len());
-        for d in disks {
-            let name = d
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("disks.name"))?;
-            if !crate::services::machines::valid_device_name(name) {
-                return Err(Error::field(
-                    "disks.name",
-                    format!("'{name}' is not a valid device name."),
-                ));
-            }
-            let size = d
-                .get("size")
-                .and_then(Value::as_i64)
-                .filter(|s| *s >= 0)
-                .ok_or_else(|| bad("disks.size"))?;
-            let mut tags = Vec::new();
-            for t in d
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(t) = t.as_str() {
-                    if t.contains('\0') {
-                        return Err(Error::field(
-                            "disks.tags",
-                            "Text may not contain NUL characters.",
-                        ));
-                    }
-                    tags.push(t.to_string());
-                }
-            }
-            list.push(InventoryDisk {
-                name,
-                size,
-                tags,
-                model: disk_text(d, "model")?,
-                serial: disk_text(d, "serial")?,
-            });
-        }
-        out.disks = Some(list);
-    }
-    Ok(out)
-}
-
-/// Apply a checked inventory.
-async fn apply_inventory(tx: &mut Conn, m: &Core, inv: &Inventory<'_>) -> Result<()> {
-    db::set_hardware(tx, m.id, inv.cpu_count, inv.memory, inv.cpu_speed).await?;
-    if let Some(disks) = &inv.disks {
-        db::replace_disks(tx, m.id, disks).await?;
-    }
-    Ok(())
-}
-
 /// A signal from a booting machine.
 pub struct Signal<'a> {
     /// Upper case: OK, FAILED, WORKING, TIMEDOUT, or a progress status.
@@ -222,7 +118,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         if (*name == "hardware.json" || *fname == "hardware.json") && !failed {
             let inv: Value = serde_json::from_slice(data)
                 .map_err(|_| Error::field("hardware.json", "The inventory is not valid JSON."))?;
-            apply_inventory(&mut tx, &m, &parse_inventory(&inv)?).await?;
+            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?).await?;
         }
     }
     if let Some((pt, params)) = s.power {

@@ -1,0 +1,140 @@
+use super::*;
+use std::io::Cursor;
+
+fn image(data: &[u8], filetype: &str) -> Image {
+    Image {
+        url: "/images/x".into(),
+        filetype: filetype.into(),
+        sha256: hex::encode(Sha256::digest(data)),
+        size: data.len() as u64,
+    }
+}
+
+fn raw_disk() -> Vec<u8> {
+    (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+#[test]
+fn raw_image_written_and_checked() {
+    let data = raw_disk();
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    let n = write_image(
+        Cursor::new(&data),
+        &image(&data, "root-dd.raw"),
+        &mut out,
+        &mut |p| seen.push(p),
+    )
+    .unwrap();
+    assert_eq!(n, data.len() as u64);
+    assert_eq!(out, data);
+    assert_eq!(seen.last(), Some(&100));
+    assert!(seen.len() >= 2, "progress in steps: {seen:?}");
+}
+
+#[test]
+fn gz_image_decompressed_and_checked_on_the_download() {
+    let data = raw_disk();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&data).unwrap();
+    let gz = gz.finish().unwrap();
+    // The disk is a temp file, as in the agent.
+    let p = std::env::temp_dir().join(format!("maas-agent-img-{}", std::process::id()));
+    let mut f = std::fs::File::create(&p).unwrap();
+    write_image(
+        Cursor::new(&gz),
+        &image(&gz, "root-dd.gz"),
+        &mut f,
+        &mut |_| {},
+    )
+    .unwrap();
+    drop(f);
+    assert_eq!(std::fs::read(&p).unwrap(), data);
+    std::fs::remove_file(p).unwrap();
+}
+
+#[test]
+fn xz_image() {
+    let data = raw_disk();
+    let mut xz = Vec::new();
+    lzma_rs::xz_compress(&mut Cursor::new(&data), &mut xz).unwrap();
+    let mut out = Vec::new();
+    write_image(
+        Cursor::new(&xz),
+        &image(&xz, "root-dd.xz"),
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(out, data);
+}
+
+#[test]
+fn bad_checksum_size_and_type_fail() {
+    let data = raw_disk();
+    let mut img = image(&data, "root-dd.raw");
+    img.sha256 = "00".repeat(32);
+    let e = write_image(Cursor::new(&data), &img, &mut Vec::new(), &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("sha256 mismatch"), "{e}");
+    let mut img = image(&data, "root-dd.raw");
+    img.size += 1;
+    let e = write_image(Cursor::new(&data), &img, &mut Vec::new(), &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("size mismatch"), "{e}");
+    let e = write_image(
+        Cursor::new(&data),
+        &image(&data, "root-tgz"),
+        &mut Vec::new(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unsupported image type"), "{e}");
+    let e = write_image(
+        Cursor::new(&data),
+        &image(&data, "root-dd.gz"),
+        &mut Vec::new(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("gzip"), "{e}");
+}
+
+#[test]
+fn target_files_carry_the_datasource() {
+    let dir = std::env::temp_dir().join(format!("maas-agent-target-{}", std::process::id()));
+    let task = serde_json::json!({
+        "purpose": "deploying", "hostname": "node7",
+        "deploy": {
+            "network": {"ethernets": {"eth0": {"match": {"macaddress": "52:54:00:00:00:01"}, "dhcp4": true}}},
+            "datasource": {"metadata_url": "http://10.0.0.1:5248/MAAS/metadata/",
+                           "consumer_key": "ck", "token_key": "tk", "token_secret": "ts"}
+        }
+    });
+    write_target_files(&dir, &task).unwrap();
+    let cfg = std::fs::read_to_string(dir.join("etc/cloud/cloud.cfg.d/90_dpkg_maas.cfg")).unwrap();
+    assert!(cfg.contains("datasource_list: [MAAS]"));
+    let p = crate::preseed::parse(&cfg).unwrap();
+    assert_eq!(p.creds, crate::cmdline::Creds::parse("ck:tk:ts").unwrap());
+    assert_eq!(
+        p.metadata_url.as_deref(),
+        Some("http://10.0.0.1:5248/MAAS/metadata/")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("etc/hostname")).unwrap(),
+        "node7\n"
+    );
+    let np = std::fs::read_to_string(dir.join("etc/netplan/50-maas.yaml")).unwrap();
+    let body: Value = serde_json::from_str(np.split_once('\n').unwrap().1).unwrap();
+    assert_eq!(body["network"]["version"], 2);
+    assert_eq!(body["network"]["ethernets"]["eth0"]["dhcp4"], true);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn disk_choice() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qemu-vm");
+    let t = serde_json::json!({"deploy": {"disk": {"name": "sdz", "serial": "disk-serial-1"}}});
+    assert_eq!(pick_disk(&root, &t).unwrap(), "vda");
+    let t = serde_json::json!({"deploy": {"disk": {"name": "sdz"}}});
+    assert_eq!(pick_disk(&root, &t).unwrap(), "sdz");
+    assert_eq!(pick_disk(&root, &serde_json::json!({})).unwrap(), "sda");
+}

@@ -1,0 +1,313 @@
+//! What one boot does, by purpose. Each step signals FAILED with its error
+//! when it fails; the caller then powers off (or reboots / stays, as the
+//! step asks).
+
+use std::io::BufReader;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::Env;
+use crate::client::Maas;
+use crate::cmdline::{Cmdline, Purpose};
+use crate::{deploy, erase, inventory, testing};
+
+/// What to do once the step is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    PowerOff,
+    Reboot,
+    /// Rescue mode: keep running (a shell on the console).
+    Stay,
+}
+
+/// Run the boot the command line asks for.
+pub fn run(env: &Env, cmd: &Cmdline) -> Result<After> {
+    let url = cmd
+        .maas_url
+        .as_deref()
+        .context("no maas_url on the kernel command line")?;
+    let purpose = match (cmd.purpose, &cmd.system_id) {
+        (Some(p), _) => p,
+        (None, None) if cmd.unknown_purpose.is_none() => Purpose::Enlist,
+        (None, _) => bail!(
+            "unknown maas_purpose '{}'",
+            cmd.unknown_purpose.as_deref().unwrap_or("")
+        ),
+    };
+    env.log(
+        "start",
+        &format!(
+            "purpose={} url={url} system_id={}",
+            purpose.name(),
+            cmd.system_id.as_deref().unwrap_or("-")
+        ),
+    );
+    if purpose == Purpose::Enlist {
+        return enlist(env, &Maas::new(url, None, env.patience));
+    }
+    let maas = connect(env, url, cmd)?;
+    step(env, &maas, purpose)
+}
+
+/// The machine's token: from the command line (`maas_creds`) or get_preseed.
+pub fn connect(env: &Env, url: &str, cmd: &Cmdline) -> Result<Maas> {
+    if let Some(c) = &cmd.creds {
+        env.log("credentials", "from the kernel command line");
+        return Ok(Maas::new(url, Some(c.clone()), env.patience));
+    }
+    let sid = cmd
+        .system_id
+        .as_deref()
+        .context("no maas_system_id on the kernel command line")?;
+    let anon = Maas::new(url, None, env.patience);
+    let p = anon.get_preseed(sid)?;
+    env.log("credentials", "from get_preseed");
+    let url = p.metadata_url.as_deref().unwrap_or(url);
+    Ok(Maas::new(url, Some(p.creds), env.patience))
+}
+
+/// Run one purpose; a failure is signalled (FAILED with the error) and
+/// the machine powers off.
+pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
+    let name = purpose.name();
+    let r = match purpose {
+        Purpose::Enlist => return enlist(env, maas),
+        Purpose::Commissioning => commission(env, maas),
+        Purpose::Testing => test(env, maas),
+        Purpose::Erasing => erasing(env, maas),
+        Purpose::Deploying => deploying(env, maas),
+        Purpose::Rescue => rescue(env, maas),
+    };
+    match r {
+        Ok(after) => {
+            env.log(name, "done");
+            Ok(after)
+        }
+        Err(e) => {
+            let msg = format!("{e:#}");
+            env.log(name, &format!("FAILED {msg}"));
+            if let Err(e2) = maas.signal("FAILED", &msg, &[], &[]) {
+                env.log(name, &format!("could not signal FAILED: {e2:#}"));
+            }
+            Ok(After::PowerOff)
+        }
+    }
+}
+
+/// A progress signal; its failure is logged, not fatal.
+fn working(env: &Env, maas: &Maas, step: &str, msg: &str) {
+    env.log(step, msg);
+    if let Err(e) = maas.signal("WORKING", msg, &[], &[]) {
+        env.log(step, &format!("progress signal failed: {e:#}"));
+    }
+}
+
+pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
+    let nics = inventory::nics(&env.root);
+    if nics.is_empty() {
+        bail!("no network interface to enlist with");
+    }
+    let arch = inventory::architecture();
+    let mut form: Vec<(&str, &str)> = vec![("architecture", arch)];
+    for n in &nics {
+        form.push(("mac_addresses", &n.mac));
+    }
+    if env.dev.join("ipmi0").exists() {
+        env.log(
+            "enlist",
+            "BMC found at /dev/ipmi0; it is not configured (no BMC tool in this environment)",
+        );
+    } else {
+        env.log("enlist", "no /dev/ipmi0: no BMC details");
+    }
+    let reply = anon.enlist(&form)?;
+    let sid = reply["system_id"]
+        .as_str()
+        .context("enlist: the reply has no system_id")?
+        .to_string();
+    let status = reply["status"].as_i64();
+    let label = reply["status_name"].as_str().unwrap_or("");
+    env.log(
+        "enlist",
+        &format!("enlisted system_id={sid} status={label}"),
+    );
+    if status == Some(1) || label == "Commissioning" {
+        let p = anon.get_preseed(&sid)?;
+        let url = p.metadata_url.clone().unwrap_or_else(|| anon.url.clone());
+        let maas = Maas::new(&url, Some(p.creds), env.patience);
+        return step(env, &maas, Purpose::Commissioning);
+    }
+    Ok(After::PowerOff)
+}
+
+const EMPTY_LLDP: &str =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lldp label=\"LLDP neighbors\"/>\n";
+
+pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
+    working(
+        env,
+        maas,
+        "commissioning",
+        "Commissioning: collecting the inventory",
+    );
+    let smart_serial = |name: &str| {
+        let dev = env.disk_path(name);
+        env.tool("smartctl", &["-i", &dev.to_string_lossy()])
+            .and_then(|(out, _)| inventory::disks::smartctl_serial(&out))
+    };
+    let hw = inventory::hardware_json(&env.root, &smart_serial);
+    env.log(
+        "commissioning",
+        &format!(
+            "inventory cpu_count={} memory={} cpu_speed={} disks={} nics={}",
+            hw["cpu_count"],
+            hw["memory"],
+            hw["cpu_speed"],
+            hw["disks"].as_array().map_or(0, Vec::len),
+            hw["nics"].as_array().map_or(0, Vec::len)
+        ),
+    );
+    let hw = serde_json::to_vec_pretty(&hw)?;
+    let mut files: Vec<(&str, Vec<u8>)> = vec![("hardware.json", hw)];
+    match env.tool("lshw", &["-xml", "-quiet"]) {
+        Some((out, 0)) => files.push(("maas-lshw", out.into_bytes())),
+        Some((_, code)) => env.log("commissioning", &format!("lshw failed ({code})")),
+        None => env.log("commissioning", "lshw is not available"),
+    }
+    let lldp = env
+        .tool("lldpcli", &["show", "neighbors", "-f", "xml"])
+        .filter(|(_, c)| *c == 0)
+        .map(|(o, _)| o)
+        .unwrap_or_else(|| EMPTY_LLDP.into());
+    files.push(("maas-lldp", lldp.into_bytes()));
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    maas.signal("OK", "", &[("exit_status", "0")], &refs)?;
+    Ok(After::PowerOff)
+}
+
+pub fn test(env: &Env, maas: &Maas) -> Result<After> {
+    working(env, maas, "testing", "Testing: SMART and memory");
+    let (summary, files, ok) = testing::run(env);
+    let mut files = files;
+    files.push((
+        "maas-tests.json".into(),
+        serde_json::to_vec_pretty(&summary)?,
+    ));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    if ok {
+        maas.signal("OK", "", &[("exit_status", "0")], &refs)?;
+    } else {
+        maas.signal(
+            "FAILED",
+            "Hardware tests failed.",
+            &[("exit_status", "1")],
+            &refs,
+        )?;
+        env.log("testing", "FAILED hardware tests failed");
+    }
+    Ok(After::PowerOff)
+}
+
+pub fn erasing(env: &Env, maas: &Maas) -> Result<After> {
+    let task = maas.task()?;
+    let mode = erase::Mode::from_task(task.as_ref());
+    let how = if mode.secure {
+        "secure"
+    } else if mode.quick {
+        "quick"
+    } else {
+        "full"
+    };
+    working(env, maas, "erasing", &format!("Erasing disks ({how})"));
+    for d in inventory::disks(&env.root) {
+        let path = env.disk_path(&d.name);
+        let name = d.name.clone();
+        let size = erase::erase_disk(&path, mode, &mut |pct| {
+            working(env, maas, "erasing", &format!("Erasing {name}: {pct}%"));
+        })?;
+        env.log(
+            "erasing",
+            &format!("{} erased ({how}, {size} bytes)", d.name),
+        );
+    }
+    maas.signal("OK", "", &[("exit_status", "0")], &[])?;
+    Ok(After::PowerOff)
+}
+
+pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
+    let task = maas
+        .task()?
+        .context("the region has no task for this machine (maas-task)")?;
+    let img = deploy::Image::from_task(&task)?;
+    let disk = deploy::pick_disk(&env.root, &task)?;
+    let dev = env.disk_path(&disk);
+    let url = format!("{}{}", maas.origin()?, img.url);
+    working(
+        env,
+        maas,
+        "deploying",
+        &format!("Writing {} ({} bytes) to {disk}", img.filetype, img.size),
+    );
+    let resp = crate::http::Request::new("GET", &url)
+        .send_retrying(std::time::Duration::from_secs(60), env.patience)
+        .with_context(|| format!("download {url}"))?;
+    if resp.status != 200 {
+        bail!("download {url}: HTTP {}", resp.status);
+    }
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&dev)
+        .with_context(|| format!("open {}", dev.display()))?;
+    let written = deploy::write_image(BufReader::new(resp.body), &img, &mut out, &mut |pct| {
+        working(env, maas, "deploying", &format!("Deploying: image {pct}%"));
+    })?;
+    out.sync_all().context("fsync the disk")?;
+    drop(out);
+    env.log("deploying", &format!("image written ({written} bytes)"));
+    configure(env, &disk, &dev, &task)?;
+    maas.netboot_off()?;
+    working(env, maas, "deploying", "Rebooting into the installed OS");
+    unsafe { libc::sync() };
+    Ok(After::Reboot)
+}
+
+/// Mount the root partition and write the cloud-init files.
+fn configure(env: &Env, disk: &str, dev: &std::path::Path, task: &Value) -> Result<()> {
+    if let Err(e) = deploy::reread_partitions(dev) {
+        env.log("deploying", &format!("partition table not re-read: {e:#}"));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let parts = deploy::partitions(&env.root, disk);
+    let (part, _) = parts
+        .first()
+        .context(format!("{disk} has no partition after writing the image"))?;
+    let target = env.root.join("tmp/maas-target");
+    let fs = deploy::mount_any(&env.disk_path(part), &target)?;
+    env.log("deploying", &format!("mounted {part} ({fs})"));
+    let r = deploy::write_target_files(&target, task);
+    unsafe { libc::sync() };
+    deploy::unmount(&target)?;
+    r?;
+    Ok(())
+}
+
+pub fn rescue(env: &Env, maas: &Maas) -> Result<After> {
+    maas.signal("OK", "", &[], &[])?;
+    let dropbear = crate::which("dropbear").is_some();
+    env.log(
+        "rescue",
+        &format!(
+            "rescue mode: shell on the console{}",
+            if dropbear {
+                ""
+            } else {
+                " (no dropbear: no SSH)"
+            }
+        ),
+    );
+    Ok(After::Stay)
+}

@@ -1,0 +1,204 @@
+//! The agent's commissioning, testing and erasing steps against a real
+//! in-process region, with the `qemu-vm` fixture tree as the machine and
+//! temp files as its disks.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use maas_agent::Env;
+use maas_agent::cmdline::{Cmdline, Creds, Purpose};
+use maas_agent::run::{After, run};
+use maas_testkit::{TestRegion, tempdir};
+use serde_json::Value;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qemu-vm")
+}
+
+/// A machine with the fixture's boot NIC, named `eth0` at enlistment.
+async fn machine(r: &TestRegion, hostname: &str) -> String {
+    let (st, m) = r
+        .admin
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64/generic"),
+                ("mac_addresses", "52:54:00:12:34:56"),
+                ("hostname", hostname),
+                ("power_type", "manual"),
+                ("commission", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    m["system_id"].as_str().unwrap().to_string()
+}
+
+async fn creds(r: &TestRegion, sid: &str) -> Creds {
+    let (st, t) = r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "get_token", &[])
+        .await;
+    assert_eq!(st, 200, "{t}");
+    Creds {
+        consumer_key: t["consumer_key"].as_str().unwrap().into(),
+        token_key: t["token_key"].as_str().unwrap().into(),
+        token_secret: t["token_secret"].as_str().unwrap().into(),
+    }
+}
+
+/// Disks as temp files (4 MiB of 0xFF each), named as the fixture's.
+fn disks(dir: &tempdir::Dir) -> PathBuf {
+    let dev = dir.0.join("dev");
+    std::fs::create_dir_all(&dev).unwrap();
+    for d in ["sda", "vda"] {
+        std::fs::write(dev.join(d), vec![0xFFu8; 4 << 20]).unwrap();
+    }
+    dev
+}
+
+/// Run the agent as the booted machine would, on a blocking thread.
+async fn boot(r: &TestRegion, sid: &str, purpose: Purpose, dev: PathBuf) -> After {
+    let cmd = Cmdline {
+        maas_url: Some(format!("{}/metadata/", r.url())),
+        purpose: Some(purpose),
+        system_id: Some(sid.to_string()),
+        creds: Some(creds(r, sid).await),
+        ..Cmdline::default()
+    };
+    let env = Env {
+        root: fixture(),
+        dev,
+        console: None,
+        patience: Duration::from_secs(5),
+        tools: false,
+        memtest_mib: 4,
+    };
+    tokio::task::spawn_blocking(move || run(&env, &cmd))
+        .await
+        .unwrap()
+        .expect("the agent runs")
+}
+
+async fn machine_json(r: &TestRegion, sid: &str) -> Value {
+    let (st, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(st, 200, "{m}");
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commissioning_uploads_the_inventory_and_the_machine_is_ready() {
+    let r = TestRegion::start().await;
+    let sid = machine(&r, "agent1").await;
+    let (st, b) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", &[])
+        .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(r.status_of(&sid).await, 1);
+    let dir = tempdir::Dir::new();
+    let after = boot(&r, &sid, Purpose::Commissioning, disks(&dir)).await;
+    assert_eq!(after, After::PowerOff);
+
+    let m = machine_json(&r, &sid).await;
+    assert_eq!(m["status_name"], "Ready", "{m}");
+    assert_eq!(m["cpu_count"], 2);
+    assert_eq!(m["memory"], 768);
+    assert_eq!(m["cpu_speed"], 2995);
+    let disks = m["blockdevice_set"].as_array().unwrap();
+    let vda = disks.iter().find(|d| d["name"] == "vda").expect("vda");
+    assert_eq!(vda["size"], 1u64 << 30);
+    assert_eq!(vda["serial"], "disk-serial-1");
+    assert_eq!(vda["id_path"], "/dev/disk/by-id/virtio-disk-serial-1");
+    assert_eq!(vda["tags"][0], "ssd");
+    let sda = disks.iter().find(|d| d["name"] == "sda").expect("sda");
+    assert_eq!(sda["tags"][0], "rotary");
+    assert_eq!(sda["model"], "QEMU HARDDISK");
+
+    // The enlisted NIC is renamed and updated by MAC; the second is added.
+    let ifaces = m["interface_set"].as_array().unwrap();
+    assert_eq!(ifaces.len(), 2, "{ifaces:?}");
+    let ens3 = ifaces
+        .iter()
+        .find(|i| i["mac_address"] == "52:54:00:12:34:56")
+        .unwrap();
+    assert_eq!(ens3["name"], "ens3");
+    assert_eq!(ens3["link_connected"], true);
+    let ens4 = ifaces
+        .iter()
+        .find(|i| i["mac_address"] == "52:54:00:ab:cd:ef")
+        .expect("the second NIC appears");
+    assert_eq!(ens4["name"], "ens4");
+    assert_eq!(ens4["link_connected"], false);
+    assert_eq!(ens4["interface_speed"], 1000);
+    assert_eq!(ens4["type"], "physical");
+
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT s.name FROM script_results s JOIN machines m ON m.id = s.machine_id
+          WHERE m.system_id = $1 AND s.status = 2 ORDER BY s.name",
+    )
+    .bind(&sid)
+    .fetch_all(r.db())
+    .await
+    .unwrap();
+    assert_eq!(names, ["hardware.json", "maas-lldp"]);
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasing_zeroes_every_disk_and_the_machine_is_ready() {
+    let r = TestRegion::start().await;
+    let sid = machine(&r, "agent2").await;
+    r.force_status(&sid, 14).await; // Disk erasing
+    let dir = tempdir::Dir::new();
+    let dev = disks(&dir);
+    let after = boot(&r, &sid, Purpose::Erasing, dev.clone()).await;
+    assert_eq!(after, After::PowerOff);
+    for d in ["sda", "vda"] {
+        let data = std::fs::read(dev.join(d)).unwrap();
+        assert_eq!(data.len(), 4 << 20);
+        assert!(data.iter().all(|b| *b == 0), "{d} is zeroed");
+    }
+    assert_eq!(r.status_of(&sid).await, 4);
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_step_signals_failed_with_its_error() {
+    let r = TestRegion::start().await;
+    let sid = machine(&r, "agent3").await;
+    r.force_status(&sid, 14).await;
+    let dir = tempdir::Dir::new();
+    let dev = disks(&dir);
+    std::fs::remove_file(dev.join("vda")).unwrap();
+    let after = boot(&r, &sid, Purpose::Erasing, dev).await;
+    assert_eq!(after, After::PowerOff);
+    let m = machine_json(&r, &sid).await;
+    assert_eq!(m["status_name"], "Failed disk erasing", "{m}");
+    let msg = m["error_description"].as_str().unwrap();
+    assert!(msg.contains("vda"), "{msg}");
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testing_skips_disks_without_smart_and_checks_memory() {
+    let r = TestRegion::start().await;
+    let sid = machine(&r, "agent4").await;
+    r.force_status(&sid, 21).await; // Testing
+    let dir = tempdir::Dir::new();
+    let after = boot(&r, &sid, Purpose::Testing, disks(&dir)).await;
+    assert_eq!(after, After::PowerOff);
+    assert_eq!(r.status_of(&sid).await, 4);
+    let out: Vec<u8> = sqlx::query_scalar(
+        "SELECT s.output FROM script_results s JOIN machines m ON m.id = s.machine_id
+          WHERE m.system_id = $1 AND s.name = 'maas-tests.json'",
+    )
+    .bind(&sid)
+    .fetch_one(r.db())
+    .await
+    .unwrap();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["disks"][0]["status"], "skipped");
+    assert_eq!(v["memory"]["status"], "passed");
+    r.stop().await;
+}

@@ -1,0 +1,155 @@
+//! The built ephemeral environment booted directly in qemu (TCG, 2 vCPUs,
+//! 768 MiB, a 1 GiB virtio disk) commissions a real machine: the region,
+//! forwarded into the lab namespace, ends with the machine Ready and the
+//! VM's CPUs, memory, disk and NIC in its inventory.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use maas_lab::{DirectSpec, Link, Proc, can_make_namespaces, which};
+use maas_testkit::{TestRegion, tempdir};
+use serde_json::Value;
+
+const MAC: &str = "52:54:00:5a:00:01";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_environment_commissions_a_vm() {
+    if !can_make_namespaces() {
+        eprintln!("SKIP: needs root and iproute2 for network namespaces");
+        return;
+    }
+    for tool in ["qemu-system-x86_64", "dnsmasq"] {
+        assert!(which(tool).is_some(), "{tool} is missing (.ci/packages)");
+    }
+    let tmp = tempdir::Dir::new();
+    let images = tmp.0.join("ephemeral");
+    if !common::build("build-ephemeral", &images, &[]) {
+        return;
+    }
+
+    let r = TestRegion::start().await;
+    let (st, m) = r
+        .admin
+        .post(
+            "machines/",
+            &[
+                ("architecture", "amd64/generic"),
+                ("mac_addresses", MAC),
+                ("hostname", "vm1"),
+                ("power_type", "manual"),
+                ("commission", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let sid = m["system_id"].as_str().unwrap().to_string();
+    let path = format!("machines/{sid}/");
+    let (st, b) = r.admin.op(&path, "commission", &[]).await;
+    assert_eq!(st, 200, "{b}");
+    let (st, t) = r.admin.get_op(&path, "get_token", &[]).await;
+    assert_eq!(st, 200, "{t}");
+    let creds = format!(
+        "{}:{}:{}",
+        t["consumer_key"].as_str().unwrap(),
+        t["token_key"].as_str().unwrap(),
+        t["token_secret"].as_str().unwrap()
+    );
+
+    // srv: DHCP and the region's port; cli: a bridge with the VM's tap.
+    let p = "10.79.1";
+    let l = Link::new(p).unwrap();
+    let region: std::net::SocketAddr = r
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/MAAS")
+        .parse()
+        .unwrap();
+    let _fwd = l
+        .srv
+        .forward_tcp(format!("{p}.1:5248").parse().unwrap(), region)
+        .unwrap();
+    let mut dnsmasq = l.srv.cmd("dnsmasq");
+    dnsmasq
+        .args(["-k", "-C", "/dev/null", "--port=0", "--interface=eth0"])
+        .args(["--bind-interfaces", "--no-ping", "--dhcp-authoritative"])
+        .arg(format!("--dhcp-range={p}.100,{p}.199,255.255.255.0,10m"))
+        .arg(format!(
+            "--dhcp-leasefile={}",
+            tmp.0.join("leases").display()
+        ))
+        .arg("--user=root")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _dhcp = Proc::spawn(dnsmasq).unwrap();
+    l.cli.bridge("br0").unwrap();
+    l.cli.ip(&["link", "set", "eth0", "master", "br0"]).unwrap();
+    l.cli.tap("tap0", "br0").unwrap();
+
+    let disk = tmp.0.join("disk.img");
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let spec = DirectSpec {
+        kernel: Some(images.join("vmlinux")),
+        initrd: Some(images.join("initrd")),
+        append: format!(
+            "console=ttyS0 panic=-1 quiet maas_url=http://{p}.1:5248/MAAS/metadata/ \
+             maas_purpose=commissioning maas_system_id={sid} maas_creds={creds}"
+        ),
+        mac: MAC.into(),
+        tap: "tap0".into(),
+        memory_mb: 768,
+        cpus: 2,
+        disk: Some((disk, "vm-disk-1".into())),
+        dir: tmp.0.join("vm"),
+        time_limit: Duration::from_secs(300),
+    };
+    let mut vm = l.cli.start_direct(&spec).unwrap();
+
+    let t0 = Instant::now();
+    let m: Value = loop {
+        let (_, m) = r.admin.get(&path, &[]).await;
+        let status = m["status_name"].as_str().unwrap_or("").to_string();
+        if status != "Commissioning" || vm.exited() {
+            // The machine powers off (qemu exits) right after its signal.
+            let (_, m) = r.admin.get(&path, &[]).await;
+            break m;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(280),
+            "still commissioning after {:?}; console:\n{}",
+            t0.elapsed(),
+            spec.console()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let console = spec.console();
+    eprintln!("commissioned in {:?}; console:\n{console}", t0.elapsed());
+    assert_eq!(m["status_name"], "Ready", "{m}\nconsole:\n{console}");
+    assert!(
+        console.contains("MAAS-AGENT: commissioning done"),
+        "{console}"
+    );
+    assert_eq!(m["cpu_count"], 2, "{m}");
+    let mem = m["memory"].as_i64().unwrap();
+    assert!((700..=768).contains(&mem), "memory {mem} MiB");
+    let disks = m["blockdevice_set"].as_array().unwrap();
+    let vda = disks
+        .iter()
+        .find(|d| d["name"] == "vda")
+        .unwrap_or_else(|| panic!("no vda: {disks:?}"));
+    assert_eq!(vda["size"], 1u64 << 30);
+    assert_eq!(vda["serial"], "vm-disk-1");
+    let ifaces = m["interface_set"].as_array().unwrap();
+    assert!(
+        ifaces
+            .iter()
+            .any(|i| i["mac_address"] == MAC && i["link_connected"] == true),
+        "{ifaces:?}"
+    );
+    // The VM powered itself off.
+    vm.wait_timeout(Duration::from_secs(30)).unwrap();
+    r.stop().await;
+}

@@ -1,0 +1,197 @@
+//! The hardware inventory a commissioning machine uploads (`hardware.json`,
+//! the boot agent's format): CPU, memory, disks (with `id_path`) and NICs
+//! (`nics: [{name, mac, driver, link, speed}]`), checked as strictly as the
+//! REST API checks the same fields, then applied to the machine.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::store::Conn;
+use crate::store::machines::boot::{self as db, InventoryDisk, InventoryNic};
+
+/// A hardware inventory (`hardware.json`, the boot agent's format), checked.
+pub struct Inventory<'a> {
+    pub cpu_count: Option<i32>,
+    pub memory: Option<i64>,
+    pub cpu_speed: Option<i32>,
+    /// `None`: the inventory says nothing about disks (keep them).
+    pub disks: Option<Vec<InventoryDisk<'a>>>,
+    /// `None`: the inventory says nothing about NICs.
+    pub nics: Option<Vec<InventoryNic>>,
+}
+
+/// A text field of a disk entry ("" when absent); NUL is refused.
+fn disk_text<'a>(d: &'a Value, k: &str) -> Result<&'a str> {
+    let t = d.get(k).and_then(Value::as_str).unwrap_or("");
+    if t.contains('\0') {
+        return Err(Error::field(
+            &format!("disks.{k}"),
+            "Text may not contain NUL characters.",
+        ));
+    }
+    Ok(t)
+}
+
+/// Check an inventory as strictly as the REST API checks the same fields:
+/// wrong types, out-of-range numbers, bad device names and text PostgreSQL
+/// cannot store are refused (400), never clamped or passed on.
+pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
+    let bad = |f: &str| Error::field(f, format!("Inventory field '{f}' has the wrong type."));
+    let int = |k: &str| -> Result<Option<i64>> {
+        match inv.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(k)),
+        }
+    };
+    let within = |k: &str, max: i64| -> Result<Option<i64>> {
+        match int(k)? {
+            Some(v) if !(0..=max).contains(&v) => Err(Error::field(
+                k,
+                format!("Inventory field '{k}' is out of range (0 to {max})."),
+            )),
+            v => Ok(v),
+        }
+    };
+
+    let mut out = Inventory {
+        cpu_count: within("cpu_count", 100_000)?.map(|v| v as i32),
+        memory: within("memory", 1 << 40)?,
+        cpu_speed: within("cpu_speed", 1_000_000)?.map(|v| v as i32),
+        disks: None,
+        nics: None,
+    };
+    if let Some(disks) = inv.get("disks") {
+        let disks = disks.as_array().ok_or_else(|| bad("disks"))?;
+        let mut list = Vec::with_capacity(disks.len());
+        for d in disks {
+            let name = d
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("disks.name"))?;
+            if !crate::services::machines::valid_device_name(name) {
+                return Err(Error::field(
+                    "disks.name",
+                    format!("'{name}' is not a valid device name."),
+                ));
+            }
+            let size = d
+                .get("size")
+                .and_then(Value::as_i64)
+                .filter(|s| *s >= 0)
+                .ok_or_else(|| bad("disks.size"))?;
+            let mut tags = Vec::new();
+            for t in d
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(t) = t.as_str() {
+                    if t.contains('\0') {
+                        return Err(Error::field(
+                            "disks.tags",
+                            "Text may not contain NUL characters.",
+                        ));
+                    }
+                    tags.push(t.to_string());
+                }
+            }
+            list.push(InventoryDisk {
+                name,
+                size,
+                tags,
+                model: disk_text(d, "model")?,
+                serial: disk_text(d, "serial")?,
+                id_path: id_path(d)?,
+            });
+        }
+        out.disks = Some(list);
+    }
+    if let Some(nics) = inv.get("nics") {
+        out.nics = Some(parse_nics(nics.as_array().ok_or_else(|| bad("nics"))?)?);
+    }
+    Ok(out)
+}
+
+/// A disk's `/dev/disk/by-id/...` path: absolute, no NUL, no `..`.
+fn id_path(d: &Value) -> Result<Option<&str>> {
+    let p = disk_text(d, "id_path")?;
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if !p.starts_with("/dev/") || p.split('/').any(|c| c == "..") || p.len() > 4096 {
+        return Err(Error::field(
+            "disks.id_path",
+            format!("'{p}' is not a device path under /dev/."),
+        ));
+    }
+    Ok(Some(p))
+}
+
+/// An interface name as the kernel allows it (and the API stores).
+fn valid_nic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:@".contains(c))
+}
+
+fn parse_nics(nics: &[Value]) -> Result<Vec<InventoryNic>> {
+    let mut out: Vec<InventoryNic> = Vec::with_capacity(nics.len());
+    for n in nics {
+        let name = n.get("name").and_then(Value::as_str).unwrap_or("");
+        if !valid_nic_name(name) {
+            return Err(Error::field(
+                "nics.name",
+                format!("'{name}' is not a valid interface name."),
+            ));
+        }
+        let raw = n.get("mac").and_then(Value::as_str).unwrap_or("");
+        let mac = maas_model::ids::normalize_mac(raw).ok_or_else(|| {
+            Error::field("nics.mac", format!("'{raw}' is not a valid MAC address."))
+        })?;
+        let speed = match n.get("speed") {
+            None | Some(Value::Null) => 0,
+            Some(v) => v
+                .as_i64()
+                .filter(|s| (0..=10_000_000).contains(s))
+                .ok_or_else(|| {
+                    Error::field(
+                        "nics.speed",
+                        "A NIC speed is a number of Mbps (0 to 10000000).",
+                    )
+                })? as i32,
+        };
+        let link = match n.get("link") {
+            None | Some(Value::Null) => true,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| Error::field("nics.link", "A NIC's link is true or false."))?,
+        };
+        // A MAC or name seen twice counts once.
+        if out.iter().any(|o| o.mac == mac || o.name == name) {
+            continue;
+        }
+        out.push(InventoryNic {
+            name: name.to_string(),
+            mac,
+            link,
+            speed,
+        });
+    }
+    Ok(out)
+}
+
+/// Apply a checked inventory: hardware figures, disks replaced, physical
+/// interfaces created or updated by MAC (none is removed).
+pub(super) async fn apply(tx: &mut Conn, machine_id: i64, inv: &Inventory<'_>) -> Result<()> {
+    db::set_hardware(tx, machine_id, inv.cpu_count, inv.memory, inv.cpu_speed).await?;
+    if let Some(disks) = &inv.disks {
+        db::replace_disks(tx, machine_id, disks).await?;
+    }
+    for n in inv.nics.iter().flatten() {
+        db::upsert_nic(tx, machine_id, n).await?;
+    }
+    Ok(())
+}
