@@ -11,6 +11,7 @@ pub mod filter;
 pub mod ids;
 pub mod net;
 pub mod placement;
+pub mod range;
 pub mod power;
 pub mod rack;
 pub mod status;
