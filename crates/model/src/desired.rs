@@ -195,7 +195,9 @@ impl Image {
     /// Whether `s` is a sha256 as images are named by: 64 lower-case hex
     /// digits (so it is also a safe file name).
     pub fn valid_sha256(s: &str) -> bool {
-        s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     }
 }
 

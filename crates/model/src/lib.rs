@@ -11,9 +11,9 @@ pub mod filter;
 pub mod ids;
 pub mod net;
 pub mod placement;
-pub mod range;
 pub mod power;
 pub mod rack;
+pub mod range;
 pub mod status;
 pub mod storage;
 

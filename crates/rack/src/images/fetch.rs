@@ -48,7 +48,10 @@ async fn fetch_from(
     done: &AtomicU64,
 ) -> anyhow::Result<()> {
     let part = partial_path(dir, &img.sha256);
-    let mut have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
+    let mut have = tokio::fs::metadata(&part)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
     if have > img.size {
         let _ = tokio::fs::remove_file(&part).await;
         have = 0;
@@ -79,7 +82,11 @@ async fn fetch_from(
             .await
             .with_context(|| format!("opening {}", part.display()))?;
         done.fetch_add(have, Ordering::Relaxed);
-        while let Some(chunk) = resp.chunk().await.with_context(|| format!("reading {url}"))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .with_context(|| format!("reading {url}"))?
+        {
             have += chunk.len() as u64;
             if have > img.size {
                 drop(f);

@@ -143,20 +143,34 @@ async fn sync_once(
         std::fs::metadata(dir.join("by-sha256").join(&i.sha256))
             .is_ok_and(|m| m.is_file() && m.len() == i.size)
     };
-    let missing: Vec<Image> = wanted.iter().filter(|i| !present(i)).map(|i| (*i).clone()).collect();
+    let missing: Vec<Image> = wanted
+        .iter()
+        .filter(|i| !present(i))
+        .map(|i| (*i).clone())
+        .collect();
     let total: u64 = wanted.iter().map(|i| i.size).sum();
     let have: u64 = wanted.iter().filter(|i| present(i)).map(|i| i.size).sum();
     let mut error = None;
     if !missing.is_empty() {
         let bases = sources(&snap.boot.maas_url, enrolled);
-        report(shared, last, "degraded", json!({"state": "syncing", "images": wanted.len(),
-            "done": wanted.len() - missing.len(), "bytes": have, "total": total}));
+        report(
+            shared,
+            last,
+            "degraded",
+            json!({"state": "syncing", "images": wanted.len(),
+            "done": wanted.len() - missing.len(), "bytes": have, "total": total}),
+        );
         let got = Arc::new(AtomicU64::new(0));
         let sem = Arc::new(Semaphore::new(CONCURRENT));
         let mut tasks = tokio::task::JoinSet::new();
         for img in missing.clone() {
-            let (client, bases, dir, got, sem) =
-                (client.clone(), bases.clone(), dir.to_path_buf(), got.clone(), sem.clone());
+            let (client, bases, dir, got, sem) = (
+                client.clone(),
+                bases.clone(),
+                dir.to_path_buf(),
+                got.clone(),
+                sem.clone(),
+            );
             tasks.spawn(async move {
                 let _permit = sem.acquire_owned().await;
                 fetch::fetch(&client, &bases, &dir, &img, got).await
@@ -175,8 +189,13 @@ async fn sync_once(
                 _ = tick.tick() => {}
             }
             let bytes = (have + got.load(Ordering::Relaxed)).min(total);
-            report(shared, last, "degraded", json!({"state": "syncing", "images": wanted.len(),
-                "done": done, "bytes": bytes, "total": total}));
+            report(
+                shared,
+                last,
+                "degraded",
+                json!({"state": "syncing", "images": wanted.len(),
+                "done": done, "bytes": bytes, "total": total}),
+            );
         }
     }
     if let Err(e) = link::link_ephemeral(dir, &snap.images) {
@@ -184,13 +203,23 @@ async fn sync_once(
     }
     match error {
         Some(e) => {
-            report(shared, last, "degraded", json!({"state": "failed", "images": wanted.len(),
-                "error": e, "total": total}));
+            report(
+                shared,
+                last,
+                "degraded",
+                json!({"state": "failed", "images": wanted.len(),
+                "error": e, "total": total}),
+            );
             false
         }
         None => {
-            report(shared, last, "running", json!({"state": "synced", "images": wanted.len(),
-                "done": wanted.len(), "bytes": total, "total": total}));
+            report(
+                shared,
+                last,
+                "running",
+                json!({"state": "synced", "images": wanted.len(),
+                "done": wanted.len(), "bytes": total, "total": total}),
+            );
             true
         }
     }

@@ -24,7 +24,9 @@ pub async fn image(
     let path = crate::services::images::stored_file(&app, &sha256)
         .await
         .ok_or_else(not_found)?;
-    let mut f = tokio::fs::File::open(&path).await.map_err(|_| not_found())?;
+    let mut f = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| not_found())?;
     let len = f.metadata().await.map_err(|_| not_found())?.len();
     let (status, start, count) =
         match parse_range(headers.get(header::RANGE).map(HeaderValue::as_bytes), len) {
@@ -54,7 +56,10 @@ pub async fn image(
             Ok(0) => None,
             Ok(n) => {
                 buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), (f, left - n as u64)))
+                Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from(buf)),
+                    (f, left - n as u64),
+                ))
             }
             Err(e) => Some((Err(e), (f, 0))),
         }

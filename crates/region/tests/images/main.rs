@@ -16,7 +16,9 @@ pub fn sha(b: &[u8]) -> String {
 
 /// Deterministic bytes.
 pub fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 /// `POST boot-resources/` as multipart with `content` as a file part.

@@ -74,12 +74,20 @@ async fn the_deploying_task_names_image_disk_network_and_credentials() {
     // No such image: 400 naming it, before anything changes.
     let (st, e) = r
         .admin
-        .op(&path, "deploy", &[("osystem", "custom"), ("distro_series", "tiny")])
+        .op(
+            &path,
+            "deploy",
+            &[("osystem", "custom"), ("distro_series", "tiny")],
+        )
         .await;
     assert_eq!(st, 400, "{e}");
     assert!(e.to_string().contains("custom/tiny"), "{e}");
     let (_, m) = r.admin.get(&path, &[]).await;
-    assert_eq!((m["status"].as_i64(), m["osystem"].as_str()), (Some(4), Some("")), "{m}");
+    assert_eq!(
+        (m["status"].as_i64(), m["osystem"].as_str()),
+        (Some(4), Some("")),
+        "{m}"
+    );
     assert!(m["owner"].is_null(), "{m}");
 
     let data = bytes(1 << 20, 5);
@@ -96,14 +104,24 @@ async fn the_deploying_task_names_image_disk_network_and_credentials() {
     assert_eq!(st, 201, "{res}");
     let (st, e) = r
         .admin
-        .op(&path, "deploy", &[("osystem", "custom"), ("distro_series", "tiny")])
+        .op(
+            &path,
+            "deploy",
+            &[("osystem", "custom"), ("distro_series", "tiny")],
+        )
         .await;
     assert_eq!(st, 200, "{e}");
     let t = task(&r, &sid).await;
     assert_eq!(t["purpose"], "deploying", "{t}");
-    assert_eq!((t["system_id"].as_str(), t["hostname"].as_str()), (Some(sid.as_str()), Some("deployme")));
+    assert_eq!(
+        (t["system_id"].as_str(), t["hostname"].as_str()),
+        (Some(sid.as_str()), Some("deployme"))
+    );
     let d = &t["deploy"];
-    assert_eq!((d["osystem"].as_str(), d["distro_series"].as_str()), (Some("custom"), Some("tiny")));
+    assert_eq!(
+        (d["osystem"].as_str(), d["distro_series"].as_str()),
+        (Some("custom"), Some("tiny"))
+    );
     let digest = sha(&data);
     assert_eq!(d["image"]["url"], format!("/images/{digest}"), "{t}");
     assert_eq!(d["image"]["sha256"], digest.as_str());
@@ -133,7 +151,10 @@ async fn the_deploying_task_names_image_disk_network_and_credentials() {
     );
     assert_eq!(creds, key);
     assert!(
-        ds["metadata_url"].as_str().unwrap().ends_with("/MAAS/metadata/"),
+        ds["metadata_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/MAAS/metadata/"),
         "{t}"
     );
     // A user's key is not a node token; no token at all is 401.
@@ -156,12 +177,19 @@ async fn erasing_and_other_purposes() {
     r.force_status(&sid, 6).await; // Deployed
     let (st, e) = r
         .admin
-        .op(&path, "release", &[("erase", "true"), ("quick_erase", "true")])
+        .op(
+            &path,
+            "release",
+            &[("erase", "true"), ("quick_erase", "true")],
+        )
         .await;
     assert_eq!(st, 200, "{e}");
     let t = task(&r, &sid).await;
     assert_eq!(t["purpose"], "erasing", "{t}");
-    assert_eq!(t["erase"], serde_json::json!({"quick": true, "secure": false}));
+    assert_eq!(
+        t["erase"],
+        serde_json::json!({"quick": true, "secure": false})
+    );
     assert!(t.get("deploy").is_none());
     r.force_status(&sid, 1).await; // Commissioning
     assert_eq!(task(&r, &sid).await["purpose"], "commissioning");
@@ -185,14 +213,22 @@ async fn an_osystem_with_uploads_needs_its_series_uploaded() {
     let path = format!("machines/{sid}/");
     let (st, e) = r
         .admin
-        .op(&path, "deploy", &[("osystem", "ubuntu"), ("distro_series", "jammy")])
+        .op(
+            &path,
+            "deploy",
+            &[("osystem", "ubuntu"), ("distro_series", "jammy")],
+        )
         .await;
     assert_eq!(st, 400, "{e}");
     assert!(e.to_string().contains("ubuntu/jammy"), "{e}");
     assert_eq!(r.status_of(&sid).await, 4);
     let (st, e) = r
         .admin
-        .op(&path, "deploy", &[("osystem", "ubuntu"), ("distro_series", "noble")])
+        .op(
+            &path,
+            "deploy",
+            &[("osystem", "ubuntu"), ("distro_series", "noble")],
+        )
         .await;
     assert_eq!(st, 200, "{e}");
     let t = task(&r, &sid).await;

@@ -25,7 +25,11 @@ async fn content_upload_is_stored_by_sha256_and_served_with_range() {
     assert_eq!(set["size"], data.len() as u64);
     let f = &set["files"]["root-dd.raw"];
     assert_eq!(
-        (f["sha256"].as_str(), f["size"].as_u64(), f["complete"].as_bool()),
+        (
+            f["sha256"].as_str(),
+            f["size"].as_u64(),
+            f["complete"].as_bool()
+        ),
         (Some(digest.as_str()), Some(data.len() as u64), Some(true)),
         "{res}"
     );
@@ -58,10 +62,16 @@ async fn content_upload_is_stored_by_sha256_and_served_with_range() {
     let (st, res2) = upload(&r.admin, &other, data.clone()).await;
     assert_eq!(st, 201, "{res2}");
     assert_eq!(stored(&r, "by-sha256"), vec![digest.clone()]);
-    let (st, _) = r.admin.delete(&format!("boot-resources/{}/", res["id"])).await;
+    let (st, _) = r
+        .admin
+        .delete(&format!("boot-resources/{}/", res["id"]))
+        .await;
     assert_eq!(st, 204);
     assert_eq!(stored(&r, "by-sha256"), vec![digest.clone()]);
-    let (st, _) = r.admin.delete(&format!("boot-resources/{}/", res2["id"])).await;
+    let (st, _) = r
+        .admin
+        .delete(&format!("boot-resources/{}/", res2["id"]))
+        .await;
     assert_eq!(st, 204);
     assert!(stored(&r, "by-sha256").is_empty());
     assert_eq!(fetch(&r, &digest, None).await.0, 404);
@@ -110,7 +120,10 @@ async fn a_mismatch_is_400_and_nothing_is_kept() {
     assert_eq!(st, 400, "{e}");
     assert!(stored(&r, "by-sha256").is_empty());
     assert!(stored(&r, "uploads").is_empty());
-    let (_, res) = r.admin.get(&format!("boot-resources/{}/", res["id"]), &[]).await;
+    let (_, res) = r
+        .admin
+        .get(&format!("boot-resources/{}/", res["id"]), &[])
+        .await;
     assert_eq!(newest_set(&res)["complete"], false, "{res}");
     // More than the declared size is refused too.
     let (st, e) = put(&r, &uri, bytes(data.len() + 1, 0)).await;
@@ -222,7 +235,10 @@ async fn the_ephemeral_environment_is_one_set_of_kernel_and_initrd() {
     let (st, e) = upload(&r.admin, &eph("ddraw"), vec![1]).await;
     assert_eq!(st, 400, "{e}");
     let (st, e) = upload(&r.admin, &TINY_KERNEL, vec![1]).await;
-    assert_eq!(st, 400, "boot-kernel is for the ephemeral environment only: {e}");
+    assert_eq!(
+        st, 400,
+        "boot-kernel is for the ephemeral environment only: {e}"
+    );
     let (st, res) = upload(&r.admin, &eph("boot-kernel"), bytes(1000, 1)).await;
     assert_eq!(st, 201, "{res}");
     assert_eq!(newest_set(&res)["complete"], false, "{res}");

@@ -155,6 +155,10 @@ async fn create(app: &App, req: &Req, content: Option<BlobWriter>) -> Result<Res
     let base_image = c.text("base_image").unwrap_or_default();
     c.finish()?;
     let mut content = content;
+    if content.is_none() && size == Some(0) {
+        // Nothing will be uploaded: the empty file is complete now.
+        content = Some(upload::content_writer(app).await?);
+    }
     let (sha256, size) = match content.as_mut() {
         Some(w) => {
             let (got_sha, got_size) = w.finish().await?;

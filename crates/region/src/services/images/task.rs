@@ -41,7 +41,8 @@ pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Valu
     });
     match purpose {
         "erasing" => {
-            let (quick, secure) = crate::store::machines::boot::erase_options(&ctx.db, m.row.id).await?;
+            let (quick, secure) =
+                crate::store::machines::boot::erase_options(&ctx.db, m.row.id).await?;
             t["erase"] = json!({"quick": quick, "secure": secure});
         }
         "deploying" => {
@@ -159,7 +160,11 @@ pub fn network(ifaces: &[InterfaceJson]) -> Value {
                     if let Some(gw) = &s.gateway_ip
                         && gw_link == Some(l.id)
                     {
-                        let to = if gw.contains(':') { "::/0" } else { "0.0.0.0/0" };
+                        let to = if gw.contains(':') {
+                            "::/0"
+                        } else {
+                            "0.0.0.0/0"
+                        };
                         o.insert("routes".into(), json!([{"to": to, "via": gw}]));
                     }
                 }

@@ -60,15 +60,15 @@ pub async fn create(ctx: &Ctx, r: &NewResource, content: Option<BlobWriter>) -> 
         )
     })?;
     let stored_before = ctx.blobs.has(&r.sha256, r.size).await;
-    if let Some(w) = content {
-        if !stored_before {
-            w.install(&ctx.blobs, &r.sha256).await?;
-        }
+    if let Some(w) = content
+        && !stored_before
+    {
+        w.install(&ctx.blobs, &r.sha256).await?;
     }
     let stored = stored_before || ctx.blobs.has(&r.sha256, r.size).await;
     let res = insert(ctx, r, filetype, filename, stored).await;
     if res.is_err() && !stored_before && stored {
-        gc(ctx, &[r.sha256.clone()]).await;
+        gc(ctx, std::slice::from_ref(&r.sha256)).await;
     }
     let id = res?;
     tracing::info!(resource = id, name = %r.name, architecture = %r.architecture,
@@ -216,11 +216,14 @@ pub async fn begin_chunk(ctx: &Ctx, resource_id: &str, file_id: &str) -> Result<
         .ok_or_else(|| not_found("BootResourceFile"))?;
     drop(c);
     if file.complete {
-        return Err(Error::BadRequest("Cannot upload to a complete file.".into()));
+        return Err(Error::BadRequest(
+            "Cannot upload to a complete file.".into(),
+        ));
     }
-    let guard = ctx.uploads.take(fid).ok_or_else(|| {
-        Error::Conflict("Another chunk of this file is being uploaded.".into())
-    })?;
+    let guard = ctx
+        .uploads
+        .take(fid)
+        .ok_or_else(|| Error::Conflict("Another chunk of this file is being uploaded.".into()))?;
     let p = ctx.blobs.part_path(fid);
     let out = tokio::fs::OpenOptions::new()
         .create(true)
@@ -264,7 +267,9 @@ impl Chunk {
         if self.len < self.file.size.max(0) as u64 {
             return Ok(());
         }
-        ctx.blobs.commit_part(self.file.id, &self.file.sha256).await?;
+        ctx.blobs
+            .commit_part(self.file.id, &self.file.sha256)
+            .await?;
         db::mark_complete(&ctx.db, &self.file.sha256).await?;
         tracing::info!(file = self.file.id, sha256 = %self.file.sha256, size = self.file.size,
             "boot resource file complete");

@@ -132,12 +132,7 @@ pub async fn set_versions(c: &mut Conn, resource_id: i64) -> Result<Vec<String>>
 }
 
 /// A new, empty set; its id.
-pub async fn insert_set(
-    c: &mut Conn,
-    resource_id: i64,
-    version: &str,
-    label: &str,
-) -> Result<i64> {
+pub async fn insert_set(c: &mut Conn, resource_id: i64, version: &str, label: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO boot_resource_sets (resource_id, version, label) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -175,22 +170,26 @@ pub async fn file_of(c: &mut Conn, resource_id: i64, file_id: i64) -> Result<Opt
     .bind(file_id)
     .fetch_optional(c)
     .await?;
-    Ok(r.map(|(id, filename, filetype, sha256, size, complete)| File {
-        id,
-        filename,
-        filetype,
-        sha256,
-        size,
-        complete,
-    }))
+    Ok(
+        r.map(|(id, filename, filetype, sha256, size, complete)| File {
+            id,
+            filename,
+            filetype,
+            sha256,
+            size,
+            complete,
+        }),
+    )
 }
 
 /// Every file with this content is complete now (its bytes are stored).
 pub async fn mark_complete<'e>(e: impl Executor<'e>, sha256: &str) -> Result<()> {
-    sqlx::query("UPDATE boot_resource_files SET complete = true WHERE sha256 = $1 AND NOT complete")
-        .bind(sha256)
-        .execute(e)
-        .await?;
+    sqlx::query(
+        "UPDATE boot_resource_files SET complete = true WHERE sha256 = $1 AND NOT complete",
+    )
+    .bind(sha256)
+    .execute(e)
+    .await?;
     Ok(())
 }
 
@@ -218,7 +217,18 @@ pub async fn referenced<'e>(e: impl Executor<'e>, sha256: &str) -> Result<bool> 
 /// Every file of every set, for choosing images: (resource id, name,
 /// architecture, set id, file), newest set first within a resource.
 pub async fn all_files<'e>(e: impl Executor<'e>) -> Result<Vec<(i64, String, String, i64, File)>> {
-    type Row = (i64, String, String, i64, i64, String, String, String, i64, bool);
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        bool,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.id, r.name, r.architecture, s.id, f.id, f.filename, f.filetype, f.sha256, f.size, f.complete
          FROM boot_resources r JOIN boot_resource_sets s ON s.resource_id = r.id
@@ -229,22 +239,24 @@ pub async fn all_files<'e>(e: impl Executor<'e>) -> Result<Vec<(i64, String, Str
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(rid, name, arch, sid, id, filename, filetype, sha256, size, complete)| {
-            (
-                rid,
-                name,
-                arch,
-                sid,
-                File {
-                    id,
-                    filename,
-                    filetype,
-                    sha256,
-                    size,
-                    complete,
-                },
-            )
-        })
+        .map(
+            |(rid, name, arch, sid, id, filename, filetype, sha256, size, complete)| {
+                (
+                    rid,
+                    name,
+                    arch,
+                    sid,
+                    File {
+                        id,
+                        filename,
+                        filetype,
+                        sha256,
+                        size,
+                        complete,
+                    },
+                )
+            },
+        )
         .collect())
 }
 
