@@ -177,13 +177,31 @@ pub struct DnsRecord {
     pub ttl: u32,
 }
 
-/// A boot image the rack should hold.
+/// A boot image file the rack should hold (a file of the newest complete
+/// set of a boot resource), stored by the rack as `by-sha256/<sha256>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Image {
+    /// The boot resource's name, e.g. "ephemeral", "custom/tiny", "ubuntu/jammy".
     pub name: String,
+    /// e.g. "amd64/generic".
     pub architecture: String,
+    /// MAAS's file type, e.g. "boot-kernel", "boot-initrd", "root-dd.raw".
+    pub filetype: String,
+    /// The file's name in its set, e.g. "boot-kernel", "root-dd.raw".
+    pub filename: String,
+    /// 64 lower-case hex digits.
     pub sha256: String,
     pub size: u64,
+}
+
+impl Image {
+    /// Whether `s` is a sha256 as images are named by: 64 lower-case hex
+    /// digits (so it is also a safe file name).
+    pub fn valid_sha256(s: &str) -> bool {
+        s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
 }
 
 fn display<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {

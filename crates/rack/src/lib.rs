@@ -6,6 +6,7 @@
 
 pub mod identity;
 pub mod ifaces;
+pub mod images;
 pub mod local;
 pub mod plan;
 pub mod power;

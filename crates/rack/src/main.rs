@@ -216,6 +216,12 @@ async fn run() -> anyhow::Result<()> {
             info: format!("maas-rack {}", maas_rack::VERSION),
         })])?;
     let running = Arc::new(Mutex::new(services::Running::default()));
+    tokio::spawn(maas_rack::images::run(
+        service_opts.image_dir.clone(),
+        state.clone(),
+        shared.clone(),
+        cfg.regions.clone(),
+    ));
     tokio::spawn(services::run(
         service_opts,
         state.clone(),

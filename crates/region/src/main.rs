@@ -58,9 +58,14 @@ enum Cmd {
         /// CPU on every statement.
         #[arg(long, env = "MAAS_DB_MAX_CONNECTIONS")]
         db_max_connections: Option<u32>,
-        /// Largest request body accepted, in bytes.
+        /// Largest request body accepted, in bytes (image uploads stream to
+        /// disk and are bounded by the size they declare instead).
         #[arg(long, env = "MAAS_MAX_BODY", default_value_t = 16 << 20)]
         max_body: usize,
+        /// Where uploaded boot images are stored, by sha256 (default:
+        /// <data-dir>/images).
+        #[arg(long, env = "MAAS_IMAGE_DIR")]
+        image_dir: Option<PathBuf>,
         /// Machines whose rendering this region keeps in memory (~4 kB each
         /// with their interfaces and disks); set it above the fleet size.
         #[arg(long, env = "MAAS_RENDER_CACHE_MACHINES", default_value_t = maas_region::render::cache::DEFAULT_MAX_ENTRIES)]
@@ -132,6 +137,7 @@ async fn run() -> anyhow::Result<()> {
             power_poll_interval,
             db_max_connections,
             max_body,
+            image_dir,
             render_cache_machines,
             header_timeout,
             body_timeout,
@@ -147,6 +153,7 @@ async fn run() -> anyhow::Result<()> {
                 opts.db_max_connections = n.max(2);
             }
             opts.max_body = max_body;
+            opts.image_dir = image_dir;
             opts.render_cache_machines = render_cache_machines;
             let secs = |s: u64| Duration::from_secs(s.max(1));
             opts.limits = maas_region::api::conn::Limits {

@@ -40,6 +40,8 @@ pub struct Options {
     pub limits: crate::api::conn::Limits,
     /// How long a rack connection may take, after TLS, to start HTTP/2.
     pub rpc_session_timeout: Duration,
+    /// Where uploaded boot images are stored (default `<data_dir>/images`).
+    pub image_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -59,6 +61,7 @@ impl Options {
             render_cache_machines: crate::render::cache::DEFAULT_MAX_ENTRIES,
             limits: crate::api::conn::Limits::default(),
             rpc_session_timeout: Duration::from_secs(10),
+            image_dir: None,
         }
     }
 
@@ -66,6 +69,13 @@ impl Options {
         self.secret_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
+    /// The boot image directory.
+    pub fn image_path(&self) -> PathBuf {
+        self.image_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("images"))
     }
 }
 
@@ -183,7 +193,11 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
         opts.db_max_connections as usize,
         opts.render_cache_machines,
         secrets,
+        opts.image_path(),
     );
+    ctx.blobs
+        .prepare()
+        .with_context(|| format!("preparing image dir {}", opts.image_path().display()))?;
     let region_id = crate::services::regions::register(&pool, &opts.data_dir).await?;
     let app = app::new_app(ctx, opts.max_body, opts.limits.body_read);
     // Ports are bound only after every check, and the API serves only once

@@ -1,5 +1,6 @@
 //! The HTTP boot server (default port 5248): loaders under `/boot/`, images
-//! under `/images/` (Range, streamed), `/ipxe.cfg`, `/ipxe.cfg-<mac>`, the
+//! under `/images/` (Range, streamed; `/images/<sha256>` is
+//! `<image-dir>/by-sha256/<sha256>`), `/ipxe.cfg`, `/ipxe.cfg-<mac>`, the
 //! metadata proxy under `/MAAS/metadata/`, and `/metrics`.
 
 mod proxy;
@@ -112,6 +113,12 @@ async fn image(
     };
     let Some(root) = &st.files.image_root else {
         return (StatusCode::NOT_FOUND, "no image root\n").into_response();
+    };
+    // `/images/<sha256>`: a synced image file, by content.
+    let rel = if maas_model::desired::Image::valid_sha256(&rel) {
+        format!("by-sha256/{rel}")
+    } else {
+        rel
     };
     match resolve_under(root, &rel).await {
         Ok(Some(p)) => {

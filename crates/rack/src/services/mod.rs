@@ -65,7 +65,7 @@ impl Running {
 }
 
 /// Queue events for the region (durable; sent when a region is there).
-fn report(shared: &Shared, events: Vec<EventKind>) {
+pub(crate) fn report(shared: &Shared, events: Vec<EventKind>) {
     if events.is_empty() {
         return;
     }

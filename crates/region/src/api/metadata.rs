@@ -87,6 +87,11 @@ pub async fn path(
             Ok(text(keys.join("\n")))
         }
         "meta-data/vendor-data" => Ok(text("#cloud-config\n{}\n")),
+        "maas-task" => {
+            let url = format!("{}/MAAS/metadata/", req.base_url());
+            let t = crate::services::images::task::task(&app, &sid, &url).await?;
+            Ok(crate::api::app::json(&t))
+        }
         "user-data" => {
             metadata::user_data_read(&app, &sid, r.status).await?;
             Ok(text(r.user_data.unwrap_or_default()))

@@ -82,7 +82,7 @@ impl Input {
         }
     }
 
-    fn push(&mut self, k: String, v: String) {
+    pub fn push(&mut self, k: String, v: String) {
         self.params.entry(k).or_default().push(v);
     }
 }

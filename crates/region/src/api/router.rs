@@ -120,6 +120,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::api::devices::routes(api))
         .merge(crate::api::misc::routes(api))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
+        .route("/MAAS/images/{sha256}", get(crate::api::images::image))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))
         .route("/MAAS/metadata/{version}/", any(metadata::index))
         .route("/MAAS/metadata/{version}/{*rest}", any(metadata::path))

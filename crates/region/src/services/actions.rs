@@ -11,6 +11,7 @@ use crate::services::lifecycle::{self, Core, power_intent, transition};
 use crate::services::power::after::{self, PowerPlan};
 use crate::services::{Ctx, allocate, config};
 use crate::store::Conn;
+use crate::store::machines::boot as db_boot;
 use crate::store::machines::write::{self as db, DeploySettings};
 
 /// What a deployment asks for.
@@ -33,6 +34,10 @@ pub struct ActionRequest {
     pub deploy: DeployRequest,
     /// Release: erase the disks first.
     pub erase: bool,
+    /// Release with erasing: quickly (wipe the start and end) / securely
+    /// (the disk's own secure erase), as the boot task tells the agent.
+    pub quick_erase: bool,
+    pub secure_erase: bool,
     /// Mark broken: why.
     pub reason: String,
     /// Power off: ask the OS to shut down (`stop_mode=soft`).
@@ -47,6 +52,8 @@ impl ActionRequest {
             agent_name: String::new(),
             deploy: DeployRequest::default(),
             erase: false,
+            quick_erase: false,
+            secure_erase: false,
             reason: String::new(),
             soft_off: false,
         }
@@ -136,6 +143,9 @@ async fn apply(
                 &def_series,
             )
             .map_err(|e| Error::field("distro_series", e))?;
+            // A missing image is refused before anything is written or powered.
+            let arch = crate::store::machines::boot::architecture(&mut *tx, m.id).await?;
+            crate::services::images::select::check_deployable(tx, &os, &series, &arch).await?;
             if m.status == NodeStatus::Ready {
                 allocate::claim(tx, m, user, &r.agent_name, "Allocated for deployment").await?;
             }
@@ -159,6 +169,7 @@ async fn apply(
             let erase =
                 r.erase || config::get_bool(&mut *tx, "enable_disk_erasing_on_release").await?;
             if erase {
+                db_boot::set_erase(tx, m.id, r.quick_erase, r.secure_erase).await?;
                 transition(tx, m, NodeStatus::DiskErasing, who, &desc("Erasing disks")).await?;
                 let p = PowerPlan::netboot(NodeStatus::DiskErasing);
                 plan = power(tx, m, who, PowerAction::On, p).await?;

@@ -10,6 +10,7 @@ pub mod device_interfaces;
 pub mod devices;
 pub mod dns;
 pub mod events;
+pub mod images;
 pub mod interfaces;
 pub mod ipaddresses;
 pub mod keys;
@@ -56,6 +57,10 @@ pub struct CtxInner {
     pub signin: signin::SignInGuard,
     /// The racks with a session on this region, for power commands.
     pub power: Arc<power::PowerHub>,
+    /// Boot image bytes on this region's disk (`--image-dir`).
+    pub blobs: crate::store::blobs::Blobs,
+    /// Chunked uploads in progress on this region (one writer per file).
+    pub uploads: images::UploadLocks,
 }
 
 impl std::ops::Deref for Ctx {
@@ -68,7 +73,13 @@ impl std::ops::Deref for Ctx {
 impl Ctx {
     /// `hot` bounds the connections for hot single statements (besides the
     /// pool); `render_cache` the machines each render cache holds.
-    pub fn new(db: Pool, hot: usize, render_cache: usize, secrets: SecretBox) -> Ctx {
+    pub fn new(
+        db: Pool,
+        hot: usize,
+        render_cache: usize,
+        secrets: SecretBox,
+        image_dir: std::path::PathBuf,
+    ) -> Ctx {
         Ctx(Arc::new(CtxInner {
             hot: Hot::new(&db, hot),
             db,
@@ -77,6 +88,8 @@ impl Ctx {
             render: RenderCache::new(render_cache),
             signin: signin::SignInGuard::default(),
             power: Arc::new(power::PowerHub::default()),
+            blobs: crate::store::blobs::Blobs::new(image_dir),
+            uploads: images::UploadLocks::default(),
         }))
     }
 }

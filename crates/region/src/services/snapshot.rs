@@ -86,7 +86,7 @@ pub async fn compute(db: &Pool, rack_id: i64) -> Result<Snapshot> {
         reservations,
         boot,
         zones,
-        images: images(&mut c).await?,
+        images: crate::services::images::select::images(&mut *c).await?,
         network,
         machines,
         ..Snapshot::default()
@@ -122,22 +122,6 @@ fn zone(z: Zone) -> DnsZone {
             })
             .collect(),
     }
-}
-
-/// The complete boot images racks should cache.
-async fn images(c: &mut crate::store::Conn) -> Result<Vec<maas_model::desired::Image>> {
-    Ok(crate::store::misc::bootres::complete_images(c)
-        .await?
-        .into_iter()
-        .map(
-            |(name, architecture, sha256, size)| maas_model::desired::Image {
-                name,
-                architecture,
-                sha256,
-                size: size.max(0) as u64,
-            },
-        )
-        .collect())
 }
 
 /// VLAN rows as the rack sees them: its DHCP role on each.

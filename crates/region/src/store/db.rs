@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "rack_services",
         include_str!("../../migrations/0010_rack_services.sql"),
     ),
+    (
+        11,
+        "images",
+        include_str!("../../migrations/0011_images.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -3,6 +3,7 @@
 //! transaction the service passes along) or the pool, and return typed rows
 //! or model types. Database errors become error kinds here, once.
 
+pub mod blobs;
 pub mod cluster;
 pub mod config;
 pub mod db;

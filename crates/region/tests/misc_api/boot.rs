@@ -111,7 +111,7 @@ async fn boot_resources() {
     let (st, _) = r.admin.op("boot-resources/", "stop_import", &[]).await;
     assert_eq!(st, 200);
 
-    // Racks are told about complete images of the newest set only.
+    // Racks are told about the files of the newest complete set only.
     let snap = maas_region::services::snapshot::compute(r.db(), 0)
         .await
         .unwrap();
@@ -124,7 +124,14 @@ async fn boot_resources() {
         .await
         .unwrap();
     assert_eq!(snap.images.len(), 1, "{:?}", snap.images);
-    assert_eq!(snap.images[0].name, "custom/alma9/root.tgz");
+    assert_eq!(snap.images[0].name, "custom/alma9");
+    assert_eq!(
+        (
+            snap.images[0].filename.as_str(),
+            snap.images[0].filetype.as_str()
+        ),
+        ("root.tgz", "root-tgz")
+    );
     assert_eq!(snap.images[0].architecture, "amd64/generic");
     assert_eq!(
         (snap.images[0].sha256.as_str(), snap.images[0].size),

@@ -46,7 +46,7 @@ impl TryFrom<pb::Snapshot> for Snapshot {
             // proto3: an absent message is its defaults.
             boot: s.boot.map(Into::into).unwrap_or_default(),
             zones: s.zones.into_iter().map(Into::into).collect(),
-            images: s.images.into_iter().map(Into::into).collect(),
+            images: list("images", s.images)?,
             network: s.network.map(Into::into).unwrap_or_default(),
             machines: s.machines.into_iter().map(Into::into).collect(),
         })
@@ -269,18 +269,27 @@ impl From<&Image> for pb::Image {
             architecture: i.architecture.clone(),
             sha256: i.sha256.clone(),
             size: i.size,
+            filetype: i.filetype.clone(),
+            filename: i.filename.clone(),
         }
     }
 }
 
-impl From<pb::Image> for Image {
-    fn from(i: pb::Image) -> Image {
-        Image {
+impl TryFrom<pb::Image> for Image {
+    type Error = Invalid;
+    fn try_from(i: pb::Image) -> Result<Image, Invalid> {
+        // The rack names files by it: only a real digest is accepted.
+        if !Image::valid_sha256(&i.sha256) {
+            return Err(Invalid::new("sha256", "not 64 lower-case hex digits"));
+        }
+        Ok(Image {
             name: i.name,
             architecture: i.architecture,
+            filetype: i.filetype,
+            filename: i.filename,
             sha256: i.sha256,
             size: i.size,
-        }
+        })
     }
 }
 

@@ -103,12 +103,24 @@ fn snapshot() -> Snapshot {
                 ttl: 30,
             }],
         }],
-        images: vec![Image {
-            name: "ubuntu/jammy".into(),
-            architecture: "amd64/generic".into(),
-            sha256: "00".repeat(32),
-            size: 1 << 30,
-        }],
+        images: vec![
+            Image {
+                name: "custom/tiny".into(),
+                architecture: "amd64/generic".into(),
+                filetype: "root-dd.raw".into(),
+                filename: "root-dd.raw".into(),
+                sha256: "0a".repeat(32),
+                size: 1 << 30,
+            },
+            Image {
+                name: "ephemeral".into(),
+                architecture: "amd64/generic".into(),
+                filetype: "boot-kernel".into(),
+                filename: "boot-kernel".into(),
+                sha256: "f1".repeat(32),
+                size: 12_345_678,
+            },
+        ],
         network: NetworkSettings {
             ntp_servers: vec!["ntp.example.com".into()],
             upstream_dns: vec!["10.0.0.53".into()],
@@ -188,6 +200,10 @@ fn bad_snapshots_are_refused() {
     refused("reservations[1].ip", |p| {
         p.reservations[1].ip = "fd00::g".into()
     });
+    // The rack names files by the digest: nothing else gets through.
+    refused("images[1].sha256", |p| p.images[1].sha256 = "../x".into());
+    refused("images[0].sha256", |p| p.images[0].sha256 = "AB".repeat(32));
+    refused("images[0].sha256", |p| p.images[0].sha256 = "ab".repeat(31));
 }
 
 fn events() -> Vec<Event> {

@@ -25,6 +25,13 @@ pub const RESOURCES: &[Resource] = &[
         &[R, D],
     ),
     auth(
+        "BootResourceFileUploadHandler",
+        "/boot-resources/{resource_id}/upload/{id}/",
+        &["resource_id", "id"],
+        "Upload a boot resource file.",
+        &[U],
+    ),
+    auth(
         "BootSourcesHandler",
         "/boot-sources/",
         &[],

@@ -44,9 +44,9 @@ fn parse(req: &Req, action: Action) -> Result<ActionRequest> {
             };
         }
         Action::Release => {
-            r.erase = i.bool("erase")?.unwrap_or(false)
-                || i.bool("secure_erase")?.unwrap_or(false)
-                || i.bool("quick_erase")?.unwrap_or(false);
+            r.secure_erase = i.bool("secure_erase")?.unwrap_or(false);
+            r.quick_erase = i.bool("quick_erase")?.unwrap_or(false);
+            r.erase = i.bool("erase")?.unwrap_or(false) || r.secure_erase || r.quick_erase;
         }
         Action::Commission => {
             for k in [

@@ -1,17 +1,35 @@
 //! `boot-resources/` and `boot-resources/{id}/`.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::{deleted, json_status, raw};
+use super::{deleted, raw};
 use crate::api::app::{App, Req, json};
-use crate::api::check::Check;
-use crate::error::{Error, Result};
-use crate::services::misc::bootres::{self, NewResource, Resource, Set};
+use crate::error::Result;
+use crate::services::images::select;
+use crate::services::misc::bootres::{self, Resource, Set};
 
-fn resource_json(r: &Resource, sets: Option<&[Set]>) -> Value {
+/// Bytes received so far of each incomplete file (chunked uploads).
+pub(crate) type Received = std::collections::HashMap<i64, u64>;
+
+pub(crate) async fn received(app: &App, sets: &[Set]) -> Received {
+    let mut out = Received::new();
+    for f in sets.iter().flat_map(|s| &s.files).filter(|f| !f.complete) {
+        out.insert(f.id, app.blobs.part_len(f.id).await);
+    }
+    out
+}
+
+fn percent(done: u64, size: i64) -> f64 {
+    if size <= 0 {
+        return 0.0;
+    }
+    (done as f64 * 100.0 / size as f64).min(100.0)
+}
+
+pub(crate) fn resource_json(r: &Resource, sets: Option<(&[Set], &Received)>) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(r.id));
     o.insert("type".into(), json!(bootres::type_label(r.rtype)));
@@ -33,7 +51,7 @@ fn resource_json(r: &Resource, sets: Option<&[Set]>) -> Value {
     if !r.base_image.is_empty() {
         o.insert("base_image".into(), json!(r.base_image));
     }
-    if let Some(sets) = sets {
+    if let Some((sets, received)) = sets {
         let mut m = Map::new();
         for s in sets {
             let mut files = Map::new();
@@ -44,7 +62,8 @@ fn resource_json(r: &Resource, sets: Option<&[Set]>) -> Value {
                     "size": f.size, "complete": f.complete,
                 });
                 if !f.complete {
-                    fo["progress"] = json!(0.0);
+                    let done = received.get(&f.id).copied().unwrap_or(0);
+                    fo["progress"] = json!(percent(done, f.size));
                     if r.rtype == bootres::UPLOADED {
                         fo["upload_uri"] = json!(format!(
                             "/MAAS/api/2.0/boot-resources/{}/upload/{}/",
@@ -54,14 +73,26 @@ fn resource_json(r: &Resource, sets: Option<&[Set]>) -> Value {
                 }
                 files.insert(f.filename.clone(), fo);
             }
-            let complete = s.files.iter().all(|f| f.complete);
+            let complete = select::set_complete(&r.name, &s.files);
+            let size = s.files.iter().map(|f| f.size).sum::<i64>();
             let mut so = json!({
                 "version": s.version, "label": s.label,
-                "size": s.files.iter().map(|f| f.size).sum::<i64>(),
+                "size": size,
                 "complete": complete,
             });
             if !complete {
-                so["progress"] = json!(0.0);
+                let done: u64 = s
+                    .files
+                    .iter()
+                    .map(|f| {
+                        if f.complete {
+                            f.size.max(0) as u64
+                        } else {
+                            received.get(&f.id).copied().unwrap_or(0)
+                        }
+                    })
+                    .sum();
+                so["progress"] = json!(percent(done, size));
             }
             so["files"] = Value::Object(files);
             m.insert(s.version.clone(), so);
@@ -85,7 +116,11 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
         }
         (&Method::POST, None) => {
             req.admin()?;
-            create(&app, &req).await
+            super::upload::create_small(&app, &req).await
+        }
+        (&Method::GET, Some("rack_sync")) => {
+            req.admin()?;
+            Ok(json(&crate::services::images::rack_sync(&app).await?))
         }
         (&Method::POST, Some("import")) => {
             req.admin()?;
@@ -106,100 +141,17 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     }
 }
 
-/// Register an uploaded resource's metadata (`sha256` + `size`); the bytes
-/// (`content`) are taken with image upload, a later issue.
-async fn create(app: &App, req: &Req) -> Result<Response> {
-    if req.input.has("content") {
-        return Err(Error::field(
-            "content",
-            "Uploading image content is not supported yet: register the resource with sha256 and size.",
-        ));
-    }
-    let mut c = Check::new(&req.input);
-    let name = c.text("name").unwrap_or_default();
-    if name.is_empty() {
-        c.add("name", "This field is required.");
-    } else if name.matches('/').count() > 1
-        || name.starts_with('/')
-        || name.ends_with('/')
-        || name.contains(char::is_whitespace)
-    {
-        c.add(
-            "name",
-            format!("'{name}' is not a valid boot resource name."),
-        );
-    }
-    let architecture = c.text("architecture").unwrap_or_default();
-    if architecture.is_empty() {
-        c.add("architecture", "This field is required.");
-    } else if !bootres::valid_architecture(&architecture) {
-        c.add(
-            "architecture",
-            format!(
-                "'{architecture}' is not a valid architecture. It should be one of: {}.",
-                crate::services::misc::KNOWN_ARCHES
-                    .iter()
-                    .map(|a| format!("'{a}/generic'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-    let filetype = c
-        .text("filetype")
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| "tgz".into());
-    if bootres::upload_filetype(&filetype).is_none() {
-        c.add(
-            "filetype",
-            format!("Select a valid choice. {filetype} is not one of the available choices."),
-        );
-    }
-    let sha256 = c.text("sha256").unwrap_or_default();
-    if sha256.is_empty() {
-        c.add("sha256", "This field is required.");
-    } else if sha256.len() != 64 || !sha256.chars().all(|x| x.is_ascii_hexdigit()) {
-        c.add("sha256", "Ensure this value is a 64-character hex SHA-256.");
-    }
-    let size = if req.input.get_nonempty("size").is_none() {
-        c.add("size", "This field is required.");
-        None
-    } else {
-        c.int_between("size", 0, i64::MAX)
-    };
-    let title = c.text("title").filter(|t| !t.is_empty());
-    let base_image = c.text("base_image").unwrap_or_default();
-    c.finish()?;
-    let id = bootres::create(
-        app,
-        &NewResource {
-            name: name.clone(),
-            title: Some(title.unwrap_or(name)),
-            architecture,
-            filetype,
-            sha256: sha256.to_ascii_lowercase(),
-            size: size.unwrap_or(0),
-            base_image,
-        },
-    )
-    .await?;
-    let (r, sets) = bootres::get(app, &id.to_string()).await?;
-    Ok(json_status(
-        StatusCode::CREATED,
-        &resource_json(&r, Some(&sets)),
-    ))
-}
-
 pub async fn item(State(app): State<App>, Path(id): Path<String>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
         (&Method::GET, None) => {
             let (r, sets) = bootres::get(&app, &id).await?;
-            Ok(json(&resource_json(&r, Some(&sets))))
+            let got = received(&app, &sets).await;
+            Ok(json(&resource_json(&r, Some((&sets, &got)))))
         }
         (&Method::DELETE, None) => {
             req.admin()?;
-            bootres::delete(&app, &id).await?;
+            crate::services::images::upload::delete(&app, &id).await?;
             Ok(deleted())
         }
         _ => Err(req.unknown_op()),

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod notifications;
 pub mod repos;
 pub mod results;
+pub mod upload;
 
 use axum::Router;
 use axum::body::Body;
@@ -23,7 +24,11 @@ use crate::error::{Error, Result};
 pub fn routes(api: &str) -> Router<App> {
     let r = |p: &str| format!("{api}{p}");
     Router::new()
-        .route(&r("/boot-resources/"), any(bootres::collection))
+        .route(&r("/boot-resources/"), any(upload::collection))
+        .route(
+            &r("/boot-resources/{id}/upload/{file_id}/"),
+            any(upload::chunk),
+        )
         .route(&r("/boot-resources/{id}/"), any(bootres::item))
         .route(&r("/boot-sources/"), any(bootsrc::collection))
         .route(&r("/boot-sources/{id}/"), any(bootsrc::item))

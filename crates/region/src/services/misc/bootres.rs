@@ -1,5 +1,5 @@
-//! Boot resources: what images the region knows. Metadata only for now (the
-//! bytes arrive with image import/upload, a later issue).
+//! Boot resources: what images the region knows (uploads and their bytes:
+//! `services::images`).
 
 use crate::error::{Error, Result};
 use crate::services::Ctx;
@@ -42,25 +42,6 @@ pub async fn get(ctx: &Ctx, id: &str) -> Result<(Resource, Vec<Set>)> {
     Ok((r, sets))
 }
 
-pub async fn delete(ctx: &Ctx, id: &str) -> Result<()> {
-    let id = parse_id(id, "BootResource")?;
-    if !db::delete(&ctx.db, id).await? {
-        return Err(not_found("BootResource"));
-    }
-    Ok(())
-}
-
-/// An upload's metadata (`content` is not taken yet).
-pub struct NewResource {
-    pub name: String,
-    pub title: Option<String>,
-    pub architecture: String,
-    pub filetype: String,
-    pub sha256: String,
-    pub size: i64,
-    pub base_image: String,
-}
-
 /// (filetype as MAAS stores it, file name) of an upload type.
 pub fn upload_filetype(t: &str) -> Option<(&'static str, &'static str)> {
     Some(match t {
@@ -93,62 +74,8 @@ pub fn valid_architecture(a: &str) -> bool {
     }
 }
 
-/// Register an uploaded resource (or a new set of an existing one); its id.
-pub async fn create(ctx: &Ctx, r: &NewResource) -> Result<i64> {
-    let (filetype, filename) = upload_filetype(&r.filetype).ok_or_else(|| {
-        Error::field(
-            "filetype",
-            format!(
-                "Select a valid choice. {} is not one of the available choices.",
-                r.filetype
-            ),
-        )
-    })?;
-    let mut tx = crate::store::begin(&ctx.db).await?;
-    let subarch = r.architecture.split_once('/').map(|x| x.1).unwrap_or("");
-    let mut extra = serde_json::json!({ "subarches": subarch });
-    if let Some(t) = &r.title {
-        extra["title"] = serde_json::Value::String(t.clone());
-    }
-    let id = match db::by_name(&mut tx, &r.name, &r.architecture).await? {
-        Some(existing) => {
-            let base = if existing.base_image.is_empty() {
-                r.base_image.as_str()
-            } else {
-                existing.base_image.as_str()
-            };
-            db::update_extra(&mut tx, existing.id, &extra, base).await?;
-            existing.id
-        }
-        None => {
-            db::insert(
-                &mut tx,
-                UPLOADED,
-                &r.name,
-                &r.architecture,
-                &extra,
-                &r.base_image,
-            )
-            .await?
-        }
-    };
-    let used = db::set_versions(&mut tx, id).await?;
-    let version = next_version(&chrono::Utc::now().format("%Y%m%d").to_string(), &used);
-    let file = File {
-        id: 0,
-        filename: filename.into(),
-        filetype: filetype.into(),
-        sha256: r.sha256.clone(),
-        size: r.size,
-        complete: false,
-    };
-    db::insert_set(&mut tx, id, &version, "uploaded", &file).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// MAAS's set version names: the date, then `date.1`, `date.2`, ….
-fn next_version(date: &str, used: &[String]) -> String {
+pub fn next_version(date: &str, used: &[String]) -> String {
     if !used.iter().any(|u| u == date) {
         return date.to_string();
     }

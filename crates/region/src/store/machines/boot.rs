@@ -3,7 +3,7 @@
 //! settings and progress heartbeats.
 
 use crate::error::Result;
-use crate::store::{Conn, Pool};
+use crate::store::{Conn, Executor, Pool};
 
 /// The system id of a machine by row id.
 pub async fn system_id(db: &Pool, id: i64) -> Result<String> {
@@ -230,4 +230,35 @@ pub async fn end_enlisting(c: &mut Conn, id: i64) -> Result<()> {
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+/// The disk-erase options of the last release (`erase` alone: both false).
+pub async fn set_erase(c: &mut Conn, id: i64, quick: bool, secure: bool) -> Result<()> {
+    sqlx::query("UPDATE machines SET erase_quick = $2, erase_secure = $3 WHERE id = $1")
+        .bind(id)
+        .bind(quick)
+        .bind(secure)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// (quick, secure) erase options.
+pub async fn erase_options<'e>(e: impl Executor<'e>, id: i64) -> Result<(bool, bool)> {
+    Ok(
+        sqlx::query_as("SELECT erase_quick, erase_secure FROM machines WHERE id = $1")
+            .bind(id)
+            .fetch_one(e)
+            .await?,
+    )
+}
+
+/// A machine's architecture (e.g. "amd64/generic").
+pub async fn architecture<'e>(e: impl Executor<'e>, id: i64) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT architecture FROM machines WHERE id = $1")
+            .bind(id)
+            .fetch_one(e)
+            .await?,
+    )
 }

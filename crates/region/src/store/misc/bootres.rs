@@ -131,25 +131,23 @@ pub async fn set_versions(c: &mut Conn, resource_id: i64) -> Result<Vec<String>>
     )
 }
 
-/// A new set with one file.
-pub async fn insert_set(
-    c: &mut Conn,
-    resource_id: i64,
-    version: &str,
-    label: &str,
-    file: &File,
-) -> Result<()> {
-    let set_id: i64 = sqlx::query_scalar(
+/// A new, empty set; its id.
+pub async fn insert_set(c: &mut Conn, resource_id: i64, version: &str, label: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO boot_resource_sets (resource_id, version, label) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(resource_id)
     .bind(version)
     .bind(label)
-    .fetch_one(&mut *c)
-    .await?;
-    sqlx::query(
+    .fetch_one(c)
+    .await?)
+}
+
+/// A new file in a set; its id.
+pub async fn insert_file(c: &mut Conn, set_id: i64, file: &File) -> Result<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO boot_resource_files (set_id, filename, filetype, sha256, size, complete)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(set_id)
     .bind(&file.filename)
@@ -157,9 +155,109 @@ pub async fn insert_set(
     .bind(&file.sha256)
     .bind(file.size)
     .bind(file.complete)
-    .execute(c)
+    .fetch_one(c)
+    .await?)
+}
+
+/// A file of a resource, locked: (file, set id).
+pub async fn file_of(c: &mut Conn, resource_id: i64, file_id: i64) -> Result<Option<File>> {
+    let r: Option<(i64, String, String, String, i64, bool)> = sqlx::query_as(
+        "SELECT f.id, f.filename, f.filetype, f.sha256, f.size, f.complete
+         FROM boot_resource_files f JOIN boot_resource_sets s ON s.id = f.set_id
+         WHERE s.resource_id = $1 AND f.id = $2 FOR UPDATE OF f",
+    )
+    .bind(resource_id)
+    .bind(file_id)
+    .fetch_optional(c)
+    .await?;
+    Ok(
+        r.map(|(id, filename, filetype, sha256, size, complete)| File {
+            id,
+            filename,
+            filetype,
+            sha256,
+            size,
+            complete,
+        }),
+    )
+}
+
+/// Every file with this content is complete now (its bytes are stored).
+pub async fn mark_complete<'e>(e: impl Executor<'e>, sha256: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE boot_resource_files SET complete = true WHERE sha256 = $1 AND NOT complete",
+    )
+    .bind(sha256)
+    .execute(e)
     .await?;
     Ok(())
+}
+
+/// The digests of a resource's files.
+pub async fn digests_of<'e>(e: impl Executor<'e>, resource_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT f.id, f.sha256 FROM boot_resource_files f JOIN boot_resource_sets s ON s.id = f.set_id
+         WHERE s.resource_id = $1",
+    )
+    .bind(resource_id)
+    .fetch_all(e)
+    .await?)
+}
+
+/// Whether any file has this content.
+pub async fn referenced<'e>(e: impl Executor<'e>, sha256: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM boot_resource_files WHERE sha256 = $1)")
+            .bind(sha256)
+            .fetch_one(e)
+            .await?,
+    )
+}
+
+/// Every file of every set, for choosing images: (resource id, name,
+/// architecture, set id, file), newest set first within a resource.
+pub async fn all_files<'e>(e: impl Executor<'e>) -> Result<Vec<(i64, String, String, i64, File)>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.id, r.name, r.architecture, s.id, f.id, f.filename, f.filetype, f.sha256, f.size, f.complete
+         FROM boot_resources r JOIN boot_resource_sets s ON s.resource_id = r.id
+         JOIN boot_resource_files f ON f.set_id = s.id
+         ORDER BY r.name, r.architecture, s.id DESC, f.filename",
+    )
+    .fetch_all(e)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(rid, name, arch, sid, id, filename, filetype, sha256, size, complete)| {
+                (
+                    rid,
+                    name,
+                    arch,
+                    sid,
+                    File {
+                        id,
+                        filename,
+                        filetype,
+                        sha256,
+                        size,
+                        complete,
+                    },
+                )
+            },
+        )
+        .collect())
 }
 
 /// A file of a set.
@@ -176,6 +274,7 @@ pub struct File {
 /// A set with its files.
 #[derive(Debug, Clone)]
 pub struct Set {
+    pub id: i64,
     pub version: String,
     pub label: String,
     pub files: Vec<File>,
@@ -208,6 +307,7 @@ pub async fn sets<'e>(e: impl Executor<'e>, resource_id: i64) -> Result<Vec<Set>
             out.push((
                 sid,
                 Set {
+                    id: sid,
                     version,
                     label,
                     files: vec![],
@@ -227,20 +327,4 @@ pub async fn sets<'e>(e: impl Executor<'e>, resource_id: i64) -> Result<Vec<Set>
         }
     }
     Ok(out.into_iter().map(|(_, s)| s).collect())
-}
-
-/// Complete files of each resource's newest set, for racks: (name,
-/// architecture, sha256, size), `name` being `resource/filename`, in a
-/// stable order.
-pub async fn complete_images(c: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT r.name || '/' || f.filename, r.architecture, f.sha256, f.size
-         FROM boot_resources r
-         JOIN LATERAL (SELECT id FROM boot_resource_sets s WHERE s.resource_id = r.id
-                       ORDER BY s.id DESC LIMIT 1) s ON true
-         JOIN boot_resource_files f ON f.set_id = s.id AND f.complete
-         ORDER BY r.name, r.architecture, f.filename",
-    )
-    .fetch_all(c)
-    .await?)
 }

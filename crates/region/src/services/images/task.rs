@@ -1,0 +1,196 @@
+//! The boot task (`GET /MAAS/metadata/<v>/maas-task`): what the agent in the
+//! ephemeral environment should do for this machine, from its status —
+//! erase options, and for a deployment the image, boot disk, network
+//! (netplan v2 shaped) and the datasource credentials. See
+//! /work/tasks/contract.md ("Task for the boot") and docs/images.md.
+
+use maas_model::NodeStatus;
+use serde_json::{Map, Value, json};
+
+use super::select;
+use crate::error::Result;
+use crate::render::{FullMachine, InterfaceJson};
+use crate::services::{Ctx, machines};
+
+/// The purpose the agent acts on, from the machine's status.
+pub fn purpose(s: NodeStatus) -> &'static str {
+    use NodeStatus::*;
+    match s {
+        Commissioning => "commissioning",
+        Testing => "testing",
+        Deploying => "deploying",
+        DiskErasing => "erasing",
+        EnteringRescueMode | RescueMode => "rescue",
+        _ => "none",
+    }
+}
+
+/// The task for machine `system_id`; `metadata_url` is the URL the machine
+/// reached the metadata API by.
+pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Value> {
+    let m = machines::get(ctx, system_id).await?;
+    let rendered: Value =
+        serde_json::from_slice(&crate::render::machine_to_json(&m)).unwrap_or(Value::Null);
+    let domain = rendered["domain"]["name"].as_str().unwrap_or("maas");
+    let purpose = purpose(m.row.status);
+    let mut t = json!({
+        "purpose": purpose,
+        "system_id": m.row.system_id,
+        "hostname": m.row.hostname,
+        "domain": domain,
+    });
+    match purpose {
+        "erasing" => {
+            let (quick, secure) =
+                crate::store::machines::boot::erase_options(&ctx.db, m.row.id).await?;
+            t["erase"] = json!({"quick": quick, "secure": secure});
+        }
+        "deploying" => {
+            let (ck, tk, ts) = machines::token_of(ctx, system_id).await?;
+            let mut c = ctx.db.acquire().await?;
+            let images = select::images(&mut *c).await?;
+            drop(c);
+            let (os, series, arch) = (&m.row.osystem, &m.row.distro_series, &m.row.architecture);
+            let image = select::deploy_image(&images, os, series, arch).map(|i| {
+                json!({
+                    "url": format!("/images/{}", i.sha256),
+                    "filetype": i.filetype,
+                    "sha256": i.sha256,
+                    "size": i.size,
+                })
+            });
+            t["deploy"] = json!({
+                "osystem": os,
+                "distro_series": series,
+                "image": image,
+                "disk": boot_disk(&m),
+                "network": network(&m.related.interfaces),
+                "datasource": {
+                    "metadata_url": metadata_url,
+                    "consumer_key": ck,
+                    "token_key": tk,
+                    "token_secret": ts,
+                },
+            });
+        }
+        _ => {}
+    }
+    Ok(t)
+}
+
+/// The boot disk: the one marked boot, else the first.
+fn boot_disk(m: &FullMachine) -> Value {
+    let disks = &m.related.disks;
+    match disks.iter().find(|d| d.is_boot).or_else(|| disks.first()) {
+        Some(d) => json!({
+            "id": d.id, "name": d.name, "serial": d.serial,
+            "id_path": d.id_path, "size": d.size,
+        }),
+        None => Value::Null,
+    }
+}
+
+/// netplan v2: ethernets (matched by MAC, renamed), bonds, bridges and
+/// vlans, each with its links: static/auto addresses with the subnet's
+/// prefix, the default route from the gateway link, DNS servers, DHCP.
+pub fn network(ifaces: &[InterfaceJson]) -> Value {
+    let mut ethernets = Map::new();
+    let mut bonds = Map::new();
+    let mut bridges = Map::new();
+    let mut vlans = Map::new();
+    // The default route: the link marked as the default gateway, else the
+    // first addressed link whose subnet has a gateway.
+    let routed = |l: &&crate::render::LinkJson| {
+        matches!(l.mode.as_str(), "static" | "auto")
+            && l.ip_address.is_some()
+            && l.subnet.as_ref().is_some_and(|s| s.gateway_ip.is_some())
+    };
+    let all = || ifaces.iter().filter(|i| i.enabled).flat_map(|i| &i.links);
+    let gw_link = all()
+        .filter(routed)
+        .find(|l| l.default_gateway)
+        .or_else(|| all().find(routed))
+        .map(|l| l.id);
+    for i in ifaces.iter().filter(|i| i.enabled) {
+        let mut o = Map::new();
+        match i.type_.as_str() {
+            "bond" | "bridge" => {
+                o.insert("interfaces".into(), json!(i.parents));
+                o.insert("macaddress".into(), json!(i.mac_address));
+                if i.type_ == "bond" {
+                    let mode = i.params.get("bond_mode").and_then(Value::as_str);
+                    o.insert(
+                        "parameters".into(),
+                        json!({"mode": mode.unwrap_or("balance-rr")}),
+                    );
+                }
+            }
+            "vlan" => {
+                o.insert("id".into(), json!(i.vlan.as_ref().map_or(0, |v| v.vid)));
+                o.insert(
+                    "link".into(),
+                    json!(i.parents.first().cloned().unwrap_or_default()),
+                );
+            }
+            _ => {
+                o.insert("match".into(), json!({"macaddress": i.mac_address}));
+                o.insert("set-name".into(), json!(i.name));
+            }
+        }
+        if i.effective_mtu > 0 {
+            o.insert("mtu".into(), json!(i.effective_mtu));
+        }
+        let mut addrs = Vec::new();
+        let mut dns: Vec<String> = Vec::new();
+        let mut dhcp = false;
+        for l in &i.links {
+            match l.mode.as_str() {
+                "dhcp" => dhcp = true,
+                "static" | "auto" => {
+                    let (Some(ip), Some(s)) = (&l.ip_address, &l.subnet) else {
+                        continue;
+                    };
+                    let prefix = s.cidr.split_once('/').map_or("32", |x| x.1);
+                    addrs.push(format!("{ip}/{prefix}"));
+                    for d in &s.dns_servers {
+                        if !dns.contains(d) {
+                            dns.push(d.clone());
+                        }
+                    }
+                    if let Some(gw) = &s.gateway_ip
+                        && gw_link == Some(l.id)
+                    {
+                        let to = if gw.contains(':') {
+                            "::/0"
+                        } else {
+                            "0.0.0.0/0"
+                        };
+                        o.insert("routes".into(), json!([{"to": to, "via": gw}]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        o.insert("dhcp4".into(), json!(dhcp));
+        if !addrs.is_empty() {
+            o.insert("addresses".into(), json!(addrs));
+        }
+        if !dns.is_empty() {
+            o.insert("nameservers".into(), json!({"addresses": dns}));
+        }
+        let map = match i.type_.as_str() {
+            "bond" => &mut bonds,
+            "bridge" => &mut bridges,
+            "vlan" => &mut vlans,
+            _ => &mut ethernets,
+        };
+        map.insert(i.name.clone(), Value::Object(o));
+    }
+    let mut n = json!({"version": 2, "ethernets": ethernets});
+    for (k, v) in [("bonds", bonds), ("bridges", bridges), ("vlans", vlans)] {
+        if !v.is_empty() {
+            n[k] = Value::Object(v);
+        }
+    }
+    n
+}
