@@ -31,6 +31,10 @@ pkg_tree() {
     [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $pkg is unknown to apt (run apt-get update)"
     safe=${ver//:/%3a}
     mkdir -p "$CACHE/debs" "$CACHE/trees"
+    # One build at a time fills the cache (this runs in a $(...) subshell:
+    # the lock is held until it returns).
+    exec 9>"$CACHE/.lock"
+    flock 9
     deb=$(ls "$CACHE/debs/${pkg}_${safe}_"*.deb 2>/dev/null | head -1)
     if [ -z "$deb" ]; then
         log "downloading $pkg $ver"

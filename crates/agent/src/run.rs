@@ -132,8 +132,20 @@ pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
         "enlist",
         &format!("enlisted system_id={sid} status={label}"),
     );
-    if status == Some(1) || label == "Commissioning" {
-        let p = anon.get_preseed(&sid)?;
+    // A new machine commissions in the same boot (the region moves it to
+    // Commissioning on its first signal, or already did): with credentials
+    // from get_preseed. A region that withholds them means power off.
+    if matches!(status, Some(0 | 1)) || matches!(label, "New" | "Commissioning") {
+        let p = match anon.get_preseed(&sid) {
+            Ok(p) => p,
+            Err(e) => {
+                env.log(
+                    "enlist",
+                    &format!("no credentials for this boot ({e:#}); powering off"),
+                );
+                return Ok(After::PowerOff);
+            }
+        };
         let url = p.metadata_url.clone().unwrap_or_else(|| anon.url.clone());
         let maas = Maas::new(&url, Some(p.creds), env.patience);
         return step(env, &maas, Purpose::Commissioning);

@@ -151,7 +151,7 @@ fn deployment_writes_the_image_and_the_deployed_os_reads_its_datasource() {
     }
     let image = std::fs::read(tiny.join("root-dd.raw.gz")).unwrap();
 
-    let p = "10.79.2";
+    let p = "10.81.2";
     let l = Link::new(p).unwrap();
     let url = format!("http://{p}.1:5248/MAAS/metadata/");
     let task = json!({
@@ -231,7 +231,10 @@ fn deployment_writes_the_image_and_the_deployed_os_reads_its_datasource() {
         !signals.iter().any(|s| s.body.contains("FAILED")),
         "{signals:?}"
     );
-    assert!(seen.iter().any(|s| s.path.ends_with("op=netboot_off")));
+    assert!(
+        seen.iter()
+            .any(|s| s.method == "POST" && s.path.ends_with("op=netboot_off"))
+    );
 
     // Boot 2: the disk alone; the deployed OS uses the token written to it.
     spec.kernel = None;

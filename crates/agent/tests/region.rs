@@ -202,3 +202,53 @@ async fn testing_skips_disks_without_smart_and_checks_memory() {
     assert_eq!(v["memory"]["status"], "passed");
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enlistment_creates_the_machine_with_every_physical_mac() {
+    let r = TestRegion::start().await;
+    let cmd = Cmdline {
+        maas_url: Some(format!("{}/metadata/", r.url())),
+        purpose: Some(Purpose::Enlist),
+        ..Cmdline::default()
+    };
+    let dir = tempdir::Dir::new();
+    let env = Env {
+        root: fixture(),
+        dev: disks(&dir),
+        console: None,
+        patience: Duration::from_secs(5),
+        tools: false,
+        memtest_mib: 4,
+    };
+    let out = tokio::task::spawn_blocking(move || run(&env, &cmd))
+        .await
+        .unwrap();
+    let (st, list) = r.admin.get("machines/", &[]).await;
+    assert_eq!(st, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let m = &list[0];
+    assert_eq!(m["architecture"], "amd64/generic");
+    let mut macs: Vec<&str> = m["interface_set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["mac_address"].as_str().unwrap())
+        .collect();
+    macs.sort();
+    assert_eq!(macs, ["52:54:00:12:34:56", "52:54:00:ab:cd:ef"]);
+    // Without credentials for the boot the machine powers off; with them
+    // (a region with get_preseed) it commissions in the same boot.
+    assert_eq!(out.unwrap(), After::PowerOff);
+    if m["status_name"] == "Ready" {
+        let (_, full) = r
+            .admin
+            .get(
+                &format!("machines/{}/", m["system_id"].as_str().unwrap()),
+                &[],
+            )
+            .await;
+        assert_eq!(full["cpu_count"], 2, "{full}");
+    }
+    r.stop().await;
+}

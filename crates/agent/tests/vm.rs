@@ -57,7 +57,7 @@ async fn ephemeral_environment_commissions_a_vm() {
     );
 
     // srv: DHCP and the region's port; cli: a bridge with the VM's tap.
-    let p = "10.79.1";
+    let p = "10.81.1";
     let l = Link::new(p).unwrap();
     let region: std::net::SocketAddr = r
         .url()

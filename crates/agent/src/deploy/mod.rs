@@ -58,7 +58,18 @@ impl Image {
     pub fn from_task(task: &Value) -> Result<Image> {
         let i = task
             .pointer("/deploy/image")
-            .context("the task has no deploy.image")?;
+            .filter(|i| i.is_object())
+            .with_context(|| {
+                let os = task.pointer("/deploy/osystem").and_then(Value::as_str);
+                let series = task
+                    .pointer("/deploy/distro_series")
+                    .and_then(Value::as_str);
+                format!(
+                    "the region has no image for {}/{}",
+                    os.unwrap_or("?"),
+                    series.unwrap_or("?")
+                )
+            })?;
         let s = |k: &str| i.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         Ok(Image {
             url: s("url"),

@@ -138,3 +138,10 @@ fn disk_choice() {
     assert_eq!(pick_disk(&root, &t).unwrap(), "sdz");
     assert_eq!(pick_disk(&root, &serde_json::json!({})).unwrap(), "sda");
 }
+
+#[test]
+fn a_task_without_an_image_names_what_is_missing() {
+    let t = serde_json::json!({"deploy": {"osystem": "custom", "distro_series": "tiny", "image": null}});
+    let e = Image::from_task(&t).unwrap_err();
+    assert!(e.to_string().contains("no image for custom/tiny"), "{e}");
+}

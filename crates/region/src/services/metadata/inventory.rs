@@ -195,3 +195,70 @@ pub(super) async fn apply(tx: &mut Conn, machine_id: i64, inv: &Inventory<'_>) -
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(v: Value, field: &str) {
+        match parse_inventory(&v) {
+            Err(e) => assert!(format!("{e:?}").contains(field), "{field}: {e:?}"),
+            Ok(_) => panic!("accepted {v}"),
+        }
+    }
+
+    #[test]
+    fn nics_are_checked_and_normalised() {
+        let v = json!({"nics": [
+            {"name": "ens3", "mac": "52-54-00-AB-CD-EF", "driver": "virtio_net", "link": true, "speed": 1000},
+            {"name": "ens4", "mac": "52:54:00:ab:cd:ef"},
+            {"name": "ens5", "mac": "525400000005", "link": false, "speed": null}
+        ]});
+        let inv = parse_inventory(&v).unwrap();
+        let nics = inv.nics.unwrap();
+        assert_eq!(nics.len(), 2, "a repeated MAC counts once");
+        assert_eq!(nics[0].mac, "52:54:00:ab:cd:ef");
+        assert_eq!((nics[0].link, nics[0].speed), (true, 1000));
+        assert_eq!(nics[1].mac, "52:54:00:00:00:05");
+        assert!(!nics[1].link);
+        assert!(parse_inventory(&json!({})).unwrap().nics.is_none());
+    }
+
+    #[test]
+    fn bad_nics_and_id_paths_are_refused() {
+        refused(json!({"nics": {}}), "nics");
+        refused(
+            json!({"nics": [{"name": "eth0", "mac": "nope"}]}),
+            "nics.mac",
+        );
+        refused(
+            json!({"nics": [{"name": "a/b", "mac": "52:54:00:00:00:01"}]}),
+            "nics.name",
+        );
+        refused(
+            json!({"nics": [{"name": "averyveryverylongname", "mac": "52:54:00:00:00:01"}]}),
+            "nics.name",
+        );
+        refused(
+            json!({"nics": [{"name": "e", "mac": "52:54:00:00:00:01", "speed": -1}]}),
+            "nics.speed",
+        );
+        refused(
+            json!({"nics": [{"name": "e", "mac": "52:54:00:00:00:01", "link": "yes"}]}),
+            "nics.link",
+        );
+        let disk = |p: &str| json!({"disks": [{"name": "sda", "size": 1, "id_path": p}]});
+        refused(disk("/etc/passwd"), "disks.id_path");
+        refused(disk("/dev/../etc"), "disks.id_path");
+        let good = disk("/dev/disk/by-id/virtio-x");
+        let inv = parse_inventory(&good).unwrap();
+        assert_eq!(
+            inv.disks.unwrap()[0].id_path,
+            Some("/dev/disk/by-id/virtio-x")
+        );
+        let empty = disk("");
+        let inv = parse_inventory(&empty).unwrap();
+        assert_eq!(inv.disks.unwrap()[0].id_path, None);
+    }
+}
