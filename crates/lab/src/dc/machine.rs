@@ -26,6 +26,8 @@ pub struct LabMachine {
     pub spec: MachineSpec,
     pub dir: PathBuf,
     pub bmc_ip: String,
+    /// The namespace it runs in (its tap is there).
+    ns: String,
     bmc: Option<Proc>,
 }
 
@@ -70,11 +72,13 @@ impl LabMachine {
             .current_dir(&dir)
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log));
+        die_with_parent(&mut c);
         let bmc = Proc::spawn(c)?;
         Ok(LabMachine {
             spec,
             dir,
             bmc_ip: bmc_ip.to_string(),
+            ns: ns.name().to_string(),
             bmc: Some(bmc),
         })
     }
@@ -122,8 +126,11 @@ impl LabMachine {
         self.chassis("1");
     }
 
+    /// Its chassis program, in its namespace (qemu opens its tap there).
     fn chassis(&self, power: &str) {
-        let _ = std::process::Command::new(self.dir.join("chassis.sh"))
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(self.dir.join("chassis.sh"))
             .arg(&self.dir)
             .args(["set", "power", power])
             .stdout(Stdio::null())
@@ -135,6 +142,19 @@ impl Drop for LabMachine {
     fn drop(&mut self) {
         self.bmc.take();
         self.kill();
+    }
+}
+
+/// SIGKILL the child when this process dies, however it dies.
+pub(crate) fn die_with_parent(c: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork
+    // and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 
@@ -164,9 +184,13 @@ fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<Str
             )
         }
     };
+    // The machine dies with the process that made the lab, even if that one
+    // is killed outright (the BMC started it detached).
+    let owner = std::process::id();
     Ok(format!(
         "#!/bin/sh\n\
          echo $$ > \"{d}/pid\"\n\
+         ( while kill -0 {owner} 2>/dev/null; do sleep 1; done; kill $$ ) </dev/null >/dev/null 2>&1 &\n\
          exec qemu-system-x86_64 -accel tcg -M {machine},graphics=off -m {mem} -smp {cpus} \
          -nodefaults -display none {firmware}\
          -chardev file,id=con,path={d}/console.log,append=on -serial chardev:con \

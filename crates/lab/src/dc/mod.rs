@@ -100,5 +100,6 @@ fn start_ra(ns: &Netns, dir: &Path) -> anyhow::Result<Proc> {
         .arg(format!("--pid-file={}", dir.join("ra.pid").display()))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    machine::die_with_parent(&mut c);
     Proc::spawn(c)
 }
