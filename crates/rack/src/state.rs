@@ -85,7 +85,7 @@ pub fn to_json(s: &Snapshot) -> Value {
         "reservations": s.reservations.iter().map(|r| json!({"subnet_id": r.subnet_id, "mac": r.mac, "ip": r.ip.to_string(), "hostname": r.hostname.as_deref().unwrap_or("")})).collect::<Vec<_>>(),
         "boot": {"default_osystem": b.default_osystem, "default_distro_series": b.default_distro_series, "commissioning_osystem": b.commissioning_osystem, "commissioning_distro_series": b.commissioning_distro_series, "kernel_opts": b.kernel_opts, "maas_url": b.maas_url},
         "zones": s.zones.iter().map(|z| json!({"name": z.name, "ttl": z.ttl, "serial": z.serial, "authoritative": z.authoritative, "records": z.records.iter().map(|r| json!({"name": r.name, "type": r.rtype, "data": r.data, "ttl": r.ttl})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-        "images": s.images.iter().map(|i| json!({"name": i.name, "architecture": i.architecture, "sha256": i.sha256, "size": i.size})).collect::<Vec<_>>(),
+        "images": s.images.iter().map(|i| json!({"name": i.name, "architecture": i.architecture, "filetype": i.filetype, "filename": i.filename, "sha256": i.sha256, "size": i.size})).collect::<Vec<_>>(),
         "network": {"ntp_servers": s.network.ntp_servers, "upstream_dns": s.network.upstream_dns, "default_domain": s.network.default_domain, "lease_time": s.network.lease_time},
         "machines": s.machines.iter().map(|m| json!({"system_id": m.system_id, "hostname": m.hostname, "status": m.status, "macs": m.macs, "architecture": m.architecture, "osystem": m.osystem, "distro_series": m.distro_series})).collect::<Vec<_>>(),
     })

@@ -212,6 +212,8 @@ async fn sync_once(
             );
             false
         }
+        // A rack that never had images says nothing about them.
+        None if wanted.is_empty() && last.is_empty() => true,
         None => {
             report(
                 shared,

@@ -3,6 +3,8 @@
 //! deletion, the ephemeral environment, the region serving bytes to racks,
 //! the machine's boot task and deployments refused without their image.
 
+mod bench;
+mod libmaas;
 mod task;
 mod upload;
 
