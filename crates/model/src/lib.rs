@@ -13,6 +13,7 @@ pub mod net;
 pub mod placement;
 pub mod power;
 pub mod rack;
+pub mod search;
 pub mod status;
 pub mod storage;
 

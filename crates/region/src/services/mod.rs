@@ -14,6 +14,8 @@ pub mod interfaces;
 pub mod ipaddresses;
 pub mod keys;
 pub mod lifecycle;
+pub mod live;
+pub mod listing;
 pub mod load;
 pub mod machines;
 pub mod metadata;
@@ -25,6 +27,7 @@ pub mod racks;
 pub mod regions;
 pub mod signin;
 pub mod snapshot;
+pub mod sessions;
 pub mod staticroutes;
 pub mod storage;
 pub mod tags;
@@ -55,6 +58,8 @@ pub struct CtxInner {
     pub signin: signin::SignInGuard,
     /// The racks with a session on this region, for power commands.
     pub power: Arc<power::PowerHub>,
+    /// Machine changes for the web UI's live views (`live::follow`).
+    pub changes: Arc<live::ChangeHub>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -76,6 +81,7 @@ impl Ctx {
             render: RenderCache::new(render_cache),
             signin: signin::SignInGuard::default(),
             power: Arc::new(power::PowerHub::default()),
+            changes: Arc::new(live::ChangeHub::default()),
         }))
     }
 }

@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "rack_services",
         include_str!("../../migrations/0010_rack_services.sql"),
     ),
+    (14, "ui", include_str!("../../migrations/0014_ui.sql")),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).
