@@ -49,10 +49,13 @@ export async function axe(page, what) {
   const r = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const res = await axe.run(document, { resultTypes: ["violations"] });
-    return res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+    return res.violations.map((v) => ({
+      id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,
+      where: v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "),
+    }));
   });
   const bad = r.filter((v) => v.impact === "serious" || v.impact === "critical");
-  for (const v of bad) console.log(`     axe ${v.impact} ${v.id} (${v.nodes}): ${v.help}`);
+  for (const v of bad) console.log(`     axe ${v.impact} ${v.id} (${v.nodes}): ${v.help} at ${v.where}`);
   check(bad.length === 0, `axe: no serious/critical violations on ${what}`);
 }
 
