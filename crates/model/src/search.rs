@@ -115,10 +115,7 @@ pub fn parse(q: &str) -> Result<Search, FieldErrors> {
                 .or_default()
                 .push(values.join(","));
         } else {
-            s.params
-                .entry(name.to_string())
-                .or_default()
-                .extend(values);
+            s.params.entry(name.to_string()).or_default().extend(values);
         }
     }
     Ok(s)
@@ -175,7 +172,10 @@ mod tests {
 
     #[test]
     fn empty_is_everything() {
-        assert_eq!(parse("  ").unwrap().filter().unwrap(), MachineFilter::default());
+        assert_eq!(
+            parse("  ").unwrap().filter().unwrap(),
+            MachineFilter::default()
+        );
     }
 
     proptest::proptest! {

@@ -25,10 +25,17 @@ fn missing() -> Option<String> {
     if !Path::new(&chromium).exists() {
         return Some(format!("{chromium} (apt-get install chromium)"));
     }
-    if std::process::Command::new("node").arg("--version").output().is_err() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return Some("node (apt-get install nodejs)".into());
     }
-    if !repo().join("tests/ui/node_modules/playwright-core").exists() {
+    if !repo()
+        .join("tests/ui/node_modules/playwright-core")
+        .exists()
+    {
         return Some("tests/ui/node_modules (cd tests/ui && npm ci)".into());
     }
     None
@@ -40,7 +47,12 @@ async fn answer(r: &TestRegion, what: &str, sid: &str) -> String {
             let node = node_api(r, sid).await;
             assert_eq!(signal(&node, &[("status", "WORKING")], None).await.0, 200);
             let inv = br#"{"cpu_count": 8, "memory": 16384, "disks": [{"name": "sda", "size": 256000000000}]}"#;
-            let (st, b) = signal(&node, &[("status", "OK")], Some(("hardware.json", inv.to_vec()))).await;
+            let (st, b) = signal(
+                &node,
+                &[("status", "OK")],
+                Some(("hardware.json", inv.to_vec())),
+            )
+            .await;
             assert_eq!(st, 200, "{b}");
             "done".into()
         }

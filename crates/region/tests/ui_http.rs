@@ -27,7 +27,11 @@ async fn sign_in(r: &TestRegion, user: &str) -> (String, String) {
     let c = client();
     let resp = c
         .post(format!("{}/login", ui(r)))
-        .form(&[("username", user), ("password", "pw"), ("next", "/MAAS/r/machines")])
+        .form(&[
+            ("username", user),
+            ("password", "pw"),
+            ("next", "/MAAS/r/machines"),
+        ])
         .send()
         .await
         .unwrap();
@@ -57,7 +61,13 @@ async fn get(r: &TestRegion, cookie: &str, path: &str) -> (u16, String) {
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
-async fn post(r: &TestRegion, cookie: &str, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> (u16, String) {
+async fn post(
+    r: &TestRegion,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+    origin: Option<&str>,
+) -> (u16, String) {
     let mut rb = client()
         .post(format!("{}{path}", ui(r)))
         .header(COOKIE, cookie)
@@ -73,9 +83,18 @@ async fn post(r: &TestRegion, cookie: &str, path: &str, form: &[(&str, &str)], o
 async fn sessions_sign_in_and_out() {
     let r = TestRegion::start().await;
     // Not signed in: to the sign-in page, remembering where to go.
-    let resp = client().get(format!("{}/machines", ui(&r))).send().await.unwrap();
+    let resp = client()
+        .get(format!("{}/machines", ui(&r)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
-    assert!(resp.headers()[LOCATION].to_str().unwrap().starts_with("/MAAS/r/login?next="));
+    assert!(
+        resp.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/MAAS/r/login?next=")
+    );
     // A wrong password: 401 with the form again, no session.
     let resp = client()
         .post(format!("{}/login", ui(&r)))
@@ -89,16 +108,22 @@ async fn sessions_sign_in_and_out() {
     assert_eq!(r.count("SELECT count(*) FROM ui_sessions").await, 1);
     // Only the hash is stored.
     let id = cookie.split('=').nth(1).unwrap();
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM ui_sessions WHERE id_hash = decode($1, 'hex')")
-        .bind(id)
-        .fetch_one(r.db())
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ui_sessions WHERE id_hash = decode($1, 'hex')")
+            .bind(id)
+            .fetch_one(r.db())
+            .await
+            .unwrap();
     assert_eq!(stored, 0);
     assert_eq!(get(&r, &cookie, "/machines").await.0, 200);
     // Sign-out needs the token, then deletes the row.
     assert_eq!(post(&r, &cookie, "/logout", &[], None).await.0, 403);
-    assert_eq!(post(&r, &cookie, "/logout", &[("csrf", &csrf)], None).await.0, 303);
+    assert_eq!(
+        post(&r, &cookie, "/logout", &[("csrf", &csrf)], None)
+            .await
+            .0,
+        303
+    );
     assert_eq!(r.count("SELECT count(*) FROM ui_sessions").await, 0);
     assert_eq!(get(&r, &cookie, "/machines").await.0, 303);
     // An expired session is no session.
@@ -109,11 +134,18 @@ async fn sessions_sign_in_and_out() {
         .unwrap();
     assert_eq!(get(&r, &cookie, "/machines").await.0, 303);
     // Junk cookies never reach the database and are no session either.
-    assert_eq!(get(&r, "maas_ui_session=../../etc", "/machines").await.0, 303);
+    assert_eq!(
+        get(&r, "maas_ui_session=../../etc", "/machines").await.0,
+        303
+    );
     // After sign-in only our own pages are places to go next.
     let resp = client()
         .post(format!("{}/login", ui(&r)))
-        .form(&[("username", "admin"), ("password", "pw"), ("next", "https://evil.example/")])
+        .form(&[
+            ("username", "admin"),
+            ("password", "pw"),
+            ("next", "https://evil.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -125,15 +157,40 @@ async fn cross_site_and_tokenless_posts_are_refused() {
     let r = TestRegion::start().await;
     let sid = r.ready_machine("n1", 2, 2048).await;
     let (cookie, csrf) = sign_in(&r, "admin").await;
-    let form = [("csrf", csrf.as_str()), ("action", "mark_broken"), ("sid", &sid), ("confirmed", "1")];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("action", "mark_broken"),
+        ("sid", &sid),
+        ("confirmed", "1"),
+    ];
     // Another site's form, even with the right token.
-    let (st, body) = post(&r, &cookie, "/machines/action", &form, Some("http://evil.example")).await;
+    let (st, body) = post(
+        &r,
+        &cookie,
+        "/machines/action",
+        &form,
+        Some("http://evil.example"),
+    )
+    .await;
     assert_eq!(st, 403, "{body}");
     assert!(body.contains("Cross-site request refused"));
     // No token, a wrong token.
-    assert_eq!(post(&r, &cookie, "/machines/action", &form[1..], None).await.0, 403);
-    let wrong = [("csrf", "0"), ("action", "mark_broken"), ("sid", &sid), ("confirmed", "1")];
-    assert_eq!(post(&r, &cookie, "/machines/action", &wrong, None).await.0, 403);
+    assert_eq!(
+        post(&r, &cookie, "/machines/action", &form[1..], None)
+            .await
+            .0,
+        403
+    );
+    let wrong = [
+        ("csrf", "0"),
+        ("action", "mark_broken"),
+        ("sid", &sid),
+        ("confirmed", "1"),
+    ];
+    assert_eq!(
+        post(&r, &cookie, "/machines/action", &wrong, None).await.0,
+        403
+    );
     assert_eq!(r.status_of(&sid).await, 4, "nothing happened");
     // Our own form works.
     let host = r.url().trim_end_matches("/MAAS").to_string();
@@ -156,7 +213,13 @@ async fn roles_as_the_api_enforces_them() {
     let r = TestRegion::start().await;
     let free = r.ready_machine("free", 2, 2048).await;
     let taken = r.ready_machine("taken", 2, 2048).await;
-    assert_eq!(r.admin.op("machines/", "allocate", &[("system_id", &taken)]).await.0, 200);
+    assert_eq!(
+        r.admin
+            .op("machines/", "allocate", &[("system_id", &taken)])
+            .await
+            .0,
+        200
+    );
     let (cookie, csrf) = sign_in(&r, "alice").await;
     assert_eq!(get(&r, &cookie, "/users").await.0, 403);
     assert_eq!(get(&r, &cookie, "/settings").await.0, 403);
@@ -166,16 +229,34 @@ async fn roles_as_the_api_enforces_them() {
     let (_, list) = get(&r, &cookie, "/machines").await;
     assert!(list.contains(&format!("m-{free}")) && !list.contains(&format!("m-{taken}")));
     // Admin-only bulk actions are refused; actions on another's machine fail per machine.
-    let del = [("csrf", csrf.as_str()), ("action", "delete"), ("sid", &free), ("confirmed", "1")];
-    assert_eq!(post(&r, &cookie, "/machines/action", &del, None).await.0, 403);
-    let rel = [("csrf", csrf.as_str()), ("action", "release"), ("sid", &taken), ("confirmed", "1")];
+    let del = [
+        ("csrf", csrf.as_str()),
+        ("action", "delete"),
+        ("sid", &free),
+        ("confirmed", "1"),
+    ];
+    assert_eq!(
+        post(&r, &cookie, "/machines/action", &del, None).await.0,
+        403
+    );
+    let rel = [
+        ("csrf", csrf.as_str()),
+        ("action", "release"),
+        ("sid", &taken),
+        ("confirmed", "1"),
+    ];
     let (st, body) = post(&r, &cookie, "/machines/action", &rel, None).await;
     assert_eq!(st, 200);
     assert!(body.contains("0 done, 1 refused"), "{body}");
     assert_eq!(r.status_of(&taken).await, 10, "still allocated");
     // Editing a machine's configuration is for admins.
     let edit = [("csrf", csrf.as_str()), ("hostname", "x")];
-    assert_eq!(post(&r, &cookie, &format!("/machine/{free}/edit"), &edit, None).await.0, 403);
+    assert_eq!(
+        post(&r, &cookie, &format!("/machine/{free}/edit"), &edit, None)
+            .await
+            .0,
+        403
+    );
 }
 
 #[tokio::test]
@@ -237,28 +318,47 @@ async fn the_event_stream_pushes_changed_rows() {
     let mut got = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !got.contains("</tr>") {
-        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await.expect("an event in time");
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("an event in time");
         got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
     assert!(got.starts_with("event: row"), "{got}");
-    assert!(got.contains(&format!("id=\"m-{sid}\"")) && got.contains("Broken"), "{got}");
+    assert!(
+        got.contains(&format!("id=\"m-{sid}\"")) && got.contains("Broken"),
+        "{got}"
+    );
     assert!(!got.contains(&other));
     // Allocated to someone else: no longer hers to see, so `gone`.
     r.force_status(&sid, 4).await;
     let mut got = String::new();
     while !got.contains("event: row") {
-        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await.expect("an event in time");
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("an event in time");
         got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
-    assert_eq!(r.admin.op("machines/", "allocate", &[("system_id", &sid)]).await.0, 200);
+    assert_eq!(
+        r.admin
+            .op("machines/", "allocate", &[("system_id", &sid)])
+            .await
+            .0,
+        200
+    );
     let mut got = String::new();
     while !got.contains("event: gone") {
-        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await.expect("an event in time");
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("an event in time");
         got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
     assert!(got.contains(&sid));
     // Without a session: no stream.
-    let resp = client().get(format!("{}/events?ids={sid}", ui(&r))).send().await.unwrap();
+    let resp = client()
+        .get(format!("{}/events?ids={sid}", ui(&r)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
 }
 
@@ -269,20 +369,39 @@ async fn add_machine_and_edit_show_field_errors() {
     let (st, page) = get(&r, &cookie, "/machines/add").await;
     assert_eq!(st, 200);
     for t in ["manual", "ipmi", "redfish", "webhook"] {
-        assert!(page.contains(&format!("data-power-type=\"{t}\"")), "{t} fieldset");
+        assert!(
+            page.contains(&format!("data-power-type=\"{t}\"")),
+            "{t} fieldset"
+        );
     }
-    let (st, body) = post(&r, &cookie, "/machines/add", &[
-        ("csrf", &csrf), ("hostname", "web1"), ("architecture", "amd64/generic"),
-        ("mac_addresses", "52:54:00:00:00:aa"), ("power_type", "ipmi"),
-        ("pp_ipmi_power_address", "10.0.0.9"), ("pp_ipmi_power_user", "root"),
-        ("pp_ipmi_power_pass", "s3cret"), ("pp_redfish_power_address", "ignored"),
-        ("zone", "default"), ("pool", "default"),
-    ], None).await;
+    let (st, body) = post(
+        &r,
+        &cookie,
+        "/machines/add",
+        &[
+            ("csrf", &csrf),
+            ("hostname", "web1"),
+            ("architecture", "amd64/generic"),
+            ("mac_addresses", "52:54:00:00:00:aa"),
+            ("power_type", "ipmi"),
+            ("pp_ipmi_power_address", "10.0.0.9"),
+            ("pp_ipmi_power_user", "root"),
+            ("pp_ipmi_power_pass", "s3cret"),
+            ("pp_redfish_power_address", "ignored"),
+            ("zone", "default"),
+            ("pool", "default"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(st, 303, "{body}");
     let (_, m) = r.admin.get("machines/", &[("hostname", "web1")]).await;
     let sid = m[0]["system_id"].as_str().unwrap().to_string();
     assert_eq!(m[0]["power_type"], "ipmi");
-    let (_, p) = r.admin.get_op(&format!("machines/{sid}/"), "power_parameters", &[]).await;
+    let (_, p) = r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "power_parameters", &[])
+        .await;
     assert_eq!(p["power_address"], "10.0.0.9");
     assert_eq!(p["power_pass"], "s3cret");
     // The details page never echoes the password.
@@ -290,23 +409,60 @@ async fn add_machine_and_edit_show_field_errors() {
     assert_eq!(st, 200);
     assert!(page.contains("10.0.0.9") && !page.contains("s3cret"));
     // The service's errors appear beside the fields.
-    let (st, body) = post(&r, &cookie, &format!("/machine/{sid}/edit"), &[
-        ("csrf", &csrf), ("hostname", "web1"), ("zone", "nowhere"), ("pool", "default"),
-        ("power_type", "ipmi"), ("pp_ipmi_power_address", "10.0.0.9"),
-    ], None).await;
+    let (st, body) = post(
+        &r,
+        &cookie,
+        &format!("/machine/{sid}/edit"),
+        &[
+            ("csrf", &csrf),
+            ("hostname", "web1"),
+            ("zone", "nowhere"),
+            ("pool", "default"),
+            ("power_type", "ipmi"),
+            ("pp_ipmi_power_address", "10.0.0.9"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(st, 400);
     assert!(body.contains("id=\"zone-error\""), "{body}");
     // A duplicate MAC on add: the form again with the reason.
-    let (st, body) = post(&r, &cookie, "/machines/add", &[
-        ("csrf", &csrf), ("mac_addresses", "52:54:00:00:00:aa"), ("power_type", "manual"),
-    ], None).await;
+    let (st, body) = post(
+        &r,
+        &cookie,
+        "/machines/add",
+        &[
+            ("csrf", &csrf),
+            ("mac_addresses", "52:54:00:00:00:aa"),
+            ("power_type", "manual"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(st, 400, "{body}");
     // An edit that passes keeps the unchanged password.
-    let (st, _) = post(&r, &cookie, &format!("/machine/{sid}/edit"), &[
-        ("csrf", &csrf), ("hostname", "web2"), ("zone", "default"), ("pool", "default"),
-        ("power_type", "ipmi"), ("pp_ipmi_power_address", "10.0.0.10"),
-    ], None).await;
+    let (st, _) = post(
+        &r,
+        &cookie,
+        &format!("/machine/{sid}/edit"),
+        &[
+            ("csrf", &csrf),
+            ("hostname", "web2"),
+            ("zone", "default"),
+            ("pool", "default"),
+            ("power_type", "ipmi"),
+            ("pp_ipmi_power_address", "10.0.0.10"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(st, 303);
-    let (_, p) = r.admin.get_op(&format!("machines/{sid}/"), "power_parameters", &[]).await;
-    assert_eq!((p["power_address"].as_str(), p["power_pass"].as_str()), (Some("10.0.0.10"), Some("s3cret")));
+    let (_, p) = r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "power_parameters", &[])
+        .await;
+    assert_eq!(
+        (p["power_address"].as_str(), p["power_pass"].as_str()),
+        (Some("10.0.0.10"), Some("s3cret"))
+    );
 }

@@ -69,7 +69,11 @@ pub async fn lookup(ctx: &Ctx, cookie: &str) -> Result<Option<Session>> {
     let Some(hash) = hash_of(cookie) else {
         return Ok(None);
     };
-    let Some(row) = ctx.hot.run(async |c| ui_sessions::get(c, &hash).await).await? else {
+    let Some(row) = ctx
+        .hot
+        .run(async |c| ui_sessions::get(c, &hash).await)
+        .await?
+    else {
         return Ok(None);
     };
     if row.idle_secs >= TOUCH_EVERY_SECS {

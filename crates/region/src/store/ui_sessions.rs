@@ -47,15 +47,15 @@ pub async fn get<'e>(e: impl Executor<'e>, id_hash: &[u8]) -> Result<Option<Sess
     .bind(id_hash)
     .fetch_optional(e)
     .await?;
-    Ok(r.map(
-        |(user_id, username, is_superuser, csrf, idle)| SessionRow {
+    Ok(
+        r.map(|(user_id, username, is_superuser, csrf, idle)| SessionRow {
             user_id,
             username,
             is_superuser,
             csrf,
             idle_secs: idle as i64,
-        },
-    ))
+        }),
+    )
 }
 
 /// Push the session's expiry to `ttl_secs` from now.
@@ -83,8 +83,10 @@ pub async fn delete<'e>(e: impl Executor<'e>, id_hash: &[u8]) -> Result<bool> {
 
 /// Drop expired sessions; how many.
 pub async fn delete_expired<'e>(e: impl Executor<'e>) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM ui_sessions WHERE expires <= now()")
-        .execute(e)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM ui_sessions WHERE expires <= now()")
+            .execute(e)
+            .await?
+            .rows_affected(),
+    )
 }

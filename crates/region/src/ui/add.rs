@@ -38,14 +38,27 @@ struct AddPage {
 }
 
 async fn page(ui: &Ui, viewer: &Viewer, form: &FormData) -> Result<AddPage> {
-    let zones: Vec<String> = places::zones(&ui.db).await?.into_iter().map(|z| z.name).collect();
-    let pools: Vec<String> = places::pools(&ui.db).await?.into_iter().map(|z| z.name).collect();
+    let zones: Vec<String> = places::zones(&ui.db)
+        .await?
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
+    let pools: Vec<String> = places::pools(&ui.db)
+        .await?
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
     let arches: Vec<String> = ARCHES.iter().map(|s| s.to_string()).collect();
     let v = |k: &str| form.get(k).unwrap_or("").to_string();
     let mut fields = vec![
         Field::text("hostname", "Hostname (blank: generated)", &v("hostname")),
         Field::select("architecture", "Architecture", &v("architecture"), &arches),
-        Field::text("mac_addresses", "MAC addresses (comma-separated)", &v("mac_addresses")).required(),
+        Field::text(
+            "mac_addresses",
+            "MAC addresses (comma-separated)",
+            &v("mac_addresses"),
+        )
+        .required(),
         Field::select("zone", "Zone", &v("zone"), &zones),
         Field::select("pool", "Resource pool", &v("pool"), &pools),
         Field::text("description", "Description", &v("description")),
@@ -80,7 +93,9 @@ async fn page(ui: &Ui, viewer: &Viewer, form: &FormData) -> Result<AddPage> {
 }
 
 pub async fn form(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
-    let p = page(&ui, &viewer, &FormData::default()).await.or_page(&viewer.nav())?;
+    let p = page(&ui, &viewer, &FormData::default())
+        .await
+        .or_page(&viewer.nav())?;
     Ok(render(&p))
 }
 
@@ -103,18 +118,29 @@ fn request(f: &FormData, is_admin: bool) -> Result<CreateRequest> {
         }
     }
     if macs.is_empty() && !errs.contains_key("mac_addresses") {
-        errs.insert("mac_addresses".into(), vec!["Give at least one MAC address.".into()]);
+        errs.insert(
+            "mac_addresses".into(),
+            vec!["Give at least one MAC address.".into()],
+        );
     }
-    let arch = f.text("architecture").unwrap_or_else(|| "amd64/generic".into());
+    let arch = f
+        .text("architecture")
+        .unwrap_or_else(|| "amd64/generic".into());
     if !ARCHES.contains(&arch.as_str()) {
-        errs.insert("architecture".into(), vec![format!("'{arch}' is not offered.")]);
+        errs.insert(
+            "architecture".into(),
+            vec![format!("'{arch}' is not offered.")],
+        );
     }
     let mut hostname = None;
     if let Some(h) = f.text("hostname") {
         match ids::split_fqdn(&h) {
             Ok((host, None)) => hostname = Some(host.to_string()),
             Ok((_, Some(_))) => {
-                errs.insert("hostname".into(), vec!["Give the short name (no domain).".into()]);
+                errs.insert(
+                    "hostname".into(),
+                    vec!["Give the short name (no domain).".into()],
+                );
             }
             Err(e) => {
                 errs.insert("hostname".into(), vec![e]);
@@ -178,4 +204,3 @@ pub async fn submit(State(ui): State<Ui>, p: Posted) -> PageResult {
         Err(e) => Err(crate::ui::error::PageError { nav, error: e }),
     }
 }
-

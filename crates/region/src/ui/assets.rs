@@ -6,7 +6,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const FILES: &[(&str, &str, &str)] = &[
-    ("ui.css", "text/css; charset=utf-8", include_str!("../../static/ui.css")),
+    (
+        "ui.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/ui.css"),
+    ),
     (
         "ui.js",
         "text/javascript; charset=utf-8",

@@ -41,7 +41,9 @@ async fn render_one(ui: &Ui, viewer: &Viewer, sid: &str, summary: bool) -> Event
         .render()
     };
     match html {
-        Ok(h) => Event::default().event(if summary { "summary" } else { "row" }).data(h),
+        Ok(h) => Event::default()
+            .event(if summary { "summary" } else { "row" })
+            .data(h),
         Err(_) => Event::default().event("resync").data("template"),
     }
 }
@@ -53,7 +55,14 @@ pub async fn stream(
 ) -> Response {
     let ids: HashSet<String> = q
         .get("ids")
-        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).take(MAX_IDS).map(str::to_string).collect())
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .take(MAX_IDS)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let summary = q.get("view").is_some_and(|v| v == "summary");
     let mut rx = ui.changes.subscribe();

@@ -100,7 +100,10 @@ fn is_secret(param: &str) -> bool {
 }
 
 fn label_of(param: &str) -> String {
-    let words = param.strip_prefix("power_").unwrap_or(param).replace('_', " ");
+    let words = param
+        .strip_prefix("power_")
+        .unwrap_or(param)
+        .replace('_', " ");
     let mut c = words.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -110,7 +113,10 @@ fn label_of(param: &str) -> String {
 
 /// Every power type's fields, `chosen` selected, values from `current`
 /// (secrets are never echoed: left empty, they stay as they are).
-pub fn power_sets(chosen: &str, current: &serde_json::Map<String, serde_json::Value>) -> Vec<PowerSet> {
+pub fn power_sets(
+    chosen: &str,
+    current: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<PowerSet> {
     POWER_TYPES
         .iter()
         .map(|(name, label, params)| PowerSet {
@@ -122,7 +128,11 @@ pub fn power_sets(chosen: &str, current: &serde_json::Map<String, serde_json::Va
                 .map(|p| {
                     let input = format!("pp_{name}_{p}");
                     let value = if *name == chosen && !is_secret(p) {
-                        current.get(*p).and_then(|v| v.as_str()).unwrap_or("").to_string()
+                        current
+                            .get(*p)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .to_string()
                     } else {
                         String::new()
                     };
@@ -166,7 +176,10 @@ mod tests {
         e.insert("power_parameters_power_address".into(), vec!["Bad.".into()]);
         e.insert("other".into(), vec!["Odd.".into()]);
         let rest = attach(&mut [&mut ipmi], &e);
-        let f = ipmi.iter().find(|f| f.name == "pp_ipmi_power_address").unwrap();
+        let f = ipmi
+            .iter()
+            .find(|f| f.name == "pp_ipmi_power_address")
+            .unwrap();
         assert_eq!(f.error, "Bad.");
         assert_eq!(rest, vec!["other: Odd."]);
         assert_eq!(label_of("power_address"), "Address");
@@ -174,7 +187,9 @@ mod tests {
 
     #[test]
     fn only_the_chosen_types_fields_are_taken() {
-        let f = FormData::parse(b"pp_ipmi_power_address=10.0.0.1&pp_redfish_power_address=x&pp_ipmi_power_pass=");
+        let f = FormData::parse(
+            b"pp_ipmi_power_address=10.0.0.1&pp_redfish_power_address=x&pp_ipmi_power_pass=",
+        );
         assert_eq!(
             power_fields(&f, "ipmi"),
             vec![("power_address".to_string(), "10.0.0.1".to_string())]

@@ -167,7 +167,12 @@ fn disks(v: &Value) -> Vec<Disk> {
         .collect()
 }
 
-async fn build(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<&FormData>) -> Result<MachinePage, Error> {
+async fn build(
+    ui: &Ui,
+    viewer: &Viewer,
+    sid: &str,
+    form: Option<&FormData>,
+) -> Result<MachinePage, Error> {
     let user = &viewer.user;
     let m = machines::get_visible(ui, user, sid).await?;
     let v = serde_json::to_value(m.json()).unwrap_or_default();
@@ -181,18 +186,34 @@ async fn build(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<&FormData>) -> 
     } else {
         Map::new()
     };
-    let zones: Vec<String> = places::zones(&ui.db).await?.into_iter().map(|z| z.name).collect();
-    let pools: Vec<String> = places::pools(&ui.db).await?.into_iter().map(|z| z.name).collect();
+    let zones: Vec<String> = places::zones(&ui.db)
+        .await?
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
+    let pools: Vec<String> = places::pools(&ui.db)
+        .await?
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
     let summary = SummaryView::from_json(&v);
     let val = |k: &str, cur: &str| form.and_then(|f| f.get(k)).unwrap_or(cur).to_string();
     let fields = vec![
         Field::text("hostname", "Hostname", &val("hostname", &m.row.hostname)).required(),
         Field::select("zone", "Zone", &val("zone", &summary.zone), &zones),
         Field::select("pool", "Resource pool", &val("pool", &summary.pool), &pools),
-        Field::text("description", "Description", &val("description", &m.row.description)),
+        Field::text(
+            "description",
+            "Description",
+            &val("description", &m.row.description),
+        ),
     ];
     let chosen = val("power_type", &m.row.power_type);
-    let chosen = if chosen.is_empty() { "manual".to_string() } else { chosen };
+    let chosen = if chosen.is_empty() {
+        "manual".to_string()
+    } else {
+        chosen
+    };
     let mut pt = Field::text("power_type", "Power type", &chosen).kind("select");
     pt.options = maas_model::power::POWER_TYPES
         .iter()
@@ -216,7 +237,8 @@ async fn build(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<&FormData>) -> 
                 name: r.name.clone(),
                 status: results::status_name(r.status),
                 exit: r.exit_status.map(|e| e.to_string()).unwrap_or_default(),
-                output: String::from_utf8_lossy(&r.output[..r.output.len().min(64 * 1024)]).into_owned(),
+                output: String::from_utf8_lossy(&r.output[..r.output.len().min(64 * 1024)])
+                    .into_owned(),
             })
         })
         .collect();
@@ -227,7 +249,7 @@ async fn build(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<&FormData>) -> 
         ..Default::default()
     };
     let events = events::query(&ui.db, user, q).await?;
-    let summary_html = summary.render().map_err(|e| Error::internal(e))?;
+    let summary_html = summary.render().map_err(Error::internal)?;
     Ok(MachinePage {
         summary_html,
         nav: viewer.nav(),
@@ -245,7 +267,9 @@ async fn build(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<&FormData>) -> 
 }
 
 pub async fn show(State(ui): State<Ui>, viewer: Viewer, Path(sid): Path<String>) -> PageResult {
-    let page = build(&ui, &viewer, &sid, None).await.or_page(&viewer.nav())?;
+    let page = build(&ui, &viewer, &sid, None)
+        .await
+        .or_page(&viewer.nav())?;
     Ok(render(&page))
 }
 

@@ -54,17 +54,42 @@ const fn admin(mut ch: Choice) -> Choice {
 }
 
 const CHOICES: &[Choice] = &[
-    c("commission", "Commission", Kind::Machine(Action::Commission), true),
+    c(
+        "commission",
+        "Commission",
+        Kind::Machine(Action::Commission),
+        true,
+    ),
     c("test", "Test", Kind::Machine(Action::Test), true),
     c("deploy", "Deploy", Kind::Machine(Action::Deploy), true),
     c("release", "Release", Kind::Machine(Action::Release), true),
     c("abort", "Abort", Kind::Machine(Action::Abort), true),
-    c("mark_broken", "Mark broken", Kind::Machine(Action::MarkBroken), true),
-    c("mark_fixed", "Mark fixed", Kind::Machine(Action::MarkFixed), false),
+    c(
+        "mark_broken",
+        "Mark broken",
+        Kind::Machine(Action::MarkBroken),
+        true,
+    ),
+    c(
+        "mark_fixed",
+        "Mark fixed",
+        Kind::Machine(Action::MarkFixed),
+        false,
+    ),
     c("lock", "Lock", Kind::Machine(Action::Lock), false),
     c("unlock", "Unlock", Kind::Machine(Action::Unlock), false),
-    c("power_on", "Power on", Kind::Machine(Action::PowerOn), false),
-    c("power_off", "Power off", Kind::Machine(Action::PowerOff), true),
+    c(
+        "power_on",
+        "Power on",
+        Kind::Machine(Action::PowerOn),
+        false,
+    ),
+    c(
+        "power_off",
+        "Power off",
+        Kind::Machine(Action::PowerOff),
+        true,
+    ),
     admin(c("set_zone", "Set zone", Kind::SetZone, true)),
     admin(c("set_pool", "Set resource pool", Kind::SetPool, true)),
     admin(c("tag", "Add tag", Kind::Tag, true)),
@@ -157,7 +182,10 @@ pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
     if ch.admin && !user.is_superuser {
         return Err(PageError {
             nav,
-            error: Error::Forbidden(format!("Only administrators can {}.", ch.label.to_lowercase())),
+            error: Error::Forbidden(format!(
+                "Only administrators can {}.",
+                ch.label.to_lowercase()
+            )),
         });
     }
     if ch.confirm && !f.checked("confirmed") {
@@ -179,7 +207,9 @@ pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
                     } else {
                         (&[][..], &sids[..])
                     };
-                    tags::update_nodes(&ui, user, &tag, add, remove).await.map(|_| ())
+                    tags::update_nodes(&ui, user, &tag, add, remove)
+                        .await
+                        .map(|_| ())
                 }
                 Err(e) => Err(e),
             },
@@ -232,16 +262,33 @@ async fn confirm(ui: &Ui, nav: Nav, ch: &Choice, sids: Vec<String>) -> PageResul
     let (mut default_os, mut default_series) = (String::new(), String::new());
     match ch.kind {
         Kind::SetZone => {
-            zones = places::zones(&ui.db).await.or_page(&nav)?.into_iter().map(|z| z.name).collect()
+            zones = places::zones(&ui.db)
+                .await
+                .or_page(&nav)?
+                .into_iter()
+                .map(|z| z.name)
+                .collect()
         }
         Kind::SetPool => {
-            pools = places::pools(&ui.db).await.or_page(&nav)?.into_iter().map(|z| z.name).collect()
+            pools = places::pools(&ui.db)
+                .await
+                .or_page(&nav)?
+                .into_iter()
+                .map(|z| z.name)
+                .collect()
         }
         Kind::Tag | Kind::Untag => {
-            tag_names = tags::list(ui).await.or_page(&nav)?.into_iter().map(|t| t.name).collect()
+            tag_names = tags::list(ui)
+                .await
+                .or_page(&nav)?
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
         }
         Kind::Machine(Action::Deploy) => {
-            default_os = config::get_str(&ui.db, "default_osystem").await.or_page(&nav)?;
+            default_os = config::get_str(&ui.db, "default_osystem")
+                .await
+                .or_page(&nav)?;
             default_series = config::get_str(&ui.db, "default_distro_series")
                 .await
                 .or_page(&nav)?;

@@ -25,7 +25,12 @@ struct TablePage {
     rows: Vec<Vec<String>>,
 }
 
-fn table(viewer: &Viewer, title: &str, headers: Vec<&'static str>, rows: Vec<Vec<String>>) -> PageResult {
+fn table(
+    viewer: &Viewer,
+    title: &str,
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+) -> PageResult {
     Ok(render(&TablePage {
         nav: viewer.nav(),
         title: title.into(),
@@ -53,7 +58,12 @@ pub async fn tags(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
         .into_iter()
         .map(|t| vec![t.name, t.comment, t.definition, t.kernel_opts])
         .collect();
-    table(&viewer, "Tags", vec!["Name", "Comment", "Definition", "Kernel options"], rows)
+    table(
+        &viewer,
+        "Tags",
+        vec!["Name", "Comment", "Definition", "Kernel options"],
+        rows,
+    )
 }
 
 fn s(v: &Value) -> String {
@@ -74,11 +84,21 @@ pub async fn subnets(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
                 s(&v["name"]),
                 format!("{} / {}", s(&v["vlan"]["fabric"]), s(&v["vlan"]["vid"])),
                 s(&v["gateway_ip"]),
-                if v["managed"].as_bool().unwrap_or(false) { "yes" } else { "no" }.into(),
+                if v["managed"].as_bool().unwrap_or(false) {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into(),
             ]
         })
         .collect();
-    table(&viewer, "Subnets", vec!["CIDR", "Name", "Fabric / VLAN", "Gateway", "Managed"], rows)
+    table(
+        &viewer,
+        "Subnets",
+        vec!["CIDR", "Name", "Fabric / VLAN", "Gateway", "Managed"],
+        rows,
+    )
 }
 
 pub async fn users(State(ui): State<Ui>, viewer: Viewer) -> PageResult {

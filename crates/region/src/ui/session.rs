@@ -107,8 +107,8 @@ fn sign_in_redirect(parts: &Parts) -> Response {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/MAAS/r/machines");
-    let next: String = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
+    let next: String =
+        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC).to_string();
     Redirect::to(&format!("{BASE}/login?next={next}")).into_response()
 }
 
@@ -162,7 +162,10 @@ impl FromRequest<Ui> for Posted {
         let (mut parts, body) = req.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, ui).await?;
         if cross_site(&parts.headers) {
-            return Err(refused(Some(viewer.nav()), "the form came from another site."));
+            return Err(refused(
+                Some(viewer.nav()),
+                "the form came from another site.",
+            ));
         }
         let form = read_form(Request::from_parts(parts, body)).await?;
         let given = form.get("csrf").unwrap_or("");
@@ -197,8 +200,14 @@ mod tests {
             ("origin", "http://a:5240"),
             ("sec-fetch-site", "same-origin"),
         ])));
-        assert!(cross_site(&headers(&[("host", "a:5240"), ("origin", "http://evil")])));
-        assert!(cross_site(&headers(&[("host", "a:5240"), ("origin", "null")])));
+        assert!(cross_site(&headers(&[
+            ("host", "a:5240"),
+            ("origin", "http://evil")
+        ])));
+        assert!(cross_site(&headers(&[
+            ("host", "a:5240"),
+            ("origin", "null")
+        ])));
         assert!(cross_site(&headers(&[
             ("host", "a:5240"),
             ("sec-fetch-site", "cross-site"),

@@ -85,7 +85,9 @@ pub async fn submit(State(ui): State<Ui>, req: Request) -> Response {
 pub async fn logout(State(ui): State<Ui>, p: Posted) -> PageResult {
     let nav = p.viewer.nav();
     use crate::ui::error::OrPage;
-    sessions::sign_out(&ui, &p.viewer.cookie).await.or_page(&nav)?;
+    sessions::sign_out(&ui, &p.viewer.cookie)
+        .await
+        .or_page(&nav)?;
     Ok((
         [(header::SET_COOKIE, set_cookie(None, false))],
         Redirect::to("/MAAS/r/login"),
