@@ -196,6 +196,9 @@ pub async fn submit(State(ui): State<Ui>, p: Posted) -> PageResult {
                     for ps in page.power.iter_mut().filter(|p| p.selected) {
                         ps.fields = power.clone();
                     }
+                    if page.errors.is_empty() {
+                        page.errors.push("Correct the fields marked below.".into());
+                    }
                 }
                 other => page.errors = vec![message(other)],
             }

@@ -13,7 +13,7 @@ use crate::services::{config, places, tags};
 use crate::ui::Ui;
 use crate::ui::error::{OrPage, PageError, PageResult, render};
 use crate::ui::form::FormData;
-use crate::ui::session::Posted;
+use crate::ui::session::{Posted, Viewer};
 use crate::ui::views::Nav;
 
 /// What a choice in the action menu does.
@@ -189,7 +189,7 @@ pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
         });
     }
     if ch.confirm && !f.checked("confirmed") {
-        return confirm(&ui, nav, ch, sids).await;
+        return confirm(&ui, &p.viewer, ch, sids).await;
     }
     let mut ok = 0;
     let mut failed = Vec::new();
@@ -250,10 +250,12 @@ pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
     }))
 }
 
-async fn confirm(ui: &Ui, nav: Nav, ch: &Choice, sids: Vec<String>) -> PageResult {
+async fn confirm(ui: &Ui, viewer: &Viewer, ch: &Choice, sids: Vec<String>) -> PageResult {
+    let nav = viewer.nav();
     let mut machines = Vec::with_capacity(sids.len());
     for sid in &sids {
-        match crate::services::machines::get(ui, sid).await {
+        // Names only of machines the viewer may see.
+        match crate::services::machines::get_visible(ui, &viewer.user, sid).await {
             Ok(m) => machines.push(format!("{} ({sid})", m.row.hostname)),
             Err(_) => machines.push(sid.clone()),
         }

@@ -21,6 +21,8 @@ use crate::ui::{BASE, Ui};
 pub const COOKIE: &str = "maas_ui_session";
 /// Largest form body the UI reads (user data is the big one).
 const MAX_FORM: usize = 2 << 20;
+/// A form's body must arrive within this (like the API's body timeout).
+const FORM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The signed-in user of a request.
 #[derive(Clone)]
@@ -149,8 +151,10 @@ pub fn refused(nav: Option<Nav>, why: &str) -> Response {
 
 /// The form body of a request, bounded.
 pub async fn read_form(req: Request) -> Result<FormData, Response> {
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM)
+    let body = axum::body::to_bytes(req.into_body(), MAX_FORM);
+    let bytes = tokio::time::timeout(FORM_TIMEOUT, body)
         .await
+        .map_err(|_| (StatusCode::REQUEST_TIMEOUT, "form not received in time").into_response())?
         .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
     Ok(FormData::parse(&bytes))
 }
