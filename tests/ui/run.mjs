@@ -86,6 +86,14 @@ try {
   await page.goto(`${r}/machines?q=${encodeURIComponent("colour:red")}`);
   check((await page.textContent("#q-error"))?.includes("Unknown filter"), "an unknown search key is explained");
 
+  // Typing in the search box filters in place (htmx), and the URL follows.
+  await page.goto(`${r}/machines`);
+  await page.evaluate(() => (window.__sameDoc = true));
+  await page.fill("#q", "status:ready uitest1");
+  await page.waitForFunction(() => location.search.includes("uitest1"), null, { timeout: 5000 });
+  await page.waitForSelector(`#m-${sid}`);
+  check(await page.evaluate(() => window.__sameDoc === true), "the search box filters without a page load");
+
   // Deploy with user data from the list (checkbox + bulk action).
   await page.goto(`${r}/machines?q=uitest1`);
   await page.check(`#m-${sid} input[name=sid]`);
