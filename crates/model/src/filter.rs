@@ -130,6 +130,9 @@ pub struct MachineFilter {
     pub min_memory: Option<f64>,
     /// Network placement (allocation only), resolved to ids.
     pub net: crate::placement::NetFilter,
+    /// Free-text words (the UI's search box): each is in the hostname
+    /// (any case), or is the system_id or one of the tags.
+    pub text: Vec<String>,
 }
 
 /// Values of a list parameter given as repeated keys and/or comma-separated.

@@ -14,6 +14,7 @@ pub mod placement;
 pub mod power;
 pub mod rack;
 pub mod range;
+pub mod search;
 pub mod status;
 pub mod storage;
 

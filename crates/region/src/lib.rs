@@ -3,7 +3,7 @@
 //! racks.
 //!
 //! Layers, imports pointing down only (checked by `tests/layers.rs`):
-//! `region` (wiring) → `api`, `rackrpc` (edges: parse, authorize, call,
+//! `region` (wiring) → `api`, `rackrpc`, `ui` (edges: parse, authorize, call,
 //! render) → `services` (rules; the one status writer) → `render` (MAAS JSON
 //! and its caches) → `store` (every SQL statement) → `error`, `crypto`.
 
@@ -15,3 +15,4 @@ pub mod region;
 pub mod render;
 pub mod services;
 pub mod store;
+pub mod ui;

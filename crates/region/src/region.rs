@@ -239,8 +239,9 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
         rpc_addr = Some(a);
     }
     let (tx, rx) = oneshot::channel::<()>();
+    let routes = crate::api::router::router(app.clone()).merge(crate::ui::router(app.ctx.clone()));
     let server = tokio::spawn(crate::api::router::serve(
-        app.clone(),
+        routes,
         listener,
         opts.limits,
         async {
@@ -257,6 +258,10 @@ async fn serve_on(opts: &Options, pool: PgPool) -> anyhow::Result<Running> {
     workers.push(tokio::spawn(crate::services::power::poll::run(
         app.ctx.clone(),
         opts.power_poll_interval,
+    )));
+    workers.push(tokio::spawn(crate::services::live::follow(
+        pool.clone(),
+        app.changes.clone(),
     )));
     workers.push(tokio::spawn(crate::services::auth::follow_token_changes(
         pool.clone(),
@@ -298,6 +303,10 @@ impl Running {
 
     /// Stop serving, stop workers and the private cluster.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        // Open UI event streams end, so connections can close gracefully.
+        self.app
+            .changes
+            .publish(crate::services::live::Change::Shutdown);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

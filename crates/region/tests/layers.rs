@@ -29,7 +29,7 @@ fn layer(module: &str) -> Option<u8> {
         "store" => 1,
         "render" => 2,
         "services" => 3,
-        "api" | "rackrpc" => 4,
+        "api" | "rackrpc" | "ui" => 4,
         "region" | "main" => 5,
         _ => return None,
     })

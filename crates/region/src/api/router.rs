@@ -148,15 +148,14 @@ fn normalise(mut req: Request) -> Request {
     req
 }
 
-/// Serve the API on `listener` until `shutdown` resolves, each connection
+/// Serve `router` (the API's, with the web UI's merged in) on `listener` until `shutdown` resolves, each connection
 /// under `limits`; then wait (briefly) for open connections to finish.
 pub async fn serve(
-    app: App,
+    router: Router,
     listener: tokio::net::TcpListener,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let router = router(app);
     let peers = PeerCounts::default();
     // Closed on shutdown: every connection then finishes gracefully.
     let (stop_tx, stop_rx) = watch::channel(());

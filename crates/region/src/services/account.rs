@@ -89,6 +89,18 @@ pub async fn sign_in(
     password: &str,
     consumer: &str,
 ) -> Result<Key> {
+    let id = check_password(ctx, peer, username, password).await?;
+    create_token(&ctx.db, id, consumer).await
+}
+
+/// The user id for a username and password (401 otherwise), throttled per
+/// user name and address (`signin`): API key login and the web UI alike.
+pub async fn check_password(
+    ctx: &Ctx,
+    peer: Option<IpAddr>,
+    username: &str,
+    password: &str,
+) -> Result<i64> {
     ctx.signin.check(username, peer)?;
     let found = store::users::password_hash(&ctx.db, username).await?;
     let password = password.to_string();
@@ -110,7 +122,7 @@ pub async fn sign_in(
         }
     };
     ctx.signin.succeeded(username);
-    create_token(&ctx.db, id, consumer).await
+    Ok(id)
 }
 
 /// What an unknown user's password is checked against (same cost).

@@ -147,7 +147,7 @@ pub async fn list(ctx: &Ctx, filter: &MachineFilter, limit: Option<i64>) -> Resu
 /// The rendered object of each key, in order: cached ones as they are, the
 /// rest read, rendered and cached. `None` for a machine deleted since the
 /// keys were read, or (with a `viewer`) no longer visible to them.
-async fn rendered_for(
+pub(crate) async fn rendered_for(
     ctx: &Ctx,
     viewer: Option<Visibility>,
     keys: &[VersionKey],

@@ -15,6 +15,8 @@ pub mod interfaces;
 pub mod ipaddresses;
 pub mod keys;
 pub mod lifecycle;
+pub mod listing;
+pub mod live;
 pub mod load;
 pub mod machines;
 pub mod metadata;
@@ -25,6 +27,7 @@ pub mod power;
 pub mod preseed;
 pub mod racks;
 pub mod regions;
+pub mod sessions;
 pub mod signin;
 pub mod snapshot;
 pub mod staticroutes;
@@ -61,6 +64,8 @@ pub struct CtxInner {
     pub blobs: crate::store::blobs::Blobs,
     /// Chunked uploads in progress on this region (one writer per file).
     pub uploads: images::UploadLocks,
+    /// Machine changes for the web UI's live views (`live::follow`).
+    pub changes: Arc<live::ChangeHub>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -90,6 +95,7 @@ impl Ctx {
             power: Arc::new(power::PowerHub::default()),
             blobs: crate::store::blobs::Blobs::new(image_dir),
             uploads: images::UploadLocks::default(),
+            changes: Arc::new(live::ChangeHub::default()),
         }))
     }
 }

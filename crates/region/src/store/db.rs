@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "images",
         include_str!("../../migrations/0011_images.sql"),
     ),
+    (
+        13,
+        "netboot_state",
+        include_str!("../../migrations/0013_netboot_state.sql"),
+    ),
+    (14, "ui", include_str!("../../migrations/0014_ui.sql")),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

@@ -26,6 +26,7 @@ pub mod sshkeys;
 pub mod storage;
 pub mod tags;
 pub mod tokens;
+pub mod ui_sessions;
 pub mod users;
 
 use crate::error::Error;

@@ -83,6 +83,15 @@ pub fn push(q: &mut QueryBuilder<Postgres>, f: &MachineFilter) {
         "(SELECT name FROM resource_pools WHERE id = m.pool_id)",
         &f.pool,
     );
+    for t in &f.text {
+        q.push(" AND (strpos(lower(m.hostname), lower(")
+            .push_bind(t.clone())
+            .push(")) > 0 OR m.system_id = ")
+            .push_bind(t.clone())
+            .push(" OR ")
+            .push_bind(t.clone())
+            .push(" = ANY(m.tag_names))");
+    }
     if !f.tags_all.is_empty() {
         q.push(" AND m.tag_names @> ").push_bind(f.tags_all.clone());
     }

@@ -5,6 +5,7 @@
 pub mod alloc;
 pub mod boot;
 pub mod filter;
+pub mod page;
 pub mod power;
 pub mod related;
 pub mod tokens;
