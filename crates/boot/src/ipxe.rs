@@ -70,12 +70,15 @@ pub fn arch_dir(arch: &str) -> Option<&str> {
     ok.then_some(a)
 }
 
-/// The generic script: chain to the per-machine script by the boot NIC's MAC.
+/// The generic script: chain to the per-machine script by the boot NIC's
+/// MAC. `--replace` hands control to it for good, so its `exit` (local
+/// boot) leaves iPXE for the firmware's next boot device instead of coming
+/// back here as a failure; only a script that cannot be fetched retries.
 pub fn chain_script(base: &str) -> String {
     format!(
         "#!ipxe\n\
          # MAAS rack: chain to this machine's script\n\
-         chain {base}/ipxe.cfg-${{mac:hexhyp}} || goto failed\n\
+         chain --replace {base}/ipxe.cfg-${{mac:hexhyp}} || goto failed\n\
          :failed\n\
          echo MAAS: could not fetch the per-machine script; retrying in 5 s\n\
          sleep 5\n\
@@ -216,7 +219,8 @@ mod tests {
         let t = machine_script("http://r", &cfg, Some(&bad), Purpose::Testing);
         assert!(!t.contains("\nkernel evil"), "{t}");
         assert!(
-            chain_script("http://r:5248").contains("chain http://r:5248/ipxe.cfg-${mac:hexhyp}")
+            chain_script("http://r:5248")
+                .contains("chain --replace http://r:5248/ipxe.cfg-${mac:hexhyp} || goto failed")
         );
     }
 

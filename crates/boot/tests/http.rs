@@ -156,7 +156,8 @@ fn per_machine_scripts_follow_the_machine_state() {
     // the generic script chains by MAC
     let (_, g) = get(&format!("{base}/ipxe.cfg"), &[]);
     assert!(
-        String::from_utf8_lossy(&g).contains(&format!("chain {base}/ipxe.cfg-${{mac:hexhyp}}"))
+        String::from_utf8_lossy(&g)
+            .contains(&format!("chain --replace {base}/ipxe.cfg-${{mac:hexhyp}}"))
     );
     // unknown MAC: enlistment
     let s = script("52-54-00-99-99-99");
