@@ -282,19 +282,10 @@ async fn enlisted(lab: &Lab, n: usize, mac: &str) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
-    require_tools(&["qemu-system-x86_64", "ipmi_sim", "dnsmasq"]).unwrap();
-    let eph = build(
-        "build-ephemeral",
-        Path::new("/var/tmp/maas-images/lab-ephemeral"),
-    );
-    let tiny = build(
-        "build-tiny-image",
-        Path::new("/var/tmp/maas-images/lab-tiny"),
-    );
-    let p = "10.81.1";
-    let mut lab = Lab::start(p).await;
+/// A lab whose region has the ephemeral environment and the tiny image
+/// (uploaded through the API) and whose rack has synced them.
+async fn lab_with_images(p: &str, eph: &Path, tiny: &Path) -> Lab {
+    let lab = Lab::start(p).await;
     // The ephemeral environment and the image go in through the API; the
     // rack syncs them from the region and serves them.
     for (ft, file) in [("boot-kernel", "kernel"), ("boot-initrd", "initrd")] {
@@ -321,6 +312,21 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
     )
     .await;
     lab.wait_synced(3).await;
+    lab
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
+    require_tools(&["qemu-system-x86_64", "ipmi_sim", "dnsmasq"]).unwrap();
+    let eph = build(
+        "build-ephemeral",
+        Path::new("/var/tmp/maas-images/lab-ephemeral"),
+    );
+    let tiny = build(
+        "build-tiny-image",
+        Path::new("/var/tmp/maas-images/lab-tiny"),
+    );
+    let mut lab = lab_with_images("10.81.1", &eph, &tiny).await;
     let mac = "52:54:00:81:00:01";
     let n = lab
         .dc
@@ -467,6 +473,144 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         commission_s.as_secs_f64(),
         deploy_s.as_secs_f64(),
         release_s.as_secs_f64()
+    );
+    lab.dc.machines.clear();
+    lab.r.stop().await;
+}
+
+/// The floor: the same ephemeral kernel and initrd booted straight by qemu
+/// (no firmware, no network), its init replaced by `poweroff -f`.
+fn floor_boot(eph: &Path) -> Duration {
+    let t0 = Instant::now();
+    let st = Command::new("timeout")
+        .args(["120", "qemu-system-x86_64", "-accel", "tcg", "-m", "512"])
+        .args(["-nodefaults", "-display", "none", "-no-reboot", "-kernel"])
+        .arg(eph.join("kernel"))
+        .arg("-initrd")
+        .arg(eph.join("initrd"))
+        .args([
+            "-append",
+            "console=ttyS0 panic=-1 rdinit=/bin/busybox -- poweroff -f",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "the floor boot did not power off: {st}");
+    t0.elapsed()
+}
+
+/// Stage timings for `count` machines at once (the slowest machine):
+/// power-on → enlisted, power-on → Ready (enlistment and commissioning
+/// share one boot), deploy → Deployed, release with quick erase → Ready.
+async fn stages(lab: &mut Lab, first: usize, count: usize) -> [f64; 4] {
+    let mut idx = Vec::new();
+    for i in first..first + count {
+        let n = lab
+            .dc
+            .add_machine(MachineSpec {
+                name: format!("bench{i}"),
+                mac: format!("52:54:00:83:00:{i:02x}"),
+                cpus: 1,
+                memory_mb: 512,
+                disk_mb: 256,
+                firmware: Firmware::Bios,
+            })
+            .unwrap();
+        idx.push(n);
+    }
+    let t0 = Instant::now();
+    for &n in &idx {
+        lab.dc.machines[n].power_on_by_hand();
+    }
+    let mut sids = Vec::new();
+    for &n in &idx {
+        let mac = lab.dc.machines[n].spec.mac.clone();
+        sids.push(enlisted(lab, n, &mac).await);
+    }
+    let enlist = t0.elapsed();
+    for (&n, sid) in idx.iter().zip(&sids) {
+        lab.wait_status(n, sid, "Ready", Duration::from_secs(600))
+            .await;
+    }
+    let commission = t0.elapsed();
+    for (&n, sid) in idx.iter().zip(&sids) {
+        let params = lab.dc.machines[n].power_parameters();
+        let form: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (st, e) = lab.r.admin.put(&format!("machines/{sid}/"), &form).await;
+        assert_eq!(st, 200, "{e}");
+        let (st, e) = lab
+            .r
+            .admin
+            .op("machines/", "allocate", &[("system_id", sid)])
+            .await;
+        assert_eq!(st, 200, "{e}");
+    }
+    let t1 = Instant::now();
+    for sid in &sids {
+        let (st, e) = lab
+            .r
+            .admin
+            .op(
+                &format!("machines/{sid}/"),
+                "deploy",
+                &[("osystem", "custom"), ("distro_series", "tiny")],
+            )
+            .await;
+        assert_eq!(st, 200, "{e}");
+    }
+    for (&n, sid) in idx.iter().zip(&sids) {
+        lab.wait_status(n, sid, "Deployed", Duration::from_secs(900))
+            .await;
+    }
+    let deploy = t1.elapsed();
+    let t2 = Instant::now();
+    for sid in &sids {
+        let (st, e) = lab
+            .r
+            .admin
+            .op(
+                &format!("machines/{sid}/"),
+                "release",
+                &[("erase", "true"), ("quick_erase", "true")],
+            )
+            .await;
+        assert_eq!(st, 200, "{e}");
+    }
+    for (&n, sid) in idx.iter().zip(&sids) {
+        lab.wait_status(n, sid, "Ready", Duration::from_secs(600))
+            .await;
+    }
+    let release = t2.elapsed();
+    [enlist, commission, deploy, release].map(|d| d.as_secs_f64())
+}
+
+/// `tests/bench/lifecycle/run`: one machine, then four at once, and the
+/// floor boot, as one RESULT line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: tests/bench/lifecycle/run"]
+async fn bench_lifecycle() {
+    require_tools(&["qemu-system-x86_64", "ipmi_sim", "dnsmasq"]).unwrap();
+    let eph = build(
+        "build-ephemeral",
+        Path::new("/var/tmp/maas-images/lab-ephemeral"),
+    );
+    let tiny = build(
+        "build-tiny-image",
+        Path::new("/var/tmp/maas-images/lab-tiny"),
+    );
+    let floor = floor_boot(&eph).as_secs_f64();
+    let mut lab = lab_with_images("10.83.1", &eph, &tiny).await;
+    let one = stages(&mut lab, 1, 1).await;
+    eprintln!("one machine: {one:?}");
+    let four = stages(&mut lab, 2, 4).await;
+    eprintln!("four machines: {four:?}");
+    println!(
+        "RESULT enlist_s={:.1} commission_s={:.1} deploy_s={:.1} release_s={:.1} floor_boot_s={floor:.1} commission_4x_s={:.1} deploy_4x_s={:.1}",
+        one[0], one[1], one[2], one[3], four[1], four[2]
     );
     lab.dc.machines.clear();
     lab.r.stop().await;
