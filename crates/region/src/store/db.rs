@@ -253,3 +253,31 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 pub use super::cluster::{PrivateCluster, find_pg_bin, is_root};
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Every file in migrations/ is listed (a file left out is never
+    /// applied, silently), once, in version order, named by its version.
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(v, name, _)| format!("{v:04}_{name}.sql"))
+            .collect();
+        assert_eq!(listed, files);
+        for (v, _, sql) in MIGRATIONS {
+            let (_, name, _) = MIGRATIONS.iter().find(|m| m.0 == *v).unwrap();
+            let text = std::fs::read_to_string(format!("{dir}/{v:04}_{name}.sql")).unwrap();
+            assert_eq!(&text, sql, "migration {v} is the file of its name");
+        }
+    }
+}
