@@ -116,9 +116,12 @@ fn run() -> anyhow::Result<()> {
     block_signals();
     maas_lab::require_tools(&["qemu-system-x86_64", "ipmi_sim", "dnsmasq"])?;
     let mut dc = Datacenter::new(&a.prefix, &a.dir.join("dc"), true)?;
+    // Inside the namespace the region's API is at the same port as outside
+    // (maas_url names it), its RPC at 5250.
+    let http: std::net::SocketAddr = a.region_http.parse().context("--region-http")?;
     let _fwd = [
         dc.ns
-            .forward_tcp("127.0.0.1:5240".parse()?, a.region_http.parse()?)?,
+            .forward_tcp(([127, 0, 0, 1], http.port()).into(), http)?,
         dc.ns
             .forward_tcp("127.0.0.1:5250".parse()?, a.region_rpc.parse()?)?,
     ];
