@@ -131,16 +131,27 @@ impl DnsServer {
                 source,
             }
         };
-        let first = udp_socket(opts.listen).map_err(bind_err("udp"))?;
-        let local = first.local_addr().map_err(bind_err("udp"))?;
-        let mut sockets = vec![first];
-        for _ in 1..opts.udp_threads.max(1) {
-            sockets.push(udp_socket(local).map_err(bind_err("udp"))?);
-        }
-        let tcp = if opts.tcp {
-            Some(tcp_listener(local).map_err(bind_err("tcp"))?)
-        } else {
-            None
+        // UDP and TCP share one port. With port 0 the kernel picks it for
+        // UDP, and TCP may find it taken (an outgoing connection's source
+        // port): pick again, a few times, rather than fail.
+        let attempts = if opts.listen.port() == 0 { 8 } else { 1 };
+        let mut attempt = 0;
+        let (sockets, tcp, local) = loop {
+            attempt += 1;
+            let first = udp_socket(opts.listen).map_err(bind_err("udp"))?;
+            let local = first.local_addr().map_err(bind_err("udp"))?;
+            let mut sockets = vec![first];
+            for _ in 1..opts.udp_threads.max(1) {
+                sockets.push(udp_socket(local).map_err(bind_err("udp"))?);
+            }
+            if !opts.tcp {
+                break (sockets, None, local);
+            }
+            match tcp_listener(local) {
+                Ok(t) => break (sockets, Some(t), local),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < attempts => {}
+                Err(e) => return Err(bind_err("tcp")(e)),
+            }
         };
         let (fwd_tx, fwd_rx) = mpsc::channel(4096);
         let metrics = Metrics::default();
