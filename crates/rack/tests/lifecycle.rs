@@ -8,6 +8,8 @@
 //! metadata API, then released with a disk erase that really zeroes the
 //! disk, back to Ready.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -143,51 +145,9 @@ impl Lab {
 
     /// A dynamic range and DHCP on the rack's VLAN, through the API.
     async fn serve_dhcp(&self, prefix: &str) {
-        let cidr = format!("{prefix}.0/24");
-        let t0 = Instant::now();
-        let (subnet, rack_id) = loop {
-            let (_, racks) = self.r.admin.get("rackcontrollers/", &[]).await;
-            let rack_id = racks[0]["system_id"].as_str().unwrap_or("").to_string();
-            let (_, subnets) = self.r.admin.get("subnets/", &[]).await;
-            let subnet = subnets
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|s| s["cidr"] == cidr.as_str())
-                .cloned();
-            if let (false, Some(s)) = (rack_id.is_empty(), subnet) {
-                break (s, rack_id);
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "the rack's subnet never reached the region: {}",
-                self.rack.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        let (st, e) = self
-            .r
-            .admin
-            .post(
-                "ipranges/",
-                &[
-                    ("type", "dynamic"),
-                    ("start_ip", &format!("{prefix}.100")),
-                    ("end_ip", &format!("{prefix}.150")),
-                ],
-            )
-            .await;
-        assert_eq!(st, 200, "{e}");
-        let vlan = format!(
-            "fabrics/{}/vlans/{}/",
-            subnet["vlan"]["fabric_id"], subnet["vlan"]["vid"]
-        );
-        let (st, e) = self
-            .r
-            .admin
-            .put(&vlan, &[("dhcp_on", "true"), ("primary_rack", &rack_id)])
-            .await;
-        assert_eq!(st, 200, "{e}");
+        let (rack_id, subnet) =
+            common::rack_and_subnet(&self.r, prefix, || self.rack.log_text()).await;
+        common::serve_dhcp(&self.r, prefix, &subnet, &rack_id).await;
     }
 
     /// Wait until the rack has every uploaded image (which also means it
@@ -500,6 +460,25 @@ fn floor_boot(eph: &Path) -> Duration {
     t0.elapsed()
 }
 
+/// `op` on every machine, then wait until all reach `status`.
+async fn act_and_wait(
+    lab: &Lab,
+    idx: &[usize],
+    sids: &[String],
+    op: &str,
+    form: &[(&str, &str)],
+    status: &str,
+) {
+    for sid in sids {
+        let (st, e) = lab.r.admin.op(&format!("machines/{sid}/"), op, form).await;
+        assert_eq!(st, 200, "{op} {sid}: {e}");
+    }
+    for (&n, sid) in idx.iter().zip(sids) {
+        lab.wait_status(n, sid, status, Duration::from_secs(900))
+            .await;
+    }
+}
+
 /// Stage timings for `count` machines at once (the slowest machine):
 /// power-on → enlisted, power-on → Ready (enlistment and commissioning
 /// share one boot), deploy → Deployed, release with quick erase → Ready.
@@ -550,40 +529,12 @@ async fn stages(lab: &mut Lab, first: usize, count: usize) -> [f64; 4] {
         assert_eq!(st, 200, "{e}");
     }
     let t1 = Instant::now();
-    for sid in &sids {
-        let (st, e) = lab
-            .r
-            .admin
-            .op(
-                &format!("machines/{sid}/"),
-                "deploy",
-                &[("osystem", "custom"), ("distro_series", "tiny")],
-            )
-            .await;
-        assert_eq!(st, 200, "{e}");
-    }
-    for (&n, sid) in idx.iter().zip(&sids) {
-        lab.wait_status(n, sid, "Deployed", Duration::from_secs(900))
-            .await;
-    }
+    let deploy = [("osystem", "custom"), ("distro_series", "tiny")];
+    act_and_wait(lab, &idx, &sids, "deploy", &deploy, "Deployed").await;
     let deploy = t1.elapsed();
     let t2 = Instant::now();
-    for sid in &sids {
-        let (st, e) = lab
-            .r
-            .admin
-            .op(
-                &format!("machines/{sid}/"),
-                "release",
-                &[("erase", "true"), ("quick_erase", "true")],
-            )
-            .await;
-        assert_eq!(st, 200, "{e}");
-    }
-    for (&n, sid) in idx.iter().zip(&sids) {
-        lab.wait_status(n, sid, "Ready", Duration::from_secs(600))
-            .await;
-    }
+    let release = [("erase", "true"), ("quick_erase", "true")];
+    act_and_wait(lab, &idx, &sids, "release", &release, "Ready").await;
     let release = t2.elapsed();
     [enlist, commission, deploy, release].map(|d| d.as_secs_f64())
 }

@@ -83,6 +83,63 @@ pub fn in_range(ip: &str, prefix: &str) -> bool {
         .is_some_and(|h| (100..=150).contains(&h))
 }
 
+/// Wait until the region knows a rack and its subnet `{prefix}.0/24`:
+/// (rack system id, subnet). `log` names what to show on a timeout.
+pub async fn rack_and_subnet(
+    r: &TestRegion,
+    prefix: &str,
+    log: impl Fn() -> String,
+) -> (String, Value) {
+    let cidr = format!("{prefix}.0/24");
+    let t0 = Instant::now();
+    loop {
+        let (_, racks) = r.admin.get("rackcontrollers/", &[]).await;
+        let rack_id = racks[0]["system_id"].as_str().unwrap_or("").to_string();
+        let (_, subnets) = r.admin.get("subnets/", &[]).await;
+        let subnet = subnets
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["cidr"] == cidr.as_str())
+            .cloned();
+        if let (false, Some(s)) = (rack_id.is_empty(), subnet) {
+            return (rack_id, s);
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the rack's subnet never reached the region: {}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Through the API only: a dynamic range .100–.150 on `subnet` and DHCP on
+/// its VLAN with `rack_id` as primary.
+pub async fn serve_dhcp(r: &TestRegion, prefix: &str, subnet: &Value, rack_id: &str) {
+    let (st, e) = r
+        .admin
+        .post(
+            "ipranges/",
+            &[
+                ("type", "dynamic"),
+                ("start_ip", &format!("{prefix}.100")),
+                ("end_ip", &format!("{prefix}.150")),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let vlan = format!(
+        "fabrics/{}/vlans/{}/",
+        subnet["vlan"]["fabric_id"], subnet["vlan"]["vid"]
+    );
+    let (st, e) = r
+        .admin
+        .put(&vlan, &[("dhcp_on", "true"), ("primary_rack", rack_id)])
+        .await;
+    assert_eq!(st, 200, "{e}");
+}
+
 /// The region, the link, the rack and what the API says about them.
 pub struct RackLab {
     pub r: TestRegion,
@@ -117,28 +174,7 @@ impl RackLab {
             "rack did not start: {}",
             rack.log_text()
         );
-        let cidr = format!("{prefix}.0/24");
-        let t0 = Instant::now();
-        let (rack_id, subnet) = loop {
-            let (_, racks) = r.admin.get("rackcontrollers/", &[]).await;
-            let rack_id = racks[0]["system_id"].as_str().unwrap_or("").to_string();
-            let (_, subnets) = r.admin.get("subnets/", &[]).await;
-            let subnet = subnets
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|s| s["cidr"] == cidr.as_str())
-                .cloned();
-            if let (false, Some(s)) = (rack_id.is_empty(), subnet) {
-                break (rack_id, s);
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "the rack's subnet never reached the region: {}",
-                rack.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let (rack_id, subnet) = rack_and_subnet(&r, prefix, || rack.log_text()).await;
         RackLab {
             r,
             l,
@@ -156,32 +192,7 @@ impl RackLab {
     /// with this rack as primary, `web.maas` → .20.
     pub async fn configure(&self) {
         let p = &self.prefix;
-        let (st, e) = self
-            .r
-            .admin
-            .post(
-                "ipranges/",
-                &[
-                    ("type", "dynamic"),
-                    ("start_ip", &format!("{p}.100")),
-                    ("end_ip", &format!("{p}.150")),
-                ],
-            )
-            .await;
-        assert_eq!(st, 200, "{e}");
-        let vlan = format!(
-            "fabrics/{}/vlans/{}/",
-            self.subnet["vlan"]["fabric_id"], self.subnet["vlan"]["vid"]
-        );
-        let (st, e) = self
-            .r
-            .admin
-            .put(
-                &vlan,
-                &[("dhcp_on", "true"), ("primary_rack", &self.rack_id)],
-            )
-            .await;
-        assert_eq!(st, 200, "{e}");
+        serve_dhcp(&self.r, p, &self.subnet, &self.rack_id).await;
         let (st, e) = self
             .r
             .admin
