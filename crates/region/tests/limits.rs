@@ -151,6 +151,35 @@ async fn half_sent_body_is_answered_408() {
     r.stop().await;
 }
 
+/// A request answered before its body is read (an image upload without
+/// credentials: 401 before the stream is read) still gets its
+/// answer after the client sends the whole body, and the connection serves
+/// the next request: the region reads the unread rest rather than closing
+/// on a client that is still sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_answer_waits_for_a_small_body_and_keeps_the_connection() {
+    let r = region(|_| {}).await;
+    let mut s = TcpStream::connect(api_addr(&r)).await.unwrap();
+    let body = vec![b'x'; 2 << 20];
+    let head = format!(
+        "POST /MAAS/api/2.0/boot-resources/ HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // Long enough for the answer to be ready before the body starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for chunk in body.chunks(256 << 10) {
+        s.write_all(chunk)
+            .await
+            .expect("the region stopped reading the body");
+    }
+    assert_eq!(response(&mut s).await, 401);
+    s.write_all(VERSION.as_bytes()).await.unwrap();
+    assert_eq!(response(&mut s).await, 200);
+    r.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_length_over_the_limit_is_refused_at_once() {
     let r = region(|_| {}).await;

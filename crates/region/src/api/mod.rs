@@ -7,6 +7,7 @@ pub mod conn;
 pub mod describe;
 pub mod devices;
 pub mod dns;
+pub mod drain;
 pub mod error;
 pub mod events;
 pub mod images;

@@ -14,7 +14,11 @@ use tower::ServiceExt;
 
 use crate::api::app::App;
 use crate::api::conn::{self, Activity, Limits, PeerCounts, Watched};
+use crate::api::drain;
 use crate::error::Error;
+
+/// How long an early answer waits for the rest of a small unread body.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
 
 pub fn router(app: App) -> Router {
     use crate::api::{
@@ -211,7 +215,11 @@ async fn serve_connection(
             let r = router.clone();
             let guard = activity.request();
             async move {
-                let mut req = req.map(axum::body::Body::new);
+                // A client that waits for 100-continue sends nothing unasked.
+                let expects = req.headers().contains_key(axum::http::header::EXPECT);
+                let (parts, incoming) = req.into_parts();
+                let (body, unread) = drain::returning(incoming);
+                let mut req = axum::http::Request::from_parts(parts, axum::body::Body::new(body));
                 // Handlers that need the client's address (sign-in throttling).
                 req.extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
@@ -222,6 +230,11 @@ async fn serve_connection(
                 } else {
                     r.oneshot(normalise(req)).await?
                 };
+                // Timeouts and refused lengths close the connection instead.
+                let closing = matches!(resp.status().as_u16(), 408 | 413);
+                if !expects && !closing {
+                    drain::rest(unread, limits.body_read.min(DRAIN_WAIT)).await;
+                }
                 drop(guard);
                 Ok::<_, std::convert::Infallible>(resp)
             }
