@@ -61,4 +61,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/settings", get(pages::settings))
         .route("/MAAS/r/{*rest}", get(pages::not_found))
         .with_state(Ui(ctx))
+        // Pages and assets gzip'ed for clients that ask; the event stream is
+        // left alone (tower-http's default predicate skips text/event-stream).
+        .layer(tower_http::compression::CompressionLayer::new())
 }
