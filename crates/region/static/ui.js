@@ -1,22 +1,26 @@
 // The web UI's own client code (small, no build step): live updates over
-// server-sent events, power fields that follow the chosen power type, and
+// server-sent events (changed rows, and a note when machines are added to
+// an open list), power fields that follow the chosen power type, and
 // "select all" in the machine list. Pages work without it, minus the live
 // updates.
 (function () {
   "use strict";
   var es = null;
+  var added = {};
 
   function connect() {
     if (es) { es.close(); es = null; }
     var live = document.querySelectorAll("[data-live]");
-    if (!live.length) return;
+    var addedNote = document.getElementById("added-note");
+    if (!live.length && !addedNote) return;
     var ids = [];
     var view = "row";
     live.forEach(function (el) {
       ids.push(el.getAttribute("data-live"));
       if (el.getAttribute("data-view") === "summary") view = "summary";
     });
-    es = new EventSource("/MAAS/r/events?view=" + view + "&ids=" + encodeURIComponent(ids.join(",")));
+    es = new EventSource("/MAAS/r/events?view=" + view + (addedNote ? "&added=1" : "") +
+      "&ids=" + encodeURIComponent(ids.join(",")));
     function swap(html, wrapTag) {
       var box = document.createElement(wrapTag);
       box.innerHTML = html;
@@ -37,6 +41,14 @@
     es.addEventListener("gone", function (ev) {
       var el = document.getElementById("m-" + ev.data) || document.getElementById("s-" + ev.data);
       if (el) el.classList.add("gone");
+    });
+    es.addEventListener("added", function (ev) {
+      if (!addedNote) return;
+      added[ev.data] = true;
+      var n = Object.keys(added).length;
+      document.getElementById("added-count").textContent =
+        n + (n === 1 ? " machine was" : " machines were") + " added since this list loaded.";
+      addedNote.hidden = false;
     });
     es.addEventListener("resync", function () {
       var n = document.getElementById("live-note");

@@ -389,6 +389,55 @@ async fn the_event_stream_pushes_changed_rows() {
     assert_eq!(resp.status(), 303);
 }
 
+/// Read a stream until `want` is in what arrived (10 s at most).
+async fn read_until(resp: &mut reqwest::Response, want: &str) -> String {
+    let mut got = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !got.contains(want) {
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {want:?} in time; got {got:?}"));
+        got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+    got
+}
+
+#[tokio::test]
+async fn an_open_list_hears_of_machines_added_after_it_loaded() {
+    let r = TestRegion::start().await;
+    let (cookie, _) = sign_in(&r, "alice").await;
+    let (_, page) = get(&r, &cookie, "/machines").await;
+    assert!(page.contains("id=\"added-note\""), "the list has the note");
+    let open = |added: bool| {
+        let q = if added { "&added=1" } else { "" };
+        client()
+            .get(format!("{}/events?ids={q}", ui(&r)))
+            .header(COOKIE, &cookie)
+            .send()
+    };
+    let mut list = open(true).await.unwrap();
+    let mut plain = open(false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A machine alice may see (unowned): the list hears of it.
+    let sid = r.ready_machine("added1", 2, 2048).await;
+    let got = read_until(&mut list, "event: added").await;
+    assert!(got.contains(&format!("data: {sid}")), "{got}");
+    // A change to a machine already there is not an addition.
+    r.force_status(&sid, 8).await;
+    let third = r.ready_machine("added2", 2, 2048).await;
+    let got = read_until(&mut list, &third).await;
+    assert!(!got.contains(&sid), "{got}");
+    assert_eq!(got.matches("event: added").count(), 1, "{got}");
+    // A stream that did not ask hears nothing of additions.
+    r.force_status(&third, 8).await;
+    let quiet = tokio::time::timeout(Duration::from_millis(800), plain.chunk()).await;
+    assert!(
+        quiet.is_err(),
+        "an event without added=1: {:?}",
+        quiet.map(|c| c.ok().flatten())
+    );
+}
+
 #[tokio::test]
 async fn add_machine_and_edit_show_field_errors() {
     let r = TestRegion::start().await;

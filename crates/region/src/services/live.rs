@@ -9,14 +9,17 @@ use tokio::sync::broadcast;
 
 use crate::store::{self, Pool, db::Notice};
 
-/// The channel the `machines` row trigger notifies (migration 0014).
+/// The channel the `machines` row trigger notifies (migrations 0014, 0019:
+/// the payload is the system_id, with `+` before it for a new machine).
 pub const MACHINE_CHANNEL: &str = "maas_machine";
 
 /// What a stream hears.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// This machine was created, changed or deleted.
+    /// This machine was changed or deleted.
     Machine(String),
+    /// This machine was created.
+    Created(String),
     /// Notifications may have been missed (the LISTEN connection was lost
     /// and is back): every view should reload.
     Resync,
@@ -58,8 +61,27 @@ pub async fn follow(db: Pool, hub: Arc<ChangeHub>) {
             }
             connected_before = true;
         }
-        Notice::Notified(n) => hub.publish(Change::Machine(n.payload().to_string())),
+        Notice::Notified(n) => hub.publish(parse(n.payload())),
         Notice::Lost => tracing::warn!("machine change stream lost; live views will resync"),
     })
     .await
+}
+
+/// A notification's payload as a change.
+fn parse(payload: &str) -> Change {
+    match payload.strip_prefix('+') {
+        Some(sid) => Change::Created(sid.to_string()),
+        None => Change::Machine(payload.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_name_created_and_changed_machines() {
+        assert_eq!(parse("+abc123"), Change::Created("abc123".into()));
+        assert_eq!(parse("abc123"), Change::Machine("abc123".into()));
+    }
 }

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../migrations/0013_netboot_state.sql"),
     ),
     (14, "ui", include_str!("../../migrations/0014_ui.sql")),
+    (
+        19,
+        "machine_created_notice",
+        include_str!("../../migrations/0019_machine_created_notice.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

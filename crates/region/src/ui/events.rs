@@ -1,9 +1,10 @@
 //! `/MAAS/r/events`: server-sent events for the machines a page shows
-//! (`?ids=a,b,c`, `&view=row|summary`). Each change the region hears (one
+//! (`?ids=a,b,c`, `&view=row|summary`, `&added=1` on a list). Each change the region hears (one
 //! LISTEN per region, `services::live`) to one of them is re-rendered for
 //! this viewer and pushed: `row`/`summary` with the new HTML, `gone` when
 //! it was deleted or is no longer theirs to see, `resync` when changes may
-//! have been missed. Comments keep the connection alive.
+//! have been missed, `added` (a list's) when a machine its viewer may see
+//! was created. Comments keep the connection alive.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -65,6 +66,8 @@ pub async fn stream(
         })
         .unwrap_or_default();
     let summary = q.get("view").is_some_and(|v| v == "summary");
+    // A list page also hears of machines created after it loaded.
+    let added = q.get("added").is_some_and(|v| v == "1");
     let mut rx = ui.changes.subscribe();
     let s = async_stream(move |tx| async move {
         loop {
@@ -77,6 +80,13 @@ pub async fn stream(
                     render_one(&ui, &viewer, &sid, summary).await
                 }
                 Ok(Change::Machine(_)) => continue,
+                Ok(Change::Created(sid)) if added => {
+                    match machines::get_visible(&ui, &viewer.user, &sid).await {
+                        Ok(_) => Event::default().event("added").data(sid),
+                        Err(_) => continue,
+                    }
+                }
+                Ok(Change::Created(_)) => continue,
                 Ok(Change::Resync) | Err(RecvError::Lagged(_)) => {
                     Event::default().event("resync").data("missed")
                 }
