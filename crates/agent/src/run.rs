@@ -87,7 +87,11 @@ pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
         Err(e) => {
             let msg = format!("{e:#}");
             env.log(name, &format!("FAILED {msg}"));
-            if let Err(e2) = maas.signal("FAILED", &msg, &[], &[]) {
+            // The step's output stays with the region as a failed result.
+            let log = env.transcript();
+            let file = format!("maas-{name}.log");
+            let files: [(&str, &[u8]); 1] = [(&file, log.as_bytes())];
+            if let Err(e2) = maas.signal("FAILED", &msg, &[], &files) {
                 env.log(name, &format!("could not signal FAILED: {e2:#}"));
             }
             Ok(After::PowerOff)
