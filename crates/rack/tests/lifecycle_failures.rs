@@ -2,8 +2,8 @@
 //! `common::lab`: qemu machines powered by ipmi_sim BMCs, booting from our
 //! rack): a machine whose network boot never reaches us times out of
 //! commissioning; abort powers a booting machine off during commissioning
-//! and deploying; a rack killed mid-deploy comes back and the deploy
-//! finishes; an image the rack serves corrupted fails the deployment with
+//! and deploying; a rack killed while it streams the image comes back and
+//! the deploy finishes; an image the rack serves corrupted fails the deployment with
 //! the agent's output kept in the API.
 
 mod common;
@@ -147,20 +147,33 @@ async fn abort_powers_the_machine_off_and_a_rack_restart_does_not_stop_a_deploy(
     );
     lab.wait_powered_off(n, Duration::from_secs(30)).await;
 
-    // Deploy again; the rack is killed (SIGKILL) and started again on the
-    // same data dir while the agent talks to the region through it.
+    // Deploy again; the rack is killed (SIGKILL) while it streams the image
+    // and started again on the same data dir. The machine reaches the
+    // region only through the rack: every later signal, the image's second
+    // download and the deployed OS's metadata reads go through the new one.
     let mark = console_len(&lab, n);
     lab.act(&sid, "deploy", &deploy).await;
     lab.wait_console(
         n,
         mark,
-        "MAAS-AGENT: start purpose=deploying",
+        "MAAS-AGENT: deploying Deploying: image",
         Duration::from_secs(180),
     )
     .await;
     lab.restart_rack();
     lab.wait_status(n, &sid, "Deployed", Duration::from_secs(300))
         .await;
+    let console = lab.dc.machines[n].console();
+    assert!(
+        console[mark..].contains("image download cut off"),
+        "the kill did not cut the image's download:\n{}",
+        lab.report(n)
+    );
+    assert!(
+        lab.rack.log_text().contains("iPXE script served"),
+        "the machine's reboot did not reach the new rack:\n{}",
+        lab.report(n)
+    );
     lab.wait_console(
         n,
         mark,
