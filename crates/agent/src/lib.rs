@@ -43,6 +43,9 @@ pub struct Env {
     pub tools: bool,
     /// MiB the memory check writes and verifies.
     pub memtest_mib: usize,
+    /// Every line [`Env::log`] wrote this boot: sent with a FAILED signal
+    /// as the step's output (`maas-<step>.log`).
+    pub transcript: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Env {
@@ -56,6 +59,7 @@ impl Env {
             patience: Duration::from_secs(60),
             tools: true,
             memtest_mib: 64,
+            transcript: Default::default(),
         }
     }
 
@@ -63,11 +67,22 @@ impl Env {
     pub fn log(&self, step: &str, msg: &str) {
         let line = format!("MAAS-AGENT: {step} {msg}\n");
         eprint!("{line}");
+        if let Ok(mut t) = self.transcript.lock() {
+            t.push_str(&line);
+        }
         if let Some(c) = &self.console
             && let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(c)
         {
             let _ = f.write_all(line.as_bytes());
         }
+    }
+
+    /// What [`Env::log`] wrote so far.
+    pub fn transcript(&self) -> String {
+        self.transcript
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 
     pub fn disk_path(&self, name: &str) -> PathBuf {

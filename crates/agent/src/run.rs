@@ -87,7 +87,11 @@ pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
         Err(e) => {
             let msg = format!("{e:#}");
             env.log(name, &format!("FAILED {msg}"));
-            if let Err(e2) = maas.signal("FAILED", &msg, &[], &[]) {
+            // The step's output stays with the region as a failed result.
+            let log = env.transcript();
+            let file = format!("maas-{name}.log");
+            let files: [(&str, &[u8]); 1] = [(&file, log.as_bytes())];
+            if let Err(e2) = maas.signal("FAILED", &msg, &[], &files) {
                 env.log(name, &format!("could not signal FAILED: {e2:#}"));
             }
             Ok(After::PowerOff)
@@ -264,7 +268,37 @@ pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
         "deploying",
         &format!("Writing {} ({} bytes) to {disk}", img.filetype, img.size),
     );
-    let resp = crate::http::Request::new("GET", &url)
+    // A download cut off (the rack restarted) starts again, twice at most.
+    let mut attempt = 1;
+    let written = loop {
+        match write_image(env, maas, &url, &img, &dev) {
+            Ok(n) => break n,
+            Err(e) if attempt < 3 && deploy::stream_broken(&e) => {
+                let msg = format!("image download cut off ({e:#}); downloading it again");
+                working(env, maas, "deploying", &msg);
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    env.log("deploying", &format!("image written ({written} bytes)"));
+    configure(env, &disk, &dev, &task)?;
+    maas.netboot_off()?;
+    working(env, maas, "deploying", "Rebooting into the installed OS");
+    unsafe { libc::sync() };
+    Ok(After::Reboot)
+}
+
+/// Download the image from the rack onto `dev` (checked, fsync'ed).
+fn write_image(
+    env: &Env,
+    maas: &Maas,
+    url: &str,
+    img: &deploy::Image,
+    dev: &std::path::Path,
+) -> Result<u64> {
+    let resp = crate::http::Request::new("GET", url)
         .send_retrying(std::time::Duration::from_secs(60), env.patience)
         .with_context(|| format!("download {url}"))?;
     if resp.status != 200 {
@@ -272,19 +306,13 @@ pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
     }
     let mut out = std::fs::OpenOptions::new()
         .write(true)
-        .open(&dev)
+        .open(dev)
         .with_context(|| format!("open {}", dev.display()))?;
-    let written = deploy::write_image(BufReader::new(resp.body), &img, &mut out, &mut |pct| {
+    let written = deploy::write_image(BufReader::new(resp.body), img, &mut out, &mut |pct| {
         working(env, maas, "deploying", &format!("Deploying: image {pct}%"));
     })?;
     out.sync_all().context("fsync the disk")?;
-    drop(out);
-    env.log("deploying", &format!("image written ({written} bytes)"));
-    configure(env, &disk, &dev, &task)?;
-    maas.netboot_off()?;
-    working(env, maas, "deploying", "Rebooting into the installed OS");
-    unsafe { libc::sync() };
-    Ok(After::Reboot)
+    Ok(written)
 }
 
 /// Mount the root partition and write the cloud-init files.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use base64::Engine;
 use maas_agent::Env;
 use maas_agent::cmdline::{Cmdline, Creds, Purpose};
 use maas_agent::run::{After, run};
@@ -73,6 +74,7 @@ async fn boot(r: &TestRegion, sid: &str, purpose: Purpose, dev: PathBuf) -> Afte
         patience: Duration::from_secs(5),
         tools: false,
         memtest_mib: 4,
+        transcript: Default::default(),
     };
     tokio::task::spawn_blocking(move || run(&env, &cmd))
         .await
@@ -177,6 +179,29 @@ async fn a_failing_step_signals_failed_with_its_error() {
     assert_eq!(m["status_name"], "Failed disk erasing", "{m}");
     let msg = m["error_description"].as_str().unwrap();
     assert!(msg.contains("vda"), "{msg}");
+    // The step's output is kept as a failed result (type Release).
+    let (st, sets) = r
+        .admin
+        .get(
+            &format!("nodes/{sid}/results/"),
+            &[("include_output", "true"), ("type", "release")],
+        )
+        .await;
+    assert_eq!(st, 200, "{sets}");
+    let res = &sets[0]["results"][0];
+    assert_eq!(
+        (res["name"].as_str(), res["status_name"].as_str()),
+        (Some("maas-erasing.log"), Some("Failed")),
+        "{sets}"
+    );
+    let out = base64::engine::general_purpose::STANDARD
+        .decode(res["output"].as_str().unwrap())
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("MAAS-AGENT: erasing FAILED") && out.contains("vda"),
+        "{out}"
+    );
     r.stop().await;
 }
 
@@ -219,6 +244,7 @@ async fn enlistment_creates_the_machine_with_every_physical_mac() {
         patience: Duration::from_secs(5),
         tools: false,
         memtest_mib: 4,
+        transcript: Default::default(),
     };
     let out = tokio::task::spawn_blocking(move || run(&env, &cmd))
         .await

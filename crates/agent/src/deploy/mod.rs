@@ -177,6 +177,27 @@ fn copy(mut r: impl Read, w: &mut impl Write) -> Result<u64> {
 
 /// The boot disk the task names (by name, serial or id_path), else the
 /// first disk the inventory finds.
+/// Whether `e` is the image's download being cut off (the rack restarted,
+/// the connection dropped) rather than a bad image or a failing disk: such
+/// a write is worth doing again from the start.
+pub fn stream_broken(e: &anyhow::Error) -> bool {
+    use io::ErrorKind::*;
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| {
+            matches!(
+                io.kind(),
+                UnexpectedEof
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | BrokenPipe
+                    | TimedOut
+                    | WouldBlock
+                    | NotConnected
+            )
+        })
+}
+
 pub fn pick_disk(root: &Path, task: &Value) -> Result<String> {
     let disks = crate::inventory::disks(root);
     let want = task.pointer("/deploy/disk");

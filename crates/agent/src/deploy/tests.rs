@@ -145,3 +145,61 @@ fn a_task_without_an_image_names_what_is_missing() {
     let e = Image::from_task(&t).unwrap_err();
     assert!(e.to_string().contains("no image for custom/tiny"), "{e}");
 }
+
+/// A download that stops after `left` bytes as a closed connection does.
+struct CutOff<'a> {
+    data: &'a [u8],
+    left: usize,
+}
+
+impl Read for CutOff<'_> {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "body shorter than its content-length",
+            ));
+        }
+        let n = b.len().min(self.left).min(self.data.len());
+        b[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_cut_download_is_worth_retrying_a_bad_image_is_not() {
+    let data = raw_disk();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&data).unwrap();
+    let gz = gz.finish().unwrap();
+    for (bytes, ft) in [(&data, "root-dd.raw"), (&gz, "root-dd.gz")] {
+        let cut = CutOff {
+            data: bytes,
+            left: bytes.len() / 3,
+        };
+        let e = write_image(
+            BufReader::new(cut),
+            &image(bytes, ft),
+            &mut Vec::new(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(stream_broken(&e), "{ft}: {e:#}");
+    }
+    let mut img = image(&data, "root-dd.raw");
+    img.sha256 = "00".repeat(32);
+    let e = write_image(Cursor::new(&data), &img, &mut Vec::new(), &mut |_| {}).unwrap_err();
+    assert!(!stream_broken(&e), "{e:#}");
+    let e = write_image(
+        Cursor::new(&data),
+        &image(&data, "root-dd.gz"),
+        &mut Vec::new(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(!stream_broken(&e), "{e:#}");
+    let disk_full = anyhow::Error::from(io::Error::other("No space left on device"));
+    assert!(!stream_broken(&disk_full));
+}
