@@ -1,11 +1,12 @@
 //! A virtual datacenter: a rack host whose bridge carries qemu machines,
-//! each with its own BMC (OpenIPMI's `ipmi_sim`) that really powers the
-//! machine — its chassis program starts and kills the qemu process.
+//! each with its own BMC (OpenIPMI's `ipmi_sim`, or sushy-emulator for
+//! Redfish) that really powers the machine — its chassis program starts
+//! and kills the qemu process.
 //!
 //! ```text
 //! ns "dc…": br0 {prefix}.1/24 (the rack's address)
 //!            ├─ tap per machine (qemu, TCG, NIC first then disk)
-//!            └─ BMC addresses {prefix}.2xx/24 (ipmi_sim on :623 each)
+//!            └─ BMC addresses {prefix}.2xx/24 (ipmi_sim on :623 or Redfish on :8000)
 //! ```
 //!
 //! The rack runs in [`Datacenter::ns`]; the region is reached from there
@@ -19,7 +20,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
-pub use machine::{LabMachine, MachineSpec};
+pub use machine::{Bmc, LabMachine, MachineSpec, REDFISH_PORT, system_uuid};
 
 use crate::{Netns, Proc};
 
@@ -63,8 +64,13 @@ impl Datacenter {
         format!("{}.1", self.prefix)
     }
 
-    /// Add a machine (powered off) with its BMC; its index.
+    /// Add a machine (powered off) with its IPMI BMC; its index.
     pub fn add_machine(&mut self, spec: MachineSpec) -> anyhow::Result<usize> {
+        self.add_machine_with(spec, Bmc::Ipmi)
+    }
+
+    /// Add a machine (powered off) with a BMC of the given kind; its index.
+    pub fn add_machine_with(&mut self, spec: MachineSpec, bmc: Bmc) -> anyhow::Result<usize> {
         let n = self.machines.len();
         let bmc_ip = format!("{}.{}", self.prefix, 200 + n);
         let tap = format!("tap{n}");
@@ -72,7 +78,7 @@ impl Datacenter {
         self.ns
             .ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
         let dir = self.dir.join(&spec.name);
-        let m = LabMachine::create(&self.ns, spec, dir, &tap, &bmc_ip)?;
+        let m = LabMachine::create(&self.ns, spec, dir, &tap, &bmc_ip, bmc)?;
         self.machines.push(m);
         Ok(n)
     }
