@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use maas_lab::{Datacenter, Firmware, MachineSpec, require_tools};
+use maas_lab::{Bmc, Datacenter, Firmware, MachineSpec, require_tools};
 use maas_testkit::proc::Proc;
 use maas_testkit::{Api, TestRegion, wait_for};
 use sha2::{Digest, Sha256};
@@ -562,6 +562,154 @@ async fn bench_lifecycle() {
     println!(
         "RESULT enlist_s={:.1} commission_s={:.1} deploy_s={:.1} release_s={:.1} floor_boot_s={floor:.1} commission_4x_s={:.1} deploy_4x_s={:.1}",
         one[0], one[1], one[2], one[3], four[1], four[2]
+    );
+    lab.dc.machines.clear();
+    lab.r.stop().await;
+}
+
+/// The other firmware and BMC of issue 12: a UEFI machine (OVMF's own PXE →
+/// the rack's `snponly.efi` → iPXE, under TCG) powered by Redfish
+/// (sushy-emulator whose power actions start and kill its qemu) enlists,
+/// commissions, deploys the tiny image (booted from its disk by
+/// systemd-boot) and is released with a quick erase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_released() {
+    require_tools(&["qemu-system-x86_64", "dnsmasq"]).unwrap();
+    let eph = build(
+        "build-ephemeral",
+        Path::new("/var/tmp/maas-images/lab-ephemeral"),
+    );
+    let tiny = build(
+        "build-tiny-image",
+        Path::new("/var/tmp/maas-images/lab-tiny"),
+    );
+    let mut lab = lab_with_images("10.72.1", &eph, &tiny).await;
+    let mac = "52:54:00:72:01:01";
+    let n = lab
+        .dc
+        .add_machine_with(
+            MachineSpec {
+                name: "uefi1".into(),
+                mac: mac.into(),
+                cpus: 1,
+                memory_mb: 768,
+                disk_mb: 256,
+                firmware: Firmware::UefiPxe,
+            },
+            Bmc::Redfish,
+        )
+        .unwrap();
+    std::fs::write(lab.dc.machines[n].disk(), vec![0xa5u8; 4 << 20]).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(lab.dc.machines[n].disk())
+        .unwrap();
+    f.set_len(256 << 20).unwrap();
+
+    let t0 = Instant::now();
+    lab.dc.machines[n].power_on_by_hand();
+    let sid = enlisted(&lab, n, mac).await;
+    lab.wait_status(n, &sid, "Ready", Duration::from_secs(300))
+        .await;
+    let commission_s = t0.elapsed();
+    let console = lab.dc.machines[n].console();
+    assert!(
+        console.contains("BdsDxe") && console.contains("PXE"),
+        "not a UEFI network boot:\n{}",
+        tail(&console, 40)
+    );
+    let (_, m) = lab.r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["cpu_count"], 1, "{m}");
+    wait_for(
+        "the machine to power off after commissioning",
+        Duration::from_secs(60),
+        || {
+            let running = lab.dc.machines[n].running();
+            async move { !running }
+        },
+    )
+    .await;
+
+    // Its Redfish BMC from now on: the rack reads the state through it.
+    let params = lab.dc.machines[n].power_parameters();
+    let form: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (st, e) = lab.r.admin.put(&format!("machines/{sid}/"), &form).await;
+    assert_eq!(st, 200, "{e}");
+    let q = format!("machines/{sid}/");
+    let (st, s) = lab.r.admin.get_op(&q, "query_power_state", &[]).await;
+    assert_eq!((st, s["state"].as_str()), (200, Some("off")), "{s}");
+
+    let (st, a) = lab
+        .r
+        .admin
+        .op("machines/", "allocate", &[("system_id", &sid)])
+        .await;
+    assert_eq!(st, 200, "{a}");
+    let t1 = Instant::now();
+    let (st, e) = lab
+        .r
+        .admin
+        .op(
+            &q,
+            "deploy",
+            &[("osystem", "custom"), ("distro_series", "tiny")],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    lab.wait_status(n, &sid, "Deployed", Duration::from_secs(420))
+        .await;
+    let deploy_s = t1.elapsed();
+    let redfish_log =
+        std::fs::read_to_string(lab.dc.machines[n].dir.join("redfish.log")).unwrap_or_default();
+    assert!(
+        redfish_log.contains("ComputerSystem.Reset"),
+        "the rack did not power it through Redfish:\n{}",
+        tail(&redfish_log, 20)
+    );
+    wait_for(
+        "the deployed OS's report on its console",
+        Duration::from_secs(60),
+        || {
+            let ok = lab.dc.machines[n].console().contains("MAAS-DEPLOYED:");
+            async move { ok }
+        },
+    )
+    .await;
+    let (_, s) = lab.r.admin.get_op(&q, "query_power_state", &[]).await;
+    assert_eq!(s["state"], "on", "{s}");
+
+    let t2 = Instant::now();
+    let (st, e) = lab
+        .r
+        .admin
+        .op(&q, "release", &[("erase", "true"), ("quick_erase", "true")])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    lab.wait_status(n, &sid, "Ready", Duration::from_secs(420))
+        .await;
+    let release_s = t2.elapsed();
+    let disk = std::fs::read(lab.dc.machines[n].disk()).unwrap();
+    assert!(
+        disk[..2 << 20].iter().all(|b| *b == 0),
+        "the quick erase left the disk's start"
+    );
+    wait_for(
+        "it powers off after the erase",
+        Duration::from_secs(60),
+        || {
+            let running = lab.dc.machines[n].running();
+            async move { !running }
+        },
+    )
+    .await;
+    eprintln!(
+        "RESULT uefi_redfish commission_s={:.1} deploy_s={:.1} release_s={:.1}",
+        commission_s.as_secs_f64(),
+        deploy_s.as_secs_f64(),
+        release_s.as_secs_f64()
     );
     lab.dc.machines.clear();
     lab.r.stop().await;

@@ -293,8 +293,13 @@ fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<Str
             std::fs::copy(&vars, dir.join("vars.fd"))?;
             (
                 "q35",
+                // No IPv6 network boot options (PXEv6, HTTPv6): after a
+                // local-boot `exit 1`, OVMF does not wait out DHCPv6 before
+                // the disk. (`IPv4Support=no` would drop PXEv4 as well.)
                 format!(
-                    "-drive if=pflash,format=raw,readonly=on,file={} -drive if=pflash,format=raw,file={d}/vars.fd ",
+                    "-drive if=pflash,format=raw,readonly=on,file={} -drive if=pflash,format=raw,file={d}/vars.fd \
+                     -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
+                     -fw_cfg name=opt/org.tianocore/IPv6Support,string=no ",
                     code.display()
                 ),
                 ",romfile=",
