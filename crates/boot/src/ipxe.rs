@@ -100,9 +100,11 @@ pub fn machine_script(
     });
     if purpose == Purpose::Local {
         // iPXE's `exit` hands back to the firmware, which tries its next boot
-        // device (the local disk) on both BIOS and UEFI.
+        // device (the local disk) on both BIOS and UEFI. On UEFI it must
+        // exit with an error: a boot option that returns EFI_SUCCESS makes
+        // EDK2's boot manager stop and show its menu instead.
         let _ = writeln!(s, "echo MAAS: {} boots from local disk", clean(&who));
-        s.push_str("exit\n");
+        s.push_str("iseq ${platform} efi && exit 1 ||\nexit\n");
         return s;
     }
     let default_arch = cfg.default_arch.as_deref().unwrap_or("amd64");
@@ -212,6 +214,8 @@ mod tests {
         );
         let l = machine_script("http://r", &cfg, Some(&machine("deployed")), Purpose::Local);
         assert!(l.ends_with("exit\n") && !l.contains("kernel"), "{l}");
+        // UEFI exits with an error, so EDK2 boots the next option (not its menu).
+        assert!(l.contains("iseq ${platform} efi && exit 1 ||\n"), "{l}");
         let bad = Machine {
             hostname: "x\nkernel evil".into(),
             ..machine("testing")

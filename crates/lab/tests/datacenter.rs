@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use maas_lab::{Datacenter, Firmware, MachineSpec, require_tools};
+use maas_lab::{Bmc, Datacenter, Firmware, MachineSpec, require_tools};
 
 fn ipmitool(dc: &Datacenter, ip: &str, args: &[&str]) -> String {
     let mut a = vec![
@@ -85,4 +85,109 @@ fn ipmi_power_starts_and_stops_the_qemu_machine() {
         "qemu is gone with the lab",
         || unsafe { libc::kill(pid, 0) } != 0,
     );
+}
+
+/// Redfish (curl, as a client would) on a machine's sushy-emulator BMC.
+fn redfish(dc: &Datacenter, n: usize, method: &str, path: &str, body: Option<&str>) -> String {
+    let m = &dc.machines[n];
+    let url = format!(
+        "http://{}:{}/redfish/v1/Systems/{}{path}",
+        m.bmc_ip,
+        maas_lab::REDFISH_PORT,
+        maas_lab::system_uuid(&m.spec.mac)
+    );
+    let mut a = vec![
+        "-s",
+        "-u",
+        "admin:secret",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+    ];
+    if let Some(b) = body {
+        a.extend_from_slice(&["-H", "Content-Type: application/json", "-d", b]);
+    }
+    a.push(&url);
+    dc.ns
+        .output("curl", &a)
+        .unwrap_or_else(|e| format!("error: {e}"))
+}
+
+#[test]
+fn redfish_power_starts_and_stops_the_qemu_machine() {
+    require_tools(&["qemu-system-x86_64", "curl"]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dc = Datacenter::new("10.72.2", tmp.path(), false).unwrap();
+    let n = dc
+        .add_machine_with(
+            MachineSpec {
+                name: "rf1".into(),
+                mac: "52:54:00:72:00:01".into(),
+                cpus: 1,
+                memory_mb: 128,
+                disk_mb: 16,
+                firmware: Firmware::UefiPxe,
+            },
+            Bmc::Redfish,
+        )
+        .unwrap();
+    let params = dc.machines[n].power_parameters();
+    assert!(
+        params.contains(&("power_type".into(), "redfish".into())),
+        "{params:?}"
+    );
+    let state = |dc: &Datacenter| {
+        let out = redfish(dc, n, "GET", "", None);
+        if out.contains("\"PowerState\": \"On\"") || out.contains("\"PowerState\":\"On\"") {
+            "On"
+        } else if out.contains("\"PowerState\": \"Off\"") || out.contains("\"PowerState\":\"Off\"")
+        {
+            "Off"
+        } else {
+            panic!("no PowerState in {out}")
+        }
+    };
+    assert_eq!(state(&dc), "Off");
+    assert!(!dc.machines[n].running());
+    let boot =
+        r#"{"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}}"#;
+    let out = redfish(&dc, n, "PATCH", "", Some(boot));
+    assert!(out.ends_with("204") || out.ends_with("200"), "{out}");
+    let reset = |t: &str| format!(r#"{{"ResetType": "{t}"}}"#);
+    let out = redfish(
+        &dc,
+        n,
+        "POST",
+        "/Actions/ComputerSystem.Reset",
+        Some(&reset("On")),
+    );
+    assert!(out.ends_with("204"), "{out}");
+    // At once: the action starts the process (no emulated delay).
+    assert!(dc.machines[n].running(), "qemu runs after Redfish On");
+    assert_eq!(state(&dc), "On");
+    // OVMF starts on the serial console.
+    wait("the UEFI firmware prints on the console", || {
+        !dc.machines[n].console().is_empty()
+    });
+    let out = redfish(
+        &dc,
+        n,
+        "POST",
+        "/Actions/ComputerSystem.Reset",
+        Some(&reset("ForceOff")),
+    );
+    assert!(out.ends_with("204"), "{out}");
+    wait("qemu is gone after ForceOff", || !dc.machines[n].running());
+    wait("the BMC reads Off", || state(&dc) == "Off");
+    // A machine that stops by itself reads Off too (the state is the process).
+    dc.machines[n].power_on_by_hand();
+    wait("qemu runs again", || dc.machines[n].running());
+    assert_eq!(state(&dc), "On");
+    dc.machines[n].kill();
+    wait("the BMC reads Off after the process died", || {
+        state(&dc) == "Off"
+    });
+    let calls = std::fs::read_to_string(dc.machines[n].dir.join("calls")).unwrap();
+    assert!(calls.contains("set boot Pxe"), "{calls}");
 }

@@ -1,6 +1,7 @@
 //! `maas-lab up`: the quick start's virtual datacenter, run until SIGTERM
 //! or SIGINT. It makes the rack host's namespace (bridge, router
-//! advertisements), N qemu machines each with an ipmi_sim BMC, forwards
+//! advertisements), N qemu machines each with an ipmi_sim BMC (or, for the
+//! last `--redfish` of them, a Redfish one: sushy-emulator), forwards
 //! the region's API and RPC ports into the namespace, starts `maas-rack`
 //! there, writes `<dir>/lab.json` (the machines, their MACs and BMCs), and
 //! powers the machines on when asked. On exit everything goes away.
@@ -9,13 +10,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
-use maas_lab::{Datacenter, Firmware, MachineSpec, Proc};
+use maas_lab::{Bmc, Datacenter, Firmware, MachineSpec, Proc};
 
 struct Args {
     dir: PathBuf,
     prefix: String,
     machines: usize,
     uefi: usize,
+    redfish: usize,
     memory_mb: u32,
     disk_mb: u64,
     region_http: String,
@@ -27,7 +29,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: maas-lab up --dir DIR --rack-bin PATH --secret S \
-[--prefix 10.230.1] [--machines 2] [--uefi 0] [--memory-mb 768] [--disk-mb 2048] \
+[--prefix 10.230.1] [--machines 2] [--uefi 0] [--redfish 0] [--memory-mb 768] [--disk-mb 2048] \
 [--region-http 127.0.0.1:5240] [--region-rpc 127.0.0.1:5250] [--image-dir D] [--power-on]";
 
 fn parse() -> anyhow::Result<Args> {
@@ -40,6 +42,7 @@ fn parse() -> anyhow::Result<Args> {
         prefix: "10.230.1".into(),
         machines: 2,
         uefi: 0,
+        redfish: 0,
         memory_mb: 768,
         disk_mb: 2048,
         region_http: "127.0.0.1:5240".into(),
@@ -66,6 +69,7 @@ fn parse() -> anyhow::Result<Args> {
             "--prefix" => a.prefix = v,
             "--machines" => a.machines = num(&v)? as usize,
             "--uefi" => a.uefi = num(&v)? as usize,
+            "--redfish" => a.redfish = num(&v)? as usize,
             "--memory-mb" => a.memory_mb = num(&v)? as u32,
             "--disk-mb" => a.disk_mb = num(&v)?,
             "--region-http" => a.region_http = v,
@@ -79,8 +83,8 @@ fn parse() -> anyhow::Result<Args> {
     if a.dir.as_os_str().is_empty() || a.rack_bin.as_os_str().is_empty() || a.secret.is_empty() {
         bail!("--dir, --rack-bin and --secret are required\n{USAGE}");
     }
-    if a.machines > 50 || a.uefi > a.machines {
-        bail!("--machines is at most 50, --uefi at most --machines");
+    if a.machines > 50 || a.uefi > a.machines || a.redfish > a.machines {
+        bail!("--machines is at most 50, --uefi and --redfish at most --machines");
     }
     Ok(a)
 }
@@ -154,19 +158,34 @@ fn run() -> anyhow::Result<()> {
         };
         let name = format!("lab{}", i + 1);
         let mac = format!("52:54:00:a0:00:{:02x}", i + 1);
-        let n = dc.add_machine(MachineSpec {
-            name: name.clone(),
-            mac: mac.clone(),
-            cpus: 1,
-            memory_mb: a.memory_mb,
-            disk_mb: a.disk_mb,
-            firmware,
-        })?;
+        let bmc = if i >= a.machines - a.redfish {
+            Bmc::Redfish
+        } else {
+            Bmc::Ipmi
+        };
+        let n = dc.add_machine_with(
+            MachineSpec {
+                name: name.clone(),
+                mac: mac.clone(),
+                cpus: 1,
+                memory_mb: a.memory_mb,
+                disk_mb: a.disk_mb,
+                firmware,
+            },
+            bmc,
+        )?;
         let m = &dc.machines[n];
+        // The API's form fields for its BMC (power_type, power_parameters_*).
+        let power: Vec<String> = m
+            .power_parameters()
+            .iter()
+            .map(|(k, v)| format!("\"{k}={v}\""))
+            .collect();
         listed.push(format!(
-            "{{\"name\": \"{name}\", \"mac\": \"{mac}\", \"bmc\": \"{}\", \"firmware\": \"{}\", \"dir\": \"{}\"}}",
+            "{{\"name\": \"{name}\", \"mac\": \"{mac}\", \"bmc\": \"{}\", \"firmware\": \"{}\", \"power\": [{}], \"dir\": \"{}\"}}",
             m.bmc_ip,
             if firmware == Firmware::Bios { "bios" } else { "uefi" },
+            power.join(", "),
             m.dir.display()
         ));
     }

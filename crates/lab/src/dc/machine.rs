@@ -1,4 +1,6 @@
-//! One lab machine: a qemu process started and killed by its BMC.
+//! One lab machine: a qemu process started and killed by its BMC (OpenIPMI's
+//! `ipmi_sim`, or sushy-emulator speaking Redfish), both through the same
+//! chassis program.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -8,6 +10,34 @@ use anyhow::Context;
 use crate::{Firmware, Netns, Proc};
 
 const CHASSIS: &str = include_str!("chassis.sh");
+const REDFISH_BMC: &str = include_str!("redfish_bmc.py");
+/// bcrypt of "secret" (user admin), for sushy-emulator's htpasswd file.
+const HTPASSWD: &str = "admin:$2b$05$haXH6a1NLFcG0iC1SInaZOoUjVbgBWA5b5VHJ9mPdqyKQLq6DuajS\n";
+/// The Redfish BMC's port on its address.
+pub const REDFISH_PORT: u16 = 8000;
+
+/// Which BMC powers a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bmc {
+    /// `ipmi_sim` on `bmc_ip:623` (lanplus, admin/secret).
+    #[default]
+    Ipmi,
+    /// sushy-emulator on `http://bmc_ip:8000` (basic auth admin/secret),
+    /// one ComputerSystem whose power is the qemu process. Needs
+    /// sushy-tools in the venv `MAAS_LAB_VENV` (default /var/tmp/maas-venv).
+    Redfish,
+}
+
+/// The Python of the venv holding sushy-tools.
+fn venv_python() -> anyhow::Result<PathBuf> {
+    let venv = std::env::var("MAAS_LAB_VENV").unwrap_or_else(|_| "/var/tmp/maas-venv".into());
+    let py = Path::new(&venv).join("bin/python");
+    anyhow::ensure!(
+        Path::new(&venv).join("bin/sushy-emulator").exists(),
+        "sushy-tools is not installed in {venv} (.ci/requirements.txt; or set MAAS_LAB_VENV)"
+    );
+    Ok(py)
+}
 
 /// What the machine is made of.
 #[derive(Debug, Clone)]
@@ -26,6 +56,8 @@ pub struct LabMachine {
     pub spec: MachineSpec,
     pub dir: PathBuf,
     pub bmc_ip: String,
+    /// The kind of BMC at `bmc_ip`.
+    pub bmc_kind: Bmc,
     /// The namespace it runs in (its tap is there).
     ns: String,
     bmc: Option<Proc>,
@@ -38,53 +70,44 @@ impl LabMachine {
         dir: PathBuf,
         tap: &str,
         bmc_ip: &str,
+        bmc_kind: Bmc,
     ) -> anyhow::Result<LabMachine> {
-        crate::require_tools(&["qemu-system-x86_64", "ipmi_sim"])?;
+        crate::require_tools(&["qemu-system-x86_64"])?;
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let disk = std::fs::File::create(dir.join("disk.img"))?;
         disk.set_len(spec.disk_mb << 20)?;
         write_exec(&dir.join("start.sh"), &start_script(&spec, &dir, tap)?)?;
         write_exec(&dir.join("chassis.sh"), CHASSIS)?;
-        let lan = format!(
-            "name \"{name}\"\nset_working_mc 0x20\n  startlan 1\n    addr {bmc_ip} 623\n    priv_limit admin\n\
-             allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n\
-             allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n\
-             guid a123456789abcdefa123456789ab{n:04x}\n  endlan\n  chassis_control \"{chassis} {dir}\"\n\
-             user 2 true  \"admin\" \"secret\" admin 10 none md2 md5 straight\n",
-            name = spec.name,
-            n = u16::from_str_radix(&spec.mac.replace(':', "")[8..], 16).unwrap_or(0),
-            chassis = dir.join("chassis.sh").display(),
-            dir = dir.display(),
-        );
-        std::fs::write(dir.join("lan.conf"), lan)?;
-        std::fs::write(
-            dir.join("bmc.emu"),
-            "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n",
-        )?;
-        let log = std::fs::File::create(dir.join("ipmi_sim.log"))?;
-        let mut c = ns.cmd("ipmi_sim");
-        c.args(["-n", "-c"])
-            .arg(dir.join("lan.conf"))
-            .arg("-f")
-            .arg(dir.join("bmc.emu"))
-            .arg("-s")
-            .arg(dir.join("bmc-state"))
-            .current_dir(&dir)
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log));
-        die_with_parent(&mut c);
-        let bmc = Proc::spawn(c)?;
+        let bmc = match bmc_kind {
+            Bmc::Ipmi => start_ipmi_sim(ns, &spec, &dir, bmc_ip)?,
+            Bmc::Redfish => start_redfish(ns, &spec, &dir, bmc_ip)?,
+        };
         Ok(LabMachine {
             spec,
             dir,
             bmc_ip: bmc_ip.to_string(),
+            bmc_kind,
             ns: ns.name().to_string(),
             bmc: Some(bmc),
         })
     }
-
     /// The power parameters MAAS takes for this machine's BMC.
     pub fn power_parameters(&self) -> Vec<(String, String)> {
+        if self.bmc_kind == Bmc::Redfish {
+            return [
+                ("power_type", "redfish".to_string()),
+                (
+                    "power_parameters_power_address",
+                    format!("http://{}:{REDFISH_PORT}", self.bmc_ip),
+                ),
+                ("power_parameters_power_user", "admin".into()),
+                ("power_parameters_power_pass", "secret".into()),
+                ("power_parameters_node_id", system_uuid(&self.spec.mac)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        }
         [
             ("power_type", "ipmi".to_string()),
             ("power_parameters_power_address", self.bmc_ip.clone()),
@@ -145,6 +168,100 @@ impl Drop for LabMachine {
     }
 }
 
+/// `ipmi_sim` at `bmc_ip:623` whose chassis_control is the chassis program.
+fn start_ipmi_sim(
+    ns: &Netns,
+    spec: &MachineSpec,
+    dir: &Path,
+    bmc_ip: &str,
+) -> anyhow::Result<Proc> {
+    crate::require_tools(&["ipmi_sim"])?;
+    let lan = format!(
+        "name \"{name}\"\nset_working_mc 0x20\n  startlan 1\n    addr {bmc_ip} 623\n    priv_limit admin\n\
+             allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n\
+             allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n\
+             guid a123456789abcdefa123456789ab{n:04x}\n  endlan\n  chassis_control \"{chassis} {dir}\"\n\
+             user 2 true  \"admin\" \"secret\" admin 10 none md2 md5 straight\n",
+        name = spec.name,
+        n = u16::from_str_radix(&spec.mac.replace(':', "")[8..], 16).unwrap_or(0),
+        chassis = dir.join("chassis.sh").display(),
+        dir = dir.display(),
+    );
+    std::fs::write(dir.join("lan.conf"), lan)?;
+    std::fs::write(
+        dir.join("bmc.emu"),
+        "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n",
+    )?;
+    let log = std::fs::File::create(dir.join("ipmi_sim.log"))?;
+    let mut c = ns.cmd("ipmi_sim");
+    c.args(["-n", "-c"])
+        .arg(dir.join("lan.conf"))
+        .arg("-f")
+        .arg(dir.join("bmc.emu"))
+        .arg("-s")
+        .arg(dir.join("bmc-state"))
+        .current_dir(dir)
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log));
+    die_with_parent(&mut c);
+    Proc::spawn(c)
+}
+
+/// sushy-emulator at `http://bmc_ip:8000` with the lab's driver
+/// (`redfish_bmc.py`): power actions run the chassis program.
+fn start_redfish(ns: &Netns, spec: &MachineSpec, dir: &Path, bmc_ip: &str) -> anyhow::Result<Proc> {
+    let py = venv_python()?;
+    std::fs::write(dir.join("redfish_bmc.py"), REDFISH_BMC)?;
+    std::fs::write(dir.join("htpasswd"), HTPASSWD)?;
+    let conf = format!(
+        "SUSHY_EMULATOR_LISTEN_IP = '{bmc_ip}'\nSUSHY_EMULATOR_LISTEN_PORT = {REDFISH_PORT}\n\
+         SUSHY_EMULATOR_FAKE_DRIVER = True\nSUSHY_EMULATOR_AUTH_FILE = '{auth}'\n\
+         SUSHY_EMULATOR_STATE_DIR = '{state}'\n\
+         SUSHY_EMULATOR_FAKE_SYSTEMS = [{{'uuid': '{uuid}', 'name': '{name}', 'power_state': 'Off', \
+         'external_notifier': False, 'nics': [{{'mac': '{mac}', 'ip': '0.0.0.0'}}]}}]\n",
+        auth = dir.join("htpasswd").display(),
+        state = dir.join("redfish-state").display(),
+        uuid = system_uuid(&spec.mac),
+        name = spec.name,
+        mac = spec.mac,
+    );
+    std::fs::write(dir.join("sushy.conf"), conf)?;
+    let log = std::fs::File::create(dir.join("redfish.log"))?;
+    let mut c = ns.cmd(&py.to_string_lossy());
+    c.arg(dir.join("redfish_bmc.py"))
+        .arg(dir)
+        .arg(dir.join("sushy.conf"))
+        .current_dir(dir)
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log));
+    die_with_parent(&mut c);
+    let p = Proc::spawn(c)?;
+    // Listening (within 30 s: Flask starts slowly on a busy host).
+    let t0 = std::time::Instant::now();
+    let port = format!(":{REDFISH_PORT}");
+    while !ns
+        .output("ss", &["-Hltn"])
+        .is_ok_and(|o| o.lines().any(|l| l.contains(&format!("{bmc_ip}{port}"))))
+    {
+        anyhow::ensure!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "the Redfish BMC of {} did not listen in 30 s: {}",
+            spec.name,
+            std::fs::read_to_string(dir.join("redfish.log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(p)
+}
+
+/// The Redfish system id of a machine: a UUID ending in its MAC.
+pub fn system_uuid(mac: &str) -> String {
+    format!(
+        "5e6c0c2a-0000-4000-8000-{}",
+        mac.replace(':', "").to_lowercase()
+    )
+}
+
 /// SIGKILL the child when this process dies, however it dies.
 pub(crate) fn die_with_parent(c: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
@@ -176,8 +293,13 @@ fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<Str
             std::fs::copy(&vars, dir.join("vars.fd"))?;
             (
                 "q35",
+                // No IPv6 network boot options (PXEv6, HTTPv6): after a
+                // local-boot `exit 1`, OVMF does not wait out DHCPv6 before
+                // the disk. (`IPv4Support=no` would drop PXEv4 as well.)
                 format!(
-                    "-drive if=pflash,format=raw,readonly=on,file={} -drive if=pflash,format=raw,file={d}/vars.fd ",
+                    "-drive if=pflash,format=raw,readonly=on,file={} -drive if=pflash,format=raw,file={d}/vars.fd \
+                     -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
+                     -fw_cfg name=opt/org.tianocore/IPv6Support,string=no ",
                     code.display()
                 ),
                 ",romfile=",

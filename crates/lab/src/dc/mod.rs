@@ -1,11 +1,12 @@
 //! A virtual datacenter: a rack host whose bridge carries qemu machines,
-//! each with its own BMC (OpenIPMI's `ipmi_sim`) that really powers the
-//! machine — its chassis program starts and kills the qemu process.
+//! each with its own BMC (OpenIPMI's `ipmi_sim`, or sushy-emulator for
+//! Redfish) that really powers the machine — its chassis program starts
+//! and kills the qemu process.
 //!
 //! ```text
 //! ns "dc…": br0 {prefix}.1/24 (the rack's address)
 //!            ├─ tap per machine (qemu, TCG, NIC first then disk)
-//!            └─ BMC addresses {prefix}.2xx/24 (ipmi_sim on :623 each)
+//!            └─ BMC addresses {prefix}.2xx/24 (ipmi_sim on :623 or Redfish on :8000)
 //! ```
 //!
 //! The rack runs in [`Datacenter::ns`]; the region is reached from there
@@ -13,13 +14,15 @@
 //! goes away on drop: qemu processes, simulators, the namespace.
 
 mod machine;
+mod relay;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
-pub use machine::{LabMachine, MachineSpec};
+pub use machine::{Bmc, LabMachine, MachineSpec, REDFISH_PORT, system_uuid};
+pub use relay::Segment;
 
 use crate::{Netns, Proc};
 
@@ -31,6 +34,9 @@ pub struct Datacenter {
     pub dir: PathBuf,
     /// Stopped before the namespace goes ([`Drop`] below).
     pub machines: Vec<LabMachine>,
+    /// Relayed segments ([`Datacenter::add_relayed_segment`]).
+    pub segments: Vec<Segment>,
+    router_adverts: bool,
     _ra: Option<Proc>,
 }
 
@@ -54,6 +60,8 @@ impl Datacenter {
             prefix: prefix.to_string(),
             dir: dir.to_path_buf(),
             machines: Vec::new(),
+            segments: Vec::new(),
+            router_adverts,
             _ra: ra,
         })
     }
@@ -63,16 +71,50 @@ impl Datacenter {
         format!("{}.1", self.prefix)
     }
 
-    /// Add a machine (powered off) with its BMC; its index.
+    /// Add a machine (powered off) with its IPMI BMC; its index.
     pub fn add_machine(&mut self, spec: MachineSpec) -> anyhow::Result<usize> {
+        self.add_machine_with(spec, Bmc::Ipmi)
+    }
+
+    /// Add a machine (powered off) with a BMC of the given kind; its index.
+    pub fn add_machine_with(&mut self, spec: MachineSpec, bmc: Bmc) -> anyhow::Result<usize> {
+        self.add_machine_on(None, spec, bmc)
+    }
+
+    /// A relayed segment `{down}.0/24` behind a router whose `dhcrelay`
+    /// forwards DHCP to the rack (see [`Segment`]); its index.
+    pub fn add_relayed_segment(&mut self, down: &str) -> anyhow::Result<usize> {
+        let i = self.segments.len();
+        let seg = Segment::new(self, i, down, self.router_adverts)?;
+        self.segments.push(seg);
+        Ok(i)
+    }
+
+    /// Add a machine on the rack's segment (`None`) or on a relayed one;
+    /// its BMC sits on the same segment. Its index.
+    pub fn add_machine_on(
+        &mut self,
+        segment: Option<usize>,
+        spec: MachineSpec,
+        bmc: Bmc,
+    ) -> anyhow::Result<usize> {
         let n = self.machines.len();
-        let bmc_ip = format!("{}.{}", self.prefix, 200 + n);
+        let (ns, prefix) = match segment {
+            None => (&self.ns, &self.prefix),
+            Some(i) => {
+                let s = self
+                    .segments
+                    .get(i)
+                    .ok_or_else(|| anyhow::anyhow!("no relayed segment {i}"))?;
+                (&s.ns, &s.prefix)
+            }
+        };
+        let bmc_ip = format!("{prefix}.{}", 200 + n);
         let tap = format!("tap{n}");
-        self.ns.tap(&tap, "br0")?;
-        self.ns
-            .ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
+        ns.tap(&tap, "br0")?;
+        ns.ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
         let dir = self.dir.join(&spec.name);
-        let m = LabMachine::create(&self.ns, spec, dir, &tap, &bmc_ip)?;
+        let m = LabMachine::create(ns, spec, dir, &tap, &bmc_ip, bmc)?;
         self.machines.push(m);
         Ok(n)
     }
@@ -80,13 +122,14 @@ impl Datacenter {
 
 impl Drop for Datacenter {
     fn drop(&mut self) {
-        // Machines (qemu + BMC) before the namespace they live in.
+        // Machines (qemu + BMC) before the namespaces they live in.
         self.machines.clear();
+        self.segments.clear();
     }
 }
 
 /// dnsmasq answering router solicitations only (no DHCP, no DNS).
-fn start_ra(ns: &Netns, dir: &Path) -> anyhow::Result<Proc> {
+pub(crate) fn start_ra(ns: &Netns, dir: &Path) -> anyhow::Result<Proc> {
     crate::require_tools(&["dnsmasq"])?;
     ns.ip(&["addr", "add", "fd00:210::1/64", "dev", "br0", "nodad"])?;
     let conf = dir.join("ra.conf");
