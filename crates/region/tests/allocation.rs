@@ -36,6 +36,36 @@ async fn cheapest_match_first_and_409_when_none() {
     assert!(e.as_str().unwrap().contains("No available machine"), "{e}");
 }
 
+/// A match whose row another write holds for a moment (a power-state
+/// update) is waited for, not refused with 409; one a concurrent claim took
+/// is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_briefly_locked_machine_is_waited_for_not_refused() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("locked1", 2, 2048).await;
+    let mut tx = r.db().begin().await.unwrap();
+    sqlx::query("UPDATE machines SET power_state = 'on' WHERE system_id = $1")
+        .bind(&sid)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let claim = |api: common::Api, sid: String| async move {
+        api.op("machines/", "allocate", &[("system_id", &sid)])
+            .await
+    };
+    let first = tokio::spawn(claim(r.admin.clone(), sid.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!first.is_finished(), "answered while the row was locked");
+    tx.commit().await.unwrap();
+    let (st, m) = first.await.unwrap();
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(m["system_id"], sid.as_str());
+    // Taken: the next claim for it is refused.
+    let (st, m) = claim(r.admin.clone(), sid.clone()).await;
+    assert_eq!(st, 409, "{m}");
+    assert_eq!(allocated_count(&r).await, 1);
+}
+
 #[tokio::test]
 async fn each_constraint_selects_and_excludes() {
     let r = TestRegion::start().await;

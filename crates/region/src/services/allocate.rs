@@ -21,7 +21,7 @@ use crate::services::auth::User;
 use crate::services::lifecycle::{self, Core};
 use crate::services::{Ctx, load, machines};
 use crate::store::Conn;
-use crate::store::machines::alloc::{self as db, Claimant, Named};
+use crate::store::machines::alloc::{self as db, Claimant, Locked, Named};
 use crate::store::machines::write::set_owner;
 use crate::store::networks::placement;
 
@@ -142,11 +142,31 @@ async fn claim_one(
         agent_name,
         desc,
     };
-    match db::claim(&ctx.hot, f, &who).await? {
+    let mut row = db::claim(&ctx.hot, f, &who, Locked::Skip).await?;
+    // Every match was locked: by a concurrent claim, or by a short write
+    // such as a power-state update. Wait for the cheapest one still READY
+    // (a claim that took it leaves it no longer matching).
+    for _ in 0..CLAIM_WAITS {
+        if row.is_some() {
+            break;
+        }
+        let Some((id, _)) = db::candidates(&ctx.db, f, 0, 1).await?.pop() else {
+            break;
+        };
+        let one = MachineFilter {
+            id: Some(id),
+            ..f.clone()
+        };
+        row = db::claim(&ctx.hot, &one, &who, Locked::Wait).await?;
+    }
+    match row {
         Some(row) => Ok(load::complete(ctx, vec![row]).await?.pop()),
         None => Ok(None),
     }
 }
+
+/// How many locked matches one allocation waits for before it gives up.
+const CLAIM_WAITS: usize = 3;
 
 /// Allocate (or with `dry_run`, find) the cheapest READY machine matching
 /// the request's constraints; 409 when none does.

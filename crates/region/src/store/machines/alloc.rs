@@ -23,16 +23,35 @@ pub struct Claimant<'a> {
     pub desc: &'a str,
 }
 
+/// How a claim treats a row another transaction holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// Pass over it to the next match (concurrent allocations spread out).
+    Skip,
+    /// Wait for it, then take it if it still matches.
+    Wait,
+}
+
 /// One statement: lock the cheapest machine `f` selects (it must select
 /// READY, unowned machines), allocate it to the claimant, log the event,
 /// and return its row. `None` when nothing matches (or a concurrent claim
-/// took it).
-pub async fn claim(hot: &Hot, f: &MachineFilter, who: &Claimant<'_>) -> Result<Option<MachineRow>> {
+/// took it, or with `Locked::Skip` every match was locked).
+pub async fn claim(
+    hot: &Hot,
+    f: &MachineFilter,
+    who: &Claimant<'_>,
+    locked: Locked,
+) -> Result<Option<MachineRow>> {
     let (ready, allocated) = (NodeStatus::Ready.as_i16(), NodeStatus::Allocated.as_i16());
     let mut q = QueryBuilder::<Postgres>::new("WITH c AS (SELECT m.id FROM machines m WHERE true");
     filter::push(&mut q, f);
+    let skip = if locked == Locked::Skip {
+        " SKIP LOCKED"
+    } else {
+        ""
+    };
     q.push(format!(
-        " ORDER BY m.cost, m.id LIMIT 1 FOR UPDATE SKIP LOCKED), u AS (UPDATE machines m SET status = {allocated}, previous_status = {ready}, status_expires = NULL, owner_id = "
+        " ORDER BY m.cost, m.id LIMIT 1 FOR UPDATE{skip}), u AS (UPDATE machines m SET status = {allocated}, previous_status = {ready}, status_expires = NULL, owner_id = "
     ));
     q.push_bind(who.user_id);
     q.push(", agent_name = ")
