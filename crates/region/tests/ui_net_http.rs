@@ -287,6 +287,35 @@ async fn vlan_dhcp_follows_the_apis_rules() {
     );
     let (_, v) = r.admin.get(&format!("vlans/{vlan}/"), &[]).await;
     assert_eq!(v["dhcp_on"], false);
+    // Relaying to itself, and the same rack twice: the API's refusals.
+    let vid = vlan.to_string();
+    let self_relay = [
+        ("csrf", csrf.as_str()),
+        ("relay_vlan", vid.as_str()),
+        ("mtu", "1500"),
+    ];
+    let (st, _, page) = post(&r, &admin, &edit, &self_relay).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "relay_vlan"),
+        "A VLAN cannot relay DHCP to itself."
+    );
+    let twice = [
+        ("csrf", csrf.as_str()),
+        ("primary_rack", "rk7777"),
+        ("secondary_rack", "rk7777"),
+    ];
+    let (st, _, page) = post(&r, &admin, &edit, &twice).await;
+    assert_eq!(st, 400);
+    assert!(
+        page.contains("The primary and secondary rack must be different."),
+        "{page}"
+    );
+    let (_, v) = r.admin.get(&format!("vlans/{vlan}/"), &[]).await;
+    assert_eq!(
+        (v["relay_vlan"].is_null(), v["primary_rack"].is_null()),
+        (true, true)
+    );
 
     // With a dynamic range DHCP goes on, with the rack.
     let (st, _, _) = post(
