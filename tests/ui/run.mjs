@@ -132,6 +132,7 @@ try {
   await page.click("button:has-text('Release')");
   check(await page.isVisible("h1:has-text('1 done')"), "release started");
 
+  await (await import("./networks.mjs")).networks(page, r);
   // A cross-site form POST is refused.
   const evil = http.createServer((_, res) => {
     res.setHeader("content-type", "text/html");

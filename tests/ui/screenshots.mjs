@@ -31,4 +31,18 @@ if (first) {
 await page.goto(`${base}/r/machines/add`);
 await page.selectOption("#power_type", "ipmi");
 await shot("add-machine");
+await page.goto(`${base}/r/subnets`);
+await shot("subnets");
+const subnet = await page.getAttribute("a[href^='/MAAS/r/subnet/']", "href");
+if (subnet) {
+  await page.goto(`${base}${subnet.replace("/MAAS", "")}`);
+  await shot("subnet");
+}
+await page.goto(`${base}/r/dns`);
+await shot("dns");
+const domain = await page.getAttribute("a[href^='/MAAS/r/domain/']:has-text('lab.example')", "href");
+if (domain) {
+  await page.goto(`${base}${domain.replace("/MAAS", "")}`);
+  await shot("domain");
+}
 await browser.close();

@@ -2,8 +2,9 @@
 //! (`tests/ui/run.mjs`) against a region started here. The runner asks for
 //! what only a machine can do (`NEED ready <sid>`: commissioning signals
 //! through the metadata API; `NEED userdata <sid>`: the deployed OS fetching
-//! its user data) and this side answers. Skipped only when node, Chromium
-//! or tests/ui/node_modules are missing and `CI` is unset.
+//! its user data) or the API (`NEED subnet <cidr>`: a subnet to edit) and
+//! this side answers. Skipped only when node, Chromium or
+//! tests/ui/node_modules are missing and `CI` is unset.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -62,6 +63,12 @@ async fn answer(r: &TestRegion, what: &str, sid: &str) -> String {
             assert_eq!(st, 200, "{body}");
             let text = body.as_str().unwrap_or_default().to_string();
             base64::engine::general_purpose::STANDARD.encode(text)
+        }
+        "subnet" => {
+            // `sid` is a CIDR here: answer "<subnet id> <vlan id>".
+            let (st, s) = r.admin.post("subnets/", &[("cidr", sid)]).await;
+            assert_eq!(st, 200, "{s}");
+            format!("{} {}", s["id"], s["vlan"]["id"])
         }
         other => panic!("the runner asked for {other}"),
     }

@@ -6,6 +6,7 @@
 
 mod add;
 mod assets;
+mod dns;
 mod error;
 mod events;
 mod fields;
@@ -13,10 +14,13 @@ mod form;
 mod machine;
 mod machines;
 mod machines_action;
+mod netform;
+mod networks;
 mod pages;
 mod session;
 mod signin;
 mod views;
+mod vlan;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -56,7 +60,22 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/zones", get(pages::zones))
         .route("/MAAS/r/pools", get(pages::pools))
         .route("/MAAS/r/tags", get(pages::tags))
-        .route("/MAAS/r/subnets", get(pages::subnets))
+        .route("/MAAS/r/subnets", get(networks::list))
+        .route("/MAAS/r/subnet/{id}", get(networks::show))
+        .route("/MAAS/r/subnet/{id}/ranges", post(networks::add_range))
+        .route("/MAAS/r/iprange/{id}/delete", post(networks::delete_range))
+        .route("/MAAS/r/vlan/{id}", get(vlan::show))
+        .route("/MAAS/r/vlan/{id}/edit", post(vlan::edit))
+        .route("/MAAS/r/dns", get(dns::list))
+        .route("/MAAS/r/dns/add", post(dns::add_domain))
+        .route("/MAAS/r/domain/{id}", get(dns::show))
+        .route("/MAAS/r/domain/{id}/delete", post(dns::delete_domain))
+        .route("/MAAS/r/domain/{id}/records", post(dns::add_record))
+        .route("/MAAS/r/dnsrecord/{id}/delete", post(dns::delete_record))
+        .route(
+            "/MAAS/r/dnsresource/{id}/address/delete",
+            post(dns::delete_address),
+        )
         .route("/MAAS/r/users", get(pages::users))
         .route("/MAAS/r/settings", get(pages::settings))
         .route("/MAAS/r/{*rest}", get(pages::not_found))

@@ -1,14 +1,12 @@
-//! Read-only lists: zones, pools, tags, subnets, users and settings (the
+//! Read-only lists: zones, pools, tags, users and settings (the
 //! last two for admins), pages not built yet, and the UI's 404.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde_json::Value;
 
 use crate::error::Error;
-use crate::services::network::subnets;
 use crate::services::{config, places, tags, users};
 use crate::ui::Ui;
 use crate::ui::error::{OrPage, PageError, PageResult, render};
@@ -66,41 +64,6 @@ pub async fn tags(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
     )
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        o => o.to_string(),
-    }
-}
-
-pub async fn subnets(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
-    let list = subnets::list(&ui).await.or_page(&viewer.nav())?;
-    let rows = list
-        .iter()
-        .map(|v| {
-            vec![
-                s(&v["cidr"]),
-                s(&v["name"]),
-                format!("{} / {}", s(&v["vlan"]["fabric"]), s(&v["vlan"]["vid"])),
-                s(&v["gateway_ip"]),
-                if v["managed"].as_bool().unwrap_or(false) {
-                    "yes"
-                } else {
-                    "no"
-                }
-                .into(),
-            ]
-        })
-        .collect();
-    table(
-        &viewer,
-        "Subnets",
-        vec!["CIDR", "Name", "Fabric / VLAN", "Gateway", "Managed"],
-        rows,
-    )
-}
-
 pub async fn users(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
     viewer.admin()?;
     let list = users::list(&ui.db).await.or_page(&viewer.nav())?;
@@ -135,7 +98,7 @@ pub async fn settings(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
 /// Sections in the navigation that have no page yet, and unknown paths.
 pub async fn not_found(viewer: Viewer) -> PageResult {
     let section = viewer.path.trim_start_matches("/MAAS/r/");
-    if matches!(section, "devices" | "controllers" | "images" | "dns") {
+    if matches!(section, "devices" | "controllers" | "images") {
         let page = TablePage {
             nav: viewer.nav(),
             title: section[..1].to_uppercase() + &section[1..],

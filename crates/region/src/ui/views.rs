@@ -41,10 +41,11 @@ impl Nav {
             .strip_prefix("/MAAS/r/")
             .and_then(|p| p.split('/').next())
             .unwrap_or("");
-        let section = if section == "machine" {
-            "machines"
-        } else {
-            section
+        let section = match section {
+            "machine" => "machines",
+            "subnet" | "vlan" | "iprange" => "subnets",
+            "domain" | "dnsrecord" | "dnsresource" => "dns",
+            other => other,
         };
         Nav {
             username: user.username.clone(),

@@ -316,3 +316,13 @@ pub async fn delete(ctx: &Ctx, spec: &str, force: bool) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+pub use crate::store::networks::used::UsedAddress;
+
+/// The addresses in use on the subnet named by `spec`, with their holders
+/// (nodes with their owners, users' reservations, DNS names).
+pub async fn used_addresses(ctx: &Ctx, spec: &str) -> Result<Vec<UsedAddress>> {
+    let mut c = store::acquire(&ctx.db).await?;
+    let id = resolve(&mut c, spec).await?;
+    crate::store::networks::used::of_subnet(&mut c, id).await
+}

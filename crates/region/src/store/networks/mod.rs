@@ -10,6 +10,7 @@ pub mod rack_ifaces;
 pub mod ranges;
 pub mod spaces;
 pub mod subnets;
+pub mod used;
 pub mod vlans;
 
 use std::net::IpAddr;
