@@ -408,7 +408,7 @@ pub async fn finish_intro(State(ui): State<Ui>, headers: HeaderMap, p: Posted) -
             if !key.is_empty() {
                 saved = account::add_ssh_key(&ui.db, me.id, &key).await.map(|_| ());
                 if let Err(Error::Validation(e)) = &saved {
-                    errs.extend(e.iter().map(|(_, v)| ("ssh_key".to_string(), v.clone())));
+                    errs.extend(e.values().map(|v| ("ssh_key".to_string(), v.clone())));
                 }
             }
         }
