@@ -436,7 +436,7 @@ async fn users_and_settings_are_for_admins() {
             .unwrap()
             .contains("not one of the available choices")
     );
-    // Only the fields posted change (an absent box would be "false").
+    // Only the settings posted change.
     let (st, page, _) = post(
         &r,
         &admin,
@@ -445,12 +445,50 @@ async fn users_and_settings_are_for_admins() {
     )
     .await;
     assert_eq!(st, 200, "{page}");
-    assert!(page.contains("Saved"));
+    assert!(
+        page.contains("Saved 2 settings: maas_name, node_timeout."),
+        "{page}"
+    );
     let (_, v) = r
         .admin
         .get_op("maas/", "get_config", &[("name", "node_timeout")])
         .await;
     assert_eq!(v, 45);
+    let (_, v) = r
+        .admin
+        .get_op("maas/", "get_config", &[("name", "enlist_commissioning")])
+        .await;
+    assert_eq!(v, true, "a box the form did not carry is unchanged");
+    // A box as the browser posts it: the hidden "false", then "1" when ticked.
+    let (st, _, _) = post(
+        &r,
+        &admin,
+        "/settings",
+        &[("enlist_commissioning", "false")],
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (_, v) = r
+        .admin
+        .get_op("maas/", "get_config", &[("name", "enlist_commissioning")])
+        .await;
+    assert_eq!(v, false, "unticked");
+    let (st, _, _) = post(
+        &r,
+        &admin,
+        "/settings",
+        &[
+            ("enlist_commissioning", "false"),
+            ("enlist_commissioning", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (_, v) = r
+        .admin
+        .get_op("maas/", "get_config", &[("name", "enlist_commissioning")])
+        .await;
+    assert_eq!(v, true, "ticked");
 }
 
 #[tokio::test]

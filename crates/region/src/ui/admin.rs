@@ -184,11 +184,18 @@ fn setting_field(name: &str, kind: Kind, value: &str) -> Field {
 
 async fn settings_form(ui: &Ui) -> Result<FormBlock> {
     let mut fields = Vec::new();
+    let mut hidden = Vec::new();
     for (name, kind, _) in config::SETTINGS {
         let v = text(&config::get(&ui.db, name).await?);
         fields.push(setting_field(name, *kind, &v));
+        // An unticked box posts nothing: this "false" comes first, a ticked
+        // box's value after it wins.
+        if matches!(kind, Kind::Bool) {
+            hidden.push((name.to_string(), "false".to_string()));
+        }
     }
     let mut f = FormBlock::new("/MAAS/r/settings", "Save settings", fields);
+    f.hidden = hidden;
     f.id = "settings".into();
     Ok(f)
 }
@@ -217,7 +224,7 @@ fn posted(f: &FormData, name: &str, kind: Kind) -> String {
     }
 }
 
-/// POST: every changed setting is checked first; nothing is written
+/// POST: every changed setting the form carries is checked first; nothing is written
 /// unless all are valid (errors beside their fields).
 pub async fn save_settings(State(ui): State<Ui>, p: Posted) -> PageResult {
     let nav = p.viewer.nav();
@@ -225,7 +232,8 @@ pub async fn save_settings(State(ui): State<Ui>, p: Posted) -> PageResult {
     let mut changes = Vec::new();
     let mut errs = maas_model::constraints::FieldErrors::new();
     for (name, kind, _) in config::SETTINGS {
-        if p.form.get(name).is_none() && !matches!(kind, Kind::Bool) {
+        // Only the settings the form carries (a partial post changes no others).
+        if p.form.get(name).is_none() {
             continue;
         }
         let new = posted(&p.form, name, *kind);
