@@ -1,7 +1,7 @@
 //! `/MAAS/r/devices`: the devices the viewer may list (admins all, others
 //! their own), add (hostname, MACs, parent, zone, description: the API's
-//! checks and messages, beside the fields), details, delete (confirmed;
-//! the owner or an admin, as the API).
+//! checks and messages, beside the fields), details, edit, delete
+//! (confirmed; editing and deleting: the owner or an admin, as the API).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::render::devices::device;
-use crate::services::devices::{self, CreateRequest, Filter, FullDevice};
+use crate::services::devices::{self, CreateRequest, Filter, FullDevice, UpdateRequest};
 use crate::services::places;
 use crate::ui::Ui;
 use crate::ui::error::{OrPage, PageResult};
@@ -199,9 +199,34 @@ fn may_edit(viewer: &Viewer, v: &Value) -> bool {
         || v["owner"].as_str() == Some(viewer.user.username.as_str())
 }
 
-pub async fn show(State(ui): State<Ui>, Path(sid): Path<String>, viewer: Viewer) -> PageResult {
-    let nav = viewer.nav();
-    let d = devices::get(&ui, &sid).await.or_page(&nav)?;
+/// The edit form, filled from the device.
+async fn edit_form(ui: &Ui, sid: &str, v: &Value) -> Result<FormBlock> {
+    let zones: Vec<String> = places::zones(&ui.db)
+        .await?
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
+    let mut f = FormBlock::new(
+        format!("{}/edit", href(sid)),
+        "Save changes",
+        vec![
+            Field::text("hostname", "Hostname", &s(&v["hostname"])).required(),
+            Field::text(
+                "parent",
+                "Parent machine (system id; blank: none)",
+                &s(&v["parent"]),
+            ),
+            Field::select("zone", "Zone", &s(&v["zone"]["name"]), &zones),
+            Field::text("description", "Description", &s(&v["description"])),
+        ],
+    );
+    f.id = "edit-device".into();
+    Ok(f)
+}
+
+/// The device's page; `form`: the edit form as posted (refused).
+async fn detail(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<FormBlock>) -> Result<Page> {
+    let d = devices::get(ui, sid).await?;
     let v = json(&d);
     let ifaces = v["interface_set"]
         .as_array()
@@ -223,9 +248,9 @@ pub async fn show(State(ui): State<Ui>, Path(sid): Path<String>, viewer: Viewer)
         })
         .collect();
     let parent = v["parent"].as_str().unwrap_or("none").to_string();
-    let mut page = Page::new(nav, s(&v["fqdn"]))
+    let mut page = Page::new(viewer.nav(), s(&v["fqdn"]))
         .section(Section::new("summary", "Summary").facts(vec![
-            ("System id", sid.clone()),
+            ("System id", sid.to_string()),
             ("Owner", s(&v["owner"])),
             ("Parent", parent),
             ("Zone", s(&v["zone"]["name"])),
@@ -237,16 +262,21 @@ pub async fn show(State(ui): State<Ui>, Path(sid): Path<String>, viewer: Viewer)
             Section::new("interfaces", "Interfaces")
                 .table(Table::new(&["Name", "MAC", "Type", "Addresses"], ifaces)),
         );
-    page.subtitle = sid.clone();
+    page.subtitle = sid.to_string();
     page.back = ("/MAAS/r/devices".into(), "All devices".into());
-    if may_edit(&viewer, &v) {
+    if may_edit(viewer, &v) {
+        let form = match form {
+            Some(f) => f,
+            None => edit_form(ui, sid, &v).await?,
+        };
+        page = page.section(Section::new("edit", "Edit").form(form));
         let mut t = Table::new(
             &["What"],
             vec![
                 Row::new(vec!["Delete this device and its addresses.".into()]).button(
                     Button::new(
                         "Delete device",
-                        format!("{}/delete", href(&sid)),
+                        format!("{}/delete", href(sid)),
                         format!("Delete device {}", s(&v["hostname"])),
                     )
                     .danger(),
@@ -256,7 +286,59 @@ pub async fn show(State(ui): State<Ui>, Path(sid): Path<String>, viewer: Viewer)
         t.empty.clear();
         page = page.section(Section::new("actions", "Actions").table(t));
     }
-    Ok(page.ok())
+    Ok(page)
+}
+
+pub async fn show(State(ui): State<Ui>, Path(sid): Path<String>, viewer: Viewer) -> PageResult {
+    let p = detail(&ui, &viewer, &sid, None)
+        .await
+        .or_page(&viewer.nav())?;
+    Ok(p.ok())
+}
+
+/// POST: change hostname, parent, zone, description (owner or admin).
+pub async fn edit(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let nav = p.viewer.nav();
+    let f = &p.form;
+    let mut req = UpdateRequest {
+        description: f.get("description").map(str::to_string),
+        parent: f
+            .get("parent")
+            .map(|x| Some(x.trim().to_string()).filter(|x| !x.is_empty())),
+        zone: f.text("zone"),
+        ..Default::default()
+    };
+    let checked = match f.text("hostname") {
+        None => Err(Error::field("hostname", "This field is required.")),
+        Some(h) => match ids::split_fqdn(&h) {
+            Ok((host, d)) => {
+                req.hostname = Some(host.to_string());
+                req.domain = d.map(str::to_string);
+                Ok(())
+            }
+            Err(e) => Err(Error::field("hostname", e)),
+        },
+    };
+    let done = match checked {
+        Ok(()) => devices::update(&ui, &p.viewer.user, &sid, req).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&href(&sid)).into_response()),
+        Err(e @ (Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_))) => {
+            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
+            let form = edit_form(&ui, &sid, &json(&d))
+                .await
+                .or_page(&nav)?
+                .refill(f)
+                .error(&e);
+            let page = detail(&ui, &p.viewer, &sid, Some(form))
+                .await
+                .or_page(&nav)?;
+            Ok(page.status(StatusCode::BAD_REQUEST))
+        }
+        Err(e) => Err(fail(&nav, e)),
+    }
 }
 
 pub async fn delete(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {

@@ -93,6 +93,7 @@ pub fn router(ctx: Ctx) -> Router {
             get(devices::add).post(devices::submit),
         )
         .route("/MAAS/r/device/{system_id}", get(devices::show))
+        .route("/MAAS/r/device/{system_id}/edit", post(devices::edit))
         .route("/MAAS/r/device/{system_id}/delete", post(devices::delete))
         .route("/MAAS/r/account", get(account::show))
         .route("/MAAS/r/account/sshkeys", post(account::add_ssh_key))
