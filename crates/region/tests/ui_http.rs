@@ -142,7 +142,8 @@ async fn sessions_sign_in_and_out() {
     let resp = client()
         .post(format!("{}/login", ui(&r)))
         .form(&[
-            ("username", "admin"),
+            // (a user: an admin's first sign-in goes to the first-run page)
+            ("username", "alice"),
             ("password", "pw"),
             ("next", "https://evil.example/"),
         ])

@@ -142,6 +142,8 @@ pub const SETTINGS: &[(&str, Kind, DefaultValue)] = &[
         DefaultValue::Bool(true),
     ),
     ("curtin_verbose", Kind::Bool, DefaultValue::Bool(true)),
+    // The web UI's first-run page was completed (or skipped).
+    ("completed_intro", Kind::Bool, DefaultValue::Bool(false)),
 ];
 
 #[derive(Clone, Copy)]

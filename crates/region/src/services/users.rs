@@ -146,6 +146,22 @@ pub async fn delete(ctx: &Ctx, me: &User, username: &str) -> Result<()> {
     Ok(())
 }
 
+/// Make a user an administrator (or take that away): an admin's request,
+/// never about themselves (an admin cannot lock themselves out). Cached API
+/// keys on this region are dropped so the new role applies at once.
+pub async fn set_admin(ctx: &Ctx, me: &User, username: &str, admin: bool) -> Result<()> {
+    if me.username == username {
+        return Err(Error::BadRequest(
+            "You cannot change your own administrator rights.".into(),
+        ));
+    }
+    if username == NODE_INIT_USER || !store::users::set_superuser(&ctx.db, username, admin).await? {
+        return Err(no_such_user(username));
+    }
+    ctx.tokens.clear();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

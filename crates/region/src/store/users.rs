@@ -114,3 +114,16 @@ pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Make a user an administrator or not; false when there is no such user.
+pub async fn set_superuser<'e>(e: impl Executor<'e>, username: &str, admin: bool) -> Result<bool> {
+    Ok(
+        sqlx::query("UPDATE users SET is_superuser = $2 WHERE username = $1")
+            .bind(username)
+            .bind(admin)
+            .execute(e)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}

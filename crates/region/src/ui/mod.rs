@@ -4,19 +4,26 @@
 //! parses, authorizes, calls the same services, renders; no SQL of its own.
 //! See docs/ui.md.
 
+mod account;
 mod add;
+mod admin;
 mod assets;
+mod controllers;
+mod devices;
 mod dns;
 mod error;
 mod events;
 mod fields;
 mod form;
+mod images;
+mod kit;
 mod machine;
 mod machines;
 mod machines_action;
 mod netform;
 mod networks;
 mod pages;
+mod places;
 mod session;
 mod signin;
 mod views;
@@ -57,8 +64,16 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/machine/{system_id}", get(machine::show))
         .route("/MAAS/r/machine/{system_id}/edit", post(machine::edit))
         .route("/MAAS/r/events", get(events::stream))
-        .route("/MAAS/r/zones", get(pages::zones))
-        .route("/MAAS/r/pools", get(pages::pools))
+        .route("/MAAS/r/zones", get(places::zones))
+        .route("/MAAS/r/zones/add", post(places::create_zone))
+        .route("/MAAS/r/zone/{name}", get(places::zone))
+        .route("/MAAS/r/zone/{name}/edit", post(places::edit_zone))
+        .route("/MAAS/r/zone/{name}/delete", post(places::delete_zone))
+        .route("/MAAS/r/pools", get(places::pools))
+        .route("/MAAS/r/pools/add", post(places::create_pool))
+        .route("/MAAS/r/pool/{id}", get(places::pool))
+        .route("/MAAS/r/pool/{id}/edit", post(places::edit_pool))
+        .route("/MAAS/r/pool/{id}/delete", post(places::delete_pool))
         .route("/MAAS/r/tags", get(pages::tags))
         .route("/MAAS/r/subnets", get(networks::list))
         .route("/MAAS/r/subnet/{id}", get(networks::show))
@@ -76,8 +91,40 @@ pub fn router(ctx: Ctx) -> Router {
             "/MAAS/r/dnsresource/{id}/address/delete",
             post(dns::delete_address),
         )
-        .route("/MAAS/r/users", get(pages::users))
-        .route("/MAAS/r/settings", get(pages::settings))
+        .route("/MAAS/r/users", get(admin::users))
+        .route("/MAAS/r/users/add", post(admin::create_user))
+        .route("/MAAS/r/user/{name}/delete", post(admin::delete_user))
+        .route("/MAAS/r/user/{name}/role", post(admin::set_role))
+        .route(
+            "/MAAS/r/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
+        .route("/MAAS/r/intro", get(admin::intro).post(admin::finish_intro))
+        .route("/MAAS/r/controllers", get(controllers::list))
+        .route("/MAAS/r/controller/{system_id}", get(controllers::show))
+        .route(
+            "/MAAS/r/controller/{system_id}/delete",
+            post(controllers::delete),
+        )
+        .route("/MAAS/r/devices", get(devices::list))
+        .route(
+            "/MAAS/r/devices/add",
+            get(devices::add).post(devices::submit),
+        )
+        .route("/MAAS/r/device/{system_id}", get(devices::show))
+        .route("/MAAS/r/device/{system_id}/edit", post(devices::edit))
+        .route("/MAAS/r/device/{system_id}/delete", post(devices::delete))
+        .route("/MAAS/r/account", get(account::show))
+        .route("/MAAS/r/account/sshkeys", post(account::add_ssh_key))
+        .route(
+            "/MAAS/r/account/sshkey/{id}/delete",
+            post(account::delete_ssh_key),
+        )
+        .route("/MAAS/r/account/tokens", post(account::create_token))
+        .route("/MAAS/r/account/token/delete", post(account::delete_token))
+        .route("/MAAS/r/images", get(images::list))
+        .route("/MAAS/r/images/upload", post(images::upload))
+        .route("/MAAS/r/image/{id}/delete", post(images::delete))
         .route("/MAAS/r/{*rest}", get(pages::not_found))
         .with_state(Ui(ctx))
         // Pages and assets gzip'ed for clients that ask; the event stream is

@@ -61,14 +61,17 @@ pub async fn submit(State(ui): State<Ui>, req: Request) -> Response {
     let password = f.get("password").unwrap_or("");
     let next = safe_next(f.get("next"));
     match sessions::sign_in(&ui, peer, &username, password).await {
-        Ok(s) => (
-            StatusCode::SEE_OTHER,
-            [
-                (header::SET_COOKIE, set_cookie(Some(&s.cookie), secure)),
-                (header::LOCATION, next),
-            ],
-        )
-            .into_response(),
+        Ok(s) => {
+            let next = crate::ui::admin::after_sign_in(&ui, &username, next).await;
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::SET_COOKIE, set_cookie(Some(&s.cookie), secure)),
+                    (header::LOCATION, next),
+                ],
+            )
+                .into_response()
+        }
         Err(e) => {
             let code = status(&e);
             let page = LoginPage {

@@ -33,6 +33,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("DNS", "dns"),
     ("Users", "users"),
     ("Settings", "settings"),
+    ("Account", "account"),
 ];
 
 impl Nav {
@@ -41,10 +42,17 @@ impl Nav {
             .strip_prefix("/MAAS/r/")
             .and_then(|p| p.split('/').next())
             .unwrap_or("");
+        // A detail page belongs to its list.
         let section = match section {
             "machine" => "machines",
             "subnet" | "vlan" | "iprange" => "subnets",
             "domain" | "dnsrecord" | "dnsresource" => "dns",
+            "device" => "devices",
+            "controller" => "controllers",
+            "image" => "images",
+            "user" => "users",
+            "zone" => "zones",
+            "pool" => "pools",
             other => other,
         };
         Nav {
