@@ -36,6 +36,11 @@ try {
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(outline && outline !== "none", `focus is visible (outline ${outline})`);
 
+  // A second tab keeps the machine list open while the machine is added.
+  const listTab = await admin.newPage();
+  await listTab.goto(`${r}/machines`);
+  await listTab.waitForSelector("body[data-live-open]");
+
   // Add a machine; the power fields follow the power type.
   await page.goto(`${r}/machines/add`);
   await axe(page, "add machine");
@@ -56,6 +61,9 @@ try {
   const sid = page.url().split("/").pop().split("#")[0];
   check(/^[a-z0-9]{6}$/.test(sid), `added machine ${sid}`);
   await axe(page, "machine details");
+  await listTab.waitForSelector("#added-note:not([hidden])", { timeout: 5000 }).catch(() => {});
+  check((await listTab.textContent("#added-note"))?.includes("1 machine was added"), "the open list says a machine was added");
+  await listTab.close();
 
   // Commission it (confirm step), keyboard only.
   await page.selectOption("#one-action", "commission");

@@ -36,6 +36,7 @@
         if (ncb) ncb.checked = true;
       }
     }
+    es.addEventListener("open", function () { document.body.setAttribute("data-live-open", ""); });
     es.addEventListener("row", function (ev) { swap(ev.data, "tbody"); });
     es.addEventListener("summary", function (ev) { swap(ev.data, "div"); });
     es.addEventListener("gone", function (ev) {
