@@ -169,6 +169,19 @@ fn number(params: &Params, key: &str, errors: &mut FieldErrors) -> Option<f64> {
     }
 }
 
+/// MAAS's message for an integer outside `lo..=hi`, if it is.
+pub fn out_of_range(n: i64, lo: i64, hi: i64) -> Option<String> {
+    if n < lo {
+        Some(format!(
+            "Ensure this value is greater than or equal to {lo}."
+        ))
+    } else if n > hi {
+        Some(format!("Ensure this value is less than or equal to {hi}."))
+    } else {
+        None
+    }
+}
+
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),

@@ -9,56 +9,16 @@ use maas_testkit as common;
 use common::TestRegion;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-fn client() -> reqwest::Client {
-    common::install_crypto();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use common::ui::{base as ui, client, get};
 
-/// The UI's base (`http://…/MAAS/r`).
-fn ui(r: &TestRegion) -> String {
-    format!("{}/r", r.url())
-}
-
-/// Sign in; the cookie header value and the page's CSRF token.
+/// Sign in; the cookie header value and the page's CSRF token. The cookie
+/// is HttpOnly, SameSite=Lax, for /MAAS/.
 async fn sign_in(r: &TestRegion, user: &str) -> (String, String) {
-    let c = client();
-    let resp = c
-        .post(format!("{}/login", ui(r)))
-        .form(&[
-            ("username", user),
-            ("password", "pw"),
-            ("next", "/MAAS/r/machines"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303);
-    let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    let s = common::ui::sign_in(r, user, "/machines").await;
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/MAAS/"] {
-        assert!(set.contains(attr), "{set} lacks {attr}");
+        assert!(s.set_cookie.contains(attr), "{} lacks {attr}", s.set_cookie);
     }
-    let cookie = set.split(';').next().unwrap().to_string();
-    let page = get(r, &cookie, "/machines").await.1;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a csrf field")
-        .to_string();
-    (cookie, csrf)
-}
-
-async fn get(r: &TestRegion, cookie: &str, path: &str) -> (u16, String) {
-    let resp = client()
-        .get(format!("{}{path}", ui(r)))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
+    (s.cookie, s.csrf)
 }
 
 async fn post(
@@ -68,15 +28,8 @@ async fn post(
     form: &[(&str, &str)],
     origin: Option<&str>,
 ) -> (u16, String) {
-    let mut rb = client()
-        .post(format!("{}{path}", ui(r)))
-        .header(COOKIE, cookie)
-        .form(form);
-    if let Some(o) = origin {
-        rb = rb.header("origin", o);
-    }
-    let resp = rb.send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
+    let (st, _, body) = common::ui::post(r, cookie, path, form, origin).await;
+    (st, body)
 }
 
 #[tokio::test]

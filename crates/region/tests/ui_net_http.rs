@@ -7,50 +7,14 @@
 use maas_testkit as common;
 
 use common::TestRegion;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-
-fn client() -> reqwest::Client {
-    common::install_crypto();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn ui(r: &TestRegion) -> String {
-    format!("{}/r", r.url())
-}
 
 /// Sign in: the cookie header value and the CSRF token.
 async fn sign_in(r: &TestRegion, user: &str) -> (String, String) {
-    let resp = client()
-        .post(format!("{}/login", ui(r)))
-        .form(&[("username", user), ("password", "pw")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303);
-    let set = resp.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let page = get(r, &cookie, "/dns").await.1;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a csrf field")
-        .to_string();
-    (cookie, csrf)
+    let s = common::ui::sign_in(r, user, "/dns").await;
+    (s.cookie, s.csrf)
 }
 
-async fn get(r: &TestRegion, cookie: &str, path: &str) -> (u16, String) {
-    let resp = client()
-        .get(format!("{}{path}", ui(r)))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
+use common::ui::get;
 
 /// POST a form: status, Location (if any), body.
 async fn post(
@@ -59,28 +23,11 @@ async fn post(
     path: &str,
     form: &[(&str, &str)],
 ) -> (u16, String, String) {
-    let resp = client()
-        .post(format!("{}{path}", ui(r)))
-        .header(COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let loc = resp
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (resp.status().as_u16(), loc, resp.text().await.unwrap())
+    common::ui::post(r, cookie, path, form, None).await
 }
 
-/// The text of the error shown beside field `id`.
 fn field_error(page: &str, id: &str) -> String {
-    page.split(&format!("id=\"{id}-error\">"))
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .map(unescape)
-        .unwrap_or_default()
+    common::ui::field_error(page, id).unwrap_or_default()
 }
 
 async fn subnet(r: &TestRegion, cidr: &str) -> (i64, i64) {
@@ -554,18 +501,4 @@ async fn domains_and_records() {
     let (st, loc, _) = post(&r, &admin, &ddel, &[("csrf", &csrf), ("confirmed", "1")]).await;
     assert_eq!((st, loc.as_str()), (303, "/MAAS/r/dns"));
     assert_eq!(r.admin.get(&format!("domains/{did}/"), &[]).await.0, 404);
-}
-
-/// HTML text back to text.
-fn unescape(s: &str) -> String {
-    s.replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#38;", "&")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }

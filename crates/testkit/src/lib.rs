@@ -6,6 +6,7 @@
 
 pub mod proc;
 pub mod shape;
+pub mod ui;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

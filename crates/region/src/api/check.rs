@@ -3,7 +3,7 @@
 //! ends with `finish()` → 400 with MAAS's field → messages body, before
 //! anything is written.
 
-use maas_model::constraints::{FieldErrors, parse_bool};
+use maas_model::constraints::{FieldErrors, out_of_range, parse_bool};
 
 use crate::api::params::Input;
 use crate::error::{Error, Result};
@@ -62,20 +62,12 @@ impl<'a> Check<'a> {
     /// An integer parameter within `lo..=hi`.
     pub fn int_between(&mut self, key: &str, lo: i64, hi: i64) -> Option<i64> {
         let n = self.int(key)?;
-        if n < lo {
-            self.add(
-                key,
-                format!("Ensure this value is greater than or equal to {lo}."),
-            );
-            None
-        } else if n > hi {
-            self.add(
-                key,
-                format!("Ensure this value is less than or equal to {hi}."),
-            );
-            None
-        } else {
-            Some(n)
+        match out_of_range(n, lo, hi) {
+            Some(msg) => {
+                self.add(key, msg);
+                None
+            }
+            None => Some(n),
         }
     }
 

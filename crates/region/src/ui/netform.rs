@@ -85,20 +85,12 @@ impl<'a> Parse<'a> {
             self.add(key, format!("'{v}' is not a valid integer."));
             return None;
         };
-        if n < lo {
-            self.add(
-                key,
-                format!("Ensure this value is greater than or equal to {lo}."),
-            );
-            None
-        } else if n > hi {
-            self.add(
-                key,
-                format!("Ensure this value is less than or equal to {hi}."),
-            );
-            None
-        } else {
-            Some(n)
+        match maas_model::constraints::out_of_range(n, lo, hi) {
+            Some(msg) => {
+                self.add(key, msg);
+                None
+            }
+            None => Some(n),
         }
     }
 

@@ -5,8 +5,9 @@
 
 use maas_testkit as common;
 
+use common::ui::{base as ui, client};
 use common::{Api, TestRegion};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 
 mod infra;
 mod places;
@@ -14,51 +15,16 @@ mod places;
 const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXz8r6X4bFjQ2y5l9hq0w1pA3mQf7c0n9eJ2s8Xk1aB alice@laptop";
 
-fn client() -> reqwest::Client {
-    common::install_crypto();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn ui(r: &TestRegion) -> String {
-    format!("{}/r", r.url())
-}
-
 /// Sign in: the cookie, the CSRF token and where the sign-in sent us.
 async fn sign_in(r: &TestRegion, user: &str) -> (String, String, String) {
-    let resp = client()
-        .post(format!("{}/login", ui(r)))
-        .form(&[("username", user), ("password", "pw")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303);
-    let to = resp.headers()[LOCATION].to_str().unwrap().to_string();
-    let set = resp.headers()[SET_COOKIE].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let page = get(r, &cookie, "/account").await.1;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a csrf field")
-        .to_string();
-    (cookie, csrf, to)
+    let s = common::ui::sign_in(r, user, "/account").await;
+    (s.cookie, s.csrf, s.landed)
 }
 
-async fn get(r: &TestRegion, cookie: &str, path: &str) -> (u16, String) {
-    let resp = client()
-        .get(format!("{}{path}", ui(r)))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
+use common::ui::{field_error, get};
 
-/// POST a form; status, body and the redirect's target if any.
+/// POST a form with the session's CSRF token; status, body and the
+/// redirect's target if any.
 async fn post(
     r: &TestRegion,
     s: &(String, String, String),
@@ -67,33 +33,8 @@ async fn post(
 ) -> (u16, String, String) {
     let mut f: Vec<(&str, &str)> = vec![("csrf", &s.1)];
     f.extend_from_slice(form);
-    let resp = client()
-        .post(format!("{}{path}", ui(r)))
-        .header(COOKIE, &s.0)
-        .form(&f)
-        .send()
-        .await
-        .unwrap();
-    let to = resp
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (resp.status().as_u16(), resp.text().await.unwrap(), to)
-}
-
-/// The text of a field's error (`<span id="<id>-error">`).
-fn field_error(page: &str, id: &str) -> Option<String> {
-    let marker = format!("id=\"{id}-error\">");
-    let rest = page.split(&marker).nth(1)?;
-    let raw = rest.split('<').next()?;
-    Some(
-        raw.replace("&#39;", "'")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
+    let (st, to, body) = common::ui::post(r, &s.0, path, &f, None).await;
+    (st, body, to)
 }
 
 #[tokio::test]
