@@ -68,24 +68,9 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         .filter_map(|i| i["mac_address"].as_str())
         .collect();
     assert!(macs.contains(&mac), "{macs:?}");
-    wait_for(
-        "the machine to power off after commissioning",
-        Duration::from_secs(60),
-        || {
-            let running = lab.dc.machines[n].running();
-            async move { !running }
-        },
-    )
-    .await;
 
     // The operator gives it its BMC; from now on the region powers it.
-    let params = lab.dc.machines[n].power_parameters();
-    let form: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let (st, e) = lab.r.admin.put(&format!("machines/{sid}/"), &form).await;
-    assert_eq!(st, 200, "{e}");
+    lab.give_bmc(n, &sid).await;
 
     // A user with an SSH key allocates it by constraints and deploys the
     // tiny image with user_data.
@@ -391,24 +376,9 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
     );
     let (_, m) = lab.r.admin.get(&format!("machines/{sid}/"), &[]).await;
     assert_eq!(m["cpu_count"], 1, "{m}");
-    wait_for(
-        "the machine to power off after commissioning",
-        Duration::from_secs(60),
-        || {
-            let running = lab.dc.machines[n].running();
-            async move { !running }
-        },
-    )
-    .await;
 
     // Its Redfish BMC from now on: the rack reads the state through it.
-    let params = lab.dc.machines[n].power_parameters();
-    let form: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let (st, e) = lab.r.admin.put(&format!("machines/{sid}/"), &form).await;
-    assert_eq!(st, 200, "{e}");
+    lab.give_bmc(n, &sid).await;
     let q = format!("machines/{sid}/");
     let (st, s) = lab.r.admin.get_op(&q, "query_power_state", &[]).await;
     assert_eq!((st, s["state"].as_str()), (200, Some("off")), "{s}");

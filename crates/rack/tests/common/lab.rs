@@ -121,7 +121,7 @@ impl Lab {
             assert_eq!(st, 200, "{e}");
         }
         let rack = Proc::spawn(
-            rack_cmd(&dc, &secret, prefix, &tmp.0.join("rack")),
+            super::rack_cmd(&dc.ns, &tmp.0.join("rack"), &secret, prefix),
             "rack local endpoint listening",
         );
         assert!(
@@ -153,7 +153,7 @@ impl Lab {
         self.rack.kill9();
         let old = self.rack.log_text();
         self.rack = Proc::spawn(
-            rack_cmd(&self.dc, &self.secret, &self.prefix, &self.rack_dir()),
+            super::rack_cmd(&self.dc.ns, &self.rack_dir(), &self.secret, &self.prefix),
             "rack local endpoint listening",
         );
         assert!(
@@ -311,27 +311,24 @@ impl Lab {
         v["system_id"].as_str().unwrap().to_string()
     }
 
+    /// Wait until machine `n` is off after commissioning, then give its
+    /// record the BMC (as an operator does after enlistment).
+    pub async fn give_bmc(&self, n: usize, sid: &str) {
+        self.wait_powered_off(n, Duration::from_secs(60)).await;
+        let params = self.dc.machines[n].power_parameters();
+        let form: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (st, e) = self.r.admin.put(&format!("machines/{sid}/"), &form).await;
+        assert_eq!(st, 200, "{e}");
+    }
+
     /// `op` on a machine, which must succeed.
     pub async fn act(&self, sid: &str, op: &str, form: &[(&str, &str)]) {
         let (st, e) = self.r.admin.op(&format!("machines/{sid}/"), op, form).await;
         assert_eq!(st, 200, "{op} {sid}: {e}");
     }
-}
-
-fn rack_cmd(dc: &Datacenter, secret: &str, prefix: &str, dir: &Path) -> Command {
-    let mut c = dc.ns.cmd(env!("CARGO_BIN_EXE_maas-rack"));
-    c.args([
-        "serve",
-        "--region",
-        "https://127.0.0.1:5250",
-        "--secret",
-        secret,
-    ])
-    .args(["--hostname", "rack1", "--http-listen", "127.0.0.1:5249"])
-    .args(["--dns-listen", &format!("{prefix}.1:53")])
-    .arg("--data-dir")
-    .arg(dir);
-    c
 }
 
 pub fn tail(s: &str, n: usize) -> String {
