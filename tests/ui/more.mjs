@@ -18,7 +18,7 @@ export async function more(browser, base, adminUser, adminPass, user, userPass) 
     ["controllers", "Controllers"], ["images", "Images"], ["devices", "Devices"],
     ["devices/add", "Add device"], ["account", "Account"], ["users", "Users"],
     ["zones", "Zones"], ["pools", "Resource pools"], ["settings", "Settings"],
-    ["intro", "Welcome to MAAS"],
+    ["intro", "Welcome to MAAS"], ["tags", "Tags"],
   ]) {
     const resp = await page.goto(`${r}/${path}`);
     check(resp.status() === 200 && (await page.isVisible(`h1:has-text('${h1}')`)), `${path} opens (${resp.status()})`);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::api::app::{App, Req, json, no_content};
 use crate::api::machines::listing_response;
 use crate::error::{Error, Result};
-use crate::services::tags::{self, valid_tag};
+use crate::services::tags;
 use crate::services::{load, tags::TagRow};
 
 fn tag_json(t: &TagRow) -> Value {
@@ -40,16 +40,7 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
         }
         (&Method::POST, None) => {
             req.admin()?;
-            let name = req
-                .input
-                .get_nonempty("name")
-                .ok_or_else(|| Error::field("name", "This field is required."))?;
-            if !valid_tag(name) {
-                return Err(Error::field(
-                    "name",
-                    format!("Invalid tag name '{name}': use letters, digits, '-' and '_'."),
-                ));
-            }
+            let name = req.input.get("name").unwrap_or("");
             check_definition(&req)?;
             let t = tags::create(
                 &app,
@@ -73,12 +64,6 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
             req.admin()?;
             check_definition(&req)?;
             let new_name = req.input.get_nonempty("name").unwrap_or(&name).to_string();
-            if !valid_tag(&new_name) {
-                return Err(Error::field(
-                    "name",
-                    format!("Invalid tag name '{new_name}'."),
-                ));
-            }
             let comment = req.input.get("comment");
             let kernel_opts = req.input.get("kernel_opts");
             let t = tags::update(&app, &tag, &new_name, comment, kernel_opts).await?;

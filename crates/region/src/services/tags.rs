@@ -27,7 +27,22 @@ pub async fn get(ctx: &Ctx, name: &str) -> Result<TagRow> {
         .ok_or_else(|| Error::NotFound(format!("No Tag matches the given query ({name}).")))
 }
 
+/// A name a tag may have, or the field error saying why not.
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::field("name", "This field is required."));
+    }
+    if !valid_tag(name) {
+        return Err(Error::field(
+            "name",
+            format!("Invalid tag name '{name}': use letters, digits, '-' and '_'."),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(ctx: &Ctx, name: &str, comment: &str, kernel_opts: &str) -> Result<TagRow> {
+    check_name(name)?;
     db::insert(&ctx.db, name, comment, kernel_opts)
         .await?
         .ok_or_else(taken)
@@ -41,6 +56,7 @@ pub async fn update(
     comment: Option<&str>,
     kernel_opts: Option<&str>,
 ) -> Result<TagRow> {
+    check_name(new_name)?;
     let mut tx = crate::store::begin(&ctx.db).await?;
     let row = db::update(&mut tx, tag.id, new_name, comment, kernel_opts)
         .await?

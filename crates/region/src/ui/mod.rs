@@ -26,6 +26,7 @@ mod pages;
 mod places;
 mod session;
 mod signin;
+mod tags;
 mod views;
 mod vlan;
 
@@ -74,7 +75,11 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/pool/{id}", get(places::pool))
         .route("/MAAS/r/pool/{id}/edit", post(places::edit_pool))
         .route("/MAAS/r/pool/{id}/delete", post(places::delete_pool))
-        .route("/MAAS/r/tags", get(pages::tags))
+        .route("/MAAS/r/tags", get(tags::list))
+        .route("/MAAS/r/tags/add", post(tags::create))
+        .route("/MAAS/r/tag/{name}", get(tags::show))
+        .route("/MAAS/r/tag/{name}/edit", post(tags::edit))
+        .route("/MAAS/r/tag/{name}/delete", post(tags::delete))
         .route("/MAAS/r/subnets", get(networks::list))
         .route("/MAAS/r/subnet/{id}", get(networks::show))
         .route("/MAAS/r/subnet/{id}/ranges", post(networks::add_range))

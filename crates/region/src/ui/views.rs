@@ -53,6 +53,7 @@ impl Nav {
             "user" => "users",
             "zone" => "zones",
             "pool" => "pools",
+            "tag" => "tags",
             other => other,
         };
         Nav {

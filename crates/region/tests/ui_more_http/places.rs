@@ -226,3 +226,72 @@ async fn zones_pools_and_devices() {
     assert_eq!(post(&r, &alice, &del, &[("confirmed", "1")]).await.0, 303);
     assert_eq!(get(&r, &alice.0, &format!("/device/{sid}")).await.0, 404);
 }
+
+/// Tags: everyone reads the list; admins add (the API's name rule and
+/// duplicate message beside the field), rename (machines follow the name)
+/// and delete after a confirm step.
+#[tokio::test]
+async fn tags_are_added_renamed_and_deleted_by_admins() {
+    let r = TestRegion::start().await;
+    let alice = sign_in(&r, "alice").await;
+    let admin = sign_in(&r, "admin").await;
+    assert_eq!(get(&r, &alice.0, "/tags").await.0, 200);
+    assert_eq!(
+        post(&r, &alice, "/tags/add", &[("name", "gpu")]).await.0,
+        403
+    );
+    assert_eq!(get(&r, &alice.0, "/tag/gpu").await.0, 403);
+    let (st, page, _) = post(&r, &admin, "/tags/add", &[("name", "no spaces")]).await;
+    assert_eq!(st, 400);
+    let (_, api) = r.admin.post("tags/", &[("name", "no spaces")]).await;
+    assert_eq!(
+        field_error(&page, "name").as_deref(),
+        api["name"][0].as_str(),
+        "the API's message: {api}"
+    );
+    let form = [
+        ("name", "gpu"),
+        ("comment", "has a GPU"),
+        ("kernel_opts", "nomodeset"),
+    ];
+    assert_eq!(post(&r, &admin, "/tags/add", &form).await.0, 303);
+    let (st, page, _) = post(&r, &admin, "/tags/add", &[("name", "gpu")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "name").as_deref(),
+        Some("Tag with this name already exists.")
+    );
+    let (_, list) = get(&r, &alice.0, "/tags").await;
+    assert!(list.contains("has a GPU") && list.contains("nomodeset"));
+    // A machine carrying it follows a rename.
+    let sid = r.ready_machine("tagged", 2, 2048).await;
+    let (st, e) = r
+        .admin
+        .op("tags/gpu/", "update_nodes", &[("add", &sid)])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, page, _) = post(&r, &admin, "/tag/gpu/edit", &[("name", "")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "name").as_deref(),
+        Some("This field is required.")
+    );
+    let form = [
+        ("name", "gpu2"),
+        ("comment", "renamed"),
+        ("kernel_opts", ""),
+    ];
+    assert_eq!(post(&r, &admin, "/tag/gpu/edit", &form).await.0, 303);
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["tag_names"], serde_json::json!(["gpu2"]));
+    // Delete: a confirm page first, then gone (and off the machine).
+    let (st, page, _) = post(&r, &admin, "/tag/gpu2/delete", &[]).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("will be deleted"));
+    assert_eq!(r.admin.get("tags/gpu2/", &[]).await.0, 200);
+    let (st, _, to) = post(&r, &admin, "/tag/gpu2/delete", &[("confirmed", "1")]).await;
+    assert_eq!((st, to.as_str()), (303, "/MAAS/r/tags"));
+    assert_eq!(r.admin.get("tags/gpu2/", &[]).await.0, 404);
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["tag_names"], serde_json::json!([]));
+}
