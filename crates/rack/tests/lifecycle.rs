@@ -36,12 +36,7 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         })
         .unwrap();
     // Scribble on the disk so the erase has something to remove.
-    std::fs::write(lab.dc.machines[n].disk(), vec![0xa5u8; 4 << 20]).unwrap();
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(lab.dc.machines[n].disk())
-        .unwrap();
-    f.set_len(256 << 20).unwrap();
+    lab.scribble_disk(n);
 
     // Someone presses the power button: it PXE-boots, enlists itself and
     // commissions in the same boot (enlist_commissioning), then powers off.
@@ -285,40 +280,7 @@ async fn bench_lifecycle() {
 /// rack's segment running dhcrelay. The segment's index.
 async fn relayed_segment(lab: &mut Lab, prefix: &str, down: &str) -> usize {
     let (_, up) = common::rack_and_subnet(&lab.r, prefix, || lab.rack.log_text()).await;
-    let api = &lab.r.admin;
-    let (st, f) = api.post("fabrics/", &[("name", "far")]).await;
-    assert_eq!(st, 200, "{f}");
-    let fid = f["id"].to_string();
-    let (st, e) = api
-        .post(
-            "subnets/",
-            &[
-                ("cidr", &format!("{down}.0/24")),
-                ("fabric", &fid),
-                ("vid", "0"),
-                ("gateway_ip", &format!("{down}.1")),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, e) = api
-        .post(
-            "ipranges/",
-            &[
-                ("type", "dynamic"),
-                ("start_ip", &format!("{down}.100")),
-                ("end_ip", &format!("{down}.150")),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, e) = api
-        .put(
-            &format!("fabrics/{fid}/vlans/0/"),
-            &[("relay_vlan", &up["vlan"]["id"].to_string())],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
+    common::relayed_subnet(&lab.r, down, &up["vlan"]["id"]).await;
     lab.dc.add_relayed_segment(down).unwrap()
 }
 
@@ -350,12 +312,7 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
             Bmc::Redfish,
         )
         .unwrap();
-    std::fs::write(lab.dc.machines[n].disk(), vec![0xa5u8; 4 << 20]).unwrap();
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(lab.dc.machines[n].disk())
-        .unwrap();
-    f.set_len(256 << 20).unwrap();
+    lab.scribble_disk(n);
 
     let t0 = Instant::now();
     lab.dc.machines[n].power_on_by_hand();

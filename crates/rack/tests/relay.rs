@@ -83,39 +83,7 @@ async fn a_relayed_vlan_is_served_through_dhcrelay() {
     assert_eq!(st, 200, "{e}");
     // The relayed network: a fabric of its own, its subnet and range, and
     // its VLAN relaying to the rack's.
-    let (st, f) = api.post("fabrics/", &[("name", "far")]).await;
-    assert_eq!(st, 200, "{f}");
-    let fid = f["id"].to_string();
-    let (st, e) = api
-        .post(
-            "subnets/",
-            &[
-                ("cidr", "10.79.9.0/24"),
-                ("fabric", &fid),
-                ("vid", "0"),
-                ("gateway_ip", "10.79.9.1"),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, e) = api
-        .post(
-            "ipranges/",
-            &[
-                ("type", "dynamic"),
-                ("start_ip", "10.79.9.100"),
-                ("end_ip", "10.79.9.150"),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, e) = api
-        .put(
-            &format!("fabrics/{fid}/vlans/0/"),
-            &[("relay_vlan", &up["vlan"]["id"].to_string())],
-        )
-        .await;
-    assert_eq!(st, 200, "{e}");
+    relayed_subnet(&r, "10.79.9", &up["vlan"]["id"]).await;
 
     let mut relay = t.relay.cmd("dhcrelay");
     relay

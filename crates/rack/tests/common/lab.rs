@@ -324,6 +324,15 @@ impl Lab {
         assert_eq!(st, 200, "{e}");
     }
 
+    /// Fill the start of machine `n`'s 256 MiB disk with 0xa5, so an erase
+    /// has something to remove.
+    pub fn scribble_disk(&self, n: usize) {
+        let disk = self.dc.machines[n].disk();
+        std::fs::write(&disk, vec![0xa5u8; 4 << 20]).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&disk).unwrap();
+        f.set_len(256 << 20).unwrap();
+    }
+
     /// `op` on a machine, which must succeed.
     pub async fn act(&self, sid: &str, op: &str, form: &[(&str, &str)]) {
         let (st, e) = self.r.admin.op(&format!("machines/{sid}/"), op, form).await;

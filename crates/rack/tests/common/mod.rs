@@ -206,3 +206,43 @@ impl RackLab {
         assert_eq!(st, 200, "{e}");
     }
 }
+
+/// Through the API only: a relayed subnet `{down}.0/24` on a fabric of its
+/// own (gateway .1, dynamic range .100–.150) whose VLAN relays to
+/// `up_vlan_id` (the rack's VLAN).
+pub async fn relayed_subnet(r: &TestRegion, down: &str, up_vlan_id: &Value) {
+    let api = &r.admin;
+    let (st, f) = api.post("fabrics/", &[("name", "far")]).await;
+    assert_eq!(st, 200, "{f}");
+    let fid = f["id"].to_string();
+    let (st, e) = api
+        .post(
+            "subnets/",
+            &[
+                ("cidr", &format!("{down}.0/24")),
+                ("fabric", &fid),
+                ("vid", "0"),
+                ("gateway_ip", &format!("{down}.1")),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, e) = api
+        .post(
+            "ipranges/",
+            &[
+                ("type", "dynamic"),
+                ("start_ip", &format!("{down}.100")),
+                ("end_ip", &format!("{down}.150")),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, e) = api
+        .put(
+            &format!("fabrics/{fid}/vlans/0/"),
+            &[("relay_vlan", &up_vlan_id.to_string())],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+}
