@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod deployed;
 pub mod erase;
 pub mod http;
+pub mod install;
 pub mod inventory;
 pub mod oauth;
 pub mod preseed;

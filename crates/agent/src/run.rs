@@ -100,7 +100,7 @@ pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
 }
 
 /// A progress signal; its failure is logged, not fatal.
-fn working(env: &Env, maas: &Maas, step: &str, msg: &str) {
+pub(crate) fn working(env: &Env, maas: &Maas, step: &str, msg: &str) {
     env.log(step, msg);
     if let Err(e) = maas.signal("WORKING", msg, &[], &[]) {
         env.log(step, &format!("progress signal failed: {e:#}"));
@@ -268,6 +268,13 @@ pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
         "deploying",
         &format!("Writing {} ({} bytes) to {disk}", img.filetype, img.size),
     );
+    if deploy::tarball::is_tarball(&img.filetype) {
+        install_tarball(env, maas, &disk, &dev, &url, &img, &task)?;
+        maas.netboot_off()?;
+        working(env, maas, "deploying", "Rebooting into the installed OS");
+        unsafe { libc::sync() };
+        return Ok(After::Reboot);
+    }
     // A download cut off (the rack restarted) starts again, twice at most.
     let mut attempt = 1;
     let written = loop {
@@ -288,6 +295,52 @@ pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
     working(env, maas, "deploying", "Rebooting into the installed OS");
     unsafe { libc::sync() };
     Ok(After::Reboot)
+}
+
+/// A root tarball: lay out the disk, unpack into the root (a cut download
+/// starts over on fresh filesystems, twice at most), boot files and the
+/// cloud-init files.
+fn install_tarball(
+    env: &Env,
+    maas: &Maas,
+    disk: &str,
+    dev: &std::path::Path,
+    url: &str,
+    img: &deploy::Image,
+    task: &Value,
+) -> Result<()> {
+    let target = env.root.join("tmp/maas-target");
+    let mut attempt = 1;
+    loop {
+        let (boot, root) = crate::install::prepare(env, disk, dev)?;
+        env.log(
+            "deploying",
+            &format!("{disk}: boot and root filesystems made"),
+        );
+        deploy::mount_any(&root, &target)?;
+        working(
+            env,
+            maas,
+            "deploying",
+            "Deploying: unpacking the root tarball",
+        );
+        let r = crate::install::unpack(env, url, img, &target).and_then(|n| {
+            env.log("deploying", &format!("root tarball unpacked ({n} bytes)"));
+            crate::install::finish(env, &boot, &target, task)
+        });
+        unsafe { libc::sync() };
+        let u = deploy::unmount(&target);
+        match r {
+            Ok(()) => return u,
+            Err(e) if attempt < 3 && deploy::stream_broken(&e) => {
+                let msg = format!("image download cut off ({e:#}); downloading it again");
+                working(env, maas, "deploying", &msg);
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Download the image from the rack onto `dev` (checked, fsync'ed).

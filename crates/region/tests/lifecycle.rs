@@ -540,3 +540,89 @@ async fn an_enlisted_machine_commissions_in_its_enlistment_boot() {
     assert_eq!(st, 403);
     r.stop().await;
 }
+
+/// MAAS's initial networking: commissioning leaves the interface that
+/// leased an address linked AUTO to the leased subnet (on its VLAN); the
+/// deployment claims it an address there, which the boot task's netplan
+/// carries. A machine whose network was already configured keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commissioning_links_the_leased_interface_auto_and_deploy_addresses_it() {
+    let r = TestRegion::start().await;
+    let (st, s) = r
+        .admin
+        .post(
+            "subnets/",
+            &[("cidr", "10.231.0.0/24"), ("gateway_ip", "10.231.0.1")],
+        )
+        .await;
+    assert_eq!(st, 200, "{s}");
+    let sid = r.ready_machine("autolink", 1, 512).await;
+    let path = format!("machines/{sid}/");
+    let (_, m) = r.admin.get(&path, &[]).await;
+    let mac = m["interface_set"][0]["mac_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The rack reported the lease it gave during the commissioning boot.
+    sqlx::query(
+        "INSERT INTO dhcp_leases (ip, mac, subnet_id, expires)
+         SELECT '10.231.0.50', $1, s.id, now() + interval '10 minutes'
+           FROM subnets s WHERE s.cidr = '10.231.0.0/24'",
+    )
+    .bind(mac.to_ascii_lowercase())
+    .execute(r.db())
+    .await
+    .unwrap();
+    // A rack serves the subnet from 10.231.0.2: no machine gets that.
+    sqlx::query(
+        "WITH r AS (INSERT INTO racks (system_id, hostname) VALUES ('rk1', 'rack1') RETURNING id)
+         INSERT INTO rack_interfaces (rack_id, name, addresses)
+         SELECT id, 'eth0', ARRAY['10.231.0.2/24', 'not an address'] FROM r",
+    )
+    .execute(r.db())
+    .await
+    .unwrap();
+    let node = node_api(&r, &sid).await;
+    r.admin.op(&path, "commission", &[]).await;
+    let (st, b) = signal(&node, &[("status", "OK")], None).await;
+    assert_eq!(st, 200, "{b}");
+    let (_, m) = r.admin.get(&path, &[]).await;
+    let iface = &m["interface_set"][0];
+    assert_eq!(iface["vlan"]["id"], s["vlan"]["id"], "{iface}");
+    let links = iface["links"].as_array().unwrap();
+    assert_eq!(links.len(), 1, "{iface}");
+    assert_eq!(links[0]["mode"], "auto");
+    assert_eq!(links[0]["subnet"]["cidr"], "10.231.0.0/24");
+    assert!(
+        links[0].get("ip_address").is_none_or(|v| v.is_null()),
+        "{iface}"
+    );
+
+    // Deploying claims the address; the agent's task carries it.
+    r.admin.op(&path, "deploy", &[]).await;
+    let (_, m) = r.admin.get(&path, &[]).await;
+    let ip = m["interface_set"][0]["links"][0]["ip_address"]
+        .as_str()
+        .expect("an AUTO address at deploy")
+        .to_string();
+    assert!(ip.starts_with("10.231.0."), "{ip}");
+    assert_ne!(ip, "10.231.0.2", "the rack's own address was handed out");
+    let (st, task) = node.get("/MAAS/metadata/latest/maas-task", &[]).await;
+    assert_eq!(st, 200, "{task}");
+    let eth = task["deploy"]["network"]["ethernets"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(eth["addresses"][0], format!("{ip}/24"), "{task}");
+
+    // Commissioning again leaves configured links alone.
+    r.admin.op(&path, "release", &[]).await;
+    r.force_status(&sid, 4).await;
+    r.admin.op(&path, "commission", &[]).await;
+    signal(&node, &[("status", "OK")], None).await;
+    let (_, m) = r.admin.get(&path, &[]).await;
+    assert_eq!(m["interface_set"][0]["links"].as_array().unwrap().len(), 1);
+}

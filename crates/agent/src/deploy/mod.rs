@@ -10,6 +10,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub mod tarball;
+
 /// Counts and hashes what passes through.
 struct Tee<R> {
     r: R,
@@ -140,7 +142,7 @@ pub fn write_image(
             w.written
         }
         other => bail!(
-            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz)"
+            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz disk images and root-tgz, root-txz and root-tar tarballs)"
         ),
     };
     // Whatever the decompressor left unread still counts toward the checksum.
@@ -256,12 +258,22 @@ pub fn write_target_files(target: &Path, task: &Value) -> Result<Vec<PathBuf>> {
         .cloned()
         .unwrap_or(Value::Null);
     let g = |k: &str| ds.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let cfg = format!(
-        "# Written by maas-agent at deployment.\ndatasource_list: [MAAS]\ndatasource:\n  MAAS:\n    metadata_url: {}\n    consumer_key: {}\n    token_key: {}\n    token_secret: {}\n",
-        q(&g("metadata_url")),
+    let creds = format!(
+        "consumer_key: {}\n    token_key: {}\n    token_secret: {}\n",
         q(&g("consumer_key")),
         q(&g("token_key")),
         q(&g("token_secret"))
+    );
+    let url = g("metadata_url");
+    let sid = task.get("system_id").and_then(Value::as_str).unwrap_or("");
+    // cloud-init's MAAS datasource reads its instance data with the token;
+    // its webhook reporter posts each stage's start and finish to the
+    // machine's status endpoint, as MAAS's curtin configures it.
+    let status_url = format!("{}/status/{sid}", url.trim_end_matches('/'));
+    let cfg = format!(
+        "# Written by maas-agent at deployment.\ndatasource_list: [MAAS]\ndatasource:\n  MAAS:\n    metadata_url: {}\n    {creds}reporting:\n  maas:\n    type: webhook\n    endpoint: {}\n    {creds}",
+        q(&url),
+        q(&status_url),
     );
     let hostname = task.get("hostname").and_then(Value::as_str).unwrap_or("");
     let mut net = serde_json::Map::new();

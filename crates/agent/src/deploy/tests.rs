@@ -102,7 +102,7 @@ fn bad_checksum_size_and_type_fail() {
 fn target_files_carry_the_datasource() {
     let dir = std::env::temp_dir().join(format!("maas-agent-target-{}", std::process::id()));
     let task = serde_json::json!({
-        "purpose": "deploying", "hostname": "node7",
+        "purpose": "deploying", "hostname": "node7", "system_id": "abc123",
         "deploy": {
             "network": {"ethernets": {"eth0": {"match": {"macaddress": "52:54:00:00:00:01"}, "dhcp4": true}}},
             "datasource": {"metadata_url": "http://10.0.0.1:5248/MAAS/metadata/",
@@ -112,6 +112,15 @@ fn target_files_carry_the_datasource() {
     write_target_files(&dir, &task).unwrap();
     let cfg = std::fs::read_to_string(dir.join("etc/cloud/cloud.cfg.d/90_dpkg_maas.cfg")).unwrap();
     assert!(cfg.contains("datasource_list: [MAAS]"));
+    // cloud-init's webhook reporter, with the same token, to the
+    // machine's own status endpoint.
+    let rep = cfg.split_once("\nreporting:\n").unwrap().1;
+    assert!(rep.starts_with("  maas:\n    type: webhook\n"), "{cfg}");
+    assert!(
+        rep.contains("endpoint: \"http://10.0.0.1:5248/MAAS/metadata/status/abc123\"\n"),
+        "{cfg}"
+    );
+    assert!(rep.contains("    token_secret: \"ts\"\n"), "{cfg}");
     let p = crate::preseed::parse(&cfg).unwrap();
     assert_eq!(p.creds, crate::cmdline::Creds::parse("ck:tk:ts").unwrap());
     assert_eq!(
@@ -202,4 +211,142 @@ fn a_cut_download_is_worth_retrying_a_bad_image_is_not() {
     assert!(!stream_broken(&e), "{e:#}");
     let disk_full = anyhow::Error::from(io::Error::other("No space left on device"));
     assert!(!stream_broken(&disk_full));
+}
+
+mod tarball_images {
+    use super::super::Image;
+    use super::super::tarball::*;
+    use sha2::{Digest, Sha256};
+
+    fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (path, data) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o640);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_cksum();
+            b.append_data(&mut h, path, *data).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn image(bytes: &[u8]) -> Image {
+        Image {
+            url: String::new(),
+            filetype: "root-tgz".into(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            size: bytes.len() as u64,
+        }
+    }
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("maas-tarball-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn the_mbr_has_a_boot_and_a_root_partition() {
+        let code = vec![0xebu8; 440];
+        let sectors = 2048 * 1024; // 1 GiB
+        let m = mbr(&code, 0x5341_414d, sectors).unwrap();
+        assert_eq!(&m[..440], &code[..]);
+        assert_eq!(&m[440..444], b"MAAS");
+        assert_eq!(&m[510..], &[0x55, 0xaa]);
+        let le = |o: usize| u32::from_le_bytes(m[o..o + 4].try_into().unwrap()) as u64;
+        // p1: active FAT32 LBA from 1 MiB, BOOT_MIB long.
+        assert_eq!((m[446], m[450]), (0x80, 0x0c));
+        assert_eq!((le(454), le(458)), (2048, BOOT_MIB * 2048));
+        // p2: Linux, right after, to the end of the disk.
+        assert_eq!((m[462], m[466]), (0x00, 0x83));
+        assert_eq!(le(470), 2048 + BOOT_MIB * 2048);
+        assert_eq!(le(470) + le(474), sectors);
+        assert!(m[478..510].iter().all(|b| *b == 0));
+        let e = mbr(&code, 1, 2048 * 100).unwrap_err();
+        assert!(e.to_string().contains("too small"), "{e}");
+        assert_eq!(part_name("vda", 2), "vda2");
+        assert_eq!(part_name("nvme0n1", 1), "nvme0n1p1");
+    }
+
+    #[test]
+    fn a_root_tarball_unpacks_checked_and_boots_its_newest_kernel() {
+        let bytes = tgz(&[
+            ("boot/vmlinuz-6.1.0-9-amd64", b"old kernel"),
+            ("boot/initrd.img-6.1.0-9-amd64", b"old initrd"),
+            ("boot/vmlinuz-6.1.0-10-amd64", b"new kernel"),
+            ("boot/initrd.img-6.1.0-10-amd64", b"new initrd"),
+            ("boot/vmlinuz-6.2.0-1-amd64", b"kernel without initrd"),
+            (
+                "etc/fstab",
+                b"# static\n/dev/sda1 / ext4 errors=remount-ro 0 1\nproc /proc proc defaults 0 0\n",
+            ),
+        ]);
+        let root = tmp("root");
+        let n = unpack(&bytes[..], &image(&bytes), &root).unwrap();
+        assert_eq!(n, bytes.len() as u64);
+        assert_eq!(
+            std::fs::read(root.join("boot/vmlinuz-6.1.0-10-amd64")).unwrap(),
+            b"new kernel"
+        );
+
+        let boot = tmp("boot");
+        let sd = root.join("fake-sdboot.efi");
+        std::fs::write(&sd, b"EFI").unwrap();
+        write_boot_files(
+            &root,
+            &boot,
+            Some(&sd),
+            &console_args("BOOT_IMAGE=x console=tty0 quiet console=ttyS0,115200"),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(boot.join("vmlinuz")).unwrap(), b"new kernel");
+        assert_eq!(std::fs::read(boot.join("initrd")).unwrap(), b"new initrd");
+        let cfg = std::fs::read_to_string(boot.join("syslinux/syslinux.cfg")).unwrap();
+        assert!(
+            cfg.contains(
+                "APPEND root=LABEL=cloudimg-rootfs ro console=tty0 console=ttyS0,115200\n"
+            ),
+            "{cfg}"
+        );
+        assert_eq!(
+            std::fs::read(boot.join("EFI/BOOT/BOOTX64.EFI")).unwrap(),
+            b"EFI"
+        );
+        let entry = std::fs::read_to_string(boot.join("loader/entries/maas.conf")).unwrap();
+        assert!(
+            entry.contains("options root=LABEL=cloudimg-rootfs ro console=tty0"),
+            "{entry}"
+        );
+
+        write_fstab(&root).unwrap();
+        let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap();
+        assert_eq!(
+            fstab,
+            "LABEL=cloudimg-rootfs / ext4 defaults 0 1\n# static\nproc /proc proc defaults 0 0\n"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+        std::fs::remove_dir_all(&boot).unwrap();
+    }
+
+    #[test]
+    fn a_tarball_that_does_not_match_its_checksum_or_has_no_kernel_is_refused() {
+        let bytes = tgz(&[("etc/hostname", b"x\n")]);
+        let root = tmp("bad");
+        let mut img = image(&bytes);
+        img.sha256 = "00".repeat(32);
+        let e = unpack(&bytes[..], &img, &root).unwrap_err();
+        assert!(e.to_string().contains("sha256 mismatch"), "{e}");
+        let mut img = image(&bytes);
+        img.size += 1;
+        let e = unpack(&bytes[..], &img, &root).unwrap_err();
+        assert!(e.to_string().contains("size mismatch"), "{e}");
+        unpack(&bytes[..], &image(&bytes), &root).unwrap();
+        let e = write_boot_files(&root, &root, None, "").unwrap_err();
+        assert!(format!("{e:#}").contains("boot"), "{e:#}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -297,6 +297,9 @@ fn add_body(input: &mut Input, headers: &HeaderMap, body: &[u8]) -> Result<()> {
             parse_multipart(input, &boundary, body)?;
         }
         "application/json" => add_json(input, body)?,
+        // A JSON object sent with no content type (cloud-init's reporting
+        // webhook posts `json.dumps(event)` that way).
+        "" if body.trim_ascii_start().starts_with(b"{") => add_json(input, body)?,
         "application/x-www-form-urlencoded" | "" => parse_urlencoded(input, body),
         other => {
             return Err(Error::BadRequest(format!(
@@ -310,6 +313,17 @@ fn add_body(input: &mut Input, headers: &HeaderMap, body: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_object_without_a_content_type_is_json() {
+        let body = br#" {"event_type": "finish", "name": "modules-final", "result": "SUCCESS"}"#;
+        let i = parse(None, &HeaderMap::new(), body).unwrap();
+        assert_eq!(i.get("event_type"), Some("finish"));
+        assert_eq!(i.get("name"), Some("modules-final"));
+        // A form body stays a form body.
+        let i = parse(None, &HeaderMap::new(), b"a=%7B&b=2").unwrap();
+        assert_eq!(i.get("a"), Some("{"));
+    }
 
     #[test]
     fn libmaas_style_multipart() {

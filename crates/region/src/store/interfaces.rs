@@ -455,3 +455,42 @@ pub async fn clear_auto_ips(c: &mut Conn, machine_id: i64) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// The machine's first networking after commissioning (MAAS's initial
+/// networking configuration): when none of its interfaces has a link, the
+/// enabled physical interface that holds a DHCP lease (the boot interface
+/// first, else the newest lease) joins the leased subnet's VLAN with an AUTO
+/// link, whose address is claimed at deploy. `(interface, subnet)` when a
+/// link was made.
+pub async fn initial_auto_link(c: &mut Conn, machine_id: i64) -> Result<Option<(i64, i64)>> {
+    let row = sqlx::query(
+        "SELECT i.id, s.id, s.vlan_id
+           FROM interfaces i
+           JOIN dhcp_leases d ON d.mac = lower(i.mac_address)
+           JOIN subnets s ON s.id = d.subnet_id
+          WHERE i.machine_id = $1 AND i.type = 'physical' AND i.enabled
+            AND d.expires > now()
+            AND NOT EXISTS (SELECT 1 FROM interface_links l JOIN interfaces j
+                             ON j.id = l.interface_id WHERE j.machine_id = $1)
+          ORDER BY i.is_boot DESC, d.updated DESC
+          LIMIT 1",
+    )
+    .bind(machine_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let (iface, subnet, vlan): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+    sqlx::query("UPDATE interfaces SET vlan_id = $2 WHERE id = $1")
+        .bind(iface)
+        .bind(vlan)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO interface_links (interface_id, subnet_id, mode) VALUES ($1, $2, 'auto')",
+    )
+    .bind(iface)
+    .bind(subnet)
+    .execute(&mut *c)
+    .await?;
+    Ok(Some((iface, subnet)))
+}

@@ -141,6 +141,11 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
     let error = s.error;
     match status {
         "OK" if !script_failed => {
+            if m.status == NodeStatus::Commissioning {
+                // The interface it booted on gets an AUTO link to the
+                // subnet it leased on, so a deployment configures it.
+                crate::store::interfaces::initial_auto_link(&mut tx, m.id).await?;
+            }
             let ok_to = preseed::commissioned_to(&mut tx, &m, ok_to).await?;
             let label = m.status.label().to_lowercase();
             let what = format!("Finished {label}");
@@ -179,15 +184,17 @@ pub async fn report(
 ) -> Result<()> {
     let mut tx = crate::store::begin(&ctx.db).await?;
     let mut m = lifecycle::lock(&mut tx, system_id).await?;
-    let level = if result == "FAILURE" {
-        "ERROR"
-    } else {
-        "DEBUG"
+    // curtin says FAILURE, cloud-init FAIL (and WARN).
+    let failed = matches!(result, "FAILURE" | "FAIL");
+    let level = match result {
+        _ if failed => "ERROR",
+        "WARN" => "WARNING",
+        _ => "DEBUG",
     };
     let what = format!("{event_type} {name}");
     lifecycle::event(&mut tx, Some(&m), None, level, &what, desc).await?;
     if event_type == "finish"
-        && result == "FAILURE"
+        && failed
         && let Some(failed) = m.status.failure_status()
     {
         let msg = format!("{name} failed: {desc}");

@@ -147,6 +147,17 @@ pub async fn subnet_usage(
     }
     let assigned = subnet_db::assigned_ips(c, subnet_id).await?;
     u.assigned = assigned.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
+    // The racks' own addresses on the subnet are taken too (MAAS holds
+    // them as the controllers' sticky addresses).
+    for a in rack_ifaces::all_addresses(c).await? {
+        let host = a.split('/').next().unwrap_or("").trim();
+        if let Ok(ip) = net::parse_ip(host)
+            && u.cidr.contains(&ip)
+            && !u.assigned.contains(&ip)
+        {
+            u.assigned.push(ip);
+        }
+    }
     let reserved = range_db::reserved_of_subnet(c, subnet_id, without_reserved).await?;
     u.reserved_ips = reserved.iter().map(|a| db_ip(a)).collect::<Result<_>>()?;
     Ok(u)

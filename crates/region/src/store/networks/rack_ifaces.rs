@@ -71,3 +71,12 @@ pub async fn addresses(
     .fetch_all(db)
     .await?)
 }
+
+/// Every address ("10.0.0.2/24") any rack reported, as reported.
+pub async fn all_addresses(c: &mut Conn) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT a FROM rack_interfaces, unnest(addresses) AS a")
+            .fetch_all(&mut *c)
+            .await?,
+    )
+}

@@ -1,0 +1,231 @@
+//! Root-tarball images (`root-tgz`, `root-txz`, `root-tar`): there is no
+//! disk image, so the agent lays the disk out itself — MAAS's flat layout
+//! with a boot partition — and unpacks the tarball into the root:
+//!
+//! - an MBR with syslinux's boot code (`mbr.bin`), partition 1 FAT32
+//!   (`BOOT_MIB`, active) and partition 2 Linux to the end of the disk;
+//! - `mkfs.vfat` and `mke2fs` (ext4, label `cloudimg-rootfs`);
+//! - the tarball unpacked into the ext4 root (sha256 and size of what was
+//!   downloaded checked);
+//! - the boot partition: the root's newest kernel and initramfs, extlinux
+//!   for BIOS, systemd-boot as `\EFI\BOOT\BOOTX64.EFI` for UEFI, both with
+//!   `root=LABEL=cloudimg-rootfs` and the console of the ephemeral boot;
+//! - `/etc/fstab` for the root.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::Image;
+
+/// Size of the boot partition.
+pub const BOOT_MIB: u64 = 64;
+/// The root filesystem's label (what the boot entries and fstab name).
+pub const ROOT_LABEL: &str = "cloudimg-rootfs";
+
+/// Whether this image type is a root tarball the agent lays out itself.
+pub fn is_tarball(filetype: &str) -> bool {
+    matches!(filetype, "root-tgz" | "root-txz" | "root-tar")
+}
+
+/// The MBR for a disk of `sectors` 512-byte sectors: `boot_code` (up to
+/// 440 bytes), the disk signature, partition 1 FAT32 LBA (active) from 1 MiB
+/// for `BOOT_MIB`, partition 2 Linux from there to the end.
+pub fn mbr(boot_code: &[u8], signature: u32, sectors: u64) -> Result<[u8; 512]> {
+    let boot_start = 2048u64;
+    let boot_len = BOOT_MIB * 2048;
+    let root_start = boot_start + boot_len;
+    if sectors < root_start + 2048 * 64 {
+        bail!(
+            "the disk ({} MiB) is too small for a {BOOT_MIB} MiB boot partition and a root",
+            sectors / 2048
+        );
+    }
+    let root_len = (sectors - root_start).min(u64::from(u32::MAX));
+    let mut m = [0u8; 512];
+    let code = &boot_code[..boot_code.len().min(440)];
+    m[..code.len()].copy_from_slice(code);
+    m[440..444].copy_from_slice(&signature.to_le_bytes());
+    let entry = |active: u8, kind: u8, start: u64, len: u64| {
+        let mut e = [0u8; 16];
+        e[0] = active;
+        e[1..4].copy_from_slice(&[0xfe, 0xff, 0xff]);
+        e[4] = kind;
+        e[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
+        e[8..12].copy_from_slice(&(start as u32).to_le_bytes());
+        e[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+        e
+    };
+    m[446..462].copy_from_slice(&entry(0x80, 0x0c, boot_start, boot_len));
+    m[462..478].copy_from_slice(&entry(0x00, 0x83, root_start, root_len));
+    m[510] = 0x55;
+    m[511] = 0xaa;
+    Ok(m)
+}
+
+/// The device node of partition `n` of `disk` (`vda` → `vda1`,
+/// `nvme0n1` → `nvme0n1p1`).
+pub fn part_name(disk: &str, n: u32) -> String {
+    if disk.ends_with(|c: char| c.is_ascii_digit()) {
+        format!("{disk}p{n}")
+    } else {
+        format!("{disk}{n}")
+    }
+}
+
+/// Unpack the tarball `src` (as downloaded) into `target`, decompressing
+/// by `filetype`; checks the download's sha256 and size. Entries that
+/// would land outside `target` are refused by the tar reader. Returns the
+/// bytes downloaded.
+pub fn unpack(src: impl Read, img: &Image, target: &Path) -> Result<u64> {
+    let mut tee = super::Tee {
+        r: src,
+        hash: sha2::Sha256::new(),
+        n: 0,
+    };
+    {
+        let reader = io::BufReader::with_capacity(1 << 20, &mut tee);
+        let stream: Box<dyn Read> = match img.filetype.as_str() {
+            "root-tgz" => Box::new(flate2::bufread::GzDecoder::new(reader)),
+            "root-tar" => Box::new(reader),
+            "root-txz" => {
+                // lzma-rs decompresses into a writer: unpack from memory.
+                let mut out = Vec::new();
+                let mut r = reader;
+                lzma_rs::xz_decompress(&mut r, &mut out)
+                    .map_err(|e| anyhow::anyhow!("xz stream: {e:?}"))?;
+                Box::new(io::Cursor::new(out))
+            }
+            other => bail!("'{other}' is not a root tarball type"),
+        };
+        let mut a = tar::Archive::new(stream);
+        a.set_preserve_permissions(true);
+        a.set_preserve_ownerships(true);
+        a.set_preserve_mtime(true);
+        a.set_overwrite(true);
+        a.unpack(target).context("unpack the root tarball")?;
+    }
+    io::copy(&mut tee, &mut io::sink())?;
+    use sha2::Digest;
+    let got = hex::encode(tee.hash.finalize_reset());
+    if img.size != 0 && tee.n != img.size {
+        bail!(
+            "image size mismatch: got {} bytes, expected {}",
+            tee.n,
+            img.size
+        );
+    }
+    if !img.sha256.is_empty() && got != img.sha256 {
+        bail!("image sha256 mismatch: got {got}, expected {}", img.sha256);
+    }
+    Ok(tee.n)
+}
+
+/// The newest `vmlinuz-*` in the root's `/boot` and its `initrd.img-*`.
+pub fn kernel_of(root: &Path) -> Result<(PathBuf, PathBuf)> {
+    let boot = root.join("boot");
+    let mut kernels: Vec<String> = std::fs::read_dir(&boot)
+        .with_context(|| format!("read {}", boot.display()))?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_prefix("vmlinuz-").map(str::to_string))
+        .filter(|v| boot.join(format!("initrd.img-{v}")).exists())
+        .collect();
+    kernels.sort_by(|a, b| version_cmp(a, b));
+    let v = kernels
+        .pop()
+        .context("the root tarball has no /boot/vmlinuz-* with its initrd.img-*")?;
+    Ok((
+        boot.join(format!("vmlinuz-{v}")),
+        boot.join(format!("initrd.img-{v}")),
+    ))
+}
+
+/// Compare kernel versions by their numeric runs (6.1.0-9 < 6.1.0-10).
+fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(s: &str) -> Vec<u64> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    }
+    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
+}
+
+/// The console settings of the ephemeral boot's command line, for the
+/// installed OS (the region's kernel options reach it this way).
+pub fn console_args(cmdline: &str) -> String {
+    cmdline
+        .split_whitespace()
+        .filter(|a| a.starts_with("console="))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Fill the mounted boot partition `boot` from the mounted root `root`:
+/// kernel, initramfs, extlinux.conf, systemd-boot (`sdboot`, when given)
+/// and its loader entry.
+pub fn write_boot_files(
+    root: &Path,
+    boot: &Path,
+    sdboot: Option<&Path>,
+    extra_args: &str,
+) -> Result<()> {
+    let (kernel, initrd) = kernel_of(root)?;
+    let args = format!("root=LABEL={ROOT_LABEL} ro {extra_args}")
+        .trim()
+        .to_string();
+    let copy = |from: &Path, to: &str| {
+        std::fs::copy(from, boot.join(to))
+            .with_context(|| format!("copy {} to the boot partition", from.display()))
+    };
+    copy(&kernel, "vmlinuz")?;
+    copy(&initrd, "initrd")?;
+    let write = |rel: &str, text: String| -> Result<()> {
+        let p = boot.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&p, text).with_context(|| format!("write {}", p.display()))
+    };
+    write(
+        "syslinux/syslinux.cfg",
+        format!(
+            "DEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd\n  APPEND {args}\n"
+        ),
+    )?;
+    if let Some(sd) = sdboot {
+        std::fs::create_dir_all(boot.join("EFI/BOOT"))?;
+        std::fs::copy(sd, boot.join("EFI/BOOT/BOOTX64.EFI"))
+            .with_context(|| format!("copy {}", sd.display()))?;
+        write(
+            "loader/loader.conf",
+            "default maas.conf\ntimeout 0\neditor no\n".into(),
+        )?;
+        write(
+            "loader/entries/maas.conf",
+            format!("title Deployed by MAAS\nlinux /vmlinuz\ninitrd /initrd\noptions {args}\n"),
+        )?;
+    }
+    Ok(())
+}
+
+/// The root's `/etc/fstab`: the root by label (what the tarball had for
+/// `/` is replaced; other lines are kept).
+pub fn write_fstab(root: &Path) -> Result<()> {
+    let p = root.join("etc/fstab");
+    let old = std::fs::read_to_string(&p).unwrap_or_default();
+    let mut out = format!("LABEL={ROOT_LABEL} / ext4 defaults 0 1\n");
+    for line in old.lines() {
+        let mount = line.split_whitespace().nth(1);
+        if line.trim_start().starts_with('#') || mount != Some("/") {
+            if !line.trim().is_empty() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    std::fs::create_dir_all(root.join("etc"))?;
+    std::fs::write(&p, out).with_context(|| format!("write {}", p.display()))
+}
