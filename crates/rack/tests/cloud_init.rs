@@ -27,13 +27,40 @@ use maas_lab::{Firmware, MachineSpec};
 /// boot partition; `deploy/build-cloud-image`).
 const ROOT_OFFSET: u64 = 65 << 20;
 
-/// A file of the ext4 root on machine `disk`, read with debugfs (nothing
+/// The ext4 root of machine `disk`, copied out and its journal replayed
+/// (the BMC cut the power: what cloud-init wrote last may be only in the
+/// journal, which debugfs does not read).
+fn root_fs(disk: &Path) -> std::path::PathBuf {
+    let root = disk.with_extension("root");
+    let st = Command::new("dd")
+        .arg(format!("if={}", disk.display()))
+        .arg(format!("of={}", root.display()))
+        .args(["bs=1M", "conv=sparse", "status=none"])
+        .arg(format!("skip={}", ROOT_OFFSET >> 20))
+        .status()
+        .unwrap();
+    assert!(st.success(), "dd the root partition out");
+    let out = Command::new("e2fsck")
+        .args(["-E", "journal_only", "-y"])
+        .arg(&root)
+        .output()
+        .expect("e2fsck (e2fsprogs) runs");
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "e2fsck: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root
+}
+
+/// A file of an ext4 filesystem image, read with debugfs (nothing
 /// mounted); `None` when it is not there.
-fn read_root_file(disk: &Path, path: &str) -> Option<String> {
+fn read_root_file(fs: &Path, path: &str) -> Option<String> {
     let out = Command::new("debugfs")
         .arg("-R")
         .arg(format!("cat {path}"))
-        .arg(format!("{}?offset={ROOT_OFFSET}", disk.display()))
+        .arg(fs)
         .output()
         .expect("debugfs (e2fsprogs) runs");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -88,7 +115,7 @@ async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in()
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
 async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
-    maas_lab::require_tools(&["debootstrap", "debugfs", "mke2fs"]).unwrap();
+    maas_lab::require_tools(&["debootstrap", "debugfs", "e2fsck", "mke2fs"]).unwrap();
     let (eph, tiny) = images();
     let cloud = build("build-cloud-image", Path::new("/var/tmp/maas-images/cloud"));
     let mut lab = lab_with_images(prefix, &eph, &tiny).await;
@@ -185,16 +212,18 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     // Turn it off through its BMC and read what cloud-init left on disk.
     lab.act(&sid, "power_off", &[]).await;
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
-    let disk = lab.dc.machines[n].disk();
-    let f = |p: &str| read_root_file(&disk, p);
-    let ds = f("/var/lib/cloud/instance/datasource").unwrap_or_default();
+    let root = root_fs(&lab.dc.machines[n].disk());
+    let f = |p: &str| read_root_file(&root, p);
+    // (debugfs follows no symlink inside a path: instance/ is one.)
+    let inst = format!("/var/lib/cloud/instances/{sid}");
+    let ds = f(&format!("{inst}/datasource")).unwrap_or_default();
     assert!(ds.contains("DataSourceMAAS"), "datasource: {ds:?}");
     assert_eq!(
         f("/var/lib/cloud/data/instance-id").map(|s| s.trim().to_string()),
         Some(sid.clone())
     );
     assert_eq!(
-        f("/var/lib/cloud/instance/user-data.txt").as_deref(),
+        f(&format!("{inst}/user-data.txt")).as_deref(),
         Some(user_data.as_str())
     );
     let keys = f("/home/debian/.ssh/authorized_keys").unwrap_or_default();
