@@ -279,7 +279,9 @@ async fn storage_is_edited_from_the_machine_page() {
     let alice = sign_in(&r, "alice").await;
     let path = format!("/machine/{m}");
     let parts_of = |d: &[Value], id: &str| -> Vec<Value> {
-        d.iter().find(|x| x["id"].to_string() == id).unwrap()["partitions"]
+        d.iter()
+            .find(|x| x["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
+            .unwrap()["partitions"]
             .as_array()
             .unwrap()
             .clone()
