@@ -168,6 +168,7 @@ try {
   check(stale.status === 303 && stale.headers.get("location").includes("/r/login"), `the old session is gone (${stale.status})`);
   await admin.close();
   await (await import("./more.mjs")).more(browser, base, adminUser, adminPass, user, userPass);
+  await (await import("./edit.mjs")).edit(browser, base, adminUser, adminPass);
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
   process.exitCode = 100;

@@ -2,7 +2,8 @@
 //! (`tests/ui/run.mjs`) against a region started here. The runner asks for
 //! what only a machine can do (`NEED ready <sid>`: commissioning signals
 //! through the metadata API; `NEED userdata <sid>`: the deployed OS fetching
-//! its user data) or the API (`NEED subnet <cidr>`: a subnet to edit) and
+//! its user data) or the API (`NEED subnet <cidr>`: a subnet to edit;
+//! `NEED editable <cidr>`: a Ready machine with a disk on such a subnet) and
 //! this side answers. Skipped only when node, Chromium or
 //! tests/ui/node_modules are missing and `CI` is unset.
 
@@ -69,6 +70,31 @@ async fn answer(r: &TestRegion, what: &str, sid: &str) -> String {
             let (st, s) = r.admin.post("subnets/", &[("cidr", sid)]).await;
             assert_eq!(st, 200, "{s}");
             format!("{} {}", s["id"], s["vlan"]["id"])
+        }
+        "editable" => {
+            // `sid` is a CIDR here: a Ready machine with a 50 GB disk and
+            // its eth0 on that subnet's VLAN; "<system id> <subnet id> <disk id>".
+            let (st, s) = r.admin.post("subnets/", &[("cidr", sid)]).await;
+            assert_eq!(st, 200, "{s}");
+            let m = r.ready_machine("uiedit", 2, 2048).await;
+            let (st, d) = r
+                .admin
+                .post(
+                    &format!("nodes/{m}/blockdevices/"),
+                    &[("name", "sda"), ("size", "50000000000")],
+                )
+                .await;
+            assert_eq!(st, 200, "{d}");
+            let (_, l) = r.admin.get(&format!("nodes/{m}/interfaces/"), &[]).await;
+            let eth0 = &l[0]["id"];
+            let vlan = s["vlan"]["id"].to_string();
+            let path = format!("nodes/{m}/interfaces/{eth0}/");
+            let (st, i) = r
+                .admin
+                .put(&path, &[("name", "eth0"), ("vlan", &vlan)])
+                .await;
+            assert_eq!(st, 200, "{i}");
+            format!("{m} {} {}", s["id"], d["id"])
         }
         other => panic!("the runner asked for {other}"),
     }

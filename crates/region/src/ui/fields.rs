@@ -12,7 +12,7 @@ pub struct Field {
     pub name: String,
     pub id: String,
     pub label: String,
-    /// text, password, select, textarea, checkbox
+    /// text, password, select, multiselect, textarea, checkbox
     pub kind: &'static str,
     pub value: String,
     /// (value, label) for selects.
@@ -49,6 +49,23 @@ impl Field {
     pub fn kind(mut self, kind: &'static str) -> Field {
         self.kind = kind;
         self
+    }
+
+    /// (value, label) choices, for selects whose labels differ from values.
+    pub fn choices(mut self, options: Vec<(String, String)>) -> Field {
+        self.options = options;
+        self
+    }
+
+    /// The element id, when two forms on a page share a field name.
+    pub fn id(mut self, id: &str) -> Field {
+        self.id = id.into();
+        self
+    }
+
+    /// Whether a multiselect has `v` chosen (values comma-separated).
+    pub fn picked(&self, v: &str) -> bool {
+        self.value.split(',').any(|x| x == v)
     }
 }
 

@@ -115,6 +115,8 @@ impl Table {
 #[derive(Default)]
 pub struct FormBlock {
     pub id: String,
+    /// An `h3` above the form (pages with several forms in a section).
+    pub heading: String,
     pub action: String,
     pub multipart: bool,
     pub hidden: Vec<(String, String)>,
@@ -141,7 +143,9 @@ impl FormBlock {
             if fld.kind == "password" || fld.kind == "file" {
                 continue;
             }
-            if let Some(v) = f.get(&fld.name) {
+            if fld.kind == "multiselect" {
+                fld.value = f.all(&fld.name).join(",");
+            } else if let Some(v) = f.get(&fld.name) {
                 fld.value = if fld.kind == "checkbox" {
                     if f.checked(&fld.name) { "1" } else { "" }.into()
                 } else {

@@ -1,6 +1,7 @@
 //! `/MAAS/r/machine/<system_id>`: summary (live), configuration with its
 //! edit form (admins; the service's field errors beside the fields),
-//! interfaces, storage, commissioning and test results with output, events.
+//! interfaces and storage (their edits: `machine_net.rs`, `machine_disks.rs`),
+//! commissioning and test results with output, events.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -17,8 +18,11 @@ use crate::ui::Ui;
 use crate::ui::error::{OrPage, PageError, PageResult, render};
 use crate::ui::fields::{Field, PowerSet, attach, power_fields, power_sets};
 use crate::ui::form::FormData;
+use crate::ui::machine_disks::{self, StorageView};
+use crate::ui::machine_net::{self, NetView};
+use crate::ui::netform::place_errors;
 use crate::ui::session::{Posted, Viewer};
-use crate::ui::views::{Nav, bytes, mb, mib};
+use crate::ui::views::{Nav, mb, mib};
 
 /// The live part of the page (re-rendered on every change).
 #[derive(Template)]
@@ -81,22 +85,6 @@ impl SummaryView {
     }
 }
 
-pub struct Iface {
-    pub name: String,
-    pub mac: String,
-    pub kind: String,
-    pub vlan: String,
-    pub addresses: String,
-}
-
-pub struct Disk {
-    pub name: String,
-    pub model: String,
-    pub serial: String,
-    pub size: String,
-    pub used_for: String,
-}
-
 pub struct ResultView {
     pub run: &'static str,
     pub name: String,
@@ -107,7 +95,7 @@ pub struct ResultView {
 
 #[derive(Template)]
 #[template(path = "machine.html")]
-struct MachinePage {
+pub(crate) struct MachinePage {
     nav: Nav,
     summary: SummaryView,
     summary_html: String,
@@ -116,55 +104,10 @@ struct MachinePage {
     power_type: Field,
     power: Vec<PowerSet>,
     errors: Vec<String>,
-    interfaces: Vec<Iface>,
-    disks: Vec<Disk>,
+    net: NetView,
+    store: StorageView,
     results: Vec<ResultView>,
     events: Vec<EventRow>,
-}
-
-fn interfaces(v: &Value) -> Vec<Iface> {
-    let empty = vec![];
-    v["interface_set"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .map(|i| {
-            let addrs: Vec<String> = i["links"]
-                .as_array()
-                .unwrap_or(&empty)
-                .iter()
-                .map(|l| {
-                    let ip = s(&l["ip_address"]);
-                    let cidr = s(&l["subnet"]["cidr"]);
-                    let mode = s(&l["mode"]);
-                    format!("{} {} ({mode})", ip, cidr).trim().to_string()
-                })
-                .collect();
-            Iface {
-                name: s(&i["name"]),
-                mac: s(&i["mac_address"]),
-                kind: s(&i["type"]),
-                vlan: format!("{} / {}", s(&i["vlan"]["fabric"]), s(&i["vlan"]["vid"])),
-                addresses: addrs.join(", "),
-            }
-        })
-        .collect()
-}
-
-fn disks(v: &Value) -> Vec<Disk> {
-    let empty = vec![];
-    v["physicalblockdevice_set"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .map(|d| Disk {
-            name: s(&d["name"]),
-            model: s(&d["model"]),
-            serial: s(&d["serial"]),
-            size: bytes(d["size"].as_i64().unwrap_or(0)),
-            used_for: s(&d["used_for"]),
-        })
-        .collect()
 }
 
 async fn build(
@@ -250,6 +193,7 @@ async fn build(
     };
     let events = events::query(&ui.db, user, q).await?;
     let summary_html = summary.render().map_err(Error::internal)?;
+    let owner = m.row.owner_id == Some(user.id);
     Ok(MachinePage {
         summary_html,
         nav: viewer.nav(),
@@ -258,8 +202,8 @@ async fn build(
         power_type: pt,
         power,
         errors: Vec::new(),
-        interfaces: interfaces(&v),
-        disks: disks(&v),
+        net: machine_net::view(ui, &m, user.is_superuser).await?,
+        store: machine_disks::view(ui, user, sid, owner).await?,
         results,
         events,
         summary,
@@ -318,4 +262,69 @@ pub async fn edit(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> P
         }
         Err(error) => Err(PageError { nav, error }),
     }
+}
+
+/// Where a refused interface or storage edit is explained: beside the
+/// fields of one of the page's forms (`form`, by id, with the service's
+/// field names renamed by `aliases`), or above a section's table.
+pub(crate) struct Refusal {
+    form: &'static str,
+    section: &'static str,
+    aliases: Vec<(&'static str, &'static str)>,
+}
+
+impl Refusal {
+    pub fn form(id: &'static str) -> Refusal {
+        Refusal {
+            form: id,
+            section: "",
+            aliases: Vec::new(),
+        }
+    }
+
+    pub fn section(id: &'static str) -> Refusal {
+        Refusal {
+            form: "",
+            section: id,
+            aliases: Vec::new(),
+        }
+    }
+
+    pub fn alias(mut self, from: &'static str, to: &'static str) -> Refusal {
+        self.aliases.push((from, to));
+        self
+    }
+}
+
+/// A refused edit: the machine page again (400) with the service's message
+/// where `at` says, the form refilled with what was posted. Refusals that
+/// are not the form's (403, 404) are the error page with their status.
+pub(crate) async fn refused(ui: &Ui, p: &Posted, sid: &str, at: Refusal, e: Error) -> PageResult {
+    let nav = p.viewer.nav();
+    if !matches!(
+        e,
+        Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_)
+    ) {
+        return Err(PageError { nav, error: e });
+    }
+    let mut page = build(ui, &p.viewer, sid, None).await.or_page(&nav)?;
+    let forms = page.net.forms.iter_mut().chain(page.store.forms.iter_mut());
+    match forms
+        .into_iter()
+        .find(|f| !at.form.is_empty() && f.id == at.form)
+    {
+        Some(f) => {
+            let mut block = std::mem::take(f).refill(&p.form);
+            block.errors = place_errors(e, &mut [&mut block.fields], &at.aliases, &nav)?;
+            *f = block;
+        }
+        None => {
+            let msgs = place_errors(e, &mut [], &at.aliases, &nav)?;
+            match at.section {
+                "storage" => page.store.errors = msgs,
+                _ => page.net.errors = msgs,
+            }
+        }
+    }
+    Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
 }
