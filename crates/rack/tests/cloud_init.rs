@@ -70,6 +70,26 @@ fn read_root_file(fs: &Path, path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `ls -l` of these directories of an ext4 image (for failure messages).
+fn listing(fs: &Path, dirs: &[&str]) -> String {
+    dirs.iter()
+        .map(|d| {
+            let out = Command::new("debugfs")
+                .arg("-R")
+                .arg(format!("ls -l {d}"))
+                .arg(fs)
+                .output()
+                .unwrap();
+            format!(
+                "{d}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The machine's events, oldest first, as "type: description".
 async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
     let (st, v) = lab
@@ -158,7 +178,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -209,15 +229,20 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     let m = lab.machine(&sid).await;
     assert_eq!(m["status_name"], "Deployed", "{m}");
 
-    // Turn it off through its BMC and read what cloud-init left on disk.
-    lab.act(&sid, "power_off", &[]).await;
-    lab.wait_powered_off(n, Duration::from_secs(60)).await;
+    // The user_data's power_state shuts the OS down once cloud-init is
+    // done (a clean shutdown: what cloud-init wrote is on disk, where a
+    // BMC power-off could lose the last 30 s of delayed writes).
+    lab.wait_powered_off(n, Duration::from_secs(180)).await;
     let root = root_fs(&lab.dc.machines[n].disk());
     let f = |p: &str| read_root_file(&root, p);
     // (debugfs follows no symlink inside a path: instance/ is one.)
     let inst = format!("/var/lib/cloud/instances/{sid}");
     let ds = f(&format!("{inst}/datasource")).unwrap_or_default();
-    assert!(ds.contains("DataSourceMAAS"), "datasource: {ds:?}");
+    assert!(
+        ds.contains("DataSourceMAAS"),
+        "datasource: {ds:?}; the root has {}",
+        listing(&root, &["/var/lib/cloud", &inst, "/var/lib/cloud/instances"])
+    );
     assert_eq!(
         f("/var/lib/cloud/data/instance-id").map(|s| s.trim().to_string()),
         Some(sid.clone())
