@@ -241,7 +241,10 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     assert!(
         ds.contains("DataSourceMAAS"),
         "datasource: {ds:?}; the root has {}",
-        listing(&root, &["/var/lib/cloud", &inst, "/var/lib/cloud/instances"])
+        listing(
+            &root,
+            &["/var/lib/cloud", &inst, "/var/lib/cloud/instances"]
+        )
     );
     assert_eq!(
         f("/var/lib/cloud/data/instance-id").map(|s| s.trim().to_string()),

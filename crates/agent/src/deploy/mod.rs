@@ -145,21 +145,30 @@ pub fn write_image(
             "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz disk images and root-tgz, root-txz and root-tar tarballs)"
         ),
     };
-    // Whatever the decompressor left unread still counts toward the checksum.
-    io::copy(&mut tee, &mut io::sink())?;
     w.flush()?;
-    let got = hex::encode(tee.hash.finalize());
-    if img.size != 0 && tee.n != img.size {
-        bail!(
-            "image size mismatch: got {} bytes, expected {}",
-            tee.n,
-            img.size
-        );
-    }
-    if !img.sha256.is_empty() && got != img.sha256 {
-        bail!("image sha256 mismatch: got {got}, expected {}", img.sha256);
-    }
+    tee.finish(img)?;
     Ok(written)
+}
+
+impl<R: Read> Tee<R> {
+    /// Read what is left (a decompressor or the tar reader may stop before
+    /// the stream's end: it still counts) and check the download's size and
+    /// sha256 against the image's.
+    fn finish(mut self, img: &Image) -> Result<u64> {
+        io::copy(&mut self, &mut io::sink())?;
+        let got = hex::encode(self.hash.finalize());
+        if img.size != 0 && self.n != img.size {
+            bail!(
+                "image size mismatch: got {} bytes, expected {}",
+                self.n,
+                img.size
+            );
+        }
+        if !img.sha256.is_empty() && got != img.sha256 {
+            bail!("image sha256 mismatch: got {got}, expected {}", img.sha256);
+        }
+        Ok(self.n)
+    }
 }
 
 fn copy(mut r: impl Read, w: &mut impl Write) -> Result<u64> {

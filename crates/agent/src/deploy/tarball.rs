@@ -16,6 +16,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use sha2::Digest;
 
 use super::Image;
 
@@ -106,20 +107,7 @@ pub fn unpack(src: impl Read, img: &Image, target: &Path) -> Result<u64> {
         a.set_overwrite(true);
         a.unpack(target).context("unpack the root tarball")?;
     }
-    io::copy(&mut tee, &mut io::sink())?;
-    use sha2::Digest;
-    let got = hex::encode(tee.hash.finalize_reset());
-    if img.size != 0 && tee.n != img.size {
-        bail!(
-            "image size mismatch: got {} bytes, expected {}",
-            tee.n,
-            img.size
-        );
-    }
-    if !img.sha256.is_empty() && got != img.sha256 {
-        bail!("image sha256 mismatch: got {got}, expected {}", img.sha256);
-    }
-    Ok(tee.n)
+    tee.finish(img)
 }
 
 /// The newest `vmlinuz-*` in the root's `/boot` and its `initrd.img-*`.
@@ -219,11 +207,10 @@ pub fn write_fstab(root: &Path) -> Result<()> {
     let mut out = format!("LABEL={ROOT_LABEL} / ext4 defaults 0 1\n");
     for line in old.lines() {
         let mount = line.split_whitespace().nth(1);
-        if line.trim_start().starts_with('#') || mount != Some("/") {
-            if !line.trim().is_empty() {
-                out.push_str(line);
-                out.push('\n');
-            }
+        let kept = line.trim_start().starts_with('#') || mount != Some("/");
+        if kept && !line.trim().is_empty() {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     std::fs::create_dir_all(root.join("etc"))?;

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from sushy_tools import error
-from sushy_tools.emulator import main
+from sushy_tools.emulator import main, memoize
 from sushy_tools.emulator.resources.systems import fakedriver
 
 DIR = sys.argv[1]
@@ -46,10 +46,15 @@ class LabDriver(fakedriver.FakeDriver):
 
 
 fakedriver.FakeDriver = LabDriver
+# The fake driver keeps its state in SQLite, by default one file under /tmp
+# shared by every emulator on the host: each BMC gets its own, and serves
+# one request at a time (a power query once answered HTTP 500 "database is
+# locked").
+memoize.PersistentDict.DBPATH = os.path.join(DIR, "sushy-state")
 main.app.configure(config_file=CONFIG)
 main.app.config["SUSHY_EMULATOR_FAKE_DRIVER"] = True
 main.app.run(
     host=main.app.config["SUSHY_EMULATOR_LISTEN_IP"],
     port=main.app.config["SUSHY_EMULATOR_LISTEN_PORT"],
-    threaded=True,
+    threaded=False,
 )

@@ -30,15 +30,6 @@ pub fn routes(api: &str) -> Router<App> {
         )
 }
 
-const BOND_MODES: [&str; 7] = [
-    "balance-rr",
-    "active-backup",
-    "balance-xor",
-    "broadcast",
-    "802.3ad",
-    "balance-tlb",
-    "balance-alb",
-];
 const LACP_RATES: [&str; 2] = ["fast", "slow"];
 const XMIT_POLICIES: [&str; 5] = ["layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4"];
 const BRIDGE_TYPES: [&str; 2] = ["standard", "ovs"];
@@ -109,7 +100,7 @@ fn spec(req: &Req, c: &mut Check, parent_keys: &[&str]) -> IfaceSpec {
         set("accept-ra", None);
     }
     for (k, choices) in [
-        ("bond_mode", &BOND_MODES[..]),
+        ("bond_mode", &interfaces::BOND_MODES[..]),
         ("bond_lacp_rate", &LACP_RATES[..]),
         ("bond_xmit_hash_policy", &XMIT_POLICIES[..]),
         ("bridge_type", &BRIDGE_TYPES[..]),

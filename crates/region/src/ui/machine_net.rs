@@ -21,17 +21,6 @@ use crate::ui::kit::{FormBlock, confirm, confirmed, s};
 use crate::ui::machine::{Refusal, refused};
 use crate::ui::session::Posted;
 
-/// Bond modes the API takes (`bond_mode`).
-pub const BOND_MODES: [&str; 7] = [
-    "balance-rr",
-    "active-backup",
-    "balance-xor",
-    "broadcast",
-    "802.3ad",
-    "balance-tlb",
-    "balance-alb",
-];
-
 pub struct LinkView {
     pub id: i64,
     pub subnet: String,
@@ -156,7 +145,10 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
     );
     vlan.id = "vlan-form".into();
     vlan.heading = "Add a VLAN interface".into();
-    let bond_modes: Vec<String> = BOND_MODES.iter().map(|m| m.to_string()).collect();
+    let bond_modes: Vec<String> = interfaces::BOND_MODES
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
     let mut bond = FormBlock::new(
         format!("/MAAS/r/machine/{sid}/bond"),
         "Add bond",
@@ -316,10 +308,13 @@ pub async fn add_bond(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) 
     let mut errs = FieldErrors::new();
     let mut params = Vec::new();
     if let Some(m) = f.text("bond_mode") {
-        if BOND_MODES.contains(&m.as_str()) {
+        if interfaces::BOND_MODES.contains(&m.as_str()) {
             params.push(("bond_mode".to_string(), Some(Value::from(m))));
         } else {
-            let list: Vec<String> = BOND_MODES.iter().map(|c| format!("'{c}'")).collect();
+            let list: Vec<String> = interfaces::BOND_MODES
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect();
             errs.insert(
                 "bond_mode".into(),
                 vec![format!(

@@ -33,6 +33,17 @@ pub async fn node_for(c: &mut Conn, system_id: &str) -> Result<Core> {
 
 /// Statuses in which a machine's interfaces may be changed (MAAS's
 /// `ALLOWED_STATES`).
+/// Bond modes a bond takes (`bond_mode`), for both edges.
+pub const BOND_MODES: [&str; 7] = [
+    "balance-rr",
+    "active-backup",
+    "balance-xor",
+    "broadcast",
+    "802.3ad",
+    "balance-tlb",
+    "balance-alb",
+];
+
 const ALLOWED: [NodeStatus; 5] = [
     NodeStatus::New,
     NodeStatus::Ready,
