@@ -131,7 +131,11 @@ pub fn write_image(
         report: &mut report,
     };
     let written = match img.filetype.as_str() {
-        "root-dd" | "root-dd.raw" | "root-dd.img" => copy(reader, &mut w)?,
+        "root-dd.raw" | "root-dd.img" => copy(reader, &mut w)?,
+        // MAAS's `ddtgz` upload: a gzip'ed tar holding the disk image
+        // (curtin's dd-tgz); `ddtar`: the same without gzip.
+        "root-dd" => copy_first_file(flate2::bufread::GzDecoder::new(reader), &mut w)?,
+        "root-dd.tar" => copy_first_file(reader, &mut w)?,
         "root-dd.gz" => {
             copy(flate2::bufread::GzDecoder::new(reader), &mut w).context("gzip stream")?
         }
@@ -142,7 +146,7 @@ pub fn write_image(
             w.written
         }
         other => bail!(
-            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz and root-dd.xz disk images and root-tgz, root-txz and root-tar tarballs)"
+            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz, root-dd.xz, root-dd (tar.gz) and root-dd.tar disk images and root-tgz, root-txz and root-tar tarballs)"
         ),
     };
     w.flush()?;
@@ -169,6 +173,18 @@ impl<R: Read> Tee<R> {
         }
         Ok(self.n)
     }
+}
+
+/// The first regular file of a tar stream, written to `w`.
+fn copy_first_file(r: impl Read, w: &mut impl Write) -> Result<u64> {
+    let mut a = tar::Archive::new(r);
+    for e in a.entries().context("read the image's tar")? {
+        let e = e.context("read the image's tar")?;
+        if e.header().entry_type().is_file() {
+            return copy(e, w);
+        }
+    }
+    bail!("the image's tar holds no file")
 }
 
 fn copy(mut r: impl Read, w: &mut impl Write) -> Result<u64> {

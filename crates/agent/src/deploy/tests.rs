@@ -54,6 +54,66 @@ fn gz_image_decompressed_and_checked_on_the_download() {
 }
 
 #[test]
+fn a_disk_image_wrapped_in_a_tar_is_unwrapped() {
+    let data = raw_disk();
+    let tar_of = |name: &str| {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut d = tar::Header::new_gnu();
+        d.set_entry_type(tar::EntryType::Directory);
+        d.set_size(0);
+        d.set_mode(0o755);
+        d.set_cksum();
+        b.append_data(&mut d, "images/", &[][..]).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, &data[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    // ddtar: the tar as is.
+    let t = tar_of("images/root.img");
+    let mut out = Vec::new();
+    write_image(
+        Cursor::new(&t),
+        &image(&t, "root-dd.tar"),
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(out, data);
+    // ddtgz (stored as root-dd): gzip'ed, the checksum of what was downloaded.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&t).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut out = Vec::new();
+    write_image(
+        Cursor::new(&gz),
+        &image(&gz, "root-dd"),
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(out, data);
+    // A tar with no file in it is an error, not an empty disk.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut d = tar::Header::new_gnu();
+    d.set_entry_type(tar::EntryType::Directory);
+    d.set_size(0);
+    d.set_cksum();
+    b.append_data(&mut d, "empty/", &[][..]).unwrap();
+    let empty = b.into_inner().unwrap();
+    let e = write_image(
+        Cursor::new(&empty),
+        &image(&empty, "root-dd.tar"),
+        &mut Vec::new(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no file"), "{e}");
+}
+
+#[test]
 fn xz_image() {
     let data = raw_disk();
     let mut xz = Vec::new();
