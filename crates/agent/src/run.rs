@@ -268,38 +268,41 @@ pub fn deploying(env: &Env, maas: &Maas) -> Result<After> {
         "deploying",
         &format!("Writing {} ({} bytes) to {disk}", img.filetype, img.size),
     );
-    if deploy::tarball::is_tarball(&img.filetype) {
-        install_tarball(env, maas, &disk, &dev, &url, &img, &task)?;
-        maas.netboot_off()?;
-        working(env, maas, "deploying", "Rebooting into the installed OS");
-        unsafe { libc::sync() };
-        return Ok(After::Reboot);
-    }
     // A download cut off (the rack restarted) starts again, twice at most.
-    let mut attempt = 1;
-    let written = loop {
-        match write_image(env, maas, &url, &img, &dev) {
-            Ok(n) => break n,
-            Err(e) if attempt < 3 && deploy::stream_broken(&e) => {
-                let msg = format!("image download cut off ({e:#}); downloading it again");
-                working(env, maas, "deploying", &msg);
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_secs(2));
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    env.log("deploying", &format!("image written ({written} bytes)"));
-    configure(env, &disk, &dev, &task)?;
+    if deploy::tarball::is_tarball(&img.filetype) {
+        again_if_cut(env, maas, || {
+            install_tarball(env, maas, &disk, &dev, &url, &img, &task)
+        })?;
+    } else {
+        let written = again_if_cut(env, maas, || write_image(env, maas, &url, &img, &dev))?;
+        env.log("deploying", &format!("image written ({written} bytes)"));
+        configure(env, &disk, &dev, &task)?;
+    }
     maas.netboot_off()?;
     working(env, maas, "deploying", "Rebooting into the installed OS");
     unsafe { libc::sync() };
     Ok(After::Reboot)
 }
 
-/// A root tarball: lay out the disk, unpack into the root (a cut download
-/// starts over on fresh filesystems, twice at most), boot files and the
-/// cloud-init files.
+/// `f` again (twice at most) while it fails because the image's download
+/// was cut off.
+fn again_if_cut<T>(env: &Env, maas: &Maas, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        match f() {
+            Err(e) if attempt < 3 && deploy::stream_broken(&e) => {
+                let msg = format!("image download cut off ({e:#}); downloading it again");
+                working(env, maas, "deploying", &msg);
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            r => return r,
+        }
+    }
+}
+
+/// A root tarball: lay out the disk (fresh filesystems on every attempt),
+/// unpack into the root, boot files and the cloud-init files.
 fn install_tarball(
     env: &Env,
     maas: &Maas,
@@ -310,37 +313,26 @@ fn install_tarball(
     task: &Value,
 ) -> Result<()> {
     let target = env.root.join("tmp/maas-target");
-    let mut attempt = 1;
-    loop {
-        let (boot, root) = crate::install::prepare(env, disk, dev)?;
-        env.log(
-            "deploying",
-            &format!("{disk}: boot and root filesystems made"),
-        );
-        deploy::mount_any(&root, &target)?;
-        working(
-            env,
-            maas,
-            "deploying",
-            "Deploying: unpacking the root tarball",
-        );
-        let r = crate::install::unpack(env, url, img, &target).and_then(|n| {
-            env.log("deploying", &format!("root tarball unpacked ({n} bytes)"));
-            crate::install::finish(env, &boot, &target, task)
-        });
-        unsafe { libc::sync() };
-        let u = deploy::unmount(&target);
-        match r {
-            Ok(()) => return u,
-            Err(e) if attempt < 3 && deploy::stream_broken(&e) => {
-                let msg = format!("image download cut off ({e:#}); downloading it again");
-                working(env, maas, "deploying", &msg);
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_secs(2));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let (boot, root) = crate::install::prepare(env, disk, dev)?;
+    env.log(
+        "deploying",
+        &format!("{disk}: boot and root filesystems made"),
+    );
+    deploy::mount_any(&root, &target)?;
+    working(
+        env,
+        maas,
+        "deploying",
+        "Deploying: unpacking the root tarball",
+    );
+    let r = crate::install::unpack(env, url, img, &target).and_then(|n| {
+        env.log("deploying", &format!("root tarball unpacked ({n} bytes)"));
+        crate::install::finish(env, &boot, &target, task)
+    });
+    unsafe { libc::sync() };
+    let u = deploy::unmount(&target);
+    r?;
+    u
 }
 
 /// Download the image from the rack onto `dev` (checked, fsync'ed).
