@@ -100,7 +100,7 @@ pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
 }
 
 /// A progress signal; its failure is logged, not fatal.
-pub(crate) fn working(env: &Env, maas: &Maas, step: &str, msg: &str) {
+fn working(env: &Env, maas: &Maas, step: &str, msg: &str) {
     env.log(step, msg);
     if let Err(e) = maas.signal("WORKING", msg, &[], &[]) {
         env.log(step, &format!("progress signal failed: {e:#}"));

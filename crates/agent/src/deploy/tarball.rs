@@ -79,7 +79,7 @@ pub fn part_name(disk: &str, n: u32) -> String {
 /// by `filetype`; checks the download's sha256 and size. Entries that
 /// would land outside `target` are refused by the tar reader. Returns the
 /// bytes downloaded.
-pub fn unpack(src: impl Read, img: &Image, target: &Path) -> Result<u64> {
+pub fn unpack(src: impl Read + Send, img: &Image, target: &Path) -> Result<u64> {
     let mut tee = super::Tee {
         r: src,
         hash: sha2::Sha256::new(),
@@ -87,27 +87,43 @@ pub fn unpack(src: impl Read, img: &Image, target: &Path) -> Result<u64> {
     };
     {
         let reader = io::BufReader::with_capacity(1 << 20, &mut tee);
-        let stream: Box<dyn Read> = match img.filetype.as_str() {
-            "root-tgz" => Box::new(flate2::bufread::GzDecoder::new(reader)),
-            "root-tar" => Box::new(reader),
-            "root-txz" => {
-                // lzma-rs decompresses into a writer: unpack from memory.
-                let mut out = Vec::new();
-                let mut r = reader;
-                lzma_rs::xz_decompress(&mut r, &mut out)
-                    .map_err(|e| anyhow::anyhow!("xz stream: {e:?}"))?;
-                Box::new(io::Cursor::new(out))
-            }
+        match img.filetype.as_str() {
+            "root-tgz" => untar(flate2::bufread::GzDecoder::new(reader), target)?,
+            "root-tar" => untar(reader, target)?,
+            "root-txz" => untar_xz(reader, target)?,
             other => bail!("'{other}' is not a root tarball type"),
-        };
-        let mut a = tar::Archive::new(stream);
-        a.set_preserve_permissions(true);
-        a.set_preserve_ownerships(true);
-        a.set_preserve_mtime(true);
-        a.set_overwrite(true);
-        a.unpack(target).context("unpack the root tarball")?;
+        }
     }
     tee.finish(img)
+}
+
+fn untar(stream: impl Read, target: &Path) -> Result<()> {
+    let mut a = tar::Archive::new(stream);
+    a.set_preserve_permissions(true);
+    a.set_preserve_ownerships(true);
+    a.set_preserve_mtime(true);
+    a.set_overwrite(true);
+    a.unpack(target).context("unpack the root tarball")
+}
+
+/// lzma-rs writes what it decompresses: it runs beside the tar reader and
+/// feeds it through a pipe, so the tree never sits in memory whole.
+fn untar_xz(mut reader: impl io::BufRead + Send, target: &Path) -> Result<()> {
+    let (pr, mut pw) = io::pipe()?;
+    std::thread::scope(|s| {
+        let xz = s.spawn(move || lzma_rs::xz_decompress(&mut reader, &mut pw));
+        // Returning drops the pipe's read end: a decompressor still writing
+        // then stops on a broken pipe.
+        let tar = untar(pr, target);
+        let xz = xz
+            .join()
+            .map_err(|_| anyhow::anyhow!("the xz decompressor panicked"))?;
+        match xz {
+            Err(lzma_rs::error::Error::IoError(e)) if e.kind() == io::ErrorKind::BrokenPipe => tar,
+            Err(e) => bail!("xz stream: {e:?}"),
+            Ok(()) => tar,
+        }
+    })
 }
 
 /// The newest `vmlinuz-*` in the root's `/boot` and its `initrd.img-*`.

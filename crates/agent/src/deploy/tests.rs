@@ -393,6 +393,38 @@ mod tarball_images {
     }
 
     #[test]
+    fn an_xz_tarball_unpacks_through_the_pipe() {
+        let mut b = tar::Builder::new(Vec::new());
+        let big = vec![7u8; 3 << 20]; // larger than the pipe's buffer
+        for (path, data) in [("etc/hostname", &b"x\n"[..]), ("var/big", &big[..])] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_cksum();
+            b.append_data(&mut h, path, data).unwrap();
+        }
+        let t = b.into_inner().unwrap();
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut std::io::Cursor::new(&t), &mut xz).unwrap();
+        let root = tmp("txz");
+        let mut img = image(&xz);
+        img.filetype = "root-txz".into();
+        assert_eq!(unpack(&xz[..], &img, &root).unwrap(), xz.len() as u64);
+        assert_eq!(std::fs::read(root.join("var/big")).unwrap(), big);
+        // A broken xz stream is an error, not a partial tree left as done.
+        let mut bad = xz.clone();
+        let n = bad.len();
+        bad.truncate(n / 2);
+        let mut img = image(&bad);
+        img.filetype = "root-txz".into();
+        assert!(unpack(&bad[..], &img, &tmp("txz-bad")).is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+        std::fs::remove_dir_all(tmp("txz-bad")).unwrap();
+    }
+
+    #[test]
     fn a_tarball_that_does_not_match_its_checksum_or_has_no_kernel_is_refused() {
         let bytes = tgz(&[("etc/hostname", b"x\n")]);
         let root = tmp("bad");

@@ -485,12 +485,6 @@ pub async fn initial_auto_link(c: &mut Conn, machine_id: i64) -> Result<Option<(
         .bind(vlan)
         .execute(&mut *c)
         .await?;
-    sqlx::query(
-        "INSERT INTO interface_links (interface_id, subnet_id, mode) VALUES ($1, $2, 'auto')",
-    )
-    .bind(iface)
-    .bind(subnet)
-    .execute(&mut *c)
-    .await?;
+    insert_link(c, iface, subnet, "auto", None).await?;
     Ok(Some((iface, subnet)))
 }
