@@ -11,7 +11,10 @@ die() { echo "build: error: $*" >&2; exit 1; }
 # apt's package lists, fetched once if this machine has none yet.
 apt_ready() {
     [ -n "${APT_READY:-}" ] && return 0
-    if ! apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # (Not `| grep -q`: under pipefail, grep's early exit fails apt-cache.)
+    local policy
+    policy=$(apt-cache policy linux-image-amd64 2>/dev/null || true)
+    if ! echo "$policy" | grep 'Candidate: [0-9]' >/dev/null; then
         log "apt-get update (no package lists yet)"
         apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
     fi
@@ -58,13 +61,24 @@ kernel_pkg() {
 }
 
 # Copy an ELF binary and the shared libraries `ldd` lists into tree $2 at
-# path $3 (libraries keep their absolute paths).
+# path $3 (libraries keep their absolute paths). Libraries this host lacks
+# come from unpacked package trees: list them in LIB_TREES (space
+# separated); a library found in none of them is an error.
 copy_elf() {
-    local bin=$1 dest=$2 at=$3 lib
+    local bin=$1 dest=$2 at=$3 out lib rel t lpath=
     install -D -m 0755 "$bin" "$dest$at"
-    for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
-        [ -e "$dest$lib" ] && continue
-        install -D -m 0755 "$(readlink -f "$lib")" "$dest$lib"
+    for t in ${LIB_TREES:-}; do lpath="$lpath:$t/usr/lib/x86_64-linux-gnu:$t/lib/x86_64-linux-gnu"; done
+    out=$(LD_LIBRARY_PATH=${lpath#:} ldd "$bin" 2>/dev/null || true)
+    if echo "$out" | grep -q 'not found'; then
+        die "$bin needs libraries found nowhere: $(echo "$out" | grep 'not found' | tr -s ' \t' ' ')"
+    fi
+    for lib in $(echo "$out" | grep -o '/[^ ]*'); do
+        rel=$lib
+        for t in ${LIB_TREES:-}; do
+            case $lib in "$t"/*) rel=${lib#"$t"} ;; esac
+        done
+        [ -e "$dest$rel" ] && continue
+        install -D -m 0755 "$(readlink -f "$lib")" "$dest$rel"
     done
 }
 

@@ -14,6 +14,7 @@ pub mod install;
 pub mod inventory;
 pub mod oauth;
 pub mod preseed;
+pub mod rescue;
 pub mod run;
 pub mod testing;
 

@@ -381,18 +381,23 @@ fn configure(env: &Env, disk: &str, dev: &std::path::Path, task: &Value) -> Resu
 }
 
 pub fn rescue(env: &Env, maas: &Maas) -> Result<After> {
+    let keys = crate::rescue::keys(&maas.get_text("latest/meta-data/public-keys")?);
+    let ssh = if env.tools {
+        crate::rescue::write_authorized_keys(&env.root, &keys)?;
+        crate::rescue::start_ssh(env)?
+    } else {
+        false
+    };
+    // Signalled once SSH answers, so "Rescue mode" means it can be used.
     maas.signal("OK", "", &[], &[])?;
-    let dropbear = crate::which("dropbear").is_some();
+    let how = match (ssh, keys.len()) {
+        (false, _) => "no SSH server in this environment".to_string(),
+        (true, 0) => "SSH on port 22, but no keys: no one can log in".to_string(),
+        (true, n) => format!("SSH on port 22 for root with {n} key(s)"),
+    };
     env.log(
         "rescue",
-        &format!(
-            "rescue mode: shell on the console{}",
-            if dropbear {
-                ""
-            } else {
-                " (no dropbear: no SSH)"
-            }
-        ),
+        &format!("rescue mode: shell on the console; {how}"),
     );
     Ok(After::Stay)
 }

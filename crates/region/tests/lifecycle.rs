@@ -398,6 +398,46 @@ async fn deploy_puts_owner_keys_in_metadata() {
     assert_eq!(keys, key);
 }
 
+#[tokio::test]
+async fn rescue_mode_of_an_unowned_machine_gives_the_requesting_admins_keys() {
+    let r = TestRegion::start().await;
+    let admin_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBI3kIEC2SSHk86JbdIfkuREKpMsWsL/MFyfHgFaqFhS admin@desk";
+    let alice_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbR0G7v1y7l2uK0dC0yqyI1T4gWqI2m7a1Tt4bI5yTQ alice@laptop";
+    for (who, key) in [(&r.admin, admin_key), (&r.alice, alice_key)] {
+        let (st, b) = who.post("account/prefs/sshkeys/", &[("key", key)]).await;
+        assert_eq!(st, 200, "{b}");
+    }
+    let sid = r.ready_machine("rescued", 1, 512).await;
+    let path = format!("machines/{sid}/");
+    let node = node_api(&r, &sid).await;
+    let keys = || async {
+        let (st, k) = node
+            .get("/MAAS/metadata/latest/meta-data/public-keys", &[])
+            .await;
+        assert_eq!(st, 200, "{k}");
+        k
+    };
+    // Ready and unowned: nobody's keys.
+    assert_eq!(keys().await, "");
+    let (st, m) = r.admin.op(&path, "rescue_mode", &[]).await;
+    assert_eq!(st, 200, "{m}");
+    assert!(m["owner"].is_null(), "{m}");
+    assert_eq!(keys().await, admin_key, "entering rescue mode");
+    signal(&node, &[("status", "OK")], None).await;
+    assert_eq!(keys().await, admin_key, "in rescue mode");
+    let (_, m) = r.admin.op(&path, "exit_rescue_mode", &[]).await;
+    assert_eq!(m["status_name"], "Ready", "{m}");
+    assert_eq!(keys().await, "", "rescue is over");
+    // An owned machine in rescue mode keeps its owner's keys.
+    let (st, b) = r.alice.op(&path, "deploy", &[]).await;
+    assert_eq!(st, 200, "{b}");
+    node.get("/MAAS/metadata/latest/user-data", &[]).await;
+    assert_eq!(r.status_of(&sid).await, 6, "deployed");
+    let (st, m) = r.admin.op(&path, "rescue_mode", &[]).await;
+    assert_eq!(st, 200, "{m}");
+    assert_eq!(keys().await, alice_key);
+}
+
 /// Read the credentials out of a preseed (the agent's view of it).
 fn creds_of(preseed: &str) -> String {
     let field = |k: &str| {

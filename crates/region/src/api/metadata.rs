@@ -83,7 +83,7 @@ pub async fn path(
         "meta-data/instance-id" => Ok(text(sid)),
         "meta-data/local-hostname" => Ok(text(r.hostname)),
         "meta-data/public-keys" => {
-            let keys = metadata::public_keys(&app, r.owner_id).await?;
+            let keys = metadata::public_keys(&app, &sid, &r).await?;
             Ok(text(keys.join("\n")))
         }
         "meta-data/vendor-data" => Ok(text("#cloud-config\n{}\n")),

@@ -28,9 +28,20 @@ pub async fn view(ctx: &Ctx, system_id: &str) -> Result<MetaView> {
     db::meta_view(&ctx.db, system_id).await
 }
 
-/// The keys of the machine's owner (cloud-init's `public-keys`).
-pub async fn public_keys(ctx: &Ctx, owner: Option<i64>) -> Result<Vec<String>> {
-    db::ssh_keys(&ctx.db, owner).await
+/// The keys of the machine's owner (cloud-init's `public-keys`). A machine
+/// with no owner in rescue mode gets the keys of the admin who asked for
+/// rescue mode (the user on its latest "Entering rescue mode" event), so
+/// that admin can log in to the ephemeral environment.
+pub async fn public_keys(ctx: &Ctx, system_id: &str, r: &MetaView) -> Result<Vec<String>> {
+    let rescue = matches!(
+        NodeStatus::from_i16(r.status),
+        Some(NodeStatus::EnteringRescueMode | NodeStatus::RescueMode)
+    );
+    if r.owner_id.is_none() && rescue {
+        let label = NodeStatus::EnteringRescueMode.label();
+        return db::ssh_keys_of_requester(&ctx.db, system_id, label).await;
+    }
+    db::ssh_keys(&ctx.db, r.owner_id).await
 }
 
 /// The deployed OS read its user data: a deploying machine is deployed.

@@ -57,6 +57,27 @@ pub async fn ssh_keys(db: &Pool, user_id: Option<i64>) -> Result<Vec<String>> {
     )
 }
 
+/// The keys of the user named in the machine's latest event of type
+/// `event_type` (the user who asked for it), by system id.
+pub async fn ssh_keys_of_requester(
+    db: &Pool,
+    system_id: &str,
+    event_type: &str,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT k.key FROM sshkeys k JOIN users u ON u.id = k.user_id \
+         WHERE u.username = (SELECT e.username FROM events e \
+             JOIN machines m ON m.id = e.machine_id \
+             WHERE m.system_id = $1 AND e.type = $2 AND e.username IS NOT NULL \
+             ORDER BY e.id DESC LIMIT 1) \
+         ORDER BY k.id",
+    )
+    .bind(system_id)
+    .bind(event_type)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Set what the inventory reports (`None`: unchanged).
 pub async fn set_hardware(
     c: &mut Conn,
