@@ -3,14 +3,14 @@
 //! the same cloud-init files a disk image gets.
 
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::Env;
-use crate::deploy::{self, Image, tarball};
+use crate::deploy::{self, Image, layout, tarball};
 
 /// Where the ephemeral environment keeps syslinux's MBR boot code and
 /// systemd-boot (`deploy/build-ephemeral`).
@@ -40,19 +40,38 @@ fn run(prog: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Lay out `disk` and make its filesystems: (boot, root) device paths.
-pub fn prepare(
-    env: &Env,
-    disk: &str,
-    dev: &Path,
-) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+/// A disk laid out for a root tarball: the plan and each partition's
+/// device node, in order.
+pub struct Laid {
+    pub parts: Vec<layout::Part>,
+    pub devs: Vec<PathBuf>,
+}
+
+impl Laid {
+    pub fn boot(&self) -> &Path {
+        &self.devs[0]
+    }
+
+    pub fn root(&self) -> &Path {
+        let i = self
+            .parts
+            .iter()
+            .position(layout::Part::is_root)
+            .unwrap_or(1);
+        &self.devs[i]
+    }
+}
+
+/// Lay out `disk` as the task's `deploy.storage` asks (`layout::plan`) and
+/// make its filesystems.
+pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Laid> {
     let sectors: u64 =
         crate::inventory::read_trim(&env.root.join("sys/block").join(disk).join("size"))
             .and_then(|s| s.parse().ok())
             .with_context(|| format!("the size of {disk}"))?;
+    let parts = layout::plan(sectors, storage)?;
     let code = std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default();
-    let sig = u32::from_le_bytes(*b"MAAS");
-    let table = tarball::mbr(&code, sig, sectors)?;
+    let table = layout::mbr(&code, &parts)?;
     {
         use std::io::{Seek, Write};
         let mut f = std::fs::OpenOptions::new()
@@ -62,28 +81,90 @@ pub fn prepare(
         f.write_all(&table)?;
         // No stale filesystem signatures where the partitions start.
         let zero = vec![0u8; 1 << 20];
-        for mib in [1, 1 + tarball::BOOT_MIB] {
-            f.seek(std::io::SeekFrom::Start(mib << 20))?;
+        for p in &parts {
+            f.seek(std::io::SeekFrom::Start(p.start * 512))?;
             f.write_all(&zero)?;
         }
         f.sync_all()?;
     }
     deploy::reread_partitions(dev)?;
-    let boot = env.disk_path(&tarball::part_name(disk, 1));
-    let root = env.disk_path(&tarball::part_name(disk, 2));
+    let devs: Vec<PathBuf> = (1..=parts.len() as u32)
+        .map(|n| env.disk_path(&tarball::part_name(disk, n)))
+        .collect();
     for _ in 0..50 {
-        if boot.exists() && root.exists() {
+        if devs.iter().all(|d| d.exists()) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let (b, r) = (boot.to_string_lossy(), root.to_string_lossy());
-    run("mkfs.fat", &["-F", "32", "-s", "1", "-n", "MAASBOOT", &b])?;
-    run(
-        "mke2fs",
-        &["-q", "-F", "-t", "ext4", "-L", tarball::ROOT_LABEL, &r],
-    )?;
-    Ok((boot, root))
+    for (p, d) in parts.iter().zip(&devs) {
+        mkfs(p, &d.to_string_lossy())?;
+    }
+    Ok(Laid { parts, devs })
+}
+
+/// Make partition `p`'s filesystem on `dev` (none when it has no fstype).
+fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
+    let label = p.label.as_deref();
+    match p.fstype.as_deref() {
+        None => Ok(()),
+        Some(f @ ("fat16" | "fat32" | "vfat")) => {
+            let bits = if f == "fat16" { "16" } else { "32" };
+            let mut args = vec!["-F", bits];
+            if p.boot {
+                args.extend(["-s", "1"]);
+            }
+            let l: String;
+            if let Some(x) = label {
+                l = x.to_uppercase().chars().take(11).collect();
+                args.extend(["-n", &l]);
+            }
+            args.push(dev);
+            run("mkfs.fat", &args)
+        }
+        Some("swap") => {
+            let mut args = Vec::new();
+            if let Some(x) = label {
+                args.extend(["-L", x]);
+            }
+            args.push(dev);
+            run("mkswap", &args)
+        }
+        Some(f) => {
+            let l: String;
+            let mut args = vec!["-q", "-F", "-t", f];
+            if let Some(x) = label {
+                l = x.chars().take(16).collect();
+                args.extend(["-L", &l]);
+            }
+            args.push(dev);
+            run("mke2fs", &args)
+        }
+    }
+}
+
+/// Mount the layout's other filesystems under the mounted root `target`
+/// (parents first); what was mounted, to unmount in reverse.
+pub fn mount_others(laid: &Laid, target: &Path) -> Result<Vec<PathBuf>> {
+    let mut done = Vec::new();
+    for (n, mp) in layout::mounts(&laid.parts) {
+        let dir = target.join(mp.trim_start_matches('/'));
+        match deploy::mount_any(&laid.devs[n as usize - 1], &dir) {
+            Ok(_) => done.push(dir),
+            Err(e) => {
+                unmount_all(&done);
+                return Err(e.context(format!("mount {mp}")));
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Unmount what `mount_others` mounted, children first.
+pub fn unmount_all(dirs: &[PathBuf]) {
+    for d in dirs.iter().rev() {
+        let _ = deploy::unmount(d);
+    }
 }
 
 /// Download and unpack the tarball into the mounted root `target`.
@@ -98,7 +179,8 @@ pub fn unpack(env: &Env, url: &str, img: &Image, target: &Path) -> Result<u64> {
 }
 
 /// Everything after the unpack: boot partition, fstab, cloud-init files.
-pub fn finish(env: &Env, boot_dev: &Path, target: &Path, task: &Value) -> Result<()> {
+pub fn finish(env: &Env, laid: &Laid, target: &Path, task: &Value) -> Result<()> {
+    let boot_dev = laid.boot();
     let boot = env.root.join("tmp/maas-boot");
     deploy::mount_any(boot_dev, &boot)?;
     let cmdline = std::fs::read_to_string(env.root.join("proc/cmdline")).unwrap_or_default();
@@ -122,7 +204,7 @@ pub fn finish(env: &Env, boot_dev: &Path, target: &Path, task: &Value) -> Result
     unsafe { libc::sync() };
     deploy::unmount(&boot)?;
     r?;
-    tarball::write_fstab(target)?;
+    tarball::write_fstab(target, &laid.parts)?;
     deploy::write_target_files(target, task)?;
     Ok(())
 }

@@ -313,21 +313,46 @@ fn install_tarball(
     task: &Value,
 ) -> Result<()> {
     let target = env.root.join("tmp/maas-target");
-    let (boot, root) = crate::install::prepare(env, disk, dev)?;
+    let laid = crate::install::prepare(env, disk, dev, &task["deploy"]["storage"])?;
+    let made: Vec<String> = laid
+        .parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{}={}{}",
+                i + 1,
+                if p.boot {
+                    "boot"
+                } else {
+                    p.fstype.as_deref().unwrap_or("none")
+                },
+                p.mount_point
+                    .as_deref()
+                    .map(|m| format!(":{m}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
     env.log(
         "deploying",
-        &format!("{disk}: boot and root filesystems made"),
+        &format!("{disk}: partitions made ({})", made.join(" ")),
     );
-    deploy::mount_any(&root, &target)?;
-    working(
-        env,
-        maas,
-        "deploying",
-        "Deploying: unpacking the root tarball",
-    );
-    let r = crate::install::unpack(env, url, img, &target).and_then(|n| {
-        env.log("deploying", &format!("root tarball unpacked ({n} bytes)"));
-        crate::install::finish(env, &boot, &target, task)
+    deploy::mount_any(laid.root(), &target)?;
+    let r = crate::install::mount_others(&laid, &target).and_then(|others| {
+        working(
+            env,
+            maas,
+            "deploying",
+            "Deploying: unpacking the root tarball",
+        );
+        let r = crate::install::unpack(env, url, img, &target).and_then(|n| {
+            env.log("deploying", &format!("root tarball unpacked ({n} bytes)"));
+            crate::install::finish(env, &laid, &target, task)
+        });
+        unsafe { libc::sync() };
+        crate::install::unmount_all(&others);
+        r
     });
     unsafe { libc::sync() };
     let u = deploy::unmount(&target);

@@ -31,12 +31,17 @@ const ROOT_OFFSET: u64 = 65 << 20;
 /// (the BMC cut the power: what cloud-init wrote last may be only in the
 /// journal, which debugfs does not read).
 fn root_fs(disk: &Path) -> std::path::PathBuf {
-    let root = disk.with_extension("root");
+    fs_at(disk, ROOT_OFFSET, "root")
+}
+
+/// The ext4 filesystem at `offset` of `disk`, copied out, journal replayed.
+fn fs_at(disk: &Path, offset: u64, name: &str) -> std::path::PathBuf {
+    let root = disk.with_extension(name);
     let st = Command::new("dd")
         .arg(format!("if={}", disk.display()))
         .arg(format!("of={}", root.display()))
         .args(["bs=1M", "conv=sparse", "status=none"])
-        .arg(format!("skip={}", ROOT_OFFSET >> 20))
+        .arg(format!("skip={}", offset >> 20))
         .status()
         .unwrap();
     assert!(st.success(), "dd the root partition out");
@@ -121,20 +126,59 @@ async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_reports_in() {
-    deploy_debian("10.84.1", "ddgz", "root-dd.raw.gz").await;
+    deploy_debian("10.84.1", "ddgz", "root-dd.raw.gz", false).await;
 }
 
-/// The same root as a tarball: the agent partitions the disk, makes the
-/// filesystems, unpacks it, installs extlinux and systemd-boot, and the
-/// Debian it installed boots and runs cloud-init the same way.
+/// The same root as a tarball, on a storage layout made through the API
+/// (a 1 GiB ext4 root, the rest ext4 at /srv): the agent partitions the
+/// disk that way after its boot partition, makes the filesystems, unpacks
+/// the root, installs extlinux and systemd-boot and writes fstab; the
+/// Debian it installed boots, mounts /srv and runs cloud-init the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in() {
-    deploy_debian("10.84.2", "tgz", "root.tgz").await;
+    deploy_debian("10.84.2", "tgz", "root.tgz", true).await;
+}
+
+/// The API's layout for the tarball test: blank, then on the boot disk a
+/// 1 GiB ext4 root and the rest ext4 at /srv. The root's size in bytes.
+async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
+    let path = format!("machines/{sid}/");
+    let (st, e) = lab
+        .r
+        .admin
+        .op(&path, "set_storage_layout", &[("storage_layout", "blank")])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let m = lab.machine(sid).await;
+    let disk = &m["blockdevice_set"][0];
+    let dev = format!("nodes/{sid}/blockdevices/{}", disk["id"]);
+    let mut root_size = 0;
+    for (size, mp) in [("1G", "/"), ("", "/srv")] {
+        let form: Vec<(&str, &str)> = if size.is_empty() {
+            vec![]
+        } else {
+            vec![("size", size)]
+        };
+        let (st, p) = lab.r.admin.post(&format!("{dev}/partitions/"), &form).await;
+        assert_eq!(st, 200, "{p}");
+        if mp == "/" {
+            root_size = p["size"].as_u64().unwrap();
+        }
+        let pu = format!("{dev}/partition/{}", p["id"]);
+        for (op, form) in [
+            ("format", ("fstype", "ext4")),
+            ("mount", ("mount_point", mp)),
+        ] {
+            let (st, e) = lab.r.admin.op(&pu, op, &[form]).await;
+            assert_eq!(st, 200, "{op}: {e}");
+        }
+    }
+    root_size
 }
 
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
-async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
+async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
     maas_lab::require_tools(&["debootstrap", "debugfs", "e2fsck", "mke2fs"]).unwrap();
     let (eph, tiny) = images();
     let cloud = build("build-cloud-image", Path::new("/var/tmp/maas-images/cloud"));
@@ -160,7 +204,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
             mac: format!("52:54:00:84:{octet:02x}:01"),
             cpus: 1,
             memory_mb: 1024,
-            disk_mb: 1024,
+            disk_mb: if layout { 1536 } else { 1024 },
             firmware: Firmware::Bios,
         })
         .unwrap();
@@ -168,6 +212,11 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     lab.wait_status(n, &sid, "Ready", Duration::from_secs(240))
         .await;
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
+    let root_size = if layout {
+        custom_layout(&lab, &sid).await
+    } else {
+        0
+    };
 
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNsb3VkaW5pdGxhYmtleWNsb3VkaW5pdGxhYmtleSEh cloud@maas";
     let (st, e) = lab
@@ -178,7 +227,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -266,6 +315,23 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str) {
     );
     let hostname = m["hostname"].as_str().unwrap();
     assert_eq!(f("/etc/hostname").as_deref().map(str::trim), Some(hostname));
+    if layout {
+        // fstab names /srv's partition; the booted OS mounted it (runcmd's
+        // file is on partition 3, right after the 1 GiB root).
+        let fstab = f("/etc/fstab").unwrap_or_default();
+        assert!(
+            fstab.contains("PARTUUID=5341414d-03 /srv ext4 defaults 0 2"),
+            "{fstab}"
+        );
+        let srv = fs_at(&lab.dc.machines[n].disk(), ROOT_OFFSET + root_size, "srv");
+        assert_eq!(
+            read_root_file(&srv, "/maas-srv").as_deref().map(str::trim),
+            Some(nonce.as_str()),
+            "/srv: {}",
+            listing(&srv, &["/"])
+        );
+        assert_eq!(f("/srv/maas-srv"), None, "written under the mount point");
+    }
     let result = f("/var/lib/cloud/data/result.json").unwrap_or_default();
     let result: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();
     assert_eq!(

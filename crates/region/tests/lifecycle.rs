@@ -438,6 +438,83 @@ async fn rescue_mode_of_an_unowned_machine_gives_the_requesting_admins_keys() {
     assert_eq!(keys().await, alice_key);
 }
 
+#[tokio::test]
+async fn the_deploy_task_carries_the_boot_disks_layout() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("laid", 1, 512).await;
+    let path = format!("machines/{sid}/");
+    let (st, d) = r
+        .admin
+        .post(
+            &format!("nodes/{sid}/blockdevices/"),
+            &[("name", "sda"), ("size", "8000000000"), ("serial", "S1")],
+        )
+        .await;
+    assert_eq!(st, 200, "{d}");
+    let dev = format!("nodes/{sid}/blockdevices/{}", d["id"]);
+    let node = node_api(&r, &sid).await;
+    let task_storage = || async {
+        let (st, b) = r.alice.op(&path, "deploy", &[]).await;
+        assert_eq!(st, 200, "{b}");
+        let (st, task) = node.get("/MAAS/metadata/latest/maas-task", &[]).await;
+        assert_eq!(st, 200, "{task}");
+        let (st, b) = r.admin.op(&path, "release", &[]).await;
+        assert_eq!(st, 200, "{b}");
+        r.force_status(&sid, 4).await;
+        task["deploy"]["storage"].clone()
+    };
+    // No root on the boot disk: null (the agent's own flat layout).
+    assert!(task_storage().await.is_null());
+    // A layout made through the API: partitions in order, with their
+    // filesystems and mount points.
+    let mut ids = Vec::new();
+    for (size, fstype, mp) in [("2G", "ext4", "/"), ("", "ext4", "/srv")] {
+        let form: Vec<(&str, &str)> = if size.is_empty() {
+            vec![]
+        } else {
+            vec![("size", size)]
+        };
+        let (st, p) = r.admin.post(&format!("{dev}/partitions/"), &form).await;
+        assert_eq!(st, 200, "{p}");
+        let pu = format!("{dev}/partition/{}", p["id"]);
+        let (st, e) = r
+            .admin
+            .op(&pu, "format", &[("fstype", fstype), ("label", "lbl")])
+            .await;
+        assert_eq!(st, 200, "{e}");
+        let (st, e) = r.admin.op(&pu, "mount", &[("mount_point", mp)]).await;
+        assert_eq!(st, 200, "{e}");
+        ids.push(p["size"].as_i64().unwrap());
+    }
+    let s = task_storage().await;
+    let parts = s["partitions"].as_array().unwrap();
+    let shape: Vec<(i64, &str, &str)> = parts
+        .iter()
+        .map(|p| {
+            (
+                p["size"].as_i64().unwrap(),
+                p["fstype"].as_str().unwrap(),
+                p["mount_point"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![(ids[0], "ext4", "/"), (ids[1], "ext4", "/srv")],
+        "{s}"
+    );
+    assert_eq!(parts[0]["label"], "lbl");
+    // The flat layout of a BIOS machine: one ext4 root.
+    let (st, e) = r
+        .admin
+        .op(&path, "set_storage_layout", &[("storage_layout", "flat")])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let s = task_storage().await;
+    assert_eq!(s["partitions"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["partitions"][0]["mount_point"], "/", "{s}");
+}
+
 /// Read the credentials out of a preseed (the agent's view of it).
 fn creds_of(preseed: &str) -> String {
     let field = |k: &str| {

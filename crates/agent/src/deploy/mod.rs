@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub mod layout;
 pub mod tarball;
 
 /// Counts and hashes what passes through.

@@ -1,16 +1,17 @@
 //! Root-tarball images (`root-tgz`, `root-txz`, `root-tar`): there is no
-//! disk image, so the agent lays the disk out itself — MAAS's flat layout
-//! with a boot partition — and unpacks the tarball into the root:
+//! disk image, so the agent lays the disk out itself (`layout`: its boot
+//! partition, then the region's layout of the boot disk, or MAAS's flat
+//! layout) and unpacks the tarball into the root:
 //!
 //! - an MBR with syslinux's boot code (`mbr.bin`), partition 1 FAT32
-//!   (`BOOT_MIB`, active) and partition 2 Linux to the end of the disk;
-//! - `mkfs.vfat` and `mke2fs` (ext4, label `cloudimg-rootfs`);
+//!   (`BOOT_MIB`, active), then the layout's partitions;
+//! - `mkfs.fat`, `mke2fs` (the root labelled `cloudimg-rootfs`), `mkswap`;
 //! - the tarball unpacked into the ext4 root (sha256 and size of what was
 //!   downloaded checked);
 //! - the boot partition: the root's newest kernel and initramfs, extlinux
 //!   for BIOS, systemd-boot as `\EFI\BOOT\BOOTX64.EFI` for UEFI, both with
 //!   `root=LABEL=cloudimg-rootfs` and the console of the ephemeral boot;
-//! - `/etc/fstab` for the root.
+//! - `/etc/fstab` for the root and the layout's other filesystems.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -28,41 +29,6 @@ pub const ROOT_LABEL: &str = "cloudimg-rootfs";
 /// Whether this image type is a root tarball the agent lays out itself.
 pub fn is_tarball(filetype: &str) -> bool {
     matches!(filetype, "root-tgz" | "root-txz" | "root-tar")
-}
-
-/// The MBR for a disk of `sectors` 512-byte sectors: `boot_code` (up to
-/// 440 bytes), the disk signature, partition 1 FAT32 LBA (active) from 1 MiB
-/// for `BOOT_MIB`, partition 2 Linux from there to the end.
-pub fn mbr(boot_code: &[u8], signature: u32, sectors: u64) -> Result<[u8; 512]> {
-    let boot_start = 2048u64;
-    let boot_len = BOOT_MIB * 2048;
-    let root_start = boot_start + boot_len;
-    if sectors < root_start + 2048 * 64 {
-        bail!(
-            "the disk ({} MiB) is too small for a {BOOT_MIB} MiB boot partition and a root",
-            sectors / 2048
-        );
-    }
-    let root_len = (sectors - root_start).min(u64::from(u32::MAX));
-    let mut m = [0u8; 512];
-    let code = &boot_code[..boot_code.len().min(440)];
-    m[..code.len()].copy_from_slice(code);
-    m[440..444].copy_from_slice(&signature.to_le_bytes());
-    let entry = |active: u8, kind: u8, start: u64, len: u64| {
-        let mut e = [0u8; 16];
-        e[0] = active;
-        e[1..4].copy_from_slice(&[0xfe, 0xff, 0xff]);
-        e[4] = kind;
-        e[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
-        e[8..12].copy_from_slice(&(start as u32).to_le_bytes());
-        e[12..16].copy_from_slice(&(len as u32).to_le_bytes());
-        e
-    };
-    m[446..462].copy_from_slice(&entry(0x80, 0x0c, boot_start, boot_len));
-    m[462..478].copy_from_slice(&entry(0x00, 0x83, root_start, root_len));
-    m[510] = 0x55;
-    m[511] = 0xaa;
-    Ok(m)
 }
 
 /// The device node of partition `n` of `disk` (`vda` → `vda1`,
@@ -215,19 +181,34 @@ pub fn write_boot_files(
     Ok(())
 }
 
-/// The root's `/etc/fstab`: the root by label (what the tarball had for
-/// `/` is replaced; other lines are kept).
-pub fn write_fstab(root: &Path) -> Result<()> {
+/// The root's `/etc/fstab`: the root by label, then the layout's other
+/// filesystems and swap (`layout::fstab_lines`); what the tarball had for
+/// `/` or for a mount point the layout uses is replaced, other lines kept.
+pub fn write_fstab(root: &Path, parts: &[super::layout::Part]) -> Result<()> {
     let p = root.join("etc/fstab");
     let old = std::fs::read_to_string(&p).unwrap_or_default();
-    let mut out = format!("LABEL={ROOT_LABEL} / ext4 defaults 0 1\n");
+    let root_type = parts
+        .iter()
+        .find(|p| p.is_root())
+        .and_then(|p| p.fstype.as_deref())
+        .unwrap_or("ext4");
+    let mut out = format!("LABEL={ROOT_LABEL} / {root_type} defaults 0 1\n");
+    let ours: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.mount_point.as_deref())
+        .collect();
     for line in old.lines() {
         let mount = line.split_whitespace().nth(1);
-        let kept = line.trim_start().starts_with('#') || mount != Some("/");
+        let kept = line.trim_start().starts_with('#')
+            || !mount.is_some_and(|m| m == "/" || ours.contains(&m));
         if kept && !line.trim().is_empty() {
             out.push_str(line);
             out.push('\n');
         }
+    }
+    for l in super::layout::fstab_lines(parts) {
+        out.push_str(&l);
+        out.push('\n');
     }
     std::fs::create_dir_all(root.join("etc"))?;
     std::fs::write(&p, out).with_context(|| format!("write {}", p.display()))

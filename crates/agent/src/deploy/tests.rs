@@ -275,6 +275,7 @@ fn a_cut_download_is_worth_retrying_a_bad_image_is_not() {
 
 mod tarball_images {
     use super::super::Image;
+    use super::super::layout;
     use super::super::tarball::*;
     use sha2::{Digest, Sha256};
 
@@ -313,7 +314,11 @@ mod tarball_images {
     fn the_mbr_has_a_boot_and_a_root_partition() {
         let code = vec![0xebu8; 440];
         let sectors = 2048 * 1024; // 1 GiB
-        let m = mbr(&code, 0x5341_414d, sectors).unwrap();
+        let m = layout::mbr(
+            &code,
+            &layout::plan(sectors, &serde_json::Value::Null).unwrap(),
+        )
+        .unwrap();
         assert_eq!(&m[..440], &code[..]);
         assert_eq!(&m[440..444], b"MAAS");
         assert_eq!(&m[510..], &[0x55, 0xaa]);
@@ -326,10 +331,109 @@ mod tarball_images {
         assert_eq!(le(470), 2048 + BOOT_MIB * 2048);
         assert_eq!(le(470) + le(474), sectors);
         assert!(m[478..510].iter().all(|b| *b == 0));
-        let e = mbr(&code, 1, 2048 * 100).unwrap_err();
+        let e = layout::plan(2048 * 100, &serde_json::Value::Null).unwrap_err();
         assert!(e.to_string().contains("too small"), "{e}");
         assert_eq!(part_name("vda", 2), "vda2");
         assert_eq!(part_name("nvme0n1", 1), "nvme0n1p1");
+    }
+
+    #[test]
+    fn the_regions_layout_follows_the_boot_partition() {
+        use serde_json::json;
+        let gib = 2048 * 1024u64;
+        let storage = json!({"partitions": [
+            {"size": 512u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi"},
+            {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/", "label": "root"},
+            {"size": 3u64 << 29, "fstype": "ext4", "mount_point": "/srv", "mount_options": "noatime"},
+        ]});
+        // The region's sizes add up to the whole 3 GiB disk; the last
+        // partition gives up what the boot partition takes.
+        let parts = layout::plan(3 * gib, &storage).unwrap();
+        let spans: Vec<(u64, u64, u8)> = parts.iter().map(|p| (p.start, p.len, p.kind)).collect();
+        let boot_end = 2048 + BOOT_MIB * 2048;
+        assert_eq!(
+            spans,
+            vec![
+                (2048, BOOT_MIB * 2048, 0x0c),
+                (boot_end, 512 * 2048, 0x0c),
+                (boot_end + 512 * 2048, gib, 0x83),
+                (
+                    boot_end + 512 * 2048 + gib,
+                    3 * gib - (boot_end + 512 * 2048 + gib),
+                    0x83
+                ),
+            ]
+        );
+        assert_eq!(
+            parts[2].label.as_deref(),
+            Some(ROOT_LABEL),
+            "boot entries find the root by it"
+        );
+        let m = layout::mbr(&[], &parts).unwrap();
+        assert_eq!((m[446], m[462], m[478], m[494]), (0x80, 0, 0, 0));
+        assert_eq!(
+            layout::fstab_lines(&parts),
+            vec![
+                "PARTUUID=5341414d-02 /boot/efi vfat defaults 0 2",
+                "PARTUUID=5341414d-04 /srv ext4 noatime 0 2",
+            ]
+        );
+        assert_eq!(
+            layout::mounts(&parts),
+            vec![(4, "/srv".to_string()), (2, "/boot/efi".to_string())],
+            "parents first"
+        );
+        // The tarball's own lines for those mount points go.
+        let root = tmp("layout-root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(
+            root.join("etc/fstab"),
+            "UUID=x /boot/efi vfat umask=0077 0 1\ntmpfs /tmp tmpfs defaults 0 0\n",
+        )
+        .unwrap();
+        write_fstab(&root, &parts).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("etc/fstab")).unwrap(),
+            "LABEL=cloudimg-rootfs / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults 0 0\n\
+             PARTUUID=5341414d-02 /boot/efi vfat defaults 0 2\nPARTUUID=5341414d-04 /srv ext4 noatime 0 2\n"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn layouts_the_agent_cannot_make_are_refused_with_the_reason() {
+        use serde_json::json;
+        let disk = 2048 * 4096u64; // 4 GiB
+        let refused = |parts: serde_json::Value| {
+            layout::plan(disk, &json!({ "partitions": parts }))
+                .unwrap_err()
+                .to_string()
+        };
+        let root = json!({"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"});
+        let e = refused(json!([root, root, root, root]));
+        assert!(e.contains("an MBR disk takes 3"), "{e}");
+        let e = refused(json!([{"size": 1u64 << 30, "fstype": "xfs", "mount_point": "/"}]));
+        assert!(e.contains("xfs filesystem"), "{e}");
+        let e = refused(json!([{"size": 1u64 << 30, "fstype": "fat32", "mount_point": "/"}]));
+        assert!(e.contains("must be ext2, ext3 or ext4"), "{e}");
+        let e = refused(json!([{"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/srv"}]));
+        assert!(e.contains("nothing at /"), "{e}");
+        let e =
+            refused(json!([{"size": 8u64 << 30, "fstype": "ext4", "mount_point": "/data"}, root]));
+        assert!(e.contains("does not fit"), "{e}");
+        // Swap and an unformatted partition are fine; swap gets an fstab line.
+        let parts = layout::plan(
+            disk,
+            &json!({"partitions": [{"size": 256u64 << 20, "fstype": "swap"}, {"size": 64u64 << 20}, root]}),
+        )
+        .unwrap();
+        assert_eq!(parts[1].kind, 0x82);
+        assert_eq!(parts[2].fstype, None);
+        assert_eq!(
+            layout::fstab_lines(&parts),
+            vec!["PARTUUID=5341414d-02 none swap sw 0 0"]
+        );
+        assert!(layout::mounts(&parts).is_empty());
     }
 
     #[test]
@@ -382,7 +486,11 @@ mod tarball_images {
             "{entry}"
         );
 
-        write_fstab(&root).unwrap();
+        write_fstab(
+            &root,
+            &layout::plan(2048 * 1024, &serde_json::Value::Null).unwrap(),
+        )
+        .unwrap();
         let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap();
         assert_eq!(
             fstab,

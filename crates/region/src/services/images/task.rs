@@ -64,6 +64,7 @@ pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Valu
                 "distro_series": series,
                 "image": image,
                 "disk": boot_disk(&m),
+                "storage": storage(&m),
                 "network": network(&m.related.interfaces),
                 "datasource": {
                     "metadata_url": metadata_url,
@@ -88,6 +89,40 @@ fn boot_disk(m: &FullMachine) -> Value {
         }),
         None => Value::Null,
     }
+}
+
+/// The boot disk's layout for a root tarball: its partitions in order
+/// (size, filesystem, label, mount point and options). Null when no
+/// partition of the boot disk is mounted at `/` (the agent then lays out
+/// MAAS's flat layout itself).
+fn storage(m: &FullMachine) -> Value {
+    let disks = &m.related.disks;
+    let Some(d) = disks.iter().find(|d| d.is_boot).or_else(|| disks.first()) else {
+        return Value::Null;
+    };
+    let has_root = d.partitions.iter().any(|p| {
+        p.filesystem
+            .as_ref()
+            .is_some_and(|f| f.mount_point.as_deref() == Some("/"))
+    });
+    if !has_root {
+        return Value::Null;
+    }
+    let parts: Vec<Value> = d
+        .partitions
+        .iter()
+        .map(|p| {
+            let f = p.filesystem.as_ref();
+            json!({
+                "size": p.size,
+                "fstype": f.map(|f| f.fstype.as_str()),
+                "label": f.and_then(|f| f.label.as_deref()),
+                "mount_point": f.and_then(|f| f.mount_point.as_deref()),
+                "mount_options": f.and_then(|f| f.mount_options.as_deref()),
+            })
+        })
+        .collect();
+    json!({ "partitions": parts })
 }
 
 /// netplan v2: ethernets (matched by MAC, renamed), bonds, bridges and
