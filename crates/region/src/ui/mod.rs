@@ -13,6 +13,7 @@ mod devices;
 mod dns;
 mod error;
 mod events;
+mod fabrics;
 mod fields;
 mod form;
 mod images;
@@ -28,6 +29,8 @@ mod pages;
 mod places;
 mod session;
 mod signin;
+mod spaces;
+mod subnet_edit;
 mod tags;
 mod views;
 mod vlan;
@@ -132,7 +135,23 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/tag/{name}/edit", post(tags::edit))
         .route("/MAAS/r/tag/{name}/delete", post(tags::delete))
         .route("/MAAS/r/subnets", get(networks::list))
+        .route("/MAAS/r/subnets/add", post(subnet_edit::create))
         .route("/MAAS/r/subnet/{id}", get(networks::show))
+        .route("/MAAS/r/subnet/{id}/edit", post(subnet_edit::edit))
+        .route("/MAAS/r/subnet/{id}/delete", post(subnet_edit::delete))
+        .route("/MAAS/r/subnet/{id}/reserve", post(subnet_edit::reserve))
+        .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
+        .route("/MAAS/r/fabrics/add", post(fabrics::create))
+        .route("/MAAS/r/fabric/{id}", get(fabrics::show))
+        .route("/MAAS/r/fabric/{id}/edit", post(fabrics::edit))
+        .route("/MAAS/r/fabric/{id}/vlans", post(fabrics::add_vlan))
+        .route("/MAAS/r/fabric/{id}/delete", post(fabrics::delete))
+        .route("/MAAS/r/vlan/{id}/delete", post(fabrics::delete_vlan))
+        .route("/MAAS/r/spaces", get(spaces::list))
+        .route("/MAAS/r/spaces/add", post(spaces::create))
+        .route("/MAAS/r/space/{id}", get(spaces::show))
+        .route("/MAAS/r/space/{id}/edit", post(spaces::edit))
+        .route("/MAAS/r/space/{id}/delete", post(spaces::delete))
         .route("/MAAS/r/subnet/{id}/ranges", post(networks::add_range))
         .route("/MAAS/r/iprange/{id}/delete", post(networks::delete_range))
         .route("/MAAS/r/vlan/{id}", get(vlan::show))
