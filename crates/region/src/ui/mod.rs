@@ -23,6 +23,7 @@ mod machine_disks;
 mod machine_net;
 mod machines;
 mod machines_action;
+mod net_edit;
 mod netform;
 mod networks;
 mod pages;
@@ -154,6 +155,15 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/space/{id}/delete", post(spaces::delete))
         .route("/MAAS/r/subnet/{id}/ranges", post(networks::add_range))
         .route("/MAAS/r/iprange/{id}/delete", post(networks::delete_range))
+        .route("/MAAS/r/iprange/{id}", get(net_edit::show_range))
+        .route("/MAAS/r/iprange/{id}/edit", post(net_edit::edit_range))
+        .route("/MAAS/r/dnsrecord/{id}", get(net_edit::show_record))
+        .route("/MAAS/r/dnsrecord/{id}/edit", post(net_edit::edit_record))
+        .route(
+            "/MAAS/r/domain/{id}/edit",
+            get(net_edit::show_domain).post(net_edit::edit_domain),
+        )
+        .route("/MAAS/r/domain/{id}/default", post(net_edit::set_default))
         .route("/MAAS/r/vlan/{id}", get(vlan::show))
         .route("/MAAS/r/vlan/{id}/edit", post(vlan::edit))
         .route("/MAAS/r/dns", get(dns::list))

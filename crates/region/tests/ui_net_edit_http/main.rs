@@ -11,6 +11,7 @@ use maas_testkit as common;
 use common::TestRegion;
 use serde_json::Value;
 
+mod edits;
 mod fabrics;
 mod spaces;
 mod subnets;

@@ -187,7 +187,9 @@ async fn addresses_are_reserved_and_released() {
     let (st, _, page) = post(&r, &alice, &reserve, &[("ip", "10.61.0.5")]).await;
     assert_eq!(st, 400);
     assert!(
-        e.as_str().unwrap_or_default().contains("not within subnet CIDR"),
+        e.as_str()
+            .unwrap_or_default()
+            .contains("not within subnet CIDR"),
         "{e}"
     );
     assert_eq!(field_error(&page, "reserve-ip"), e.as_str().unwrap());
