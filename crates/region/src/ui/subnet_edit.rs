@@ -45,7 +45,7 @@ fn check(name: &str, label: &str, on: bool) -> Field {
 /// The subnet form's fields (create: blank; edit: the subnet's values).
 fn subnet_fields(sn: Option<&Value>, vlans: Vec<(String, String)>) -> Vec<Field> {
     let v = |k: &str| sn.map(|x| s(&x[k])).unwrap_or_default();
-    let b = |k: &str| sn.map_or(true, |x| x[k].as_bool().unwrap_or(false));
+    let b = |k: &str| sn.is_none_or(|x| x[k].as_bool().unwrap_or(false));
     let dns = sn
         .and_then(|x| x["dns_servers"].as_array())
         .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
