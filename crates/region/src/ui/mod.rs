@@ -20,6 +20,7 @@ mod images;
 mod kit;
 mod machine;
 mod machine_disks;
+mod machine_iface;
 mod machine_net;
 mod machines;
 mod machines_action;
@@ -82,6 +83,18 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/MAAS/r/machine/{system_id}/bond",
             post(machine_net::add_bond),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/interface",
+            post(machine_iface::settings),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/bridge",
+            post(machine_iface::add_bridge),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/gateway",
+            post(machine_iface::default_gateway),
         )
         .route(
             "/MAAS/r/machine/{system_id}/interface/{id}/delete",
