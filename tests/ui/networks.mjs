@@ -2,11 +2,13 @@
 // admin's signed-in page): the subnet list and a subnet, an IP range added
 // (a bad one's error beside its field first) and deleted after the confirm
 // step, the VLAN page refusing DHCP without a rack, a DNS domain and a
-// record added with the keyboard; axe on each page.
+// record added with the keyboard; axe on each page. Then `create`: a
+// fabric, a VLAN on it, a space, a subnet on that VLAN and an address
+// reserved (a bad one explained first) and released, mostly by keyboard.
 import { axe, check, need } from "./lib.mjs";
 
 export async function networks(page, r) {
-  // The Rust side creates the subnet (the UI has no subnet form).
+  // The Rust side creates this subnet; `create` below makes its own.
   const [sid, vlan] = (await need("subnet", "10.77.0.0/24")).split(" ");
 
   await page.goto(`${r}/subnets`);
@@ -81,4 +83,77 @@ export async function networks(page, r) {
   await page.waitForURL(/#records$/);
   check(await page.isVisible("td:has-text('made in the browser')"), "the TXT record is listed");
   await axe(page, "domain with records");
+  await create(page, r);
+}
+
+async function create(page, r) {
+  // A fabric, from the subnets page, with the keyboard.
+  await page.goto(`${r}/subnets`);
+  await axe(page, "subnets with the admin's forms");
+  await page.focus("#fabric-name");
+  await page.keyboard.type("browser-fab");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("10g");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/r\/fabric\/\d+$/);
+  check(await page.isVisible("h1:has-text('Fabric browser-fab')"), "the new fabric's page");
+  await axe(page, "fabric");
+
+  // A VLAN on it: a bad vid first (the API's message), then a good one.
+  await page.fill("#vlan-vid", "5000");
+  await page.press("#vlan-vid", "Enter");
+  const vidErr = await page.textContent("#vlan-vid-error");
+  check(vidErr?.includes("4094"), `a bad vid is explained beside the field (${vidErr})`);
+  await axe(page, "fabric with a VLAN error");
+  await page.fill("#vlan-vid", "42");
+  await page.fill("#vlan-name", "browser");
+  await page.press("#vlan-name", "Enter");
+  await page.waitForURL(/\/r\/vlan\/\d+$/);
+  check(await page.isVisible("h1:has-text('VLAN 42 (browser)')"), "the VLAN's page");
+  await axe(page, "new VLAN");
+
+  // A space, and the VLAN joins it on the VLAN form.
+  const vlanUrl = page.url();
+  await page.goto(`${r}/spaces`);
+  await axe(page, "spaces");
+  await page.fill("#name", "browser-space");
+  await page.press("#name", "Enter");
+  await page.waitForURL(/\/r\/spaces$/);
+  check(await page.isVisible("td:has-text('browser-space')"), "the space is listed");
+  await page.goto(vlanUrl);
+  await page.selectOption("#space", "browser-space");
+  await page.click("button:has-text('Save VLAN')");
+  await page.waitForURL(/\/r\/vlan\/\d+$/);
+  check(await page.isVisible("dd:has-text('browser-space')"), "the VLAN is in the space");
+
+  // A subnet on that VLAN.
+  await page.goto(`${r}/subnets`);
+  await page.fill("#subnet-cidr", "10.78.0.0/24");
+  await page.selectOption("#subnet-vlan", { label: "browser-fab / VLAN 42 (browser)" });
+  await page.fill("#subnet-gateway_ip", "10.78.0.1");
+  await page.press("#subnet-gateway_ip", "Enter");
+  await page.waitForURL(/\/r\/subnet\/\d+$/);
+  check(await page.isVisible("h1:has-text('Subnet 10.78.0.0/24')"), "the new subnet's page");
+  check(await page.isVisible("a:has-text('VLAN 42 (browser)')"), "on the chosen VLAN");
+  await axe(page, "new subnet with its forms");
+
+  // Reserve an address: one outside the subnet is explained, then one in it.
+  await page.fill("#reserve-ip", "10.79.0.10");
+  await page.press("#reserve-ip", "Enter");
+  const ipErr = await page.textContent("#reserve-ip-error");
+  check(ipErr?.includes("not within subnet CIDR"), `an address outside is explained beside the field (${ipErr})`);
+  await axe(page, "subnet with a reservation error");
+  await page.fill("#reserve-ip", "10.78.0.10");
+  await page.fill("#reserve-hostname", "browser-host");
+  await page.press("#reserve-hostname", "Enter");
+  await page.waitForURL(/#used$/);
+  check(await page.isVisible("td:has-text('browser-host')"), "the reservation is listed");
+
+  // Release it: the confirm step, then gone.
+  await page.click("button[aria-label='Release 10.78.0.10']");
+  await page.waitForSelector("h1:has-text('Release 10.78.0.10')");
+  await axe(page, "confirm release");
+  await page.press("button:has-text('Release 10.78.0.10')", "Enter");
+  await page.waitForURL(/#used$/);
+  check(!(await page.isVisible("td:has-text('browser-host')")), "the released address is gone");
 }

@@ -134,6 +134,8 @@ pub struct RecordLine {
     pub ttl: String,
     /// Where its delete button posts (none: a machine's own address).
     pub delete: Option<String>,
+    /// Its edit page (records other than addresses).
+    pub edit: Option<String>,
     /// The address, for an address's delete.
     pub ip: String,
 }
@@ -195,6 +197,7 @@ async fn domain_page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Res
                         data: ip.row.ip.clone(),
                         ttl: ttl_text(v.row.address_ttl),
                         delete: Some(format!("/MAAS/r/dnsresource/{}/address/delete", v.row.id)),
+                        edit: None,
                         ip: ip.row.ip.clone(),
                     });
                 }
@@ -205,6 +208,7 @@ async fn domain_page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Res
                         data: x.rrdata.clone(),
                         ttl: ttl_text(x.ttl),
                         delete: Some(format!("/MAAS/r/dnsrecord/{}/delete", x.id)),
+                        edit: Some(format!("/MAAS/r/dnsrecord/{}", x.id)),
                         ip: String::new(),
                     });
                 }
@@ -221,6 +225,7 @@ async fn domain_page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Res
                         data: r.rrdata,
                         ttl: String::new(),
                         delete: None,
+                        edit: None,
                         ip: String::new(),
                     });
                 }

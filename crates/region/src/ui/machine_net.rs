@@ -91,11 +91,13 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
         });
     }
     let names: Vec<(String, String)> = ifaces.iter().map(|i| opt(i.id, &i.name)).collect();
+    let names_all = names.clone();
     let physical: Vec<(String, String)> = ifaces
         .iter()
         .filter(|i| i.kind == "physical")
         .map(|i| opt(i.id, &i.name))
         .collect();
+    let physical_all = physical.clone();
     let subnet_opts: Vec<(String, String)> = subnets::list(ui)
         .await?
         .iter()
@@ -164,10 +166,16 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
     );
     bond.id = "bond-form".into();
     bond.heading = "Add a bond".into();
+    let mut forms = vec![link, vlan, bond];
+    forms.extend(crate::ui::machine_iface::forms(
+        sid,
+        &names_all,
+        &physical_all,
+    ));
     Ok(NetView {
         ifaces,
         can_edit: true,
-        forms: vec![link, vlan, bond],
+        forms,
         errors: Vec::new(),
     })
 }

@@ -13,21 +13,26 @@ mod devices;
 mod dns;
 mod error;
 mod events;
+mod fabrics;
 mod fields;
 mod form;
 mod images;
 mod kit;
 mod machine;
 mod machine_disks;
+mod machine_iface;
 mod machine_net;
 mod machines;
 mod machines_action;
+mod net_edit;
 mod netform;
 mod networks;
 mod pages;
 mod places;
 mod session;
 mod signin;
+mod spaces;
+mod subnet_edit;
 mod tags;
 mod views;
 mod vlan;
@@ -78,6 +83,18 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/MAAS/r/machine/{system_id}/bond",
             post(machine_net::add_bond),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/interface",
+            post(machine_iface::settings),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/bridge",
+            post(machine_iface::add_bridge),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/gateway",
+            post(machine_iface::default_gateway),
         )
         .route(
             "/MAAS/r/machine/{system_id}/interface/{id}/delete",
@@ -132,9 +149,34 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/tag/{name}/edit", post(tags::edit))
         .route("/MAAS/r/tag/{name}/delete", post(tags::delete))
         .route("/MAAS/r/subnets", get(networks::list))
+        .route("/MAAS/r/subnets/add", post(subnet_edit::create))
         .route("/MAAS/r/subnet/{id}", get(networks::show))
+        .route("/MAAS/r/subnet/{id}/edit", post(subnet_edit::edit))
+        .route("/MAAS/r/subnet/{id}/delete", post(subnet_edit::delete))
+        .route("/MAAS/r/subnet/{id}/reserve", post(subnet_edit::reserve))
+        .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
+        .route("/MAAS/r/fabrics/add", post(fabrics::create))
+        .route("/MAAS/r/fabric/{id}", get(fabrics::show))
+        .route("/MAAS/r/fabric/{id}/edit", post(fabrics::edit))
+        .route("/MAAS/r/fabric/{id}/vlans", post(fabrics::add_vlan))
+        .route("/MAAS/r/fabric/{id}/delete", post(fabrics::delete))
+        .route("/MAAS/r/vlan/{id}/delete", post(fabrics::delete_vlan))
+        .route("/MAAS/r/spaces", get(spaces::list))
+        .route("/MAAS/r/spaces/add", post(spaces::create))
+        .route("/MAAS/r/space/{id}", get(spaces::show))
+        .route("/MAAS/r/space/{id}/edit", post(spaces::edit))
+        .route("/MAAS/r/space/{id}/delete", post(spaces::delete))
         .route("/MAAS/r/subnet/{id}/ranges", post(networks::add_range))
         .route("/MAAS/r/iprange/{id}/delete", post(networks::delete_range))
+        .route("/MAAS/r/iprange/{id}", get(net_edit::show_range))
+        .route("/MAAS/r/iprange/{id}/edit", post(net_edit::edit_range))
+        .route("/MAAS/r/dnsrecord/{id}", get(net_edit::show_record))
+        .route("/MAAS/r/dnsrecord/{id}/edit", post(net_edit::edit_record))
+        .route(
+            "/MAAS/r/domain/{id}/edit",
+            get(net_edit::show_domain).post(net_edit::edit_domain),
+        )
+        .route("/MAAS/r/domain/{id}/default", post(net_edit::set_default))
         .route("/MAAS/r/vlan/{id}", get(vlan::show))
         .route("/MAAS/r/vlan/{id}/edit", post(vlan::edit))
         .route("/MAAS/r/dns", get(dns::list))

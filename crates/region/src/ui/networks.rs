@@ -18,6 +18,7 @@ use crate::ui::Ui;
 use crate::ui::error::{OrPage, PageResult, render};
 use crate::ui::fields::Field;
 use crate::ui::form::FormData;
+use crate::ui::kit::FormBlock;
 use crate::ui::netform::{Confirm, Parse, confirm_then, place_errors, s};
 use crate::ui::session::{Posted, Viewer};
 use crate::ui::views::Nav;
@@ -51,6 +52,7 @@ pub struct VlanGroup {
 }
 
 pub struct FabricGroup {
+    pub id: i64,
     pub name: String,
     pub vlans: Vec<VlanGroup>,
 }
@@ -60,6 +62,8 @@ pub struct FabricGroup {
 struct SubnetsPage {
     nav: Nav,
     fabrics: Vec<FabricGroup>,
+    /// Admins: add a fabric, add a subnet.
+    forms: Vec<FormBlock>,
 }
 
 /// A VLAN's name for people: `VLAN 10 (storage)`, `untagged`.
@@ -85,12 +89,37 @@ pub fn dhcp_text(v: &Value) -> String {
 }
 
 pub async fn list(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
+    list_with(&ui, &viewer, Vec::new(), StatusCode::OK).await
+}
+
+/// The subnets page; `refused` forms (by id) replace the blank ones.
+pub async fn list_with(
+    ui: &Ui,
+    viewer: &Viewer,
+    refused: Vec<FormBlock>,
+    code: StatusCode,
+) -> PageResult {
     let nav = viewer.nav();
-    let all_fabrics = fabrics::list(&ui).await.or_page(&nav)?;
-    let all_subnets = subnets::list(&ui).await.or_page(&nav)?;
+    let mut forms = Vec::new();
+    if viewer.user.is_superuser {
+        forms.push(crate::ui::fabrics::create_form());
+        forms.push(
+            crate::ui::subnet_edit::create_form(ui)
+                .await
+                .or_page(&nav)?,
+        );
+        for r in refused {
+            if let Some(slot) = forms.iter_mut().find(|f| f.id == r.id) {
+                *slot = r;
+            }
+        }
+    }
+    let all_fabrics = fabrics::list(ui).await.or_page(&nav)?;
+    let all_subnets = subnets::list(ui).await.or_page(&nav)?;
     let fabrics = all_fabrics
         .iter()
         .map(|f| FabricGroup {
+            id: f["id"].as_i64().unwrap_or(0),
             name: s(&f["name"]),
             vlans: f["vlans"]
                 .as_array()
@@ -110,7 +139,12 @@ pub async fn list(State(ui): State<Ui>, viewer: Viewer) -> PageResult {
                 .collect(),
         })
         .collect();
-    Ok(render(&SubnetsPage { nav, fabrics }))
+    let page = SubnetsPage {
+        nav,
+        fabrics,
+        forms,
+    };
+    Ok((code, render(&page)).into_response())
 }
 
 pub struct RangeLine {
@@ -128,9 +162,16 @@ pub struct ReservedLine {
     pub comment: String,
 }
 
+/// An address in use; `release`: the viewer may release it (their own
+/// reservation, or any as an admin).
+pub struct UsedLine {
+    pub u: UsedAddress,
+    pub release: bool,
+}
+
 #[derive(Template)]
 #[template(path = "subnet.html")]
-struct SubnetPage {
+pub struct SubnetPage {
     nav: Nav,
     subnet: SubnetLine,
     description: String,
@@ -141,9 +182,12 @@ struct SubnetPage {
     dhcp: String,
     ranges: Vec<RangeLine>,
     reserved: Vec<ReservedLine>,
-    used: Vec<UsedAddress>,
+    used: Vec<UsedLine>,
     fields: Vec<Field>,
     errors: Vec<String>,
+    /// Admins: the subnet's settings.
+    pub edit: Option<FormBlock>,
+    pub reserve: FormBlock,
 }
 
 fn range_fields(form: &FormData) -> Vec<Field> {
@@ -161,7 +205,7 @@ fn range_fields(form: &FormData) -> Vec<Field> {
     ]
 }
 
-async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<SubnetPage> {
+pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<SubnetPage> {
     let sn = subnets::get(ui, id, SubnetRead::Subnet, Default::default()).await?;
     let sid = sn["id"].clone();
     let ranges = ipranges::list(ui)
@@ -187,7 +231,22 @@ async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<Sub
             comment: s(&r["comment"]),
         })
         .collect();
-    let used = subnets::used_addresses(ui, id).await?;
+    let admin = viewer.user.is_superuser;
+    let used = subnets::used_addresses(ui, id)
+        .await?
+        .into_iter()
+        .map(|u| UsedLine {
+            release: u.kind == "reservation"
+                && (admin || u.owner.as_deref() == Some(viewer.user.username.as_str())),
+            u,
+        })
+        .collect();
+    let edit = if admin {
+        Some(crate::ui::subnet_edit::edit_form(ui, &sn).await?)
+    } else {
+        None
+    };
+    let reserve = crate::ui::subnet_edit::reserve_form(sn["id"].as_i64().unwrap_or(0));
     let dns = sn["dns_servers"]
         .as_array()
         .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
@@ -206,6 +265,8 @@ async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<Sub
         used,
         fields: range_fields(form),
         errors: Vec::new(),
+        edit,
+        reserve,
     })
 }
 

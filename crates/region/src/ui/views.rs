@@ -45,7 +45,7 @@ impl Nav {
         // A detail page belongs to its list.
         let section = match section {
             "machine" => "machines",
-            "subnet" | "vlan" | "iprange" => "subnets",
+            "subnet" | "vlan" | "iprange" | "fabric" | "fabrics" | "space" | "spaces" => "subnets",
             "domain" | "dnsrecord" | "dnsresource" => "dns",
             "device" => "devices",
             "controller" => "controllers",

@@ -31,6 +31,7 @@ struct VlanPage {
     vid: i64,
     mtu: i64,
     fabric: String,
+    fabric_id: i64,
     dhcp: String,
     primary: String,
     secondary: String,
@@ -49,6 +50,7 @@ fn fields(
     v: &Value,
     all: &[Value],
     racks: &[(String, String)],
+    spaces: Vec<(String, String)>,
     form: &FormData,
 ) -> (Vec<Field>, Field) {
     let posted = !form.0.is_empty();
@@ -94,6 +96,9 @@ fn fields(
             &val("description", s(&v["description"])),
         ),
         Field::text("mtu", "MTU", &val("mtu", s(&v["mtu"]))),
+        Field::text("space", "Space", &val("space", space_of(v)))
+            .kind("select")
+            .choices(spaces),
         rack("primary_rack", "Primary rack"),
         rack("secondary_rack", "Secondary rack"),
         relay,
@@ -108,6 +113,14 @@ fn fields(
         dhcp.value = "1".into();
     }
     (list, dhcp)
+}
+
+/// The VLAN's space for the select ("" for none: `undefined` in the API).
+fn space_of(v: &Value) -> String {
+    match s(&v["space"]).as_str() {
+        "undefined" => String::new(),
+        sp => sp.to_string(),
+    }
 }
 
 async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<VlanPage> {
@@ -129,7 +142,8 @@ async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<Vla
         .filter(|sn| sn["vlan"]["id"] == v["id"])
         .map(SubnetLine::from_json)
         .collect();
-    let (fields, dhcp_on) = fields(&v, &all, &racks, form);
+    let spaces = crate::ui::fabrics::space_choices(ui).await?;
+    let (fields, dhcp_on) = fields(&v, &all, &racks, spaces, form);
     let relay = match v["relay_vlan"].as_i64() {
         Some(rid) => all
             .iter()
@@ -145,6 +159,7 @@ async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result<Vla
         vid: v["vid"].as_i64().unwrap_or(0),
         mtu: v["mtu"].as_i64().unwrap_or(0),
         fabric: s(&v["fabric"]),
+        fabric_id: v["fabric_id"].as_i64().unwrap_or(0),
         dhcp: dhcp_text(&v),
         primary: s(&v["primary_rack"]),
         secondary: s(&v["secondary_rack"]),
@@ -173,20 +188,15 @@ pub async fn edit(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> Pa
     let mut page = page(&ui, &p.viewer, &id, &p.form).await.or_page(&nav)?;
     let mut f = Parse::new(&p.form);
     let name = f.text("name");
-    if let Some(n) = name.as_deref().filter(|n| !n.is_empty())
-        && (n.len() > 256 || n.chars().any(char::is_control))
-    {
-        f.add(
-            "name",
-            "A VLAN name has at most 256 characters and no control characters.",
-        );
+    if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
+        crate::ui::fabrics::check_vlan_name(&mut f, n);
     }
     let patch = VlanPatch {
         name,
         description: f.text("description"),
         vid: None,
         mtu: f.int_between("mtu", 552, 65535),
-        space: None,
+        space: f.text("space"),
         primary_rack: f.text("primary_rack"),
         secondary_rack: f.text("secondary_rack"),
         relay_vlan: f.text("relay_vlan"),

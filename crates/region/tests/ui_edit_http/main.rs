@@ -10,6 +10,7 @@ use common::TestRegion;
 use common::ui::get;
 use serde_json::Value;
 
+mod iface;
 mod storage;
 
 pub(crate) const GB: i64 = 1_000_000_000;
@@ -47,13 +48,13 @@ pub(crate) fn field_error(page: &str, id: &str) -> String {
     common::ui::field_error(page, id).unwrap_or_default()
 }
 
-async fn ifaces(r: &TestRegion, m: &str) -> Vec<Value> {
+pub(crate) async fn ifaces(r: &TestRegion, m: &str) -> Vec<Value> {
     let (st, v) = r.admin.get(&format!("nodes/{m}/interfaces/"), &[]).await;
     assert_eq!(st, 200, "{v}");
     v.as_array().unwrap().clone()
 }
 
-fn named<'a>(list: &'a [Value], name: &str) -> Option<&'a Value> {
+pub(crate) fn named<'a>(list: &'a [Value], name: &str) -> Option<&'a Value> {
     list.iter().find(|i| i["name"] == name)
 }
 

@@ -1,0 +1,186 @@
+//! More interface edits on the machine page (admins): an interface's
+//! name, MTU and tags (as `nodes/<id>/interfaces/<id>/` PUT), a bridge on
+//! an interface (`interfaces::create` with the bridge kind, as
+//! `op=create_bridge`) and the machine's default gateway (as
+//! `op=set_default_gateway`). The services' rules and messages; refusals
+//! beside the form's fields.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use maas_model::constraints::FieldErrors;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::services::interfaces::links;
+use crate::services::interfaces::{self, IfaceSpec, Kind};
+use crate::ui::Ui;
+use crate::ui::error::PageResult;
+use crate::ui::fields::Field;
+use crate::ui::kit::FormBlock;
+use crate::ui::machine::{Refusal, refused};
+use crate::ui::session::Posted;
+
+/// The bridge types the API takes.
+const BRIDGE_TYPES: [&str; 2] = ["standard", "ovs"];
+
+/// The forms: settings, bridge, default gateway (`names`: every interface,
+/// `physical`: the ones a bridge may sit on; (id, name) pairs).
+pub fn forms(
+    sid: &str,
+    names: &[(String, String)],
+    physical: &[(String, String)],
+) -> Vec<FormBlock> {
+    let mut settings = FormBlock::new(
+        format!("/MAAS/r/machine/{sid}/interface"),
+        "Save interface",
+        vec![
+            Field::select("iface", "Interface", "", &[])
+                .choices(names.to_vec())
+                .id("settings_iface"),
+            Field::text("name", "New name (empty: unchanged)", "").id("iface_name"),
+            Field::text("mtu", "MTU (empty: unchanged)", "").id("iface_mtu"),
+            Field::text("tags", "Tags, comma-separated (empty: unchanged)", "").id("iface_tags"),
+        ],
+    );
+    settings.id = "iface-form".into();
+    settings.heading = "Interface settings".into();
+    let types: Vec<String> = BRIDGE_TYPES.iter().map(|t| t.to_string()).collect();
+    let mut bridge = FormBlock::new(
+        format!("/MAAS/r/machine/{sid}/bridge"),
+        "Add bridge",
+        vec![
+            Field::text("name", "Name", "br0")
+                .id("bridge_name")
+                .required(),
+            Field::select("parent", "On interface", "", &[])
+                .choices(physical.to_vec())
+                .id("bridge_parent"),
+            Field::select("bridge_type", "Bridge type", "standard", &types),
+        ],
+    );
+    bridge.id = "bridge-form".into();
+    bridge.heading = "Add a bridge".into();
+    let mut gw = FormBlock::new(
+        format!("/MAAS/r/machine/{sid}/gateway"),
+        "Set default gateway",
+        vec![
+            Field::select(
+                "iface",
+                "Interface whose subnet's gateway is the default",
+                "",
+                &[],
+            )
+            .choices(names.to_vec())
+            .id("gw_iface"),
+        ],
+    );
+    gw.id = "gateway-form".into();
+    gw.heading = "Default gateway".into();
+    vec![settings, bridge, gw]
+}
+
+fn done(sid: &str) -> PageResult {
+    Ok(Redirect::to(&format!("/MAAS/r/machine/{sid}#interfaces")).into_response())
+}
+
+/// The chosen interface's id, or the field's error.
+fn chosen(p: &Posted, key: &str) -> Result<i64, Error> {
+    match p.form.text(key) {
+        None => Err(Error::field(key, "This field is required.")),
+        Some(v) => v.parse().map_err(|_| {
+            Error::field(
+                key,
+                format!("Select a valid choice. {v} is not one of the available choices."),
+            )
+        }),
+    }
+}
+
+/// POST `…/interface`: name, MTU, tags of the chosen interface.
+pub async fn settings(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let at = Refusal::form("iface-form").alias("id", "iface");
+    let id = match chosen(&p, "iface") {
+        Ok(i) => i,
+        Err(e) => return refused(&ui, &p, &sid, at, e).await,
+    };
+    let f = &p.form;
+    let mut errs = FieldErrors::new();
+    let mut params = Vec::new();
+    if let Some(m) = f.text("mtu") {
+        match m.parse::<i64>() {
+            Err(_) => {
+                errs.insert("mtu".into(), vec![format!("'{m}' is not a valid integer.")]);
+            }
+            Ok(n) if n < 552 => {
+                errs.insert(
+                    "mtu".into(),
+                    vec!["Ensure this value is greater than or equal to 552.".into()],
+                );
+            }
+            Ok(n) => params.push(("mtu".to_string(), Some(Value::from(n)))),
+        }
+    }
+    let tags = f.text("tags").map(|t| {
+        t.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let spec = IfaceSpec {
+        name: f.text("name"),
+        tags,
+        params,
+        ..Default::default()
+    };
+    match interfaces::update(&ui, &p.viewer.user, &sid, id, spec, errs).await {
+        Ok(()) => done(&sid),
+        Err(e) => refused(&ui, &p, &sid, at, e).await,
+    }
+}
+
+/// POST `…/bridge`: a bridge on the chosen interface.
+pub async fn add_bridge(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let at = Refusal::form("bridge-form");
+    let f = &p.form;
+    let mut errs = FieldErrors::new();
+    let mut params = Vec::new();
+    if let Some(t) = f.text("bridge_type") {
+        if BRIDGE_TYPES.contains(&t.as_str()) {
+            params.push(("bridge_type".to_string(), Some(Value::from(t))));
+        } else {
+            errs.insert(
+                "bridge_type".into(),
+                vec![format!(
+                    "'{t}' is not a valid bridge_type.  It should be one of: 'standard', 'ovs'."
+                )],
+            );
+        }
+    }
+    let spec = IfaceSpec {
+        name: f.text("name"),
+        parents: Some(f.text("parent").into_iter().collect()),
+        params,
+        ..Default::default()
+    };
+    match interfaces::create(&ui, &p.viewer.user, &sid, Kind::Bridge, spec, errs).await {
+        Ok(_) => done(&sid),
+        Err(e) => refused(&ui, &p, &sid, at, e).await,
+    }
+}
+
+/// POST `…/gateway`: the chosen interface's gateway becomes the default.
+pub async fn default_gateway(
+    State(ui): State<Ui>,
+    Path(sid): Path<String>,
+    p: Posted,
+) -> PageResult {
+    let at = Refusal::form("gateway-form").alias("__all__", "iface");
+    let id = match chosen(&p, "iface") {
+        Ok(i) => i,
+        Err(e) => return refused(&ui, &p, &sid, at, e).await,
+    };
+    match links::set_default_gateway(&ui, &p.viewer.user, &sid, id, None).await {
+        Ok(()) => done(&sid),
+        Err(e) => refused(&ui, &p, &sid, at, e).await,
+    }
+}
