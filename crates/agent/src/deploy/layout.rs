@@ -66,8 +66,7 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
     }];
     let wanted = storage["partitions"]
         .as_array()
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[][..], Vec::as_slice);
     if wanted.is_empty() {
         parts.push(Part {
             start: first,

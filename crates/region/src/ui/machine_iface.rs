@@ -6,11 +6,9 @@
 //! beside the form's fields.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect};
 use maas_model::constraints::FieldErrors;
 use serde_json::Value;
 
-use crate::error::Error;
 use crate::services::interfaces::links;
 use crate::services::interfaces::{self, IfaceSpec, Kind};
 use crate::ui::Ui;
@@ -18,6 +16,7 @@ use crate::ui::error::PageResult;
 use crate::ui::fields::Field;
 use crate::ui::kit::FormBlock;
 use crate::ui::machine::{Refusal, refused};
+use crate::ui::machine_net::{done, id_of};
 use crate::ui::session::Posted;
 
 /// The bridge types the API takes.
@@ -79,27 +78,10 @@ pub fn forms(
     vec![settings, bridge, gw]
 }
 
-fn done(sid: &str) -> PageResult {
-    Ok(Redirect::to(&format!("/MAAS/r/machine/{sid}#interfaces")).into_response())
-}
-
-/// The chosen interface's id, or the field's error.
-fn chosen(p: &Posted, key: &str) -> Result<i64, Error> {
-    match p.form.text(key) {
-        None => Err(Error::field(key, "This field is required.")),
-        Some(v) => v.parse().map_err(|_| {
-            Error::field(
-                key,
-                format!("Select a valid choice. {v} is not one of the available choices."),
-            )
-        }),
-    }
-}
-
 /// POST `…/interface`: name, MTU, tags of the chosen interface.
 pub async fn settings(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
     let at = Refusal::form("iface-form").alias("id", "iface");
-    let id = match chosen(&p, "iface") {
+    let id = match id_of(&p, "iface") {
         Ok(i) => i,
         Err(e) => return refused(&ui, &p, &sid, at, e).await,
     };
@@ -175,7 +157,7 @@ pub async fn default_gateway(
     p: Posted,
 ) -> PageResult {
     let at = Refusal::form("gateway-form").alias("__all__", "iface");
-    let id = match chosen(&p, "iface") {
+    let id = match id_of(&p, "iface") {
         Ok(i) => i,
         Err(e) => return refused(&ui, &p, &sid, at, e).await,
     };

@@ -184,12 +184,12 @@ fn back(sid: &str) -> String {
     format!("/MAAS/r/machine/{sid}#interfaces")
 }
 
-fn done(sid: &str) -> PageResult {
+pub(super) fn done(sid: &str) -> PageResult {
     Ok(Redirect::to(&back(sid)).into_response())
 }
 
 /// An id posted in `key` (a select's value), or that field's error.
-fn id_of(p: &Posted, key: &str) -> Result<i64> {
+pub(super) fn id_of(p: &Posted, key: &str) -> Result<i64> {
     match p.form.text(key) {
         None => Err(Error::field(key, "This field is required.")),
         Some(v) => v.parse().map_err(|_| {

@@ -17,7 +17,7 @@ fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> f64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark"]
+#[ignore = "benchmark: cargo nextest run -p maas-region --test images --run-ignored only bench"]
 async fn bench_upload_256mib() {
     let r = TestRegion::start().await;
     let mib = 256usize;

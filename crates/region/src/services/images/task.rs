@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::select;
 use crate::error::Result;
-use crate::render::{FullMachine, InterfaceJson};
+use crate::render::{BlockDeviceJson, FullMachine, InterfaceJson};
 use crate::services::{Ctx, machines};
 
 /// The purpose the agent acts on, from the machine's status.
@@ -80,9 +80,14 @@ pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Valu
 }
 
 /// The boot disk: the one marked boot, else the first.
-fn boot_disk(m: &FullMachine) -> Value {
+fn the_boot_disk(m: &FullMachine) -> Option<&BlockDeviceJson> {
     let disks = &m.related.disks;
-    match disks.iter().find(|d| d.is_boot).or_else(|| disks.first()) {
+    disks.iter().find(|d| d.is_boot).or_else(|| disks.first())
+}
+
+/// The boot disk as the task names it.
+fn boot_disk(m: &FullMachine) -> Value {
+    match the_boot_disk(m) {
         Some(d) => json!({
             "id": d.id, "name": d.name, "serial": d.serial,
             "id_path": d.id_path, "size": d.size,
@@ -96,8 +101,7 @@ fn boot_disk(m: &FullMachine) -> Value {
 /// partition of the boot disk is mounted at `/` (the agent then lays out
 /// MAAS's flat layout itself).
 fn storage(m: &FullMachine) -> Value {
-    let disks = &m.related.disks;
-    let Some(d) = disks.iter().find(|d| d.is_boot).or_else(|| disks.first()) else {
+    let Some(d) = the_boot_disk(m) else {
         return Value::Null;
     };
     let has_root = d.partitions.iter().any(|p| {
