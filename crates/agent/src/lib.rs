@@ -4,6 +4,7 @@
 //! (`docs/agent.md`). Everything it reads from the machine comes from
 //! [`Env`] paths, so tests run it on fixture trees and temp-file disks.
 
+pub mod bmc;
 pub mod client;
 pub mod cmdline;
 pub mod deploy;

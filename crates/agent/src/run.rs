@@ -117,13 +117,12 @@ pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
     for n in &nics {
         form.push(("mac_addresses", &n.mac));
     }
-    if env.dev.join("ipmi0").exists() {
-        env.log(
-            "enlist",
-            "BMC found at /dev/ipmi0; it is not configured (no BMC tool in this environment)",
-        );
-    } else {
-        env.log("enlist", "no /dev/ipmi0: no BMC details");
+    // The BMC, configured in-band, so the region can power the machine.
+    let bmc = discover_bmc(env);
+    let params = bmc.as_ref().map(crate::bmc::Found::power_parameters);
+    if let Some(p) = &params {
+        form.push(("power_type", "ipmi"));
+        form.push(("power_parameters", p));
     }
     let reply = anon.enlist(&form)?;
     let sid = reply["system_id"]
@@ -155,6 +154,37 @@ pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
         return step(env, &maas, Purpose::Commissioning);
     }
     Ok(After::PowerOff)
+}
+
+/// The BMC behind `/dev/ipmi0`, with a fresh `maas` user; `None` (logged)
+/// when there is none or it cannot be configured.
+fn discover_bmc(env: &Env) -> Option<crate::bmc::Found> {
+    if !env.dev.join("ipmi0").exists() {
+        env.log("enlist", "no /dev/ipmi0: no BMC details");
+        return None;
+    }
+    let found =
+        crate::bmc::new_password(&env.root).and_then(|pw| crate::bmc::discover_at(&env.dev, &pw));
+    match found {
+        Ok(Some(f)) => {
+            env.log(
+                "enlist",
+                &format!(
+                    "BMC at {} (LAN channel {}, MAC {}): user {} configured",
+                    f.address,
+                    f.channel,
+                    f.mac.as_deref().unwrap_or("unknown"),
+                    f.user
+                ),
+            );
+            Some(f)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            env.log("enlist", &format!("BMC not configured: {e:#}"));
+            None
+        }
+    }
 }
 
 const EMPTY_LLDP: &str =

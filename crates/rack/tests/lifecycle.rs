@@ -64,8 +64,37 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         .collect();
     assert!(macs.contains(&mac), "{macs:?}");
 
-    // The operator gives it its BMC; from now on the region powers it.
-    lab.give_bmc(n, &sid).await;
+    // Its BMC came with it: the agent read the LAN channel through
+    // /dev/ipmi0 and made a `maas` administrator with a fresh password. From
+    // now on the region powers it with that user.
+    assert_eq!(m["power_type"], "ipmi", "{m}");
+    let (st, p) = lab
+        .r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "power_parameters", &[])
+        .await;
+    assert_eq!(st, 200, "{p}");
+    let bmc = &lab.dc.machines[n];
+    assert_eq!(
+        p["power_address"].as_str(),
+        Some(bmc.bmc_ip.as_str()),
+        "{p}"
+    );
+    assert_eq!(p["power_user"], "maas", "{p}");
+    assert_eq!(
+        p["mac_address"].as_str(),
+        Some(bmc.bmc_mac().as_str()),
+        "{p}"
+    );
+    let pass = p["power_pass"].as_str().unwrap_or("");
+    assert!(pass.len() == 12 && pass != "secret", "{p}");
+    lab.wait_powered_off(n, Duration::from_secs(60)).await;
+    let (st, s) = lab
+        .r
+        .admin
+        .get_op(&format!("machines/{sid}/"), "query_power_state", &[])
+        .await;
+    assert_eq!((st, s["state"].as_str()), (200, Some("off")), "{s}");
 
     // A user with an SSH key allocates it by constraints and deploys the
     // tiny image with user_data.

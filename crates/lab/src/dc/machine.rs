@@ -76,7 +76,8 @@ impl LabMachine {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let disk = std::fs::File::create(dir.join("disk.img"))?;
         disk.set_len(spec.disk_mb << 20)?;
-        write_exec(&dir.join("start.sh"), &start_script(&spec, &dir, tap)?)?;
+        let kcs = (bmc_kind == Bmc::Ipmi).then(|| kcs_port(&spec.mac));
+        write_exec(&dir.join("start.sh"), &start_script(&spec, &dir, tap, kcs)?)?;
         write_exec(&dir.join("chassis.sh"), CHASSIS)?;
         let bmc = match bmc_kind {
             Bmc::Ipmi => start_ipmi_sim(ns, &spec, &dir, bmc_ip)?,
@@ -118,6 +119,11 @@ impl LabMachine {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+
+    /// The MAC its BMC reports on its LAN channel (IPMI BMCs).
+    pub fn bmc_mac(&self) -> String {
+        bmc_mac(&self.spec.mac)
     }
 
     /// Whether its qemu process runs.
@@ -168,7 +174,25 @@ impl Drop for LabMachine {
     }
 }
 
+/// The BMC's MAC: the machine's, with `b1` as its fourth byte.
+fn bmc_mac(mac: &str) -> String {
+    let mut parts: Vec<&str> = mac.split(':').collect();
+    if parts.len() == 6 {
+        parts[3] = "b1";
+    }
+    parts.join(":")
+}
+
+/// The loopback port where `ipmi_sim` waits for its qemu's KCS interface.
+fn kcs_port(mac: &str) -> u16 {
+    let n = u16::from_str_radix(&mac.replace(':', "")[8..], 16).unwrap_or(0);
+    20_000 + n % 20_000
+}
+
 /// `ipmi_sim` at `bmc_ip:623` whose chassis_control is the chassis program.
+/// The machine reaches it in-band too (KCS, `/dev/ipmi0` in the guest),
+/// where the LAN channel reports `bmc_ip` and [`bmc_mac`] as a real BMC's
+/// configuration would.
 fn start_ipmi_sim(
     ns: &Netns,
     spec: &MachineSpec,
@@ -180,14 +204,27 @@ fn start_ipmi_sim(
         "name \"{name}\"\nset_working_mc 0x20\n  startlan 1\n    addr {bmc_ip} 623\n    priv_limit admin\n\
              allowed_auths_callback none md2 md5 straight\n    allowed_auths_user none md2 md5 straight\n\
              allowed_auths_operator none md2 md5 straight\n    allowed_auths_admin none md2 md5 straight\n\
-             guid a123456789abcdefa123456789ab{n:04x}\n  endlan\n  chassis_control \"{chassis} {dir}\"\n\
+             guid a123456789abcdefa123456789ab{n:04x}\n    lan_config_program \"{dir}/lan-config.sh\"\n\
+             endlan\n  chassis_control \"{chassis} {dir}\"\n  serial 15 127.0.0.1 {kcs} codec VM\n\
              user 2 true  \"admin\" \"secret\" admin 10 none md2 md5 straight\n",
         name = spec.name,
         n = u16::from_str_radix(&spec.mac.replace(':', "")[8..], 16).unwrap_or(0),
         chassis = dir.join("chassis.sh").display(),
         dir = dir.display(),
+        kcs = kcs_port(&spec.mac),
     );
     std::fs::write(dir.join("lan.conf"), lan)?;
+    // ipmi_sim asks it for each parameter it names ("get ip_addr ...").
+    write_exec(
+        &dir.join("lan-config.sh"),
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 0\nshift\nfor p; do case $p in\n\
+             ip_addr_src) echo \"$p: static\";;\n  ip_addr) echo \"$p: {bmc_ip}\";;\n\
+             mac_addr) echo \"$p: {mac}\";;\n  subnet_mask) echo \"$p: 255.255.255.0\";;\n\
+             *_mac_addr) echo \"$p: 00:00:00:00:00:00\";;\n  *) echo \"$p: 0.0.0.0\";;\nesac; done\n",
+            mac = bmc_mac(&spec.mac)
+        ),
+    )?;
     std::fs::write(
         dir.join("bmc.emu"),
         "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n",
@@ -284,7 +321,12 @@ fn write_exec(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// The machine's qemu command: TCG, no default devices, NIC first (with
 /// its iPXE ROM on BIOS; UEFI's own PXE otherwise), then the disk.
-fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<String> {
+fn start_script(
+    spec: &MachineSpec,
+    dir: &Path,
+    tap: &str,
+    kcs: Option<u16>,
+) -> anyhow::Result<String> {
     let d = dir.display();
     let (machine, firmware, rom) = match spec.firmware {
         Firmware::Bios => ("pc", String::new(), ""),
@@ -306,6 +348,13 @@ fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<Str
             )
         }
     };
+    // An IPMI machine's KCS interface talks to its ipmi_sim.
+    let kcs = kcs.map_or(String::new(), |port| {
+        format!(
+            "-chardev socket,id=ipmi0,host=127.0.0.1,port={port},reconnect=10 \
+             -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0,irq=5 "
+        )
+    });
     // The machine dies with the process that made the lab, even if that one
     // is killed outright (the BMC started it detached).
     let owner = std::process::id();
@@ -319,7 +368,7 @@ fn start_script(spec: &MachineSpec, dir: &Path, tap: &str) -> anyhow::Result<Str
          -netdev tap,id=n0,ifname={tap},script=no,downscript=no \
          -device virtio-net-pci,netdev=n0,mac={mac},bootindex=1{rom} \
          -drive file={d}/disk.img,if=none,id=d0,format=raw \
-         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name}\n",
+         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name} {kcs}\n",
         mem = spec.memory_mb,
         cpus = spec.cpus,
         mac = spec.mac,
