@@ -3,6 +3,7 @@
 //! step asks).
 
 use std::io::BufReader;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -187,8 +188,37 @@ fn discover_bmc(env: &Env) -> Option<crate::bmc::Found> {
     }
 }
 
-const EMPTY_LLDP: &str =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lldp label=\"LLDP neighbors\"/>\n";
+/// How long commissioning listens for LLDP at least (it ends sooner once
+/// every linked NIC has heard a neighbour; switches that announce every
+/// 30 s may be missed).
+const LLDP_WAIT: Duration = Duration::from_secs(3);
+
+/// Listens for LLDP on the linked NICs while the rest of the inventory is
+/// taken; the thread's answer is the `lldpcli -f xml` document.
+fn listen_lldp(env: &Env) -> Option<std::thread::JoinHandle<(String, usize)>> {
+    if !env.tools {
+        return None;
+    }
+    let ifaces: Vec<(String, i32)> = inventory::nics(&env.root)
+        .into_iter()
+        .filter(|n| n.link)
+        .map(|n| {
+            let i = inventory::lldp::ifindex(&n.name);
+            (n.name, i)
+        })
+        .filter(|(_, i)| *i > 0)
+        .collect();
+    let log = env.clone();
+    Some(std::thread::spawn(move || {
+        match inventory::lldp::capture(&ifaces, LLDP_WAIT) {
+            Ok(found) => (inventory::lldp::xml(&found), found.len()),
+            Err(e) => {
+                log.log("commissioning", &format!("no LLDP capture: {e}"));
+                (inventory::lldp::xml(&[]), 0)
+            }
+        }
+    }))
+}
 
 pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
     working(
@@ -197,6 +227,7 @@ pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
         "commissioning",
         "Commissioning: collecting the inventory",
     );
+    let lldp = listen_lldp(env);
     let smart_serial = |name: &str| {
         let dev = env.disk_path(name);
         env.tool("smartctl", &["-i", &dev.to_string_lossy()])
@@ -221,11 +252,10 @@ pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
         Some((_, code)) => env.log("commissioning", &format!("lshw failed ({code})")),
         None => env.log("commissioning", "lshw is not available"),
     }
-    let lldp = env
-        .tool("lldpcli", &["show", "neighbors", "-f", "xml"])
-        .filter(|(_, c)| *c == 0)
-        .map(|(o, _)| o)
-        .unwrap_or_else(|| EMPTY_LLDP.into());
+    let (lldp, heard) = lldp
+        .and_then(|t| t.join().ok())
+        .unwrap_or_else(|| (inventory::lldp::xml(&[]), 0));
+    env.log("commissioning", &format!("LLDP neighbours: {heard}"));
     files.push(("maas-lldp", lldp.into_bytes()));
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
     maas.signal("OK", "", &[("exit_status", "0")], &refs)?;

@@ -18,7 +18,10 @@ mod proc;
 mod topo;
 mod vm;
 
-pub use dc::{Bmc, Datacenter, LabMachine, MachineSpec, REDFISH_PORT, Segment, system_uuid};
+pub use dc::{
+    Bmc, Datacenter, LabMachine, MachineSpec, REDFISH_PORT, SWITCH_NAME, Segment, Switch,
+    system_uuid,
+};
 pub use direct::DirectSpec;
 pub use forward::Forward;
 pub use netns::{Netns, unique_name};

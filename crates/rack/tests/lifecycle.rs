@@ -64,6 +64,40 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         .collect();
     assert!(macs.contains(&mac), "{macs:?}");
 
+    // Its switch port, heard over LLDP while it commissioned, is kept as
+    // lldpcli's XML (the lab's switch announces each tap as a port).
+    let (st, sets) = lab
+        .r
+        .admin
+        .get(
+            &format!("nodes/{sid}/results/"),
+            &[("type", "commissioning"), ("include_output", "true")],
+        )
+        .await;
+    assert_eq!(st, 200, "{sets}");
+    let lldp = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["results"].as_array().unwrap().iter())
+        .find(|r| r["name"] == "maas-lldp")
+        .unwrap_or_else(|| panic!("no maas-lldp in {sets}"));
+    let lldp = base64::engine::general_purpose::STANDARD
+        .decode(lldp["output"].as_str().unwrap())
+        .unwrap();
+    let lldp = String::from_utf8_lossy(&lldp);
+    for want in [
+        format!(
+            "<id label=\"ChassisID\" type=\"mac\">{}</id>",
+            lab.dc.switch.chassis_mac()
+        ),
+        format!("<name label=\"SysName\">{}</name>", maas_lab::SWITCH_NAME),
+        format!("<id label=\"PortID\" type=\"ifname\">tap{n}</id>"),
+        format!("<mgmt-ip label=\"MgmtIP\">{}</mgmt-ip>", lab.dc.rack_ip()),
+    ] {
+        assert!(lldp.contains(&want), "{want} not in\n{lldp}");
+    }
+
     // Its BMC came with it: the agent read the LAN channel through
     // /dev/ipmi0 and made a `maas` administrator with a fresh password. From
     // now on the region powers it with that user.

@@ -4,6 +4,7 @@
 //! /sys/class/dmi/id.
 
 pub mod disks;
+pub mod lldp;
 mod nics;
 
 use std::path::Path;

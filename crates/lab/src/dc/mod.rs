@@ -15,6 +15,7 @@
 
 mod machine;
 mod relay;
+mod switch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +24,7 @@ use anyhow::Context;
 
 pub use machine::{Bmc, LabMachine, MachineSpec, REDFISH_PORT, system_uuid};
 pub use relay::Segment;
+pub use switch::{SYSTEM_NAME as SWITCH_NAME, Switch};
 
 use crate::{Netns, Proc};
 
@@ -38,6 +40,8 @@ pub struct Datacenter {
     pub segments: Vec<Segment>,
     router_adverts: bool,
     _ra: Option<Proc>,
+    /// Announces itself over LLDP on the rack segment's machine ports.
+    pub switch: Switch,
 }
 
 impl Datacenter {
@@ -55,7 +59,10 @@ impl Datacenter {
         } else {
             None
         };
+        let mgmt = format!("{prefix}.1").parse()?;
+        let switch = Switch::start(&ns, mgmt)?;
         Ok(Datacenter {
+            switch,
             ns,
             prefix: prefix.to_string(),
             dir: dir.to_path_buf(),
@@ -112,6 +119,9 @@ impl Datacenter {
         let bmc_ip = format!("{prefix}.{}", 200 + n);
         let tap = format!("tap{n}");
         ns.tap(&tap, "br0")?;
+        if segment.is_none() {
+            self.switch.add_port(&tap);
+        }
         ns.ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
         let dir = self.dir.join(&spec.name);
         let m = LabMachine::create(ns, spec, dir, &tap, &bmc_ip, bmc)?;
