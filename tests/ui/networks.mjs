@@ -2,7 +2,8 @@
 // admin's signed-in page): the subnet list and a subnet, an IP range added
 // (a bad one's error beside its field first) and deleted after the confirm
 // step, the VLAN page refusing DHCP without a rack, a DNS domain and a
-// record added with the keyboard; axe on each page. Then `create`: a
+// record added with the keyboard; a DHCP reservation added and edited;
+// axe on each page. Then `create`: a
 // fabric, a VLAN on it, a space, a subnet on that VLAN and an address
 // reserved (a bad one explained first) and released, mostly by keyboard.
 import { axe, check, need } from "./lib.mjs";
@@ -49,6 +50,24 @@ export async function networks(page, r) {
   await page.click("button:has-text('Save VLAN')");
   check((await page.textContent("#dhcp_on-error"))?.includes("dynamic IP range"), "DHCP without a dynamic range: the API's refusal beside the checkbox");
   check((await page.textContent("div.error"))?.includes("primary rack"), "and the missing primary rack above the form");
+
+  // A DHCP reservation, typed and submitted with the keyboard; its edit
+  // page opens from the row.
+  await page.goto(`${r}/subnet/${sid}`);
+  await page.fill("#dhcp-ip", "10.77.0.50");
+  await page.fill("#dhcp-mac_address", "52:54:00:77:00:50");
+  await page.fill("#dhcp-comment", "bmc of rack 7");
+  await page.press("#dhcp-comment", "Enter");
+  await page.waitForURL(/#reserved$/);
+  check(await page.isVisible("td:has-text('bmc of rack 7')"), "the DHCP reservation is listed");
+  await axe(page, "subnet with a DHCP reservation");
+  await page.click("a[aria-label='Edit reservation 10.77.0.50']");
+  await page.waitForURL(/\/r\/reservedip\/\d+/);
+  await axe(page, "DHCP reservation edit");
+  await page.fill("#comment", "bmc of rack 8");
+  await page.press("#comment", "Enter");
+  await page.waitForURL(/#reserved$/);
+  check(await page.isVisible("td:has-text('bmc of rack 8')"), "the edited reservation is listed");
 
   // The range goes (confirmed).
   await page.goto(`${r}/subnet/${sid}`);

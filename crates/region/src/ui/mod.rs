@@ -29,6 +29,7 @@ mod netform;
 mod networks;
 mod pages;
 mod places;
+mod reservedips;
 mod session;
 mod signin;
 mod spaces;
@@ -155,6 +156,10 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/subnet/{id}/delete", post(subnet_edit::delete))
         .route("/MAAS/r/subnet/{id}/reserve", post(subnet_edit::reserve))
         .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
+        .route("/MAAS/r/subnet/{id}/reservedips", post(reservedips::add))
+        .route("/MAAS/r/reservedip/{id}", get(reservedips::show))
+        .route("/MAAS/r/reservedip/{id}/edit", post(reservedips::edit))
+        .route("/MAAS/r/reservedip/{id}/delete", post(reservedips::delete))
         .route("/MAAS/r/fabrics/add", post(fabrics::create))
         .route("/MAAS/r/fabric/{id}", get(fabrics::show))
         .route("/MAAS/r/fabric/{id}/edit", post(fabrics::edit))

@@ -157,6 +157,7 @@ pub struct RangeLine {
 }
 
 pub struct ReservedLine {
+    pub id: i64,
     pub ip: String,
     pub mac: String,
     pub comment: String,
@@ -188,6 +189,8 @@ pub struct SubnetPage {
     /// Admins: the subnet's settings.
     pub edit: Option<FormBlock>,
     pub reserve: FormBlock,
+    /// Admins: a new DHCP reservation.
+    pub dhcp_reserve: Option<FormBlock>,
 }
 
 fn range_fields(form: &FormData) -> Vec<Field> {
@@ -226,6 +229,7 @@ pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result
         .iter()
         .filter(|r| r["subnet"]["id"] == sid)
         .map(|r| ReservedLine {
+            id: r["id"].as_i64().unwrap_or(0),
             ip: s(&r["ip"]),
             mac: s(&r["mac_address"]),
             comment: s(&r["comment"]),
@@ -247,6 +251,8 @@ pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result
         None
     };
     let reserve = crate::ui::subnet_edit::reserve_form(sn["id"].as_i64().unwrap_or(0));
+    let dhcp_reserve =
+        admin.then(|| crate::ui::reservedips::add_form(sn["id"].as_i64().unwrap_or(0)));
     let dns = sn["dns_servers"]
         .as_array()
         .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
@@ -267,6 +273,7 @@ pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result
         errors: Vec::new(),
         edit,
         reserve,
+        dhcp_reserve,
     })
 }
 
