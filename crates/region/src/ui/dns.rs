@@ -134,7 +134,7 @@ pub struct RecordLine {
     pub ttl: String,
     /// Where its delete button posts (none: a machine's own address).
     pub delete: Option<String>,
-    /// Its edit page (records other than addresses).
+    /// Its edit page (addresses: their resource's).
     pub edit: Option<String>,
     /// The address, for an address's delete.
     pub ip: String,
@@ -197,7 +197,7 @@ async fn domain_page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Res
                         data: ip.row.ip.clone(),
                         ttl: ttl_text(v.row.address_ttl),
                         delete: Some(format!("/MAAS/r/dnsresource/{}/address/delete", v.row.id)),
-                        edit: None,
+                        edit: Some(format!("/MAAS/r/dnsresource/{}", v.row.id)),
                         ip: ip.row.ip.clone(),
                     });
                 }

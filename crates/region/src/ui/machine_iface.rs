@@ -39,6 +39,12 @@ pub fn forms(
             Field::text("name", "New name (empty: unchanged)", "").id("iface_name"),
             Field::text("mtu", "MTU (empty: unchanged)", "").id("iface_mtu"),
             Field::text("tags", "Tags, comma-separated (empty: unchanged)", "").id("iface_tags"),
+            Field::text("clear_mtu", "Clear the MTU (the VLAN's applies)", "")
+                .kind("checkbox")
+                .id("iface_clear_mtu"),
+            Field::text("clear_tags", "Clear the tags", "")
+                .kind("checkbox")
+                .id("iface_clear_tags"),
         ],
     );
     settings.id = "iface-form".into();
@@ -101,13 +107,18 @@ pub async fn settings(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) 
             }
             Ok(n) => params.push(("mtu".to_string(), Some(Value::from(n)))),
         }
+    } else if f.checked("clear_mtu") {
+        // The API's empty `mtu`: the parameter goes.
+        params.push(("mtu".to_string(), None));
     }
+    let clear_tags = f.checked("clear_tags").then(Vec::new);
     let tags = f.text("tags").map(|t| {
         t.split(',')
             .map(|x| x.trim().to_string())
             .filter(|x| !x.is_empty())
             .collect::<Vec<_>>()
     });
+    let tags = tags.or(clear_tags);
     let spec = IfaceSpec {
         name: f.text("name"),
         tags,

@@ -11,6 +11,7 @@ mod assets;
 mod controllers;
 mod devices;
 mod dns;
+mod dns_resource;
 mod error;
 mod events;
 mod fabrics;
@@ -175,6 +176,8 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/iprange/{id}/delete", post(networks::delete_range))
         .route("/MAAS/r/iprange/{id}", get(net_edit::show_range))
         .route("/MAAS/r/iprange/{id}/edit", post(net_edit::edit_range))
+        .route("/MAAS/r/dnsresource/{id}", get(dns_resource::show))
+        .route("/MAAS/r/dnsresource/{id}/edit", post(dns_resource::edit))
         .route("/MAAS/r/dnsrecord/{id}", get(net_edit::show_record))
         .route("/MAAS/r/dnsrecord/{id}/edit", post(net_edit::edit_record))
         .route(

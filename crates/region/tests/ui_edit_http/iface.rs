@@ -80,6 +80,21 @@ async fn interface_settings_bridge_and_default_gateway() {
     let i = named(&list, "lan0").expect("renamed");
     assert_eq!(i["tags"], serde_json::json!(["a", "b"]));
     assert_eq!(i["effective_mtu"], 9000, "{i}");
+    // Cleared as the API's empty values clear them: no tags, the VLAN's MTU.
+    let lan0 = i["id"].to_string();
+    let (st, _, _) = post(
+        &r,
+        &admin,
+        &set,
+        &[("iface", &lan0), ("clear_mtu", "1"), ("clear_tags", "1")],
+    )
+    .await;
+    assert_eq!(st, 303);
+    let list = ifaces(&r, &m).await;
+    let i = named(&list, "lan0").unwrap();
+    assert_eq!(i["tags"], serde_json::json!([]), "{i}");
+    assert_eq!(i["effective_mtu"], 1500, "{i}");
+    assert!(i["params"].get("mtu").is_none(), "{i}");
 
     // Default gateway: an interface without one is refused beside the
     // select; with a static link on a subnet with a gateway, it is set.

@@ -330,3 +330,81 @@ async fn dhcp_reservations_are_added_edited_and_deleted() {
     assert_eq!((st, loc), (303, format!("/MAAS/r/subnet/{sid}#reserved")));
     assert_eq!(api(&r, "reservedips/").await.as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn address_records_are_edited_in_place() {
+    let r = TestRegion::start().await;
+    let admin = sign_in(&r, "admin").await;
+    let alice = sign_in(&r, "alice").await;
+    let (_, d) = r.admin.post("domains/", &[("name", "addr.test")]).await;
+    let did = d["id"].as_i64().unwrap();
+    let (st, res) = r
+        .admin
+        .post(
+            "dnsresources/",
+            &[("fqdn", "www.addr.test"), ("ip_addresses", "10.73.0.5")],
+        )
+        .await;
+    assert_eq!(st, 200, "{res}");
+    let id = res["id"].as_i64().unwrap();
+    let (_, page) = get(&r, &admin, &format!("/domain/{did}")).await;
+    assert!(
+        page.contains(&format!("href=\"/MAAS/r/dnsresource/{id}\"")),
+        "the A row links to its edit page: {page}"
+    );
+
+    let path = format!("/dnsresource/{id}");
+    assert_eq!(get(&r, &alice, &path).await.0, 403);
+    let (st, page) = get(&r, &admin, &path).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("value=\"10.73.0.5\""));
+    let edit = format!("{path}/edit");
+    let good = [
+        ("ip_addresses", "10.73.0.5 10.73.0.6"),
+        ("address_ttl", "120"),
+    ];
+    assert_eq!(post(&r, &alice, &edit, &good).await.0, 403);
+    assert_eq!(post_no_csrf(&r, &admin, &edit, &good).await, 403);
+
+    // A bad address and a bad TTL: the API's messages beside the fields.
+    let bad = [("ip_addresses", "10.73.0.5 nope"), ("address_ttl", "-1")];
+    let (st, e) = r.admin.put(&format!("dnsresources/{id}/"), &bad).await;
+    assert_eq!(st, 400, "{e}");
+    let (st, _, page) = post(&r, &admin, &edit, &bad).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "ip_addresses"),
+        api_msg(&e, "ip_addresses")
+    );
+    assert_eq!(
+        field_error(&page, "address_ttl"),
+        api_msg(&e, "address_ttl")
+    );
+    assert!(page.contains("value=\"10.73.0.5 nope\""));
+    let now = api(&r, &format!("dnsresources/{id}/")).await;
+    assert_eq!(now["address_ttl"], serde_json::Value::Null, "{now}");
+
+    let (st, loc, _) = post(&r, &admin, &edit, &good).await;
+    assert_eq!((st, loc), (303, format!("/MAAS/r/domain/{did}#records")));
+    let now = api(&r, &format!("dnsresources/{id}/")).await;
+    assert_eq!(now["address_ttl"], 120, "{now}");
+    let mut ips: Vec<&str> = now["ip_addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["ip"].as_str())
+        .collect();
+    ips.sort();
+    assert_eq!(ips, ["10.73.0.5", "10.73.0.6"]);
+
+    // A blank TTL clears it (the domain's applies again).
+    let (st, _, _) = post(&r, &admin, &edit, &[("address_ttl", "")]).await;
+    assert_eq!(st, 303);
+    let now = api(&r, &format!("dnsresources/{id}/")).await;
+    assert_eq!(now["address_ttl"], serde_json::Value::Null, "{now}");
+    assert_eq!(
+        now["ip_addresses"].as_array().unwrap().len(),
+        2,
+        "addresses kept"
+    );
+}
