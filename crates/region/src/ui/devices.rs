@@ -224,10 +224,17 @@ async fn edit_form(ui: &Ui, sid: &str, v: &Value) -> Result<FormBlock> {
     Ok(f)
 }
 
-/// The device's page; `form`: the edit form as posted (refused).
-async fn detail(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<FormBlock>) -> Result<Page> {
+/// The device's page; `refused`: a form as posted (refused), shown in
+/// place of the blank one with its id.
+pub(super) async fn detail(
+    ui: &Ui,
+    viewer: &Viewer,
+    sid: &str,
+    refused: Option<FormBlock>,
+) -> Result<Page> {
     let d = devices::get(ui, sid).await?;
     let v = json(&d);
+    let editable = may_edit(viewer, &v);
     let ifaces = v["interface_set"]
         .as_array()
         .cloned()
@@ -239,12 +246,23 @@ async fn detail(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<FormBlock>) ->
                 .map(|l| l.iter().map(|l| s(&l["ip_address"])).collect::<Vec<_>>())
                 .unwrap_or_default()
                 .join(", ");
-            Row::new(vec![
+            let row = Row::new(vec![
                 s(&i["name"]).into(),
                 s(&i["mac_address"]).into(),
                 s(&i["type"]).into(),
                 addrs.into(),
-            ])
+            ]);
+            if !editable {
+                return row;
+            }
+            row.button(
+                Button::new(
+                    "Delete",
+                    format!("{}/interface/{}/delete", href(sid), s(&i["id"])),
+                    format!("Delete interface {}", s(&i["name"])),
+                )
+                .danger(),
+            )
         })
         .collect();
     let parent = v["parent"].as_str().unwrap_or("none").to_string();
@@ -264,12 +282,23 @@ async fn detail(ui: &Ui, viewer: &Viewer, sid: &str, form: Option<FormBlock>) ->
         );
     page.subtitle = sid.to_string();
     page.back = ("/MAAS/r/devices".into(), "All devices".into());
-    if may_edit(viewer, &v) {
-        let form = match form {
-            Some(f) => f,
-            None => edit_form(ui, sid, &v).await?,
-        };
-        page = page.section(Section::new("edit", "Edit").form(form));
+    if editable {
+        let mut forms = vec![edit_form(ui, sid, &v).await?];
+        forms.extend(crate::ui::device_iface::forms(ui, sid, &v).await?);
+        let mut refused = refused;
+        for (f, (id, title)) in forms.into_iter().zip([
+            ("edit", "Edit"),
+            ("add-interface", "Add an interface"),
+            ("link-interface", "Link an interface"),
+        ]) {
+            let f = match refused.take_if(|r| r.id == f.id) {
+                Some(r) => r,
+                None => f,
+            };
+            let mut f = f;
+            f.heading.clear();
+            page = page.section(Section::new(id, title).form(f));
+        }
         let mut t = Table::new(
             &["What"],
             vec![

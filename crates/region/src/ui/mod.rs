@@ -9,6 +9,7 @@ mod add;
 mod admin;
 mod assets;
 mod controllers;
+mod device_iface;
 mod devices;
 mod dns;
 mod dns_resource;
@@ -220,6 +221,15 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/device/{system_id}", get(devices::show))
         .route("/MAAS/r/device/{system_id}/edit", post(devices::edit))
         .route("/MAAS/r/device/{system_id}/delete", post(devices::delete))
+        .route(
+            "/MAAS/r/device/{system_id}/interfaces",
+            post(device_iface::add),
+        )
+        .route("/MAAS/r/device/{system_id}/link", post(device_iface::link))
+        .route(
+            "/MAAS/r/device/{system_id}/interface/{id}/delete",
+            post(device_iface::delete),
+        )
         .route("/MAAS/r/account", get(account::show))
         .route("/MAAS/r/account/sshkeys", post(account::add_ssh_key))
         .route(

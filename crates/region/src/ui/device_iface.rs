@@ -1,0 +1,219 @@
+//! A device's interfaces from its page (owner or admin, as the API): add a
+//! physical interface (MAC, name: `nodes/<id>/interfaces/?op=create_physical`),
+//! link one to a subnet (STATIC with a given or the next free address,
+//! DHCP or LINK_UP: `op=link_subnet`) and delete one after the confirm
+//! step. The forms go to the API's services; their refusals come back
+//! beside the fields.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::services::device_interfaces;
+use crate::services::devices::{self, InterfaceRequest};
+use crate::services::interfaces::links::Mode;
+use crate::services::network::subnets;
+use crate::ui::Ui;
+use crate::ui::error::{OrPage, PageResult};
+use crate::ui::fields::Field;
+use crate::ui::kit::{FormBlock, confirm, confirmed, fail, s};
+use crate::ui::netform::Parse;
+use crate::ui::session::Posted;
+
+const MODES: [(&str, &str); 3] = [
+    ("static", "Static address"),
+    ("dhcp", "DHCP"),
+    ("link_up", "Link up, no address"),
+];
+
+fn href(sid: &str) -> String {
+    format!("/MAAS/r/device/{sid}")
+}
+
+/// The add and link forms of a device page (`v`: the device as the API
+/// renders it).
+pub async fn forms(ui: &Ui, sid: &str, v: &Value) -> Result<Vec<FormBlock>> {
+    let mut add = FormBlock::new(
+        format!("{}/interfaces", href(sid)),
+        "Add interface",
+        vec![
+            Field::text("mac_address", "MAC address", "")
+                .required()
+                .id("add-iface-mac_address"),
+            Field::text("name", "Name (blank: the next ethN)", "").id("add-iface-name"),
+        ],
+    );
+    add.id = "add-iface".into();
+    let ifaces: Vec<(String, String)> = v["interface_set"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    (
+                        s(&i["id"]),
+                        format!("{} ({})", s(&i["name"]), s(&i["mac_address"])),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let subnets: Vec<(String, String)> = subnets::list(ui)
+        .await?
+        .iter()
+        .map(|x| (s(&x["id"]), s(&x["cidr"])))
+        .collect();
+    let modes: Vec<(String, String)> = MODES
+        .iter()
+        .map(|(k, l)| (k.to_string(), l.to_string()))
+        .collect();
+    let mut link = FormBlock::new(
+        format!("{}/link", href(sid)),
+        "Link interface",
+        vec![
+            Field::select("iface", "Interface", "", &[])
+                .choices(ifaces)
+                .id("link-iface"),
+            Field::select("mode", "Mode", "static", &[])
+                .choices(modes)
+                .id("link-mode"),
+            Field::select("subnet", "Subnet", "", &[])
+                .choices(subnets)
+                .id("link-subnet"),
+            Field::text(
+                "ip_address",
+                "IP address (static; blank: the next free one)",
+                "",
+            )
+            .id("link-ip_address"),
+        ],
+    );
+    link.id = "link-iface".into();
+    Ok(vec![add, link])
+}
+
+/// The device page again with `form` (refused) in place of its blank one.
+async fn refused(ui: &Ui, p: &Posted, sid: &str, form: FormBlock) -> PageResult {
+    let nav = p.viewer.nav();
+    let page = crate::ui::devices::detail(ui, &p.viewer, sid, Some(form))
+        .await
+        .or_page(&nav)?;
+    Ok(page.status(StatusCode::BAD_REQUEST))
+}
+
+fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_)
+    )
+}
+
+/// POST `…/interfaces`: a physical interface (as `op=create_physical`).
+pub async fn add(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let nav = p.viewer.nav();
+    let mut f = Parse::new(&p.form);
+    let mac = f.required("mac_address").and_then(|m| {
+        let n = maas_model::ids::normalize_mac(&m);
+        if n.is_none() {
+            f.add("mac_address", format!("'{m}' is not a valid MAC address."));
+        }
+        n
+    });
+    let done = match mac {
+        Some(mac) if f.errs.is_empty() => {
+            let r = InterfaceRequest {
+                mac,
+                name: f.nonempty("name"),
+                vlan: None,
+                tags: Vec::new(),
+                link_speed: 0,
+            };
+            devices::add_interface(&ui, &p.viewer.user, &sid, r)
+                .await
+                .map(|_| ())
+        }
+        _ => Err(Error::Validation(f.errs)),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response()),
+        Err(e) if is_refusal(&e) => {
+            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
+            let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
+            let form = forms(&ui, &sid, &v).await.or_page(&nav)?.remove(0);
+            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
+        }
+        Err(e) => Err(fail(&nav, e)),
+    }
+}
+
+/// POST `…/link`: link an interface to a subnet (as `op=link_subnet`).
+pub async fn link(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let nav = p.viewer.nav();
+    let mut f = Parse::new(&p.form);
+    let id = f.required("iface").map(|i| i.parse::<i64>().unwrap_or(-1));
+    let mode = f.required("mode").and_then(|m| {
+        let mode = Mode::parse(&m).filter(|x| *x != Mode::Auto);
+        if mode.is_none() {
+            f.add(
+                "mode",
+                format!("Select a valid choice. {m} is not one of the available choices."),
+            );
+        }
+        mode
+    });
+    let subnet = f.required("subnet");
+    let ip = f.ip("ip_address", false);
+    let done = match (id, mode, subnet) {
+        (Some(id), Some(mode), Some(subnet)) if f.errs.is_empty() => {
+            device_interfaces::link_subnet(&ui, &p.viewer.user, &sid, id, mode, &subnet, ip).await
+        }
+        _ => Err(Error::Validation(f.errs)),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response()),
+        Err(e) if is_refusal(&e) => {
+            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
+            let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
+            let form = forms(&ui, &sid, &v).await.or_page(&nav)?.remove(1);
+            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
+        }
+        Err(Error::NotFound(m)) => {
+            let form = forms(&ui, &sid, &Value::Null)
+                .await
+                .or_page(&nav)?
+                .remove(1);
+            let e = Error::field("iface", m);
+            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
+        }
+        Err(e) => Err(fail(&nav, e)),
+    }
+}
+
+/// POST `…/interface/<id>/delete`: after the confirm step.
+pub async fn delete(
+    State(ui): State<Ui>,
+    Path((sid, id)): Path<(String, i64)>,
+    p: Posted,
+) -> PageResult {
+    let nav = p.viewer.nav();
+    let i = device_interfaces::get(&ui, &sid, id).await.or_page(&nav)?;
+    let action = format!("{}/interface/{id}/delete", href(&sid));
+    if !confirmed(&p.form) {
+        return Ok(confirm(
+            nav,
+            "Delete interface",
+            &format!(
+                "Interface {} ({}) and its addresses will be deleted.",
+                i.name, i.mac_address
+            ),
+            &action,
+            vec![],
+            &href(&sid),
+        ));
+    }
+    device_interfaces::delete(&ui, &p.viewer.user, &sid, id)
+        .await
+        .or_page(&nav)?;
+    Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response())
+}

@@ -1,0 +1,153 @@
+//! A device's interfaces from its page: add one (MAC, name), link it to a
+//! subnet (static with a chosen or the next free address, DHCP), delete it
+//! after the confirm step; the API's refusals beside the fields, nothing
+//! written; another user may not.
+
+use crate::common::TestRegion;
+use crate::*;
+
+#[tokio::test]
+async fn device_interfaces_are_added_linked_and_deleted() {
+    let r = TestRegion::start().await;
+    let alice = sign_in(&r, "alice").await;
+    let (st, d) = r
+        .alice
+        .post(
+            "devices/",
+            &[("hostname", "cam"), ("mac_addresses", "52:54:00:66:00:01")],
+        )
+        .await;
+    assert_eq!(st, 200, "{d}");
+    let sid = d["system_id"].as_str().unwrap().to_string();
+    let (st, sn) = r.admin.post("subnets/", &[("cidr", "10.74.0.0/24")]).await;
+    assert_eq!(st, 200, "{sn}");
+    let subnet = sn["id"].to_string();
+    let page_path = format!("/device/{sid}");
+    let (_, page) = get(&r, &alice.0, &page_path).await;
+    for id in ["add-iface", "link-iface"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id} form");
+    }
+
+    // Add: a bad MAC and a taken one, as the API says them.
+    let add = format!("{page_path}/interfaces");
+    let (st, page, _) = post(&r, &alice, &add, &[("mac_address", "nope")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "add-iface-mac_address").unwrap(),
+        "'nope' is not a valid MAC address."
+    );
+    let (_, e) = r
+        .alice
+        .op(
+            &format!("nodes/{sid}/interfaces/"),
+            "create_physical",
+            &[("mac_address", "52:54:00:66:00:01")],
+        )
+        .await;
+    let (st, page, _) = post(&r, &alice, &add, &[("mac_address", "52:54:00:66:00:01")]).await;
+    assert_eq!(st, 400);
+    let api_says = e["mac_address"][0].as_str().unwrap_or_default();
+    assert!(!api_says.is_empty(), "{e}");
+    assert_eq!(
+        field_error(&page, "add-iface-mac_address").unwrap(),
+        api_says
+    );
+    let (st, _, to) = post(
+        &r,
+        &alice,
+        &add,
+        &[("mac_address", "52-54-00-66-00-02"), ("name", "eth7")],
+    )
+    .await;
+    assert_eq!(
+        (st, to.as_str()),
+        (303, format!("/MAAS/r{page_path}#interfaces").as_str())
+    );
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    let ifaces = dev["interface_set"].as_array().unwrap();
+    let eth7 = ifaces
+        .iter()
+        .find(|i| i["name"] == "eth7")
+        .expect("eth7 added");
+    assert_eq!(eth7["mac_address"], "52:54:00:66:00:02");
+    let eth7_id = eth7["id"].to_string();
+
+    // Link: an address outside the subnet is refused beside the field.
+    let link = format!("{page_path}/link");
+    let bad = [
+        ("iface", eth7_id.as_str()),
+        ("mode", "static"),
+        ("subnet", subnet.as_str()),
+        ("ip_address", "10.99.0.5"),
+    ];
+    let (_, e) = r
+        .alice
+        .op(
+            &format!("nodes/{sid}/interfaces/{eth7_id}/"),
+            "link_subnet",
+            &bad[1..],
+        )
+        .await;
+    let (st, page, _) = post(&r, &alice, &link, &bad).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "link-ip_address").unwrap(),
+        e["ip_address"][0].as_str().unwrap(),
+        "{e}"
+    );
+    let (st, page, _) = post(
+        &r,
+        &alice,
+        &link,
+        &[("iface", &eth7_id), ("mode", "auto"), ("subnet", &subnet)],
+    )
+    .await;
+    assert_eq!(st, 400);
+    assert!(field_error(&page, "link-mode").unwrap().contains("auto"));
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    assert_eq!(dev["ip_addresses"], serde_json::json!([]), "nothing linked");
+    let (st, _, _) = post(
+        &r,
+        &alice,
+        &link,
+        &[
+            ("iface", &eth7_id),
+            ("mode", "static"),
+            ("subnet", &subnet),
+            ("ip_address", "10.74.0.40"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 303);
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    assert_eq!(
+        dev["ip_addresses"],
+        serde_json::json!(["10.74.0.40"]),
+        "{dev}"
+    );
+    let (_, page) = get(&r, &alice.0, &page_path).await;
+    assert!(page.contains("10.74.0.40"));
+
+    // Another user may not change alice's device.
+    drop(r.user("carol", false).await);
+    let carol = sign_in(&r, "carol").await;
+    let (st, _, _) = post(&r, &carol, &add, &[("mac_address", "52:54:00:66:00:03")]).await;
+    assert_eq!(st, 403);
+
+    // Delete asks first; then the interface and its address go.
+    let del = format!("{page_path}/interface/{eth7_id}/delete");
+    let (st, page, _) = post(&r, &alice, &del, &[]).await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Interface eth7 (52:54:00:66:00:02)"),
+        "{page}"
+    );
+    let (st, _, to) = post(&r, &alice, &del, &[("confirmed", "1")]).await;
+    assert_eq!(
+        (st, to.as_str()),
+        (303, format!("/MAAS/r{page_path}#interfaces").as_str())
+    );
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    assert_eq!(dev["interface_set"].as_array().unwrap().len(), 1);
+    assert_eq!(dev["ip_addresses"], serde_json::json!([]));
+}
