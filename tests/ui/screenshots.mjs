@@ -45,4 +45,24 @@ if (domain) {
   await page.goto(`${base}${domain.replace("/MAAS", "")}`);
   await shot("domain");
 }
+await page.goto(`${base}/r/subnets`);
+const fabricLink = await page.$("a[href^='/MAAS/r/fabric/']");
+const fabric = fabricLink && (await fabricLink.getAttribute("href"));
+if (fabric) {
+  await page.goto(`${base}${fabric.replace("/MAAS", "")}`);
+  await shot("fabric");
+}
+await page.goto(`${base}/r/spaces`);
+await shot("spaces");
+await page.goto(`${base}/r/devices`);
+const deviceLink = await page.$("a[href^='/MAAS/r/device/']");
+const device = deviceLink && (await deviceLink.getAttribute("href"));
+if (device) {
+  await page.goto(`${base}${device.replace("/MAAS", "")}`);
+  await shot("device");
+}
+await page.goto(`${base}/r/images`);
+await shot("images");
+await page.goto(`${base}/r/controllers`);
+await shot("controllers");
 await browser.close();
