@@ -15,6 +15,9 @@ use crate::deploy::{self, Image, layout, tarball};
 /// Where the ephemeral environment keeps syslinux's MBR boot code and
 /// systemd-boot (`deploy/build-ephemeral`).
 const MBR_BIN: &str = "usr/lib/syslinux/mbr.bin";
+/// syslinux's boot code for GPT disks: boots the legacy-BIOS-bootable
+/// partition.
+const GPTMBR_BIN: &str = "usr/lib/syslinux/gptmbr.bin";
 const SDBOOT: &str = "usr/lib/maas/systemd-bootx64.efi";
 
 /// Debian's tools in `/usr/sbin` and `/usr/bin` come before busybox's
@@ -70,15 +73,29 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
             .and_then(|s| s.parse().ok())
             .with_context(|| format!("the size of {disk}"))?;
     let parts = layout::plan(sectors, storage)?;
-    let code = std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default();
-    let table = layout::mbr(&code, &parts)?;
+    let (head, tail) = if layout::uses_gpt(parts.len(), sectors) {
+        let code = std::fs::read(env.root.join(GPTMBR_BIN)).unwrap_or_default();
+        let (head, tail) = layout::gpt(&code, &parts, sectors)?;
+        (head, Some(tail))
+    } else {
+        let code = std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default();
+        (layout::mbr(&code, &parts)?.to_vec(), None)
+    };
     {
         use std::io::{Seek, Write};
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .open(dev)
             .with_context(|| format!("open {}", dev.display()))?;
-        f.write_all(&table)?;
+        f.write_all(&head)?;
+        // The backup GPT at the end; an old one there would contradict it.
+        if let Some(tail) = &tail {
+            f.seek(std::io::SeekFrom::Start(sectors * 512 - tail.len() as u64))?;
+            f.write_all(tail)?;
+        } else {
+            f.seek(std::io::SeekFrom::Start((sectors - 33) * 512))?;
+            f.write_all(&[0u8; 33 * 512])?;
+        }
         // No stale filesystem signatures where the partitions start.
         let zero = vec![0u8; 1 << 20];
         for p in &parts {

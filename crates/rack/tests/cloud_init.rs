@@ -130,7 +130,7 @@ async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_
 }
 
 /// The same root as a tarball, on a storage layout made through the API
-/// (a 1 GiB ext4 root, the rest ext4 at /srv): the agent partitions the
+/// (a 1 GiB ext4 root, swap, /opt, the rest ext4 at /srv: a GPT): the agent partitions the
 /// disk that way after its boot partition, makes the filesystems, unpacks
 /// the root, installs extlinux and systemd-boot and writes fstab; the
 /// Debian it installed boots, mounts /srv and runs cloud-init the same way.
@@ -140,7 +140,9 @@ async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in()
 }
 
 /// The API's layout for the tarball test: blank, then on the boot disk a
-/// 1 GiB ext4 root and the rest ext4 at /srv. The root's size in bytes.
+/// 1 GiB ext4 root, 64 MiB of swap, 128 MiB ext4 at /opt and the rest ext4
+/// at /srv (four partitions beside the agent's boot partition: a GPT). The
+/// bytes before /srv's partition, from the root's start.
 async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
     let path = format!("machines/{sid}/");
     let (st, e) = lab
@@ -152,8 +154,13 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
     let m = lab.machine(sid).await;
     let disk = &m["blockdevice_set"][0];
     let dev = format!("nodes/{sid}/blockdevices/{}", disk["id"]);
-    let mut root_size = 0;
-    for (size, mp) in [("1G", "/"), ("", "/srv")] {
+    let mut before_srv = 0;
+    for (size, fstype, mp) in [
+        ("1G", "ext4", "/"),
+        ("64M", "swap", ""),
+        ("128M", "ext4", "/opt"),
+        ("", "ext4", "/srv"),
+    ] {
         let form: Vec<(&str, &str)> = if size.is_empty() {
             vec![]
         } else {
@@ -161,19 +168,18 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
         };
         let (st, p) = lab.r.admin.post(&format!("{dev}/partitions/"), &form).await;
         assert_eq!(st, 200, "{p}");
-        if mp == "/" {
-            root_size = p["size"].as_u64().unwrap();
+        if mp != "/srv" {
+            before_srv += p["size"].as_u64().unwrap();
         }
         let pu = format!("{dev}/partition/{}", p["id"]);
-        for (op, form) in [
-            ("format", ("fstype", "ext4")),
-            ("mount", ("mount_point", mp)),
-        ] {
-            let (st, e) = lab.r.admin.op(&pu, op, &[form]).await;
-            assert_eq!(st, 200, "{op}: {e}");
+        let (st, e) = lab.r.admin.op(&pu, "format", &[("fstype", fstype)]).await;
+        assert_eq!(st, 200, "format: {e}");
+        if !mp.is_empty() {
+            let (st, e) = lab.r.admin.op(&pu, "mount", &[("mount_point", mp)]).await;
+            assert_eq!(st, 200, "mount: {e}");
         }
     }
-    root_size
+    before_srv
 }
 
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
@@ -212,7 +218,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
     lab.wait_status(n, &sid, "Ready", Duration::from_secs(240))
         .await;
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
-    let root_size = if layout {
+    let before_srv = if layout {
         custom_layout(&lab, &sid).await
     } else {
         0
@@ -227,7 +233,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -316,14 +322,23 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
     let hostname = m["hostname"].as_str().unwrap();
     assert_eq!(f("/etc/hostname").as_deref().map(str::trim), Some(hostname));
     if layout {
-        // fstab names /srv's partition; the booted OS mounted it (runcmd's
-        // file is on partition 3, right after the 1 GiB root).
+        // fstab names the partitions by their GPT GUIDs; the booted OS
+        // mounted /srv (runcmd's file is on partition 5, after the root,
+        // swap and /opt) and turned the swap on.
         let fstab = f("/etc/fstab").unwrap_or_default();
-        assert!(
-            fstab.contains("PARTUUID=5341414d-03 /srv ext4 defaults 0 2"),
-            "{fstab}"
+        for line in [
+            "PARTUUID=5341414d-0000-4000-8000-000000000003 none swap sw 0 0",
+            "PARTUUID=5341414d-0000-4000-8000-000000000004 /opt ext4 defaults 0 2",
+            "PARTUUID=5341414d-0000-4000-8000-000000000005 /srv ext4 defaults 0 2",
+        ] {
+            assert!(fstab.contains(line), "{line} not in\n{fstab}");
+        }
+        let srv = fs_at(&lab.dc.machines[n].disk(), ROOT_OFFSET + before_srv, "srv");
+        assert_eq!(
+            read_root_file(&srv, "/maas-swap").as_deref().map(str::trim),
+            Some("/dev/vda3"),
+            "the swap partition is in use"
         );
-        let srv = fs_at(&lab.dc.machines[n].disk(), ROOT_OFFSET + root_size, "srv");
         assert_eq!(
             read_root_file(&srv, "/maas-srv").as_deref().map(str::trim),
             Some(nonce.as_str()),

@@ -3,8 +3,11 @@
 //! systemd-boot), then the partitions the region configured on the boot
 //! disk (`deploy.storage.partitions`: sizes, filesystems, mount points, in
 //! order), or MAAS's flat layout (one ext4 root) when it sent none. The
-//! last partition gives up what the boot partition takes. An MBR holds at
-//! most four partitions, so at most three come from the region.
+//! last partition gives up what the boot partition takes. Up to three
+//! partitions from the region on a disk of at most 2 TiB go in an MBR; more,
+//! or a bigger disk, get a GPT (syslinux's `gptmbr.bin` boots BIOS machines
+//! from the boot partition, marked legacy-BIOS-bootable and typed as an EFI
+//! system partition for UEFI).
 
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -14,7 +17,15 @@ use super::tarball::{BOOT_MIB, ROOT_LABEL};
 /// The disk signature the agent writes (fstab names partitions by it:
 /// `PARTUUID=<signature>-<NN>`).
 pub const SIGNATURE: u32 = u32::from_le_bytes(*b"MAAS");
+/// A GPT's disk GUID; partition NN's unique GUID ends in NN instead.
+pub const GPT_DISK_GUID: &str = "5341414d-0000-4000-8000-000000000000";
+/// Partitions a GPT holds beside the boot partition (of its 128 entries).
+pub const GPT_MAX: usize = 120;
 const MIB: u64 = 2048; // sectors
+/// Sectors a GPT takes at each end: LBA 0–33 (protective MBR, header, 128
+/// entries of 128 bytes) and the last 33 (entries, header).
+const GPT_HEAD: u64 = 34;
+const GPT_TAIL: u64 = 33;
 
 /// One partition of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +42,8 @@ pub struct Part {
     pub label: Option<String>,
     pub mount_point: Option<String>,
     pub mount_options: Option<String>,
+    /// How the kernel (and fstab) name it: `PARTUUID=<uuid>`.
+    pub uuid: String,
 }
 
 impl Part {
@@ -53,7 +66,15 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
             sectors / MIB
         );
     }
-    let usable = sectors.min(u64::from(u32::MAX)) / MIB * MIB;
+    let wanted = storage["partitions"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let gpt = uses_gpt(wanted.len() + 1, sectors);
+    let usable = if gpt {
+        (sectors - GPT_TAIL) / MIB * MIB
+    } else {
+        sectors / MIB * MIB
+    };
     let mut parts = vec![Part {
         start: MIB,
         len: BOOT_MIB * MIB,
@@ -63,10 +84,8 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
         label: Some("MAASBOOT".into()),
         mount_point: None,
         mount_options: None,
+        uuid: part_uuid(gpt, 1),
     }];
-    let wanted = storage["partitions"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
     if wanted.is_empty() {
         parts.push(Part {
             start: first,
@@ -77,12 +96,13 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
             label: Some(ROOT_LABEL.into()),
             mount_point: Some("/".into()),
             mount_options: None,
+            uuid: part_uuid(gpt, 2),
         });
         return Ok(parts);
     }
-    if wanted.len() > 3 {
+    if wanted.len() > GPT_MAX {
         bail!(
-            "the storage layout has {} partitions on the boot disk; an MBR disk takes 3 beside the boot partition",
+            "the storage layout has {} partitions on the boot disk; the agent makes at most {GPT_MAX}",
             wanted.len()
         );
     }
@@ -139,6 +159,7 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
                 .as_str()
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
+            uuid: part_uuid(gpt, n as u32),
         });
         at += len;
     }
@@ -147,6 +168,113 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
         0 => bail!("the storage layout mounts nothing at / on the boot disk"),
         _ => bail!("the storage layout mounts more than one filesystem at /"),
     }
+}
+
+/// Whether `count` partitions (the boot partition included) on a disk of
+/// `sectors` need a GPT: more than an MBR's four, or past its 2 TiB.
+pub fn uses_gpt(count: usize, sectors: u64) -> bool {
+    count > 4 || sectors > u64::from(u32::MAX)
+}
+
+/// Partition `n`'s PARTUUID: `<MBR signature>-<NN>`, or the GPT disk
+/// GUID ending in NN.
+fn part_uuid(gpt: bool, n: u32) -> String {
+    if gpt {
+        format!("{}{n:02x}", &GPT_DISK_GUID[..GPT_DISK_GUID.len() - 2])
+    } else {
+        format!("{SIGNATURE:08x}-{n:02x}")
+    }
+}
+
+/// A GUID's on-disk bytes from its text (the first three fields little
+/// endian, the rest as written).
+fn guid(text: &str) -> [u8; 16] {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    let mut b = [0u8; 16];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
+    }
+    b[0..4].reverse();
+    b[4..6].reverse();
+    b[6..8].reverse();
+    b
+}
+
+const ESP: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+const BASIC_DATA: &str = "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7";
+const LINUX_SWAP: &str = "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f";
+const LINUX_FS: &str = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+
+/// A GPT for `parts` on a disk of `sectors`: (the first 34 sectors —
+/// a protective MBR with `boot_code`, the header, the entries — and the
+/// last 33 — the backup entries and header). The boot partition is an
+/// EFI system partition marked legacy-BIOS-bootable (what `gptmbr.bin`
+/// boots).
+pub fn gpt(boot_code: &[u8], parts: &[Part], sectors: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+    if parts.len() > 128 {
+        bail!("a GPT holds 128 partitions, not {}", parts.len());
+    }
+    if sectors < GPT_HEAD + GPT_TAIL + MIB {
+        bail!("the disk is too small for a GPT");
+    }
+    let mut entries = vec![0u8; 128 * 128];
+    for (i, p) in parts.iter().enumerate() {
+        let e = &mut entries[128 * i..128 * (i + 1)];
+        let kind = match (p.boot, p.kind) {
+            (true, _) => ESP,
+            (_, 0x0c) => BASIC_DATA,
+            (_, 0x82) => LINUX_SWAP,
+            _ => LINUX_FS,
+        };
+        e[0..16].copy_from_slice(&guid(kind));
+        e[16..32].copy_from_slice(&guid(&p.uuid));
+        e[32..40].copy_from_slice(&p.start.to_le_bytes());
+        e[40..48].copy_from_slice(&(p.start + p.len - 1).to_le_bytes());
+        // Bit 2: legacy BIOS bootable.
+        let attrs: u64 = if p.boot { 1 << 2 } else { 0 };
+        e[48..56].copy_from_slice(&attrs.to_le_bytes());
+        let name = p.label.as_deref().unwrap_or("");
+        for (j, u) in name.encode_utf16().take(36).enumerate() {
+            e[56 + 2 * j..58 + 2 * j].copy_from_slice(&u.to_le_bytes());
+        }
+    }
+    let entries_crc = crc32fast::hash(&entries);
+    let last = sectors - 1;
+    let header = |at: u64, other: u64, entries_at: u64| {
+        let mut h = vec![0u8; 512];
+        h[0..8].copy_from_slice(b"EFI PART");
+        h[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
+        h[12..16].copy_from_slice(&92u32.to_le_bytes());
+        h[24..32].copy_from_slice(&at.to_le_bytes());
+        h[32..40].copy_from_slice(&other.to_le_bytes());
+        h[40..48].copy_from_slice(&GPT_HEAD.to_le_bytes());
+        h[48..56].copy_from_slice(&(sectors - GPT_TAIL - 1).to_le_bytes());
+        h[56..72].copy_from_slice(&guid(GPT_DISK_GUID));
+        h[72..80].copy_from_slice(&entries_at.to_le_bytes());
+        h[80..84].copy_from_slice(&128u32.to_le_bytes());
+        h[84..88].copy_from_slice(&128u32.to_le_bytes());
+        h[88..92].copy_from_slice(&entries_crc.to_le_bytes());
+        let crc = crc32fast::hash(&h[..92]);
+        h[16..20].copy_from_slice(&crc.to_le_bytes());
+        h
+    };
+    let mut pmbr = [0u8; 512];
+    let code = &boot_code[..boot_code.len().min(440)];
+    pmbr[..code.len()].copy_from_slice(code);
+    let e = &mut pmbr[446..462];
+    e[1..4].copy_from_slice(&[0x00, 0x02, 0x00]);
+    e[4] = 0xee;
+    e[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
+    e[8..12].copy_from_slice(&1u32.to_le_bytes());
+    e[12..16].copy_from_slice(&(last.min(u64::from(u32::MAX)) as u32).to_le_bytes());
+    pmbr[510] = 0x55;
+    pmbr[511] = 0xaa;
+    let mut head = pmbr.to_vec();
+    head.extend(header(1, last, 2));
+    head.extend(&entries);
+    let mut tail = entries;
+    tail.extend(header(last, 1, sectors - GPT_TAIL));
+    Ok((head, tail))
 }
 
 /// The MBR for `parts`: `boot_code` (up to 440 bytes), the disk signature,
@@ -174,14 +302,14 @@ pub fn mbr(boot_code: &[u8], parts: &[Part]) -> Result<[u8; 512]> {
 }
 
 /// fstab lines for the plan's partitions other than the root and the boot
-/// partition, by `PARTUUID` (the MBR signature and the partition number).
+/// partition, by `PARTUUID`.
 pub fn fstab_lines(parts: &[Part]) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, p) in parts.iter().enumerate() {
+    for p in parts {
         if p.boot || p.is_root() {
             continue;
         }
-        let dev = format!("PARTUUID={SIGNATURE:08x}-{:02x}", i + 1);
+        let dev = format!("PARTUUID={}", p.uuid);
         let opts = p.mount_options.as_deref().unwrap_or("defaults");
         match (p.fstype.as_deref(), p.mount_point.as_deref()) {
             (Some("swap"), _) => out.push(format!("{dev} none swap sw 0 0")),

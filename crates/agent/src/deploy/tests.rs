@@ -411,7 +411,12 @@ mod tarball_images {
         };
         let root = json!({"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"});
         let e = refused(json!([root, root, root, root]));
-        assert!(e.contains("an MBR disk takes 3"), "{e}");
+        assert!(e.contains("more than one filesystem at /"), "{e}");
+        let many: Vec<serde_json::Value> = (0..121)
+            .map(|_| json!({"size": 1u64 << 20, "fstype": "ext4"}))
+            .collect();
+        let e = refused(json!(many));
+        assert!(e.contains("at most 120"), "{e}");
         let e = refused(json!([{"size": 1u64 << 30, "fstype": "xfs", "mount_point": "/"}]));
         assert!(e.contains("xfs filesystem"), "{e}");
         let e = refused(json!([{"size": 1u64 << 30, "fstype": "fat32", "mount_point": "/"}]));
@@ -434,6 +439,108 @@ mod tarball_images {
             vec!["PARTUUID=5341414d-02 none swap sw 0 0"]
         );
         assert!(layout::mounts(&parts).is_empty());
+    }
+
+    #[test]
+    fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
+        use serde_json::json;
+        let mib = 2048u64;
+        let sectors = 2048 * mib + 7; // 2 GiB and a few sectors
+        let storage = json!({"partitions": [
+            {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"},
+            {"size": 64u64 << 20, "fstype": "swap"},
+            {"size": 128u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi"},
+            {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/srv"},
+        ]});
+        let parts = layout::plan(sectors, &storage).unwrap();
+        assert!(layout::uses_gpt(parts.len(), sectors));
+        assert!(!layout::uses_gpt(4, sectors) && layout::uses_gpt(2, 1 << 33));
+        let last = parts.last().unwrap();
+        assert!(
+            last.start + last.len <= sectors - 33,
+            "clear of the backup GPT"
+        );
+        assert_eq!(parts[2].uuid, "5341414d-0000-4000-8000-000000000003");
+        assert_eq!(
+            layout::fstab_lines(&parts),
+            vec![
+                "PARTUUID=5341414d-0000-4000-8000-000000000003 none swap sw 0 0",
+                "PARTUUID=5341414d-0000-4000-8000-000000000004 /boot/efi vfat defaults 0 2",
+                "PARTUUID=5341414d-0000-4000-8000-000000000005 /srv ext4 defaults 0 2",
+            ]
+        );
+        let code = vec![0x33u8; 440];
+        let (head, tail) = layout::gpt(&code, &parts, sectors).unwrap();
+        assert_eq!((head.len(), tail.len()), (34 * 512, 33 * 512));
+        assert_eq!(&head[..440], &code[..]);
+        assert_eq!((head[450], &head[510..512]), (0xee, &[0x55u8, 0xaa][..]));
+        assert_eq!(&head[512..520], b"EFI PART");
+        assert_eq!(&tail[32 * 512..32 * 512 + 8], b"EFI PART");
+        assert_eq!(
+            &head[1024..],
+            &tail[..32 * 512],
+            "the same entries at both ends"
+        );
+
+        // util-linux reads it as we meant it: GPT, types, spans, names,
+        // GUIDs, the boot partition legacy-BIOS-bootable; no complaint
+        // about checksums or the backup.
+        let dir = tmp("gpt");
+        let disk = dir.join("disk.img");
+        {
+            use std::io::{Seek, SeekFrom, Write};
+            let mut f = std::fs::File::create(&disk).unwrap();
+            f.set_len(sectors * 512).unwrap();
+            f.write_all(&head).unwrap();
+            f.seek(SeekFrom::Start(sectors * 512 - tail.len() as u64))
+                .unwrap();
+            f.write_all(&tail).unwrap();
+        }
+        let out = std::process::Command::new("sfdisk")
+            .arg("--json")
+            .arg(&disk)
+            .output()
+            .expect("sfdisk (fdisk) runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && err.trim().is_empty(),
+            "sfdisk: {err}"
+        );
+        let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let t = &t["partitiontable"];
+        assert_eq!(t["label"], "gpt");
+        assert_eq!(t["id"], "5341414D-0000-4000-8000-000000000000");
+        assert_eq!(t["lastlba"], sectors - 34);
+        let got: Vec<(u64, u64, String, String)> = t["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["start"].as_u64().unwrap(),
+                    p["size"].as_u64().unwrap(),
+                    p["type"].as_str().unwrap().to_lowercase(),
+                    p["uuid"].as_str().unwrap().to_lowercase(),
+                )
+            })
+            .collect();
+        let want: Vec<(u64, u64, String, String)> = parts
+            .iter()
+            .zip([
+                "c12a7328-f81f-11d2-ba4b-00a0c93ec93b",
+                "0fc63daf-8483-4772-8e79-3d69d8477de4",
+                "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f",
+                "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7",
+                "0fc63daf-8483-4772-8e79-3d69d8477de4",
+            ])
+            .map(|(p, kind)| (p.start, p.len, kind.to_string(), p.uuid.clone()))
+            .collect();
+        assert_eq!(got, want);
+        let p1 = &t["partitions"][0];
+        assert_eq!(p1["name"], "MAASBOOT");
+        assert_eq!(p1["attrs"], "LegacyBIOSBootable");
+        assert_eq!(t["partitions"][3]["name"], "efi");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
