@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::lab::{Lab, enlisted, images, lab_with_images, sha256_hex, tail};
+use common::lab::{Lab, enlisted, images, lab_with_images, script_result, sha256_hex, tail};
 use maas_lab::{Bmc, Firmware, MachineSpec, require_tools};
 use maas_testkit::wait_for;
 
@@ -66,26 +66,7 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
 
     // Its switch port, heard over LLDP while it commissioned, is kept as
     // lldpcli's XML (the lab's switch announces each tap as a port).
-    let (st, sets) = lab
-        .r
-        .admin
-        .get(
-            &format!("nodes/{sid}/results/"),
-            &[("type", "commissioning"), ("include_output", "true")],
-        )
-        .await;
-    assert_eq!(st, 200, "{sets}");
-    let lldp = sets
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["results"].as_array().unwrap().iter())
-        .find(|r| r["name"] == "maas-lldp")
-        .unwrap_or_else(|| panic!("no maas-lldp in {sets}"));
-    let lldp = base64::engine::general_purpose::STANDARD
-        .decode(lldp["output"].as_str().unwrap())
-        .unwrap();
-    let lldp = String::from_utf8_lossy(&lldp);
+    let (_, lldp) = script_result(&lab, &sid, "commissioning", "maas-lldp").await;
     for want in [
         format!(
             "<id label=\"ChassisID\" type=\"mac\">{}</id>",

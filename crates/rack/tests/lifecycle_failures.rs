@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::lab::{Lab, images, lab_with_images, sha256_hex};
+use common::lab::{Lab, images, lab_with_images, script_result, sha256_hex};
 use maas_testkit::wait_for;
 use serde_json::Value;
 
@@ -226,28 +226,8 @@ async fn an_image_corrupted_on_the_rack_fails_the_deployment_with_the_agents_out
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
 
     // The agent's output is kept as a failed installation result.
-    let (st, sets) = lab
-        .r
-        .admin
-        .get(
-            &format!("nodes/{sid}/results/"),
-            &[("type", "installation"), ("include_output", "true")],
-        )
-        .await;
-    assert_eq!(st, 200, "{sets}");
-    let res = sets
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["results"].as_array().unwrap().iter())
-        .find(|r| r["name"] == "maas-deploying.log")
-        .unwrap_or_else(|| panic!("no maas-deploying.log in {sets}"));
+    let (res, out) = script_result(&lab, &sid, "installation", "maas-deploying.log").await;
     assert_eq!(res["status_name"], "Failed", "{res}");
-    use base64::Engine;
-    let out = base64::engine::general_purpose::STANDARD
-        .decode(res["output"].as_str().unwrap())
-        .unwrap();
-    let out = String::from_utf8_lossy(&out);
     assert!(
         out.contains("MAAS-AGENT: deploying FAILED") && out.contains("sha256 mismatch"),
         "{out}"

@@ -340,6 +340,38 @@ impl Lab {
     }
 }
 
+/// Script result `name` of machine `sid` among its results of `kind`
+/// (`commissioning`, `installation`, …), and its output as text.
+pub async fn script_result(
+    lab: &Lab,
+    sid: &str,
+    kind: &str,
+    name: &str,
+) -> (serde_json::Value, String) {
+    use base64::Engine;
+    let (st, sets) = lab
+        .r
+        .admin
+        .get(
+            &format!("nodes/{sid}/results/"),
+            &[("type", kind), ("include_output", "true")],
+        )
+        .await;
+    assert_eq!(st, 200, "{sets}");
+    let res = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["results"].as_array().unwrap().iter())
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {sets}"))
+        .clone();
+    let out = base64::engine::general_purpose::STANDARD
+        .decode(res["output"].as_str().unwrap_or_default())
+        .unwrap();
+    (res, String::from_utf8_lossy(&out).into_owned())
+}
+
 pub fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")

@@ -102,16 +102,29 @@ async fn refused(ui: &Ui, p: &Posted, sid: &str, form: FormBlock) -> PageResult 
     Ok(page.status(StatusCode::BAD_REQUEST))
 }
 
-fn is_refusal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_)
-    )
+/// The forms' places in [`forms`].
+const ADD: usize = 0;
+const LINK: usize = 1;
+
+/// Where a form's outcome leads: the interfaces when it was done, else the
+/// page again with form `which` as posted and the refusal beside its fields.
+async fn outcome(ui: &Ui, p: &Posted, sid: &str, which: usize, done: Result<()>) -> PageResult {
+    let nav = p.viewer.nav();
+    let e = match done {
+        Ok(()) => return Ok(Redirect::to(&format!("{}#interfaces", href(sid))).into_response()),
+        Err(e @ (Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_))) => e,
+        // An interface that is not this device's: beside the choice.
+        Err(Error::NotFound(m)) if which == LINK => Error::field("iface", m),
+        Err(e) => return Err(fail(&nav, e)),
+    };
+    let d = devices::get(ui, sid).await.or_page(&nav)?;
+    let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
+    let form = forms(ui, sid, &v).await.or_page(&nav)?.remove(which);
+    refused(ui, p, sid, form.refill(&p.form).error(&e)).await
 }
 
 /// POST `…/interfaces`: a physical interface (as `op=create_physical`).
 pub async fn add(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
-    let nav = p.viewer.nav();
     let mut f = Parse::new(&p.form);
     let mac = f.required("mac_address").and_then(|m| {
         let n = maas_model::ids::normalize_mac(&m);
@@ -135,21 +148,11 @@ pub async fn add(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> Pa
         }
         _ => Err(Error::Validation(f.errs)),
     };
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response()),
-        Err(e) if is_refusal(&e) => {
-            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
-            let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
-            let form = forms(&ui, &sid, &v).await.or_page(&nav)?.remove(0);
-            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
-        }
-        Err(e) => Err(fail(&nav, e)),
-    }
+    outcome(&ui, &p, &sid, ADD, done).await
 }
 
 /// POST `…/link`: link an interface to a subnet (as `op=link_subnet`).
 pub async fn link(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
-    let nav = p.viewer.nav();
     let mut f = Parse::new(&p.form);
     let id = f.required("iface").map(|i| i.parse::<i64>().unwrap_or(-1));
     let mode = f.required("mode").and_then(|m| {
@@ -170,24 +173,7 @@ pub async fn link(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> P
         }
         _ => Err(Error::Validation(f.errs)),
     };
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response()),
-        Err(e) if is_refusal(&e) => {
-            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
-            let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
-            let form = forms(&ui, &sid, &v).await.or_page(&nav)?.remove(1);
-            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
-        }
-        Err(Error::NotFound(m)) => {
-            let form = forms(&ui, &sid, &Value::Null)
-                .await
-                .or_page(&nav)?
-                .remove(1);
-            let e = Error::field("iface", m);
-            refused(&ui, &p, &sid, form.refill(&p.form).error(&e)).await
-        }
-        Err(e) => Err(fail(&nav, e)),
-    }
+    outcome(&ui, &p, &sid, LINK, done).await
 }
 
 /// POST `…/interface/<id>/delete`: after the confirm step.
