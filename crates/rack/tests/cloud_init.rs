@@ -126,7 +126,7 @@ async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_reports_in() {
-    deploy_debian("10.84.1", "ddgz", "root-dd.raw.gz", false).await;
+    deploy_debian("10.84.1", "ddgz", "root-dd.raw.gz", false, Firmware::Bios).await;
 }
 
 /// The same root as a tarball, on a storage layout made through the API
@@ -136,7 +136,14 @@ async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_
 /// Debian it installed boots, mounts /srv and runs cloud-init the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in() {
-    deploy_debian("10.84.2", "tgz", "root.tgz", true).await;
+    deploy_debian("10.84.2", "tgz", "root.tgz", true, Firmware::Bios).await;
+}
+
+/// The same on a UEFI machine (OVMF): the firmware boots systemd-boot from
+/// the agent's boot partition, an EFI system partition on the GPT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_tarball_on_uefi_boots_systemd_boot_from_the_gpt() {
+    deploy_debian("10.84.3", "tgz", "root.tgz", true, Firmware::UefiPxe).await;
 }
 
 /// The API's layout for the tarball test: blank, then on the boot disk a
@@ -184,7 +191,7 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
 
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
-async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
+async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, firmware: Firmware) {
     maas_lab::require_tools(&["debootstrap", "debugfs", "e2fsck", "mke2fs"]).unwrap();
     let (eph, tiny) = images();
     let cloud = build("build-cloud-image", Path::new("/var/tmp/maas-images/cloud"));
@@ -211,7 +218,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool) {
             cpus: 1,
             memory_mb: 1024,
             disk_mb: if layout { 1536 } else { 1024 },
-            firmware: Firmware::Bios,
+            firmware,
         })
         .unwrap();
     let sid = lab.create_with_bmc(n, true).await;
