@@ -1,5 +1,6 @@
 //! More interface edits on the machine page (admins): an interface's
-//! name, MTU and tags (as `nodes/<id>/interfaces/<id>/` PUT), a bridge on
+//! name, MTU and tags (as `nodes/<id>/interfaces/<id>/` PUT), a physical
+//! interface added by hand (as `op=create_physical`), a bridge on
 //! an interface (`interfaces::create` with the bridge kind, as
 //! `op=create_bridge`) and the machine's default gateway (as
 //! `op=set_default_gateway`). The services' rules and messages; refusals
@@ -81,7 +82,46 @@ pub fn forms(
     );
     gw.id = "gateway-form".into();
     gw.heading = "Default gateway".into();
-    vec![settings, bridge, gw]
+    let mut physical = FormBlock::new(
+        format!("/MAAS/r/machine/{sid}/physical"),
+        "Add interface",
+        vec![
+            Field::text("mac_address", "MAC address", "")
+                .id("physical_mac")
+                .required(),
+            Field::text("name", "Name (blank: the next ethN)", "").id("physical_name"),
+        ],
+    );
+    physical.id = "physical-form".into();
+    physical.heading = "Add a physical interface".into();
+    vec![settings, physical, bridge, gw]
+}
+
+/// POST `…/physical`: a physical interface by its MAC (as
+/// `op=create_physical`).
+pub async fn add_physical(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let at = Refusal::form("physical-form");
+    let f = &p.form;
+    let mut errs = FieldErrors::new();
+    let mac = f.text("mac_address").and_then(|m| {
+        let n = maas_model::ids::normalize_mac(&m);
+        if n.is_none() {
+            errs.insert(
+                "mac_address".into(),
+                vec![format!("'{m}' is not a valid MAC address.")],
+            );
+        }
+        n
+    });
+    let spec = IfaceSpec {
+        name: f.text("name"),
+        mac,
+        ..Default::default()
+    };
+    match interfaces::create(&ui, &p.viewer.user, &sid, Kind::Physical, spec, errs).await {
+        Ok(_) => done(&sid),
+        Err(e) => refused(&ui, &p, &sid, at, e).await,
+    }
 }
 
 /// POST `…/interface`: name, MTU, tags of the chosen interface.

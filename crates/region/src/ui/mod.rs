@@ -92,6 +92,10 @@ pub fn router(ctx: Ctx) -> Router {
             post(machine_iface::settings),
         )
         .route(
+            "/MAAS/r/machine/{system_id}/physical",
+            post(machine_iface::add_physical),
+        )
+        .route(
             "/MAAS/r/machine/{system_id}/bridge",
             post(machine_iface::add_bridge),
         )

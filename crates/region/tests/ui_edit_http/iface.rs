@@ -163,3 +163,75 @@ async fn interface_settings_bridge_and_default_gateway() {
     assert_eq!(b["type"], "bridge");
     assert_eq!(b["parents"], serde_json::json!(["lan0"]), "{b}");
 }
+
+#[tokio::test]
+async fn a_physical_interface_is_added_from_the_machine_page() {
+    let r = TestRegion::start().await;
+    let m = r.ready_machine("edit-phys", 2, 2048).await;
+    let admin = sign_in(&r, "admin").await;
+    let alice = sign_in(&r, "alice").await;
+    let path = format!("/machine/{m}");
+    let (_, page) = get(&r, &admin.0, &path).await;
+    assert!(page.contains("id=\"physical-form\""));
+    let add = format!("{path}/physical");
+    let good = [("mac_address", "52-54-00-45-00-09"), ("name", "eth9")];
+    assert_eq!(post(&r, &alice, &add, &good).await.0, 403);
+    assert_eq!(
+        common::ui::post(&r, &admin.0, &add, &good, None).await.0,
+        403
+    );
+
+    // No MAC, a bad one, a taken one: the API's messages beside the field.
+    let (_, e) = r
+        .admin
+        .op(
+            &format!("nodes/{m}/interfaces/"),
+            "create_physical",
+            &[("name", "x")],
+        )
+        .await;
+    let (st, _, page) = post(&r, &admin, &add, &[("name", "x")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "physical_mac"),
+        e["mac_address"][0].as_str().unwrap(),
+        "{e}"
+    );
+    let (st, _, page) = post(&r, &admin, &add, &[("mac_address", "zz")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "physical_mac"),
+        "'zz' is not a valid MAC address."
+    );
+    let taken = ifaces(&r, &m).await[0]["mac_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, e) = r
+        .admin
+        .op(
+            &format!("nodes/{m}/interfaces/"),
+            "create_physical",
+            &[("mac_address", &taken)],
+        )
+        .await;
+    let (st, _, page) = post(&r, &admin, &add, &[("mac_address", &taken)]).await;
+    assert_eq!(st, 400);
+    assert!(
+        !e["mac_address"][0].as_str().unwrap_or("").is_empty(),
+        "{e}"
+    );
+    assert_eq!(
+        field_error(&page, "physical_mac"),
+        e["mac_address"][0].as_str().unwrap()
+    );
+    let before = ifaces(&r, &m).await.len();
+
+    let (st, to, _) = post(&r, &admin, &add, &good).await;
+    assert_eq!((st, to), (303, format!("/MAAS/r{path}#interfaces")));
+    let list = ifaces(&r, &m).await;
+    assert_eq!(list.len(), before + 1);
+    let i = named(&list, "eth9").expect("eth9 added");
+    assert_eq!(i["mac_address"], "52:54:00:45:00:09");
+    assert_eq!(i["type"], "physical");
+}

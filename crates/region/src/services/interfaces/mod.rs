@@ -310,6 +310,8 @@ pub async fn create(
     match kind {
         Kind::Physical => {
             match &mac {
+                // Given but not a MAC: that error stands alone.
+                None if errs.contains_key("mac_address") => {}
                 None => add(&mut errs, "mac_address", "This field is required."),
                 Some(m) => {
                     if db::physical_mac_taken(&mut tx, m, None).await? {
