@@ -1,8 +1,8 @@
 //! A device's interfaces from its page (owner or admin, as the API): add a
 //! physical interface (MAC, name: `nodes/<id>/interfaces/?op=create_physical`),
 //! link one to a subnet (STATIC with a given or the next free address,
-//! DHCP or LINK_UP: `op=link_subnet`) and delete one after the confirm
-//! step. The forms go to the API's services; their refusals come back
+//! DHCP or LINK_UP: `op=link_subnet`), unlink one of its links and delete
+//! one, each after the confirm step. The forms go to the API's services; their refusals come back
 //! beside the fields.
 
 use axum::extract::{Path, State};
@@ -199,6 +199,41 @@ pub async fn delete(
         ));
     }
     device_interfaces::delete(&ui, &p.viewer.user, &sid, id)
+        .await
+        .or_page(&nav)?;
+    Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response())
+}
+
+/// POST `…/interface/<id>/unlink` with `link` (a link's id): after the
+/// confirm step, as `op=unlink_subnet` (a static address goes back to the
+/// subnet).
+pub async fn unlink(
+    State(ui): State<Ui>,
+    Path((sid, id)): Path<(String, i64)>,
+    p: Posted,
+) -> PageResult {
+    let nav = p.viewer.nav();
+    let i = device_interfaces::get(&ui, &sid, id).await.or_page(&nav)?;
+    let link = p.form.text("link").unwrap_or_default();
+    let l = i
+        .links
+        .iter()
+        .find(|l| l.id.to_string() == link)
+        .ok_or_else(|| Error::NotFound("No such link on this interface.".into()))
+        .or_page(&nav)?;
+    let what = l.ip_address.clone().unwrap_or_else(|| l.mode.clone());
+    let action = format!("{}/interface/{id}/unlink", href(&sid));
+    if !confirmed(&p.form) {
+        return Ok(confirm(
+            nav,
+            "Unlink interface",
+            &format!("Interface {} will no longer have {what}.", i.name),
+            &action,
+            vec![("link".into(), link)],
+            &href(&sid),
+        ));
+    }
+    device_interfaces::unlink_subnet(&ui, &p.viewer.user, &sid, id, &link)
         .await
         .or_page(&nav)?;
     Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response())

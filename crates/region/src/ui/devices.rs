@@ -255,6 +255,21 @@ pub(super) async fn detail(
             if !editable {
                 return row;
             }
+            let mut row = row;
+            for l in i["links"].as_array().into_iter().flatten() {
+                let what = match l["ip_address"].as_str() {
+                    Some(ip) if !ip.is_empty() => ip.to_string(),
+                    _ => s(&l["mode"]),
+                };
+                row = row.button(
+                    Button::new(
+                        "Unlink",
+                        format!("{}/interface/{}/unlink", href(sid), s(&i["id"])),
+                        format!("Unlink {} from {}", s(&i["name"]), what),
+                    )
+                    .hidden("link", s(&l["id"])),
+                );
+            }
             row.button(
                 Button::new(
                     "Delete",

@@ -234,6 +234,10 @@ pub fn router(ctx: Ctx) -> Router {
             "/MAAS/r/device/{system_id}/interface/{id}/delete",
             post(device_iface::delete),
         )
+        .route(
+            "/MAAS/r/device/{system_id}/interface/{id}/unlink",
+            post(device_iface::unlink),
+        )
         .route("/MAAS/r/account", get(account::show))
         .route("/MAAS/r/account/sshkeys", post(account::add_ssh_key))
         .route(

@@ -1,6 +1,6 @@
 //! A device's interfaces from its page: add one (MAC, name), link it to a
-//! subnet (static with a chosen or the next free address, DHCP), delete it
-//! after the confirm step; the API's refusals beside the fields, nothing
+//! subnet (static with a chosen or the next free address, DHCP), unlink
+//! and delete it after the confirm step; the API's refusals beside the fields, nothing
 //! written; another user may not.
 
 use crate::common::TestRegion;
@@ -127,6 +127,62 @@ async fn device_interfaces_are_added_linked_and_deleted() {
     );
     let (_, page) = get(&r, &alice.0, &page_path).await;
     assert!(page.contains("10.74.0.40"));
+
+    // Unlinking asks first, then the address goes back to the subnet.
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    let link_id = dev["interface_set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "eth7")
+        .unwrap()["links"][0]["id"]
+        .to_string();
+    assert!(
+        page.contains("aria-label=\"Unlink eth7 from 10.74.0.40\""),
+        "{page}"
+    );
+    let unlink = format!("{page_path}/interface/{eth7_id}/unlink");
+    let (st, page, _) = post(&r, &alice, &unlink, &[("link", &link_id)]).await;
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Interface eth7 will no longer have 10.74.0.40."),
+        "{page}"
+    );
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    assert_eq!(
+        dev["ip_addresses"],
+        serde_json::json!(["10.74.0.40"]),
+        "not yet"
+    );
+    let (st, _, _) = post(
+        &r,
+        &alice,
+        &unlink,
+        &[("link", "99999"), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(st, 404, "a link the interface does not have");
+    let (st, _, to) = post(
+        &r,
+        &alice,
+        &unlink,
+        &[("link", &link_id), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(
+        (st, to.as_str()),
+        (303, format!("/MAAS/r{page_path}#interfaces").as_str())
+    );
+    let (_, dev) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    assert_eq!(dev["ip_addresses"], serde_json::json!([]), "{dev}");
+    let (st, _, _) = post(
+        &r,
+        &alice,
+        &link,
+        &[("iface", &eth7_id), ("mode", "dhcp"), ("subnet", &subnet)],
+    )
+    .await;
+    assert_eq!(st, 303, "DHCP link");
 
     // Another user may not change alice's device.
     drop(r.user("carol", false).await);
