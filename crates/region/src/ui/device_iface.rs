@@ -184,24 +184,20 @@ pub async fn delete(
 ) -> PageResult {
     let nav = p.viewer.nav();
     let i = device_interfaces::get(&ui, &sid, id).await.or_page(&nav)?;
-    let action = format!("{}/interface/{id}/delete", href(&sid));
-    if !confirmed(&p.form) {
-        return Ok(confirm(
-            nav,
-            "Delete interface",
-            &format!(
-                "Interface {} ({}) and its addresses will be deleted.",
-                i.name, i.mac_address
-            ),
-            &action,
-            vec![],
-            &href(&sid),
-        ));
-    }
-    device_interfaces::delete(&ui, &p.viewer.user, &sid, id)
-        .await
-        .or_page(&nav)?;
-    Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response())
+    let text = format!(
+        "Interface {} ({}) and its addresses will be deleted.",
+        i.name, i.mac_address
+    );
+    let ask = Ask {
+        title: "Delete interface",
+        text,
+        action: format!("{}/interface/{id}/delete", href(&sid)),
+        hidden: vec![],
+    };
+    ask_then(&p, &sid, ask, || {
+        device_interfaces::delete(&ui, &p.viewer.user, &sid, id)
+    })
+    .await
 }
 
 /// POST `…/interface/<id>/unlink` with `link` (a link's id): after the
@@ -222,19 +218,43 @@ pub async fn unlink(
         .ok_or_else(|| Error::NotFound("No such link on this interface.".into()))
         .or_page(&nav)?;
     let what = l.ip_address.clone().unwrap_or_else(|| l.mode.clone());
-    let action = format!("{}/interface/{id}/unlink", href(&sid));
+    let ask = Ask {
+        title: "Unlink interface",
+        text: format!("Interface {} will no longer have {what}.", i.name),
+        action: format!("{}/interface/{id}/unlink", href(&sid)),
+        hidden: vec![("link".into(), link.clone())],
+    };
+    ask_then(&p, &sid, ask, || {
+        device_interfaces::unlink_subnet(&ui, &p.viewer.user, &sid, id, &link)
+    })
+    .await
+}
+
+/// A confirm step: what it asks and where the confirmed form goes.
+struct Ask {
+    title: &'static str,
+    text: String,
+    action: String,
+    hidden: Vec<(String, String)>,
+}
+
+/// The confirm page until the form comes back confirmed; then `run` and
+/// back to the device's interfaces.
+async fn ask_then<F>(p: &Posted, sid: &str, ask: Ask, run: impl FnOnce() -> F) -> PageResult
+where
+    F: std::future::Future<Output = Result<()>>,
+{
+    let nav = p.viewer.nav();
     if !confirmed(&p.form) {
         return Ok(confirm(
             nav,
-            "Unlink interface",
-            &format!("Interface {} will no longer have {what}.", i.name),
-            &action,
-            vec![("link".into(), link)],
-            &href(&sid),
+            ask.title,
+            &ask.text,
+            &ask.action,
+            ask.hidden,
+            &href(sid),
         ));
     }
-    device_interfaces::unlink_subnet(&ui, &p.viewer.user, &sid, id, &link)
-        .await
-        .or_page(&nav)?;
-    Ok(Redirect::to(&format!("{}#interfaces", href(&sid))).into_response())
+    run().await.or_page(&nav)?;
+    Ok(Redirect::to(&format!("{}#interfaces", href(sid))).into_response())
 }
