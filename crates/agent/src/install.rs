@@ -93,8 +93,8 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
             f.seek(std::io::SeekFrom::Start(sectors * 512 - tail.len() as u64))?;
             f.write_all(tail)?;
         } else {
-            f.seek(std::io::SeekFrom::Start((sectors - 33) * 512))?;
-            f.write_all(&[0u8; 33 * 512])?;
+            f.seek(std::io::SeekFrom::Start((sectors - layout::GPT_TAIL) * 512))?;
+            f.write_all(&[0u8; layout::GPT_TAIL as usize * 512])?;
         }
         // No stale filesystem signatures where the partitions start.
         let zero = vec![0u8; 1 << 20];

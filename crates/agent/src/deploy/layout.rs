@@ -25,7 +25,7 @@ const MIB: u64 = 2048; // sectors
 /// Sectors a GPT takes at each end: LBA 0–33 (protective MBR, header, 128
 /// entries of 128 bytes) and the last 33 (entries, header).
 const GPT_HEAD: u64 = 34;
-const GPT_TAIL: u64 = 33;
+pub const GPT_TAIL: u64 = 33;
 
 /// One partition of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::services::devices::{self, InterfaceRequest};
 use crate::services::interfaces::links::Mode;
 use crate::services::network::subnets;
 use crate::ui::Ui;
+use crate::ui::devices::{Refused, detail};
 use crate::ui::error::{OrPage, PageResult};
 use crate::ui::fields::Field;
 use crate::ui::kit::{FormBlock, confirm, confirmed, fail, s};
@@ -45,7 +46,7 @@ pub async fn forms(ui: &Ui, sid: &str, v: &Value) -> Result<Vec<FormBlock>> {
             Field::text("name", "Name (blank: the next ethN)", "").id("add-iface-name"),
         ],
     );
-    add.id = "add-iface".into();
+    add.id = ADD.into();
     let ifaces: Vec<(String, String)> = v["interface_set"]
         .as_array()
         .map(|a| {
@@ -89,26 +90,23 @@ pub async fn forms(ui: &Ui, sid: &str, v: &Value) -> Result<Vec<FormBlock>> {
             .id("link-ip_address"),
         ],
     );
-    link.id = "link-iface".into();
+    link.id = LINK.into();
     Ok(vec![add, link])
 }
 
-/// The device page again with `form` (refused) in place of its blank one.
-async fn refused(ui: &Ui, p: &Posted, sid: &str, form: FormBlock) -> PageResult {
-    let nav = p.viewer.nav();
-    let page = crate::ui::devices::detail(ui, &p.viewer, sid, Some(form))
-        .await
-        .or_page(&nav)?;
-    Ok(page.status(StatusCode::BAD_REQUEST))
-}
-
-/// The forms' places in [`forms`].
-const ADD: usize = 0;
-const LINK: usize = 1;
+/// The forms' ids in [`forms`].
+const ADD: &str = "add-iface";
+const LINK: &str = "link-iface";
 
 /// Where a form's outcome leads: the interfaces when it was done, else the
 /// page again with form `which` as posted and the refusal beside its fields.
-async fn outcome(ui: &Ui, p: &Posted, sid: &str, which: usize, done: Result<()>) -> PageResult {
+async fn outcome(
+    ui: &Ui,
+    p: &Posted,
+    sid: &str,
+    which: &'static str,
+    done: Result<()>,
+) -> PageResult {
     let nav = p.viewer.nav();
     let e = match done {
         Ok(()) => return Ok(Redirect::to(&format!("{}#interfaces", href(sid))).into_response()),
@@ -117,10 +115,15 @@ async fn outcome(ui: &Ui, p: &Posted, sid: &str, which: usize, done: Result<()>)
         Err(Error::NotFound(m)) if which == LINK => Error::field("iface", m),
         Err(e) => return Err(fail(&nav, e)),
     };
-    let d = devices::get(ui, sid).await.or_page(&nav)?;
-    let v = crate::render::devices::device(&d.row, &d.shared, &d.interfaces);
-    let form = forms(ui, sid, &v).await.or_page(&nav)?.remove(which);
-    refused(ui, p, sid, form.refill(&p.form).error(&e)).await
+    let refused = Refused {
+        form: which,
+        posted: &p.form,
+        error: e,
+    };
+    let page = detail(ui, &p.viewer, sid, Some(refused))
+        .await
+        .or_page(&nav)?;
+    Ok(page.status(StatusCode::BAD_REQUEST))
 }
 
 /// POST `…/interfaces`: a physical interface (as `op=create_physical`).

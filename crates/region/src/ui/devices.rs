@@ -224,13 +224,20 @@ async fn edit_form(ui: &Ui, sid: &str, v: &Value) -> Result<FormBlock> {
     Ok(f)
 }
 
-/// The device's page; `refused`: a form as posted (refused), shown in
-/// place of the blank one with its id.
+/// A form the service refused: its id, what was posted, the refusal.
+pub(super) struct Refused<'a> {
+    pub form: &'static str,
+    pub posted: &'a FormData,
+    pub error: Error,
+}
+
+/// The device's page; `refused`: that form shows what was posted and the
+/// refusal beside its fields.
 pub(super) async fn detail(
     ui: &Ui,
     viewer: &Viewer,
     sid: &str,
-    refused: Option<FormBlock>,
+    refused: Option<Refused<'_>>,
 ) -> Result<Page> {
     let d = devices::get(ui, sid).await?;
     let v = json(&d);
@@ -300,17 +307,15 @@ pub(super) async fn detail(
     if editable {
         let mut forms = vec![edit_form(ui, sid, &v).await?];
         forms.extend(crate::ui::device_iface::forms(ui, sid, &v).await?);
-        let mut refused = refused;
         for (f, (id, title)) in forms.into_iter().zip([
             ("edit", "Edit"),
             ("add-interface", "Add an interface"),
             ("link-interface", "Link an interface"),
         ]) {
-            let f = match refused.take_if(|r| r.id == f.id) {
-                Some(r) => r,
-                None => f,
+            let mut f = match &refused {
+                Some(r) if r.form == f.id => f.refill(r.posted).error(&r.error),
+                _ => f,
             };
-            let mut f = f;
             f.heading.clear();
             page = page.section(Section::new(id, title).form(f));
         }
@@ -370,13 +375,12 @@ pub async fn edit(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> P
     match done {
         Ok(()) => Ok(Redirect::to(&href(&sid)).into_response()),
         Err(e @ (Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_))) => {
-            let d = devices::get(&ui, &sid).await.or_page(&nav)?;
-            let form = edit_form(&ui, &sid, &json(&d))
-                .await
-                .or_page(&nav)?
-                .refill(f)
-                .error(&e);
-            let page = detail(&ui, &p.viewer, &sid, Some(form))
+            let refused = Refused {
+                form: "edit-device",
+                posted: f,
+                error: e,
+            };
+            let page = detail(&ui, &p.viewer, &sid, Some(refused))
                 .await
                 .or_page(&nav)?;
             Ok(page.status(StatusCode::BAD_REQUEST))
