@@ -217,3 +217,27 @@ async fn bmc_credentials_are_encrypted_and_admin_only() {
     let other = maas_region::crypto::SecretBox::from_key(&[9u8; 32]);
     assert!(other.open(&raw).is_err());
 }
+
+#[tokio::test]
+async fn an_admin_changes_a_users_role_as_the_web_ui_does() {
+    let r = TestRegion::start().await;
+    let bob = r.user("bob", false).await;
+    let up = [("is_superuser", "true")];
+    assert_eq!(bob.put("users/bob/", &up).await.0, 403, "not his own");
+    assert_eq!(bob.post("zones/", &[("name", "bz")]).await.0, 403);
+    let (st, e) = r.admin.put("users/bob/", &[]).await;
+    assert_eq!(st, 400);
+    assert_eq!(e["is_superuser"][0], "This field is required.");
+    assert_eq!(r.admin.put("users/admin/", &up).await.0, 400, "own role");
+    assert_eq!(r.admin.put("users/nobody/", &up).await.0, 404);
+    let (st, u) = r.admin.put("users/bob/", &up).await;
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(u["is_superuser"], true);
+    assert_eq!(bob.post("zones/", &[("name", "bz")]).await.0, 200);
+    let (_, u) = r
+        .admin
+        .put("users/bob/", &[("is_superuser", "false")])
+        .await;
+    assert_eq!(u["is_superuser"], false);
+    assert_eq!(bob.post("zones/", &[("name", "bz2")]).await.0, 403);
+}

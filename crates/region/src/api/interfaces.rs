@@ -14,7 +14,7 @@ use crate::api::app::{App, Req, json, no_content};
 use crate::api::check::Check;
 use crate::error::{Error, Result};
 use crate::services::interfaces::links::{self, LinkRequest, Mode};
-use crate::services::interfaces::{self, IfaceSpec, Kind};
+use crate::services::interfaces::{self, IfaceSpec, Kind, params};
 use crate::services::machines;
 use crate::services::network::not_found;
 
@@ -28,18 +28,6 @@ pub fn routes(api: &str) -> Router<App> {
             &format!("{api}/nodes/{{system_id}}/interfaces/{{id}}/"),
             any(item),
         )
-}
-
-const LACP_RATES: [&str; 2] = ["fast", "slow"];
-const XMIT_POLICIES: [&str; 5] = ["layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4"];
-const BRIDGE_TYPES: [&str; 2] = ["standard", "ovs"];
-
-fn invalid_choice(v: &str, what: &str, choices: &[&str]) -> String {
-    let list: Vec<String> = choices.iter().map(|c| format!("'{c}'")).collect();
-    format!(
-        "'{v}' is not a valid {what}.  It should be one of: {}.",
-        list.join(", ")
-    )
 }
 
 /// A parameter given with an empty value: drop the stored one.
@@ -99,34 +87,14 @@ fn spec(req: &Req, c: &mut Check, parent_keys: &[&str]) -> IfaceSpec {
     } else if present_empty(req, "accept_ra") {
         set("accept-ra", None);
     }
-    for (k, choices) in [
-        ("bond_mode", &interfaces::BOND_MODES[..]),
-        ("bond_lacp_rate", &LACP_RATES[..]),
-        ("bond_xmit_hash_policy", &XMIT_POLICIES[..]),
-        ("bridge_type", &BRIDGE_TYPES[..]),
-    ] {
-        if let Some(v) = i.get_nonempty(k) {
-            let v = v.trim();
-            if choices.contains(&v) {
-                set(k, Some(v.into()));
-            } else {
-                c.add(k, invalid_choice(v, k, choices));
-            }
-        }
+    let mut errs = FieldErrors::new();
+    for (k, v) in params::check(|k| i.get(k).map(str::to_string), &mut errs) {
+        set(&k, Some(v));
     }
-    for (k, hi) in [
-        ("bond_miimon", i64::MAX),
-        ("bond_downdelay", i64::MAX),
-        ("bond_updelay", i64::MAX),
-        ("bond_num_grat_arp", 255),
-        ("bridge_fd", i64::MAX),
-    ] {
-        if let Some(n) = c.int_between(k, 0, hi) {
-            set(k, Some(n.into()));
+    for (k, msgs) in errs {
+        for m in msgs {
+            c.add(&k, m);
         }
-    }
-    if let Some(b) = c.bool("bridge_stp") {
-        set("bridge_stp", Some(b.into()));
     }
     s.enabled = c.bool("enabled");
     s.link_connected = c.bool("link_connected");
@@ -217,7 +185,7 @@ pub async fn item(
                     let p = Mode::parse(m);
                     if p.is_none() {
                         let choices = ["auto", "dhcp", "static", "link_up"];
-                        add("mode", invalid_choice(m.trim(), "mode", &choices));
+                        add("mode", params::invalid_choice(m.trim(), "mode", &choices));
                     }
                     p
                 }

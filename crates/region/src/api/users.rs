@@ -65,6 +65,19 @@ pub async fn item(
             users::delete(&app, me, &username).await?;
             Ok(no_content())
         }
+        // Not in MAAS's API (its web UI alone changes a role): the role
+        // change the web UI offers, so neither can do what the other can't.
+        (&Method::PUT, None) => {
+            let me = req.admin()?;
+            let mut c = Check::new(&req.input);
+            let admin = c.bool("is_superuser");
+            if admin.is_none() && !c.has("is_superuser") {
+                c.add("is_superuser", "This field is required.");
+            }
+            c.finish()?;
+            users::set_admin(&app, me, &username, admin.unwrap_or(false)).await?;
+            Ok(json(&user_json(&users::get(&app.db, &username).await?)))
+        }
         _ => Err(req.unknown_op()),
     }
 }

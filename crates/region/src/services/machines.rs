@@ -511,7 +511,8 @@ pub fn valid_device_name(name: &str) -> bool {
         && name != ".."
 }
 
-/// A physical disk to add by hand (validated by the caller).
+/// A physical disk to add by hand (checked by `storage::disk_form`).
+#[derive(Debug)]
 pub struct DiskRequest {
     pub name: String,
     pub size: i64,
@@ -522,8 +523,13 @@ pub struct DiskRequest {
     pub id_path: Option<String>,
 }
 
-/// Add a physical disk.
+/// Add a physical disk (admins; its name unique on the machine).
 pub async fn add_disk(ctx: &Ctx, user: &User, system_id: &str, r: DiskRequest) -> Result<()> {
+    if !user.is_superuser {
+        return Err(Error::Forbidden(
+            "You do not have permission to access this machine.".into(),
+        ));
+    }
     let d = NewDisk {
         name: &r.name,
         size: r.size,
@@ -535,6 +541,12 @@ pub async fn add_disk(ctx: &Ctx, user: &User, system_id: &str, r: DiskRequest) -
     };
     let mut tx = crate::store::begin(&ctx.db).await?;
     let m = lifecycle::lock(&mut tx, system_id).await?;
+    if crate::store::storage::disk_name_taken(&mut tx, m.id, -1, d.name).await? {
+        return Err(Error::field(
+            "__all__",
+            "Block device with this Node config and Name already exists.",
+        ));
+    }
     db::insert_disk(&mut tx, m.id, &d).await?;
     let text = format!("Added block device {}.", d.name);
     let who = Some(user.username.as_str());

@@ -150,6 +150,11 @@ pub async fn delete(ctx: &Ctx, me: &User, username: &str) -> Result<()> {
 /// never about themselves (an admin cannot lock themselves out). Cached API
 /// keys on this region are dropped so the new role applies at once.
 pub async fn set_admin(ctx: &Ctx, me: &User, username: &str, admin: bool) -> Result<()> {
+    if !me.is_superuser {
+        return Err(Error::Forbidden(
+            "Only administrators can change a user's role.".into(),
+        ));
+    }
     if me.username == username {
         return Err(Error::BadRequest(
             "You cannot change your own administrator rights.".into(),

@@ -3,7 +3,8 @@
 //! block device and partition endpoints offer — add a partition (sizes as
 //! the API reads them: `10G`, bytes), delete one (confirmed), format and
 //! mount a disk or partition, unmount, unformat (confirmed), set the boot
-//! disk, apply a storage layout (confirmed). Every write is a
+//! disk, apply a storage layout (confirmed); disks added, edited, tagged
+//! and deleted are in `machine_blockdev`. Every write is a
 //! `services::storage` call with its own permission and status rules.
 
 use axum::extract::{Path, State};
@@ -30,6 +31,7 @@ pub struct PartView {
     pub size: String,
     pub fstype: String,
     pub mount: String,
+    pub tags: String,
 }
 
 pub struct DiskView {
@@ -42,6 +44,7 @@ pub struct DiskView {
     pub used_for: String,
     pub fstype: String,
     pub mount: String,
+    pub tags: String,
     pub parts: Vec<PartView>,
 }
 
@@ -79,6 +82,7 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
                 used_for: d.used_for.clone(),
                 fstype,
                 mount,
+                tags: d.tags.join(", "),
                 parts: d
                     .partitions
                     .iter()
@@ -90,6 +94,7 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
                             size: bytes(p.size),
                             fstype,
                             mount,
+                            tags: p.tags.join(", "),
                         }
                     })
                     .collect(),
@@ -153,6 +158,11 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
         f.heading = "Mount".into();
         forms.push(f);
     }
+    if admin {
+        forms.extend(crate::ui::machine_blockdev::forms(
+            sid, &disk_opts, &targets,
+        ));
+    }
     if admin && !disks.is_empty() {
         let layouts: Vec<String> = LAYOUTS.iter().map(|t| t.to_string()).collect();
         let mut f = FormBlock::new(
@@ -174,7 +184,7 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
     })
 }
 
-fn done(sid: &str) -> PageResult {
+pub(crate) fn done(sid: &str) -> PageResult {
     Ok(Redirect::to(&format!("/MAAS/r/machine/{sid}#storage")).into_response())
 }
 

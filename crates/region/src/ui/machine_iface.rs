@@ -20,15 +20,12 @@ use crate::ui::machine::{Refusal, refused};
 use crate::ui::machine_net::{done, id_of};
 use crate::ui::session::Posted;
 
-/// The bridge types the API takes.
-const BRIDGE_TYPES: [&str; 2] = ["standard", "ovs"];
-
 /// The forms: settings, bridge, default gateway (`names`: every interface,
-/// `physical`: the ones a bridge may sit on; (id, name) pairs).
+/// `parents`: the ones a bridge may sit on; (id, name) pairs).
 pub fn forms(
     sid: &str,
     names: &[(String, String)],
-    physical: &[(String, String)],
+    parents: &[(String, String)],
 ) -> Vec<FormBlock> {
     let mut settings = FormBlock::new(
         format!("/MAAS/r/machine/{sid}/interface"),
@@ -50,7 +47,6 @@ pub fn forms(
     );
     settings.id = "iface-form".into();
     settings.heading = "Interface settings".into();
-    let types: Vec<String> = BRIDGE_TYPES.iter().map(|t| t.to_string()).collect();
     let mut bridge = FormBlock::new(
         format!("/MAAS/r/machine/{sid}/bridge"),
         "Add bridge",
@@ -59,10 +55,12 @@ pub fn forms(
                 .id("bridge_name")
                 .required(),
             Field::select("parent", "On interface", "", &[])
-                .choices(physical.to_vec())
+                .choices(parents.to_vec())
                 .id("bridge_parent"),
-            Field::select("bridge_type", "Bridge type", "standard", &types),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::ui::iface_params::bridge_fields("default", "bridge_"))
+        .collect(),
     );
     bridge.id = "bridge-form".into();
     bridge.heading = "Add a bridge".into();
@@ -176,19 +174,7 @@ pub async fn add_bridge(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted
     let at = Refusal::form("bridge-form");
     let f = &p.form;
     let mut errs = FieldErrors::new();
-    let mut params = Vec::new();
-    if let Some(t) = f.text("bridge_type") {
-        if BRIDGE_TYPES.contains(&t.as_str()) {
-            params.push(("bridge_type".to_string(), Some(Value::from(t))));
-        } else {
-            errs.insert(
-                "bridge_type".into(),
-                vec![format!(
-                    "'{t}' is not a valid bridge_type.  It should be one of: 'standard', 'ovs'."
-                )],
-            );
-        }
-    }
+    let params = crate::ui::iface_params::posted(f, &mut errs);
     let spec = IfaceSpec {
         name: f.text("name"),
         parents: Some(f.text("parent").into_iter().collect()),

@@ -33,6 +33,8 @@ pub struct IfaceView {
     pub name: String,
     pub mac: String,
     pub kind: String,
+    /// A bond's or bridge's parameters, summed up.
+    pub params: String,
     pub vlan: String,
     pub links: Vec<LinkView>,
 }
@@ -63,6 +65,7 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
             name: i.name.clone(),
             mac: i.mac_address.clone(),
             kind: i.type_.clone(),
+            params: crate::ui::iface_params::summary(&i.type_, &i.params),
             vlan: i
                 .vlan
                 .as_ref()
@@ -97,7 +100,17 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
         .filter(|i| i.kind == "physical")
         .map(|i| opt(i.id, &i.name))
         .collect();
-    let physical_all = physical.clone();
+    let kinds = |want: &[&str]| -> Vec<(String, String)> {
+        ifaces
+            .iter()
+            .filter(|i| want.contains(&i.kind.as_str()))
+            .map(|i| opt(i.id, &i.name))
+            .collect()
+    };
+    // What a VLAN or a bridge may sit on, and what has parameters.
+    let vlan_parents = kinds(&["physical", "bond", "bridge"]);
+    let bridge_parents = kinds(&["physical", "bond", "vlan"]);
+    let with_params = kinds(&["bond", "bridge"]);
     let subnet_opts: Vec<(String, String)> = subnets::list(ui)
         .await?
         .iter()
@@ -140,17 +153,13 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
         "Add VLAN interface",
         vec![
             Field::select("parent", "Parent interface", "", &[])
-                .choices(physical.clone())
+                .choices(vlan_parents)
                 .id("vlan_parent"),
             Field::select("vlan", "VLAN", "", &[]).choices(vlan_opts),
         ],
     );
     vlan.id = "vlan-form".into();
     vlan.heading = "Add a VLAN interface".into();
-    let bond_modes: Vec<String> = interfaces::BOND_MODES
-        .iter()
-        .map(|m| m.to_string())
-        .collect();
     let mut bond = FormBlock::new(
         format!("/MAAS/r/machine/{sid}/bond"),
         "Add bond",
@@ -161,8 +170,10 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
             Field::select("parents", "Interfaces", "", &[])
                 .choices(physical)
                 .kind("multiselect"),
-            Field::select("bond_mode", "Bond mode", "balance-rr", &bond_modes),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::ui::iface_params::bond_fields("default", "bond_"))
+        .collect(),
     );
     bond.id = "bond-form".into();
     bond.heading = "Add a bond".into();
@@ -170,8 +181,11 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
     forms.extend(crate::ui::machine_iface::forms(
         sid,
         &names_all,
-        &physical_all,
+        &bridge_parents,
     ));
+    if !with_params.is_empty() {
+        forms.push(crate::ui::iface_params::form(sid, &with_params));
+    }
     Ok(NetView {
         ifaces,
         can_edit: true,
@@ -314,24 +328,7 @@ pub async fn add_bond(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) 
     let at = Refusal::form("bond-form");
     let f = &p.form;
     let mut errs = FieldErrors::new();
-    let mut params = Vec::new();
-    if let Some(m) = f.text("bond_mode") {
-        if interfaces::BOND_MODES.contains(&m.as_str()) {
-            params.push(("bond_mode".to_string(), Some(Value::from(m))));
-        } else {
-            let list: Vec<String> = interfaces::BOND_MODES
-                .iter()
-                .map(|c| format!("'{c}'"))
-                .collect();
-            errs.insert(
-                "bond_mode".into(),
-                vec![format!(
-                    "'{m}' is not a valid bond_mode.  It should be one of: {}.",
-                    list.join(", ")
-                )],
-            );
-        }
-    }
+    let params = crate::ui::iface_params::posted(f, &mut errs);
     let spec = IfaceSpec {
         name: f.text("name"),
         parents: Some(f.all("parents")),

@@ -61,9 +61,33 @@ const CHOICES: &[Choice] = &[
         true,
     ),
     c("test", "Test", Kind::Machine(Action::Test), true),
+    c(
+        "allocate",
+        "Allocate",
+        Kind::Machine(Action::Allocate),
+        true,
+    ),
     c("deploy", "Deploy", Kind::Machine(Action::Deploy), true),
     c("release", "Release", Kind::Machine(Action::Release), true),
     c("abort", "Abort", Kind::Machine(Action::Abort), true),
+    c(
+        "rescue_mode",
+        "Enter rescue mode",
+        Kind::Machine(Action::RescueMode),
+        true,
+    ),
+    c(
+        "exit_rescue_mode",
+        "Exit rescue mode",
+        Kind::Machine(Action::ExitRescueMode),
+        true,
+    ),
+    c(
+        "override_failed_testing",
+        "Override failed testing",
+        Kind::Machine(Action::OverrideFailedTesting),
+        true,
+    ),
     c(
         "mark_broken",
         "Mark broken",
@@ -117,6 +141,8 @@ struct ConfirmPage {
     label: String,
     error: String,
     destructive: bool,
+    /// A lifecycle action: it takes a comment (MAAS's event text).
+    lifecycle: bool,
     machines: Vec<String>,
     sids: Vec<String>,
     default_os: String,
@@ -142,28 +168,43 @@ fn bad(nav: &Nav, msg: &str) -> PageError {
     }
 }
 
-/// The typed request of a machine action from the confirm page's options.
-fn request(action: Action, f: &FormData) -> ActionRequest {
+/// The typed request of a machine action from the confirm page's options
+/// (the API's options and rules: `api::machines::actions`).
+fn request(action: Action, f: &FormData) -> Result<ActionRequest, Error> {
     let mut r = ActionRequest::new(action);
+    r.comment = f.text("comment");
     match action {
         Action::Deploy => {
             r.deploy = DeployRequest {
                 osystem: f.text("osystem"),
                 distro_series: f.text("distro_series"),
+                hwe_kernel: f.text("hwe_kernel"),
                 user_data: f
                     .get("user_data")
                     .filter(|u| !u.trim().is_empty())
                     .map(|u| u.replace("\r\n", "\n").into_bytes()),
-                ..Default::default()
+                ephemeral: f.checked("ephemeral_deploy"),
             };
         }
         Action::Release => {
-            r.erase = f.checked("erase") || f.checked("secure_erase") || f.checked("quick_erase");
+            r.secure_erase = f.checked("secure_erase");
+            r.quick_erase = f.checked("quick_erase");
+            r.erase = f.checked("erase") || r.secure_erase || r.quick_erase;
         }
-        Action::MarkBroken => r.reason = f.get("reason").unwrap_or("").trim().to_string(),
+        Action::MarkBroken => r.reason = f.text("reason").or(f.text("comment")).unwrap_or_default(),
+        Action::PowerOff => match f.text("stop_mode").as_deref() {
+            None | Some("hard") => {}
+            Some("soft") => r.soft_off = true,
+            Some(_) => {
+                return Err(Error::field(
+                    "stop_mode",
+                    "stop_mode must be 'soft' or 'hard'.",
+                ));
+            }
+        },
         _ => {}
     }
-    r
+    Ok(r)
 }
 
 pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
@@ -223,7 +264,14 @@ pub async fn action(State(ui): State<Ui>, p: Posted) -> PageResult {
         None => {
             for sid in &sids {
                 let r = match ch.kind {
-                    Kind::Machine(a) => actions::run(&ui, user, sid, &request(a, f)).await,
+                    Kind::Machine(a) => match request(a, f) {
+                        Ok(r) => actions::run(&ui, user, sid, &r).await,
+                        // The same refusal for every machine: said once.
+                        Err(e) => {
+                            failed.push(("all".into(), crate::ui::error::message(&e)));
+                            break;
+                        }
+                    },
                     Kind::SetPool => {
                         let r = UpdateRequest {
                             pool: f.text("pool"),
@@ -303,6 +351,7 @@ async fn confirm(ui: &Ui, viewer: &Viewer, ch: &Choice, sids: Vec<String>) -> Pa
         label: ch.label.to_string(),
         error: String::new(),
         destructive: ch.destructive,
+        lifecycle: matches!(ch.kind, Kind::Machine(_)),
         machines,
         sids,
         default_os,

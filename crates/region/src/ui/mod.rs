@@ -18,9 +18,11 @@ mod events;
 mod fabrics;
 mod fields;
 mod form;
+mod iface_params;
 mod images;
 mod kit;
 mod machine;
+mod machine_blockdev;
 mod machine_disks;
 mod machine_iface;
 mod machine_net;
@@ -92,6 +94,10 @@ pub fn router(ctx: Ctx) -> Router {
             post(machine_iface::settings),
         )
         .route(
+            "/MAAS/r/machine/{system_id}/interface/params",
+            post(iface_params::save),
+        )
+        .route(
             "/MAAS/r/machine/{system_id}/physical",
             post(machine_iface::add_physical),
         )
@@ -114,6 +120,22 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/MAAS/r/machine/{system_id}/partition/delete",
             post(machine_disks::delete_partition),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/disks",
+            post(machine_blockdev::add),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/disk/edit",
+            post(machine_blockdev::edit),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/disk/tag",
+            post(machine_blockdev::tag),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/disk/delete",
+            post(machine_blockdev::delete),
         )
         .route(
             "/MAAS/r/machine/{system_id}/format",

@@ -10,7 +10,9 @@ use common::TestRegion;
 use common::ui::get;
 use serde_json::Value;
 
+mod disks;
 mod iface;
+mod params;
 mod storage;
 
 pub(crate) const GB: i64 = 1_000_000_000;

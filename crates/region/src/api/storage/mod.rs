@@ -10,16 +10,15 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use maas_model::storage::{MIN_BLOCK_DEVICE_SIZE, parse_bytes};
+use maas_model::storage::parse_bytes;
 
 use crate::api::app::{App, Req, json, no_content};
 use crate::api::machines::machine_response;
 use crate::api::params::Input;
 use crate::error::{Error, Result};
 use crate::render::BlockDeviceJson;
-use crate::services::machines::{self, DiskRequest};
-use crate::services::storage::{self, Format, Mount, layout};
-use crate::store::storage::DiskChange;
+use crate::services::machines;
+use crate::services::storage::{self, Format, Mount, disk_form, layout};
 
 pub fn routes(api: &str) -> Router<App> {
     let n = format!("{api}/nodes/{{system_id}}");
@@ -114,41 +113,8 @@ pub async fn blockdevices(
         (&Method::POST, None) => {
             let u = req.admin()?;
             let i = &req.input;
-            let name = i
-                .get_nonempty("name")
-                .ok_or_else(|| Error::field("name", "This field is required."))?
-                .to_string();
-            if !machines::valid_device_name(&name) {
-                return Err(Error::field(
-                    "name",
-                    format!("'{name}' is not a valid device name."),
-                ));
-            }
-            let size = i
-                .int("size")?
-                .ok_or_else(|| Error::field("size", "This field is required."))?;
-            if size < MIN_BLOCK_DEVICE_SIZE {
-                return Err(Error::field(
-                    "size",
-                    "Ensure this value is greater than or equal to 4194304.",
-                ));
-            }
-            let block_size = i.int("block_size")?.unwrap_or(512);
-            if !(512..=65536).contains(&block_size) {
-                return Err(Error::field(
-                    "block_size",
-                    "Ensure this value is between 512 and 65536.",
-                ));
-            }
-            let d = DiskRequest {
-                name: name.clone(),
-                size,
-                block_size: block_size as i32,
-                tags: i.list("tags"),
-                model: i.get("model").unwrap_or("").to_string(),
-                serial: i.get("serial").unwrap_or("").to_string(),
-                id_path: i.get_nonempty("id_path").map(str::to_string),
-            };
+            let d = disk_form::new_disk(|k| i.get(k).map(str::to_string), i.list("tags"))?;
+            let name = d.name.clone();
             machines::add_disk(&app, u, &system_id, d).await?;
             let d = storage::get(&app, u, &system_id, &name).await?;
             Ok(json(&d))
@@ -178,72 +144,6 @@ fn mount_of(i: &Input) -> Mount {
     }
 }
 
-/// Parse `PUT …/blockdevices/{id}/` (MAAS's UpdatePhysicalBlockDeviceForm).
-fn disk_change(i: &Input) -> Result<DiskChange> {
-    let mut errs = maas_model::constraints::FieldErrors::new();
-    let mut bad = |k: &str, m: String| errs.insert(k.to_string(), vec![m]);
-    let name = i.get_nonempty("name").map(str::to_string);
-    if let Some(n) = &name
-        && !machines::valid_device_name(n)
-    {
-        bad("name", format!("'{n}' is not a valid device name."));
-    }
-    let id_path = i.get_nonempty("id_path").map(str::to_string);
-    if let Some(p) = &id_path
-        && !p.starts_with('/')
-    {
-        bad("id_path", "Enter a valid value.".into());
-    }
-    let size = match i.get_nonempty("size").map(|v| (v, parse_bytes(v))) {
-        None => None,
-        Some((_, Some(n))) if n >= MIN_BLOCK_DEVICE_SIZE => Some(n),
-        Some((_, Some(_))) => {
-            bad(
-                "size",
-                format!("Ensure this value is greater than or equal to {MIN_BLOCK_DEVICE_SIZE}."),
-            );
-            None
-        }
-        Some(_) => {
-            bad("size", "Enter a valid value.".into());
-            None
-        }
-    };
-    let block_size = match i.get_nonempty("block_size").map(parse_bytes) {
-        None => None,
-        Some(Some(n)) if (512..=65536).contains(&n) => Some(n as i32),
-        Some(_) => {
-            bad(
-                "block_size",
-                "Ensure this value is between 512 and 65536.".into(),
-            );
-            None
-        }
-    };
-    let table_type = i.get_nonempty("partition_table_type").map(str::to_string);
-    if let Some(t) = &table_type
-        && t != "GPT"
-        && t != "MBR"
-    {
-        bad(
-            "partition_table_type",
-            format!("Select a valid choice. {t} is not one of the available choices."),
-        );
-    }
-    if !errs.is_empty() {
-        return Err(Error::Validation(errs));
-    }
-    Ok(DiskChange {
-        table_type,
-        name,
-        model: text(i, "model"),
-        serial: text(i, "serial"),
-        id_path,
-        size,
-        block_size,
-    })
-}
-
 /// `nodes/{system_id}/blockdevices/{id}/`.
 pub async fn blockdevice(
     State(app): State<App>,
@@ -261,7 +161,7 @@ pub async fn blockdevice(
         }
         (&Method::PUT, None) => {
             let u = req.admin()?;
-            let change = disk_change(i)?;
+            let change = disk_form::change(|k| i.get(k).map(str::to_string))?;
             storage::update_disk(&app, u, sys, &id, change).await?
         }
         (&Method::POST, Some("add_tag")) => {

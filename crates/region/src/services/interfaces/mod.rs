@@ -9,6 +9,7 @@
 //! nothing.
 
 pub mod links;
+pub mod params;
 
 use std::collections::HashSet;
 
