@@ -395,12 +395,22 @@ async fn zones_pools_and_tags() {
     );
     assert_eq!(r.admin.post("tags/", &[("name", "fast")]).await.0, 400);
     assert_eq!(r.admin.post("tags/", &[("name", "no spaces")]).await.0, 400);
+    let (st, e) = r
+        .admin
+        .post("tags/", &[("name", "auto"), ("definition", "//node[")])
+        .await;
+    assert_eq!(st, 400);
+    assert!(
+        e["definition"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid xpath expression"),
+        "{e}"
+    );
     assert_eq!(
-        r.admin
-            .post("tags/", &[("name", "auto"), ("definition", "//node")])
-            .await
-            .0,
-        400
+        r.admin.get("tags/auto/", &[]).await.0,
+        404,
+        "nothing written"
     );
     let (st, u) = r
         .admin

@@ -1,4 +1,5 @@
-//! `tags/` and `tags/{name}/`: manual tags, applied with `update_nodes`.
+//! `tags/` and `tags/{name}/`: manual tags, applied with `update_nodes`,
+//! and automatic ones (an XPath `definition` over lshw; `op=rebuild`).
 
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::app::{App, Req, json, no_content};
 use crate::api::machines::listing_response;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::services::tags;
 use crate::services::{load, tags::TagRow};
 
@@ -21,16 +22,6 @@ fn tag_json(t: &TagRow) -> Value {
     })
 }
 
-fn check_definition(req: &Req) -> Result<()> {
-    if req.input.get_nonempty("definition").is_some() {
-        return Err(Error::field(
-            "definition",
-            "Automatic (XPath) tags are not supported yet: create a manual tag and apply it with update_nodes.",
-        ));
-    }
-    Ok(())
-}
-
 pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
     req.user()?;
     match (&req.method, req.op()) {
@@ -41,12 +32,12 @@ pub async fn collection(State(app): State<App>, req: Req) -> Result<Response> {
         (&Method::POST, None) => {
             req.admin()?;
             let name = req.input.get("name").unwrap_or("");
-            check_definition(&req)?;
             let t = tags::create(
                 &app,
                 name,
                 req.input.get("comment").unwrap_or(""),
                 req.input.get("kernel_opts").unwrap_or(""),
+                req.input.get("definition").unwrap_or(""),
             )
             .await?;
             Ok(json(&tag_json(&t)))
@@ -62,11 +53,11 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
         (&Method::GET, None) => Ok(json(&tag_json(&tag))),
         (&Method::PUT, None) => {
             req.admin()?;
-            check_definition(&req)?;
             let new_name = req.input.get_nonempty("name").unwrap_or(&name).to_string();
             let comment = req.input.get("comment");
             let kernel_opts = req.input.get("kernel_opts");
-            let t = tags::update(&app, &tag, &new_name, comment, kernel_opts).await?;
+            let definition = req.input.get("definition");
+            let t = tags::update(&app, &tag, &new_name, comment, kernel_opts, definition).await?;
             Ok(json(&tag_json(&t)))
         }
         (&Method::DELETE, None) => {
@@ -81,6 +72,11 @@ pub async fn item(State(app): State<App>, Path(name): Path<String>, req: Req) ->
                 ..Default::default()
             };
             Ok(listing_response(load::list(&app, &f, None).await?))
+        }
+        (&Method::POST, Some("rebuild")) => {
+            req.admin()?;
+            tags::rebuild(&app, &tag).await?;
+            Ok(json(&json!({"rebuilding": tag.name})))
         }
         (&Method::POST, Some("update_nodes")) => {
             req.admin()?;

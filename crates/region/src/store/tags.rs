@@ -52,14 +52,16 @@ pub async fn insert(
     name: &str,
     comment: &str,
     kernel_opts: &str,
+    definition: &str,
 ) -> Result<Option<TagRow>> {
     let r: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO tags (name, comment, kernel_opts) VALUES ($1, $2, $3)
+        "INSERT INTO tags (name, comment, kernel_opts, definition) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO NOTHING RETURNING {COLS}"
     )))
     .bind(name)
     .bind(comment)
     .bind(kernel_opts)
+    .bind(definition)
     .fetch_optional(db)
     .await?;
     Ok(r.map(row))
@@ -72,15 +74,18 @@ pub async fn update(
     name: &str,
     comment: Option<&str>,
     kernel_opts: Option<&str>,
+    definition: Option<&str>,
 ) -> Result<Option<TagRow>> {
     let r: std::result::Result<Tuple, _> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE tags SET name = $2, comment = coalesce($3, comment),
-                kernel_opts = coalesce($4, kernel_opts) WHERE id = $1 RETURNING {COLS}"
+                kernel_opts = coalesce($4, kernel_opts),
+                definition = coalesce($5, definition) WHERE id = $1 RETURNING {COLS}"
     )))
     .bind(id)
     .bind(name)
     .bind(comment)
     .bind(kernel_opts)
+    .bind(definition)
     .fetch_one(&mut *c)
     .await;
     match r {
@@ -140,4 +145,57 @@ pub async fn remove_from(c: &mut Conn, name: &str, system_ids: &[String]) -> Res
     .execute(&mut *c)
     .await?
     .rows_affected())
+}
+
+/// The tags with an XPath definition.
+pub async fn with_definition(c: &mut Conn) -> Result<Vec<TagRow>> {
+    let rows: Vec<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM tags WHERE definition <> '' ORDER BY name"
+    )))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.into_iter().map(row).collect())
+}
+
+/// Each machine's latest passed lshw output from commissioning (all
+/// machines, or only `machine`): (machine id, XML).
+pub async fn lshw_outputs(c: &mut Conn, machine: Option<i64>) -> Result<Vec<(i64, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT ON (machine_id) machine_id, output FROM script_results
+          WHERE result_type = 0 AND status = 2 AND name LIKE '%lshw%'
+            AND ($1::bigint IS NULL OR machine_id = $1)
+          ORDER BY machine_id, id DESC",
+    )
+    .bind(machine)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Make `name` carried by exactly the `matching` machines among `among`
+/// (machine ids; `None`: every machine).
+pub async fn set_on(
+    c: &mut Conn,
+    name: &str,
+    matching: &[i64],
+    among: Option<&[i64]>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET tag_names = array_remove(tag_names, $1)
+          WHERE tag_names @> ARRAY[$1] AND NOT (id = ANY($2))
+            AND ($3::bigint[] IS NULL OR id = ANY($3))",
+    )
+    .bind(name)
+    .bind(matching)
+    .bind(among)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE machines SET tag_names = array_append(tag_names, $1)
+          WHERE id = ANY($2) AND NOT (tag_names @> ARRAY[$1])",
+    )
+    .bind(name)
+    .bind(matching)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }

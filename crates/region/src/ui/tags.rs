@@ -1,7 +1,8 @@
 //! `/MAAS/r/tags`: everyone sees the tags; admins create, edit
 //! (`/MAAS/r/tag/<name>`) and delete (confirmed; machines lose the tag)
 //! through `services::tags`, with the API's messages beside the fields.
-//! Applying a tag to machines is the machine list's bulk action.
+//! Applying a manual tag to machines is the machine list's bulk action; a
+//! tag with an XPath definition picks its machines itself.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,16 +25,21 @@ fn href(t: &TagRow) -> String {
     format!("/MAAS/r/tag/{}", t.name)
 }
 
-fn fields(name: &str, comment: &str, kernel_opts: &str) -> Vec<Field> {
+fn fields(name: &str, comment: &str, kernel_opts: &str, definition: &str) -> Vec<Field> {
     vec![
         Field::text("name", "Name", name).required(),
         Field::text("comment", "Comment", comment),
         Field::text("kernel_opts", "Kernel options", kernel_opts),
+        Field::text(
+            "definition",
+            "XPath definition over lshw (empty: a manual tag)",
+            definition,
+        ),
     ]
 }
 
 fn create_form() -> FormBlock {
-    let mut f = FormBlock::new(format!("{LIST}/add"), "Add tag", fields("", "", ""));
+    let mut f = FormBlock::new(format!("{LIST}/add"), "Add tag", fields("", "", "", ""));
     f.id = "add-tag".into();
     f
 }
@@ -96,6 +102,7 @@ pub async fn create(State(ui): State<Ui>, p: Posted) -> PageResult {
         text(f, "name").trim(),
         text(f, "comment"),
         text(f, "kernel_opts"),
+        text(f, "definition"),
     )
     .await;
     match made {
@@ -113,7 +120,7 @@ fn edit_form(t: &TagRow) -> FormBlock {
     let mut f = FormBlock::new(
         format!("{}/edit", href(t)),
         "Save changes",
-        fields(&t.name, &t.comment, &t.kernel_opts),
+        fields(&t.name, &t.comment, &t.kernel_opts, &t.definition),
     );
     f.id = "edit-tag".into();
     f.cancel = LIST.into();
@@ -145,6 +152,7 @@ pub async fn edit(State(ui): State<Ui>, Path(name): Path<String>, p: Posted) -> 
         text(f, "name").trim(),
         f.get("comment"),
         f.get("kernel_opts"),
+        f.get("definition"),
     )
     .await;
     match changed {

@@ -215,7 +215,15 @@ pub const RESOURCES: &[Resource] = &[
             path: "/tags/{name}/",
             params: &["name"],
             doc: "Manage a tag.",
-            actions: &[R, U, D, post("update_nodes"), get("machines"), get("nodes")],
+            actions: &[
+                R,
+                U,
+                D,
+                post("update_nodes"),
+                post("rebuild"),
+                get("machines"),
+                get("nodes"),
+            ],
         }),
     ),
     (

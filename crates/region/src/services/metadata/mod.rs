@@ -156,6 +156,8 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
                 // The interface it booted on gets an AUTO link to the
                 // subnet it leased on, so a deployment configures it.
                 crate::store::interfaces::initial_auto_link(&mut tx, m.id).await?;
+                // Automatic tags read the lshw output just stored.
+                crate::services::tags::evaluate_machine(&mut tx, m.id).await?;
             }
             let ok_to = preseed::commissioned_to(&mut tx, &m, ok_to).await?;
             let label = m.status.label().to_lowercase();
