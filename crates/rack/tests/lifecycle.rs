@@ -37,6 +37,27 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         .unwrap();
     // Scribble on the disk so the erase has something to remove.
     lab.scribble_disk(n);
+    // Automatic tags, defined before the machine exists: commissioning's
+    // lshw decides (qemu's DMI vendor and this NIC's MAC match; a vendor it
+    // is not does not).
+    for (name, def) in [
+        (
+            "qemu",
+            "//node[@class='system']/vendor = 'QEMU'".to_string(),
+        ),
+        (
+            "this-nic",
+            format!("//node[@class='network']/serial = '{mac}'"),
+        ),
+        (
+            "dell",
+            "//node[@class='system']/vendor = 'Dell Inc.'".to_string(),
+        ),
+    ] {
+        let form = [("name", name), ("definition", def.as_str())];
+        let (st, t) = lab.r.admin.post("tags/", &form).await;
+        assert_eq!(st, 200, "{t}");
+    }
 
     // Someone presses the power button: it PXE-boots, enlists itself and
     // commissions in the same boot (enlist_commissioning), then powers off.
@@ -63,6 +84,14 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
         .filter_map(|i| i["mac_address"].as_str())
         .collect();
     assert!(macs.contains(&mac), "{macs:?}");
+    let mut tags: Vec<&str> = m["tag_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["qemu", "this-nic"], "XPath tags over its lshw");
 
     // Its switch port, heard over LLDP while it commissioned, is kept as
     // lldpcli's XML (the lab's switch announces each tap as a port).

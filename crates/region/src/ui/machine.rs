@@ -203,7 +203,13 @@ async fn build(
         power,
         errors: Vec::new(),
         net: machine_net::view(ui, &m, user.is_superuser).await?,
-        store: machine_disks::view(ui, user, sid, owner).await?,
+        store: {
+            let mut s = machine_disks::view(ui, user, sid, owner).await?;
+            s.special = crate::ui::machine_special::rows(&m.related.special);
+            let more = crate::ui::machine_special::forms(sid, s.can_fs, s.admin);
+            s.forms.extend(more);
+            s
+        },
         results,
         events,
         summary,

@@ -58,6 +58,8 @@ pub struct StorageView {
     pub can_fs: bool,
     pub forms: Vec<FormBlock>,
     pub errors: Vec<String>,
+    /// tmpfs/ramfs mounts (filled by the page from the machine).
+    pub special: Vec<crate::ui::machine_special::SpecialView>,
 }
 
 fn fs_of(fs: Option<&crate::render::FsJson>) -> (String, String) {
@@ -127,6 +129,10 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
             vec![
                 sel("disk", "Disk", "part_disk", &disk_opts),
                 Field::text("size", "Size (e.g. 10G or bytes; empty: the rest)", ""),
+                Field::text("uuid", "UUID (empty: a new one)", "").id("part_uuid"),
+                Field::text("bootable", "Bootable", "")
+                    .kind("checkbox")
+                    .id("part_bootable"),
             ],
         );
         f.id = "partition-form".into();
@@ -141,6 +147,8 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
             vec![
                 sel("target", "Disk or partition", "format_target", &targets),
                 Field::select("fstype", "Filesystem", "ext4", &types),
+                Field::text("label", "Label", "").id("format_label"),
+                Field::text("uuid", "UUID (empty: a new one)", "").id("format_uuid"),
             ],
         );
         f.id = "format-form".into();
@@ -152,6 +160,8 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
             vec![
                 sel("target", "Disk or partition", "mount_target", &targets),
                 Field::text("mount_point", "Mount point", ""),
+                Field::text("mount_options", "Mount options (e.g. noatime)", "")
+                    .id("mount_options"),
             ],
         );
         f.id = "mount-form".into();
@@ -168,7 +178,14 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
         let mut f = FormBlock::new(
             format!("/MAAS/r/machine/{sid}/layout"),
             "Apply layout",
-            vec![Field::select("storage_layout", "Layout", "flat", &layouts)],
+            vec![
+                Field::select("storage_layout", "Layout", "flat", &layouts),
+                Field::text(
+                    "root_size",
+                    "Root partition size (e.g. 20G; empty: the whole boot disk)",
+                    "",
+                ),
+            ],
         );
         f.id = "layout-form".into();
         f.heading = "Storage layout".into();
@@ -181,6 +198,7 @@ pub async fn view(ui: &Ui, user: &User, sid: &str, owner: bool) -> Result<Storag
         can_fs,
         forms,
         errors: Vec::new(),
+        special: Vec::new(),
     })
 }
 
@@ -218,8 +236,8 @@ pub async fn add_partition(State(ui): State<Ui>, Path(sid): Path<String>, p: Pos
         };
         let r = partitions::NewPart {
             size,
-            uuid: None,
-            bootable: false,
+            uuid: p.form.text("uuid"),
+            bootable: p.form.checked("bootable"),
         };
         partitions::create(&ui, &p.viewer.user, &sid, &d, r).await
     };
@@ -269,8 +287,8 @@ pub async fn format(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) ->
         let (d, part) = target(&p)?;
         let f = Format {
             fstype: p.form.text("fstype"),
-            uuid: None,
-            label: None,
+            uuid: p.form.text("uuid"),
+            label: p.form.text("label"),
         };
         let u = &p.viewer.user;
         match part {
@@ -293,7 +311,7 @@ pub async fn mount(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> 
         let (d, part) = target(&p)?;
         let m = Mount {
             mount_point: p.form.text("mount_point"),
-            mount_options: None,
+            mount_options: p.form.text("mount_options"),
         };
         let u = &p.viewer.user;
         match part {
@@ -390,6 +408,7 @@ pub async fn set_layout(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted
     let nav = p.viewer.nav();
     p.viewer.admin()?;
     let chosen = p.form.text("storage_layout").unwrap_or_default();
+    let root = p.form.text("root_size").unwrap_or_default();
     if !confirmed(&p.form) {
         return Ok(confirm(
             nav,
@@ -399,11 +418,24 @@ pub async fn set_layout(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted
                  layout applied."
             ),
             &format!("/MAAS/r/machine/{sid}/layout"),
-            vec![("storage_layout".into(), chosen)],
+            vec![
+                ("storage_layout".into(), chosen),
+                ("root_size".into(), root),
+            ],
             &format!("/MAAS/r/machine/{sid}#storage"),
         ));
     }
-    match layout::set_layout(&ui, &p.viewer.user, &sid, Some(&chosen), None).await {
+    let root_size = match root.as_str() {
+        "" => None,
+        v => match parse_bytes(v) {
+            Some(n) => Some(n),
+            None => {
+                let e = Error::field("root_size", "Enter a valid value.");
+                return refused(&ui, &p, &sid, Refusal::form("layout-form"), e).await;
+            }
+        },
+    };
+    match layout::set_layout(&ui, &p.viewer.user, &sid, Some(&chosen), root_size).await {
         Ok(()) => done(&sid),
         Err(e) => refused(&ui, &p, &sid, Refusal::form("layout-form"), e).await,
     }

@@ -26,6 +26,7 @@ mod machine_blockdev;
 mod machine_disks;
 mod machine_iface;
 mod machine_net;
+mod machine_special;
 mod machines;
 mod machines_action;
 mod net_edit;
@@ -120,6 +121,22 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/MAAS/r/machine/{system_id}/partition/delete",
             post(machine_disks::delete_partition),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/special",
+            post(machine_special::mount),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/special/unmount",
+            post(machine_special::unmount),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/restore",
+            post(machine_special::restore),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/gateways/clear",
+            post(machine_special::clear_gateways),
         )
         .route(
             "/MAAS/r/machine/{system_id}/disks",

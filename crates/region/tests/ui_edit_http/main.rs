@@ -13,6 +13,7 @@ use serde_json::Value;
 mod disks;
 mod iface;
 mod params;
+mod special;
 mod storage;
 
 pub(crate) const GB: i64 = 1_000_000_000;
