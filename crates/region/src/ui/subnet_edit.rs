@@ -42,6 +42,13 @@ fn check(name: &str, label: &str, on: bool) -> Field {
     f.id(&format!("subnet-{name}"))
 }
 
+/// MAAS's reverse DNS modes (`rdns_mode`).
+const RDNS_MODES: [(&str, &str); 3] = [
+    ("0", "Disabled"),
+    ("1", "Enabled"),
+    ("2", "RFC 2317 (classless delegation)"),
+];
+
 /// The subnet form's fields (create: blank; edit: the subnet's values).
 fn subnet_fields(sn: Option<&Value>, vlans: Vec<(String, String)>) -> Vec<Field> {
     let v = |k: &str| sn.map(|x| s(&x[k])).unwrap_or_default();
@@ -51,6 +58,8 @@ fn subnet_fields(sn: Option<&Value>, vlans: Vec<(String, String)>) -> Vec<Field>
         .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
     let vlan = sn.map(|x| s(&x["vlan"]["id"])).unwrap_or_default();
+    // MAAS's default for a new subnet: enabled.
+    let rdns = sn.map(|x| s(&x["rdns_mode"])).unwrap_or_else(|| "2".into());
     let cidr = Field::text("cidr", "CIDR", &v("cidr")).id("subnet-cidr");
     vec![
         if sn.is_none() { cidr.required() } else { cidr },
@@ -69,6 +78,20 @@ fn subnet_fields(sn: Option<&Value>, vlans: Vec<(String, String)>) -> Vec<Field>
         ),
         check("allow_dns", "Allow DNS resolution", b("allow_dns")),
         check("allow_proxy", "Allow the proxy", b("allow_proxy")),
+        check(
+            "active_discovery",
+            "Active discovery (scan for devices)",
+            sn.is_some_and(|x| x["active_discovery"].as_bool().unwrap_or(false)),
+        ),
+        Field::text("rdns_mode", "Reverse DNS", &rdns)
+            .kind("select")
+            .choices(
+                RDNS_MODES
+                    .iter()
+                    .map(|(v, l)| (v.to_string(), l.to_string()))
+                    .collect(),
+            )
+            .id("subnet-rdns_mode"),
     ]
 }
 
@@ -138,17 +161,26 @@ fn read(f: &mut Parse) -> (SubnetFields, Placement) {
         }
         out
     });
+    let rdns_mode = f
+        .nonempty("rdns_mode")
+        .and_then(|m| match m.parse::<i16>() {
+            Ok(n @ 0..=2) => Some(n),
+            _ => {
+                f.add("rdns_mode", crate::services::network::invalid_choice(&m));
+                None
+            }
+        });
     let fields = SubnetFields {
         cidr,
         name: f.text("name"),
         description: f.text("description"),
         gateway,
         dns_servers,
-        rdns_mode: None,
+        rdns_mode,
         allow_dns: Some(f.form.checked("allow_dns")),
         allow_proxy: Some(f.form.checked("allow_proxy")),
         managed: Some(f.form.checked("managed")),
-        active_discovery: None,
+        active_discovery: Some(f.form.checked("active_discovery")),
     };
     let place = Placement {
         vlan: f.nonempty("vlan"),
@@ -237,18 +269,31 @@ pub async fn delete(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> 
     let sn = subnets::get(&ui, &id.to_string(), SubnetRead::Subnet, Default::default())
         .await
         .or_page(&nav)?;
+    let force = p.form.checked("force");
     let c = Confirm {
         title: format!("Delete subnet {}", s(&sn["cidr"])),
-        text: format!(
-            "Subnet {} with its IP ranges and reservations will be deleted.",
-            s(&sn["cidr"])
-        ),
+        text: if force {
+            format!(
+                "Subnet {} is deleted even while machines hold addresses on it (the API's \
+                 force=true); those addresses go with it.",
+                s(&sn["cidr"])
+            )
+        } else {
+            format!(
+                "Subnet {} with its IP ranges and reservations will be deleted.",
+                s(&sn["cidr"])
+            )
+        },
         action: format!("/MAAS/r/subnet/{id}/delete"),
         back: "/MAAS/r/subnets".into(),
-        hidden: vec![],
+        hidden: if force {
+            vec![("force".into(), "1".into())]
+        } else {
+            vec![]
+        },
     };
     let spec = id.to_string();
-    confirm_then(&p, c, || subnets::delete(&ui, &spec, false)).await
+    confirm_then(&p, c, || subnets::delete(&ui, &spec, force)).await
 }
 
 /// The reserve form of the subnet page (any user, as the API allows).

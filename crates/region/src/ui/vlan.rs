@@ -91,6 +91,11 @@ fn fields(
     let list = vec![
         Field::text("name", "Name", &val("name", name)),
         Field::text(
+            "vid",
+            "VID (the untagged VLAN's stays 0)",
+            &val("vid", s(&v["vid"])),
+        ),
+        Field::text(
             "description",
             "Description",
             &val("description", s(&v["description"])),
@@ -113,6 +118,18 @@ fn fields(
         dhcp.value = "1".into();
     }
     (list, dhcp)
+}
+
+/// The posted VID (empty: unchanged); the service checks its range.
+fn vid_of(f: &mut Parse) -> Option<i64> {
+    let v = f.nonempty("vid")?;
+    match v.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            f.add("vid", format!("'{v}' is not a valid integer."));
+            None
+        }
+    }
 }
 
 /// The VLAN's space for the select ("" for none: `undefined` in the API).
@@ -194,7 +211,7 @@ pub async fn edit(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> Pa
     let patch = VlanPatch {
         name,
         description: f.text("description"),
-        vid: None,
+        vid: vid_of(&mut f),
         mtu: f.int_between("mtu", 552, 65535),
         space: f.text("space"),
         primary_rack: f.text("primary_rack"),
