@@ -38,6 +38,7 @@ mod reservedips;
 mod session;
 mod signin;
 mod spaces;
+mod staticroutes;
 mod subnet_edit;
 mod tags;
 mod views;
@@ -202,6 +203,13 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/subnet/{id}/reserve", post(subnet_edit::reserve))
         .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
         .route("/MAAS/r/subnet/{id}/reservedips", post(reservedips::add))
+        .route("/MAAS/r/subnet/{id}/routes", post(staticroutes::add))
+        .route("/MAAS/r/staticroute/{id}", get(staticroutes::show))
+        .route("/MAAS/r/staticroute/{id}/edit", post(staticroutes::edit))
+        .route(
+            "/MAAS/r/staticroute/{id}/delete",
+            post(staticroutes::delete),
+        )
         .route("/MAAS/r/reservedip/{id}", get(reservedips::show))
         .route("/MAAS/r/reservedip/{id}/edit", post(reservedips::edit))
         .route("/MAAS/r/reservedip/{id}/delete", post(reservedips::delete))

@@ -191,6 +191,10 @@ pub struct SubnetPage {
     pub reserve: FormBlock,
     /// Admins: a new DHCP reservation.
     pub dhcp_reserve: Option<FormBlock>,
+    /// Static routes from this subnet.
+    routes: Vec<crate::ui::staticroutes::RouteLine>,
+    /// Admins: a new static route.
+    pub route_add: Option<FormBlock>,
 }
 
 fn range_fields(form: &FormData) -> Vec<Field> {
@@ -253,6 +257,12 @@ pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result
     let reserve = crate::ui::subnet_edit::reserve_form(sn["id"].as_i64().unwrap_or(0));
     let dhcp_reserve =
         admin.then(|| crate::ui::reservedips::add_form(sn["id"].as_i64().unwrap_or(0)));
+    let routes = crate::ui::staticroutes::of_subnet(ui, &sid).await?;
+    let route_add = if admin {
+        Some(crate::ui::staticroutes::add_form(ui, &sid).await?)
+    } else {
+        None
+    };
     let dns = sn["dns_servers"]
         .as_array()
         .map(|a| a.iter().map(s).collect::<Vec<_>>().join(", "))
@@ -274,6 +284,8 @@ pub async fn page(ui: &Ui, viewer: &Viewer, id: &str, form: &FormData) -> Result
         edit,
         reserve,
         dhcp_reserve,
+        routes,
+        route_add,
     })
 }
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 mod edits;
 mod fabrics;
 mod reserved;
+mod routes;
 mod settings;
 mod spaces;
 mod subnets;
