@@ -18,12 +18,22 @@ export async function more(browser, base, adminUser, adminPass, user, userPass) 
     ["controllers", "Controllers"], ["images", "Images"], ["devices", "Devices"],
     ["devices/add", "Add device"], ["account", "Account"], ["users", "Users"],
     ["zones", "Zones"], ["pools", "Resource pools"], ["settings", "Settings"],
-    ["intro", "Welcome to MAAS"], ["tags", "Tags"],
+    ["intro", "Welcome to MAAS"], ["tags", "Tags"], ["notifications", "Notifications"],
   ]) {
     const resp = await page.goto(`${r}/${path}`);
     check(resp.status() === 200 && (await page.isVisible(`h1:has-text('${h1}')`)), `${path} opens (${resp.status()})`);
     await axe(page, path);
   }
+  // A notification for users: added, then its own page opens from the list.
+  await page.goto(`${r}/notifications`);
+  await page.fill("#message", "Rack 2 lost its uplink");
+  await page.check("#users");
+  await page.click("button:has-text('Add notification')");
+  await page.waitForURL(/\/r\/notifications$/);
+  await page.click("a:has-text('Rack 2 lost its uplink')");
+  await page.waitForURL(/\/r\/notification\/\d+/);
+  await axe(page, "notification edit");
+
   await page.goto(`${r}/controllers`);
   await page.click("#regions tbody a");
   check(await page.isVisible("h2:has-text('Region controller')"), "a region's page opens from the list");

@@ -69,6 +69,19 @@ export async function networks(page, r) {
   await page.waitForURL(/#reserved$/);
   check(await page.isVisible("td:has-text('bmc of rack 8')"), "the edited reservation is listed");
 
+  // A static route to another subnet, then its own edit page.
+  const [dst] = (await need("subnet", "10.80.0.0/24")).split(" ");
+  await page.goto(`${r}/subnet/${sid}`);
+  await page.selectOption("#route-destination", dst);
+  await page.fill("#route-gateway_ip", "10.77.0.1");
+  await page.press("#route-gateway_ip", "Enter");
+  await page.waitForURL(/#routes$/);
+  check(await page.isVisible("#routes td:has-text('10.80.0.0/24')"), "the static route is listed");
+  await axe(page, "subnet with a static route");
+  await page.click("a[aria-label='Edit route to 10.80.0.0/24']");
+  await page.waitForURL(/\/r\/staticroute\/\d+/);
+  await axe(page, "static route edit");
+
   // The range goes (confirmed).
   await page.goto(`${r}/subnet/${sid}`);
   await page.click("button[aria-label='Delete range 10.77.0.20 to 10.77.0.30']");

@@ -32,6 +32,7 @@ mod machines_action;
 mod net_edit;
 mod netform;
 mod networks;
+mod notifications;
 mod pages;
 mod places;
 mod reservedips;
@@ -204,6 +205,18 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
         .route("/MAAS/r/subnet/{id}/reservedips", post(reservedips::add))
         .route("/MAAS/r/subnet/{id}/routes", post(staticroutes::add))
+        .route("/MAAS/r/notifications", get(notifications::list))
+        .route("/MAAS/r/notifications/add", post(notifications::create))
+        .route("/MAAS/r/notification/{id}", get(notifications::show))
+        .route("/MAAS/r/notification/{id}/edit", post(notifications::edit))
+        .route(
+            "/MAAS/r/notification/{id}/dismiss",
+            post(notifications::dismiss),
+        )
+        .route(
+            "/MAAS/r/notification/{id}/delete",
+            post(notifications::delete),
+        )
         .route("/MAAS/r/staticroute/{id}", get(staticroutes::show))
         .route("/MAAS/r/staticroute/{id}/edit", post(staticroutes::edit))
         .route(

@@ -33,6 +33,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("DNS", "dns"),
     ("Users", "users"),
     ("Settings", "settings"),
+    ("Notifications", "notifications"),
     ("Account", "account"),
 ];
 
@@ -45,7 +46,9 @@ impl Nav {
         // A detail page belongs to its list.
         let section = match section {
             "machine" => "machines",
-            "subnet" | "vlan" | "iprange" | "fabric" | "fabrics" | "space" | "spaces" => "subnets",
+            "subnet" | "vlan" | "iprange" | "fabric" | "fabrics" | "space" | "spaces"
+            | "reservedip" | "staticroute" => "subnets",
+            "notification" => "notifications",
             "domain" | "dnsrecord" | "dnsresource" => "dns",
             "device" => "devices",
             "controller" => "controllers",

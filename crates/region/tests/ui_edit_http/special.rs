@@ -17,7 +17,7 @@ async fn storage_options_special_filesystems_and_restore() {
     let path = format!("/machine/{m}");
     let on = |d: &[serde_json::Value], id: &str| -> serde_json::Value {
         d.iter()
-            .find(|x| x["id"].to_string() == id)
+            .find(|x| x["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
             .cloned()
             .unwrap()
     };

@@ -12,6 +12,7 @@ use reqwest::header::COOKIE;
 mod actions;
 mod device_ifaces;
 mod infra;
+mod notes;
 mod places;
 
 const ED25519: &str =

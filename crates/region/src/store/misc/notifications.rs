@@ -72,6 +72,14 @@ pub async fn for_user<'e>(
     Ok(rows.into_iter().map(row).collect())
 }
 
+/// Every notification, whoever it is for (admins manage them all).
+pub async fn all<'e>(e: impl Executor<'e>) -> Result<Vec<Notification>> {
+    let rows: Vec<Tuple> = sqlx::query_as(concat!(columns_sql!(), " ORDER BY n.id"))
+        .fetch_all(e)
+        .await?;
+    Ok(rows.into_iter().map(row).collect())
+}
+
 pub async fn by_id<'e>(e: impl Executor<'e>, id: i64) -> Result<Option<Notification>> {
     let r: Option<Tuple> = sqlx::query_as(concat!(columns_sql!(), " WHERE n.id = $1"))
         .bind(id)
