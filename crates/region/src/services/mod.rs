@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod listing;
 pub mod live;
 pub mod load;
+pub mod machine_fields;
 pub mod machines;
 pub mod metadata;
 pub mod misc;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::services::events::{self, EventRow};
-use crate::services::machines::{self, PowerParams, UpdateRequest};
+use crate::services::machines::{self, PowerParams};
 use crate::services::misc::results;
 use crate::services::places;
 use crate::ui::Ui;
@@ -141,14 +141,51 @@ async fn build(
         .collect();
     let summary = SummaryView::from_json(&v);
     let val = |k: &str, cur: &str| form.and_then(|f| f.get(k)).unwrap_or(cur).to_string();
+    let domains: Vec<String> = crate::services::dns::domains::list(ui)
+        .await?
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    let cur = |k: &str| match &v[k] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
     let fields = vec![
         Field::text("hostname", "Hostname", &val("hostname", &m.row.hostname)).required(),
+        Field::select(
+            "domain",
+            "Domain",
+            &val("domain", v["domain"]["name"].as_str().unwrap_or("")),
+            &domains,
+        ),
         Field::select("zone", "Zone", &val("zone", &summary.zone), &zones),
         Field::select("pool", "Resource pool", &val("pool", &summary.pool), &pools),
         Field::text(
             "description",
             "Description",
             &val("description", &m.row.description),
+        ),
+        Field::text(
+            "architecture",
+            "Architecture (arch/subarch)",
+            &val("architecture", &cur("architecture")),
+        ),
+        Field::text(
+            "min_hwe_kernel",
+            "Minimum kernel (empty: none)",
+            &val("min_hwe_kernel", &cur("min_hwe_kernel")),
+        ),
+        Field::text(
+            "cpu_count",
+            "CPU cores",
+            &val("cpu_count", &cur("cpu_count")),
+        ),
+        Field::text("memory", "Memory (MiB)", &val("memory", &cur("memory"))),
+        Field::text(
+            "swap_size",
+            "Swap size (bytes; empty: unchanged)",
+            &val("swap_size", &cur("swap_size")),
         ),
     ];
     let chosen = val("power_type", &m.row.power_type);
@@ -228,19 +265,20 @@ pub async fn edit(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> P
     let user = p.viewer.admin()?;
     let f = &p.form;
     let power_type = f.text("power_type").unwrap_or_else(|| "manual".into());
-    let r = UpdateRequest {
-        hostname: f.text("hostname"),
-        zone: f.text("zone"),
-        pool: f.text("pool"),
-        description: Some(f.get("description").unwrap_or("").to_string()),
-        power_params: PowerParams {
-            json: None,
-            fields: power_fields(f, &power_type),
-        },
-        power_type: Some(power_type),
-        ..Default::default()
+    // The machine's own fields as the API reads them; the power form's.
+    let done = match crate::services::machine_fields::update(|k| f.get(k).map(str::to_string)) {
+        Ok(mut r) => {
+            r.description = Some(f.get("description").unwrap_or("").to_string());
+            r.power_params = PowerParams {
+                json: None,
+                fields: power_fields(f, &power_type),
+            };
+            r.power_type = Some(power_type);
+            machines::update(&ui, user, &sid, r).await
+        }
+        Err(e) => Err(e),
     };
-    match machines::update(&ui, user, &sid, r).await {
+    match done {
         Ok(()) => Ok(Redirect::to(&format!("/MAAS/r/machine/{sid}#configuration")).into_response()),
         Err(e @ (Error::Validation(_) | Error::Conflict(_) | Error::BadRequest(_))) => {
             let mut page = build(&ui, &p.viewer, &sid, Some(f)).await.or_page(&nav)?;

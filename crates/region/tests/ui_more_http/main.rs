@@ -12,6 +12,7 @@ use reqwest::header::COOKIE;
 mod actions;
 mod device_ifaces;
 mod infra;
+mod machine_fields;
 mod notes;
 mod places;
 

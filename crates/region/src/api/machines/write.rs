@@ -10,50 +10,8 @@ use crate::api::check::Check;
 use crate::api::machines::{current, machine_response};
 use crate::error::{Error, Result};
 use crate::render::FullMachine;
-use crate::services::machines::{self, CreateRequest, PowerParams, UpdateRequest};
-
-/// The host part of a given hostname; its domain part (after the first dot)
-/// becomes the machine's domain, which must exist and agree with a `domain`
-/// given beside it.
-fn host_and_domain(given: &str, domain: &mut Option<String>) -> Result<String, String> {
-    let (host, in_name) = ids::split_fqdn(given)?;
-    if let Some(d) = in_name {
-        match domain.as_deref() {
-            // A domain given by id is checked by the service.
-            Some(other) if other != d && other.parse::<i64>().is_err() => {
-                return Err(format!(
-                    "'{given}' is not in the domain '{other}' given with it."
-                ));
-            }
-            _ => *domain = Some(d.to_string()),
-        }
-    }
-    Ok(host.to_string())
-}
-
-fn normalise_arch(arch: &str, sub: Option<&str>) -> Result<String> {
-    let a = match (arch.contains('/'), sub) {
-        (false, Some(s)) if !s.is_empty() => format!("{arch}/{s}"),
-        (false, _) => format!("{arch}/generic"),
-        (true, _) => arch.to_string(),
-    };
-    let ok = a.split_once('/').is_some_and(|(x, y)| {
-        let good = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 64
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-        };
-        good(x) && good(y)
-    });
-    if !ok {
-        return Err(Error::field(
-            "architecture",
-            format!("'{arch}' is not a valid architecture."),
-        ));
-    }
-    Ok(a)
-}
+use crate::services::machine_fields::{self, host_and_domain, normalise_arch};
+use crate::services::machines::{self, CreateRequest, PowerParams};
 
 /// Power parameters as given: a JSON `power_parameters` object and/or
 /// `power_parameters_<name>` fields (parsed and checked by the service
@@ -123,13 +81,10 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
     let arch = match i.get_nonempty("architecture") {
         Some(a) => match normalise_arch(a, i.get_nonempty("subarchitecture")) {
             Ok(a) => Some(a),
-            Err(Error::Validation(e)) => {
-                for (field, msgs) in e {
-                    msgs.into_iter().for_each(|m| c.add(&field, m));
-                }
+            Err(e) => {
+                c.add("architecture", e);
                 None
             }
-            Err(e) => return Err(e),
         },
         None => {
             c.add("architecture", REQUIRED);
@@ -218,39 +173,8 @@ pub async fn create(app: &App, req: &Req) -> Result<Response> {
 pub async fn update(app: &App, req: &Req, system_id: &str) -> Result<Response> {
     let user = req.admin()?;
     let i = &req.input;
-    let mut r = UpdateRequest {
-        domain: i.get_nonempty("domain").map(str::to_string),
-        description: i.get("description").map(str::to_string),
-        zone: i.get_nonempty("zone").map(str::to_string),
-        pool: i.get_nonempty("pool").map(str::to_string),
-        min_hwe_kernel: i.get("min_hwe_kernel").map(str::to_string),
-        hardware_uuid: i
-            .get("hardware_uuid")
-            .map(|u| Some(u.to_string()).filter(|s| !s.is_empty())),
-        power_type: i.get("power_type").map(|s| s.trim().to_string()),
-        ..Default::default()
-    };
-    if let Some(h) = i.get_nonempty("hostname") {
-        let host =
-            host_and_domain(h.trim(), &mut r.domain).map_err(|e| Error::field("hostname", e))?;
-        r.hostname = Some(host);
-    }
-    if let Some(a) = i.get_nonempty("architecture") {
-        r.architecture = Some(normalise_arch(a, i.get_nonempty("subarchitecture"))?);
-    }
-    if let Some(n) = i.int("cpu_count")? {
-        if !(0..=100_000).contains(&n) {
-            return Err(Error::field("cpu_count", "cpu_count is out of range."));
-        }
-        r.cpu_count = Some(n as i32);
-    }
-    if let Some(n) = i.int("memory")? {
-        if !(0..=1i64 << 40).contains(&n) {
-            return Err(Error::field("memory", "memory is out of range."));
-        }
-        r.memory = Some(n);
-    }
-    r.swap_size = i.int("swap_size")?;
+    let mut r = machine_fields::update(|k| i.get(k).map(str::to_string))?;
+    r.power_type = i.get("power_type").map(|s| s.trim().to_string());
     r.power_params = power_params(req);
     machines::update(app, user, system_id, r).await?;
     current(app, system_id).await

@@ -1,0 +1,73 @@
+//! A machine's own fields from its configuration form, read and checked as
+//! `PUT machines/<id>/` reads them: a hostname with its domain, the
+//! architecture and hardware figures; every bad field refused at once with
+//! the API's message, nothing written.
+
+use super::*;
+
+#[tokio::test]
+async fn a_machines_domain_architecture_and_hardware_are_edited() {
+    let r = TestRegion::start().await;
+    let admin = sign_in(&r, "admin").await;
+    let m = r.ready_machine("fields", 2, 2048).await;
+    let (st, d) = r.admin.post("domains/", &[("name", "newdom")]).await;
+    assert_eq!(st, 200, "{d}");
+    let edit = format!("/machine/{m}/edit");
+    let (_, page) = get(&r, &admin.0, &format!("/machine/{m}")).await;
+    for f in [
+        "domain",
+        "architecture",
+        "cpu_count",
+        "memory",
+        "swap_size",
+        "min_hwe_kernel",
+    ] {
+        assert!(page.contains(&format!("name=\"{f}\"")), "{f}");
+    }
+
+    let bad = [
+        ("hostname", "fields"),
+        ("architecture", "x86 64"),
+        ("cpu_count", "-1"),
+        ("memory", "lots"),
+    ];
+    let (st, page, _) = post(&r, &admin, &edit, &bad).await;
+    assert_eq!(st, 400);
+    let (st, e) = r.admin.put(&format!("machines/{m}/"), &bad).await;
+    assert_eq!(st, 400);
+    for f in ["architecture", "cpu_count", "memory"] {
+        assert_eq!(
+            field_error(&page, f).as_deref(),
+            e[f][0].as_str(),
+            "{f}: {page}"
+        );
+    }
+    let (_, before) = r.admin.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(before["cpu_count"], 2);
+
+    let good = [
+        ("hostname", "web1.newdom"),
+        ("architecture", "arm64"),
+        ("cpu_count", "16"),
+        ("memory", "32768"),
+        ("description", "rack 4"),
+    ];
+    let (st, page, _) = post(&r, &admin, &edit, &good).await;
+    assert_eq!(st, 303, "{page}");
+    let (_, now) = r.admin.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(now["hostname"], "web1");
+    assert_eq!(now["domain"]["name"], "newdom");
+    assert_eq!(now["fqdn"], "web1.newdom");
+    assert_eq!(now["architecture"], "arm64/generic");
+    assert_eq!(
+        (now["cpu_count"].as_i64(), now["memory"].as_i64()),
+        (Some(16), Some(32768))
+    );
+    assert_eq!(now["description"], "rack 4");
+    // The domain select moves it back.
+    let back = [("hostname", "web1"), ("domain", "maas")];
+    let (st, _, _) = post(&r, &admin, &edit, &back).await;
+    assert_eq!(st, 303);
+    let (_, now) = r.admin.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(now["fqdn"], "web1.maas");
+}
