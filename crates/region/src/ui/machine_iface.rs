@@ -26,7 +26,22 @@ pub fn forms(
     sid: &str,
     names: &[(String, String)],
     parents: &[(String, String)],
+    vlans: &[(String, String)],
 ) -> Vec<FormBlock> {
+    let mut vlan_opts = vec![
+        (String::new(), "(unchanged)".to_string()),
+        ("none".to_string(), "(disconnected)".to_string()),
+    ];
+    vlan_opts.extend(vlans.iter().cloned());
+    let yes_no = |name: &str, label: &str| {
+        Field::select(name, label, "", &[])
+            .choices(vec![
+                (String::new(), "(unchanged)".into()),
+                ("true".into(), "Yes".into()),
+                ("false".into(), "No".into()),
+            ])
+            .id(&format!("iface_{name}"))
+    };
     let mut settings = FormBlock::new(
         format!("/MAAS/r/machine/{sid}/interface"),
         "Save interface",
@@ -43,6 +58,21 @@ pub fn forms(
             Field::text("clear_tags", "Clear the tags", "")
                 .kind("checkbox")
                 .id("iface_clear_tags"),
+            Field::select("vlan", "Fabric / VLAN", "", &[])
+                .choices(vlan_opts)
+                .id("iface_vlan"),
+            Field::text("mac_address", "MAC address (empty: unchanged)", "").id("iface_mac"),
+            yes_no("enabled", "Enabled"),
+            yes_no("accept_ra", "Accept router advertisements"),
+            yes_no("link_connected", "Link connected"),
+            Field::text("link_speed", "Link speed (Mbit/s; empty: unchanged)", "")
+                .id("iface_link_speed"),
+            Field::text(
+                "interface_speed",
+                "Interface speed (Mbit/s; empty: unchanged)",
+                "",
+            )
+            .id("iface_interface_speed"),
         ],
     );
     settings.id = "iface-form".into();
@@ -157,10 +187,67 @@ pub async fn settings(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) 
             .collect::<Vec<_>>()
     });
     let tags = tags.or(clear_tags);
+    let vlan = match f.text("vlan").as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some(v) => {
+            match v.parse::<i64>() {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    errs.insert(
+                    "vlan".into(),
+                    vec!["Select a valid choice. That choice is not one of the available choices.".into()],
+                );
+                    None
+                }
+            }
+        }
+    };
+    let mac = f.text("mac_address").and_then(|m| {
+        let n = maas_model::ids::normalize_mac(&m);
+        if n.is_none() {
+            errs.insert(
+                "mac_address".into(),
+                vec![format!("'{m}' is not a valid MAC address.")],
+            );
+        }
+        n
+    });
+    let yes_no = |k: &str| {
+        f.text(k)
+            .and_then(|v| maas_model::constraints::parse_bool(&v))
+    };
+    if let Some(b) = yes_no("accept_ra") {
+        params.push(("accept-ra".to_string(), Some(Value::from(b))));
+    }
+    let mut speed = |k: &str| -> Option<i32> {
+        let v = f.text(k)?;
+        match v.parse::<i64>() {
+            Err(_) => {
+                errs.insert(k.into(), vec![format!("'{v}' is not a valid integer.")]);
+                None
+            }
+            Ok(n) => match maas_model::constraints::out_of_range(n, 0, i32::MAX as i64) {
+                Some(m) => {
+                    errs.insert(k.into(), vec![m]);
+                    None
+                }
+                None => Some(n as i32),
+            },
+        }
+    };
+    let link_speed = speed("link_speed");
+    let interface_speed = speed("interface_speed");
     let spec = IfaceSpec {
         name: f.text("name"),
         tags,
         params,
+        vlan,
+        mac,
+        enabled: yes_no("enabled"),
+        link_connected: yes_no("link_connected"),
+        link_speed,
+        interface_speed,
         ..Default::default()
     };
     match interfaces::update(&ui, &p.viewer.user, &sid, id, spec, errs).await {

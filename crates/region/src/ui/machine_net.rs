@@ -126,6 +126,7 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
             )
         })
         .collect();
+    let vlan_all = vlan_opts.clone();
     let modes = ["auto", "dhcp", "static", "link_up"]
         .iter()
         .map(|m| opt(m, m.to_uppercase()))
@@ -182,6 +183,7 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
         sid,
         &names_all,
         &bridge_parents,
+        &vlan_all,
     ));
     if !with_params.is_empty() {
         forms.push(crate::ui::iface_params::form(sid, &with_params));

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod disks;
 mod iface;
+mod iface_more;
 mod params;
 mod special;
 mod storage;
