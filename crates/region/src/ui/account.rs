@@ -59,6 +59,28 @@ fn token_form() -> FormBlock {
     f
 }
 
+/// The viewer's API keys as rename choices: (token key, name).
+pub async fn token_choices(ui: &Ui, viewer: &Viewer) -> Result<Vec<(String, String)>> {
+    Ok(account::tokens(&ui.db, viewer.user.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let label = if t.name.is_empty() {
+                t.key.token_key.clone()
+            } else {
+                format!("{} ({})", t.name, t.key.token_key)
+            };
+            (t.key.token_key.clone(), label)
+        })
+        .collect())
+}
+
+/// The account page with `refused` in place of the form with its id (the
+/// SSL key or rename form, refused input kept).
+pub async fn page_with(ui: &Ui, viewer: &Viewer, refused: Option<FormBlock>) -> Result<Page> {
+    page_full(ui, viewer, ssh_form(), token_form(), String::new(), refused).await
+}
+
 /// The account page; `ssh`/`token`: the forms as they are (refused input),
 /// `secret`: a new API key to show once.
 async fn page(
@@ -68,6 +90,24 @@ async fn page(
     token: FormBlock,
     secret: String,
 ) -> Result<Page> {
+    page_full(ui, viewer, ssh, token, secret, None).await
+}
+
+async fn page_full(
+    ui: &Ui,
+    viewer: &Viewer,
+    ssh: FormBlock,
+    token: FormBlock,
+    secret: String,
+    refused: Option<FormBlock>,
+) -> Result<Page> {
+    use crate::ui::account_more::{rename_form, ssl_form, ssl_section};
+    let (mut ssl, mut rename) = (None, None);
+    match refused {
+        Some(f) if f.id == "add-sslkey" => ssl = Some(f),
+        Some(f) => rename = Some(f),
+        None => {}
+    }
     let uid = viewer.user.id;
     let keys = account::ssh_keys(&ui.db, uid).await?;
     let rows = keys
@@ -117,6 +157,13 @@ async fn page(
                 .form(ssh),
         )
         .section(token_section);
+    let choices = token_choices(ui, viewer).await?;
+    if !choices.is_empty() {
+        let form = rename.unwrap_or_else(|| rename_form(choices));
+        p = p.section(Section::new("rename", "Rename an API key").form(form));
+    }
+    let ssl = ssl_section(ui, viewer, ssl.unwrap_or_else(ssl_form)).await?;
+    p = p.section(ssl);
     p.subtitle = viewer.user.username.clone();
     Ok(p)
 }

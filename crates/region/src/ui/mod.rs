@@ -5,6 +5,7 @@
 //! See docs/ui.md.
 
 mod account;
+mod account_more;
 mod add;
 mod admin;
 mod assets;
@@ -306,6 +307,15 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/MAAS/r/account/tokens", post(account::create_token))
         .route("/MAAS/r/account/token/delete", post(account::delete_token))
+        .route(
+            "/MAAS/r/account/token/rename",
+            post(account_more::rename_token),
+        )
+        .route("/MAAS/r/account/sslkeys", post(account_more::add_ssl))
+        .route(
+            "/MAAS/r/account/sslkey/{id}/delete",
+            post(account_more::delete_ssl),
+        )
         .route("/MAAS/r/images", get(images::list))
         .route("/MAAS/r/images/upload", post(images::upload))
         .route("/MAAS/r/image/{id}/delete", post(images::delete))

@@ -9,6 +9,7 @@ use common::ui::{base as ui, client};
 use common::{Api, TestRegion};
 use reqwest::header::COOKIE;
 
+mod account_more;
 mod actions;
 mod device_ifaces;
 mod infra;
