@@ -1,7 +1,8 @@
 //! A DNS resource's address records edited in place
 //! (`/MAAS/r/dnsresource/<id>`, linked from the domain page's A/AAAA rows):
-//! its addresses and their TTL, read and refused as `dnsresources/<id>/`
-//! PUT reads its `ip_addresses` and `address_ttl`. Admins only.
+//! its name and domain (a rename or a move), addresses and their TTL, read
+//! and refused as `dnsresources/<id>/` PUT reads `name`, `domain`,
+//! `ip_addresses` and `address_ttl`. Admins only.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,6 +29,8 @@ fn form(v: &ResourceView) -> FormBlock {
         format!("/MAAS/r/dnsresource/{}/edit", v.row.id),
         "Save addresses",
         vec![
+            Field::text("name", "Name (@ for the domain itself)", &v.row.name).id("resource-name"),
+            Field::text("domain", "Domain", &v.row.domain_name).id("resource-domain"),
             Field::text(
                 "ip_addresses",
                 "Addresses (space-separated)",
@@ -63,6 +66,8 @@ pub async fn edit(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> Pa
     let v = resources::get(&ui, id.trim()).await.or_page(&nav)?;
     let mut f = Parse::new(&p.form);
     let r = ResourceRequest {
+        name: f.nonempty("name"),
+        domain: f.nonempty("domain"),
         ip_addresses: f.text("ip_addresses"),
         address_ttl: f.ttl("address_ttl", 0, RECORD_TTL_MAX),
         ..Default::default()

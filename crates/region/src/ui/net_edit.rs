@@ -115,6 +115,9 @@ fn record_form(x: &DataRow) -> FormBlock {
         format!("/MAAS/r/dnsrecord/{}/edit", x.id),
         "Save record",
         vec![
+            Field::text("name", "Name (@ for the domain itself)", &x.name).id("record-name"),
+            Field::text("domain", "Domain", &x.domain_name).id("record-domain"),
+            Field::text("rrtype", "Type", &x.rrtype).id("record-rrtype"),
             Field::text("rrdata", "Data", &x.rrdata).required(),
             Field::text("ttl", "TTL (seconds; blank: the domain's)", &ttl),
         ],
@@ -145,13 +148,17 @@ pub async fn show_record(
     Ok(record_page(&viewer, &x, record_form(&x)).ok())
 }
 
-/// POST: the record's data and TTL (as `dnsresourcerecords/<id>/` PUT).
+/// POST: the record's name, domain, type, data and TTL (as
+/// `dnsresourcerecords/<id>/` PUT).
 pub async fn edit_record(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> PageResult {
     let nav = p.viewer.nav();
     p.viewer.admin()?;
     let x = records::get(&ui, id.trim()).await.or_page(&nav)?;
     let mut f = Parse::new(&p.form);
     let r = RecordRequest {
+        name: f.nonempty("name"),
+        domain: f.nonempty("domain"),
+        rrtype: f.nonempty("rrtype"),
         rrdata: f.text("rrdata"),
         ttl: f.ttl("ttl", 0, RECORD_TTL_MAX),
         ..Default::default()
@@ -197,6 +204,7 @@ fn domain_form(d: &domains::Domain) -> FormBlock {
         format!("/MAAS/r/domain/{}/edit", d.id),
         "Save domain",
         vec![
+            Field::text("name", "Name", &d.name).id("domain-name"),
             Field::text("ttl", "TTL (seconds; blank: the default)", &ttl),
             auth,
         ],
@@ -240,14 +248,14 @@ pub async fn show_domain(
     Ok(domain_page(&viewer, &d, domain_form(&d)).ok())
 }
 
-/// POST: the domain's TTL and authority (as `domains/<id>/` PUT).
+/// POST: the domain's name, TTL and authority (as `domains/<id>/` PUT).
 pub async fn edit_domain(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> PageResult {
     let nav = p.viewer.nav();
     p.viewer.admin()?;
     let d = domain_of(&ui, &id).await.or_page(&nav)?;
     let mut f = Parse::new(&p.form);
     let r = DomainRequest {
-        name: None,
+        name: f.nonempty("name"),
         ttl: f.ttl("ttl", 1, DOMAIN_TTL_MAX),
         authoritative: Some(p.form.checked("authoritative")),
     };

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod edits;
 mod fabrics;
+mod renames;
 mod reserved;
 mod routes;
 mod settings;
