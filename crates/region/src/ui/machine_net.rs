@@ -145,6 +145,20 @@ pub async fn view(ui: &Ui, m: &FullMachine, admin: bool) -> Result<NetView> {
                 "IP address (STATIC; empty: the first free one)",
                 "",
             ),
+            Field::text(
+                "default_gateway",
+                "Use the subnet's gateway as the default",
+                "",
+            )
+            .kind("checkbox")
+            .id("link_default_gateway"),
+            Field::text(
+                "force",
+                "Force (a subnet on another VLAN; over existing links)",
+                "",
+            )
+            .kind("checkbox")
+            .id("link_force"),
         ],
     );
     link.id = "link-form".into();
@@ -252,8 +266,8 @@ pub async fn link(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> P
         mode,
         subnet: f.text("subnet"),
         ip,
-        default_gateway: false,
-        force: false,
+        default_gateway: f.checked("default_gateway"),
+        force: f.checked("force"),
     };
     match links::link_subnet(&ui, &p.viewer.user, &sid, iface, r, errs).await {
         Ok(()) => done(&sid),

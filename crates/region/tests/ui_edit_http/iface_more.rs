@@ -66,3 +66,82 @@ async fn vlan_mac_link_and_speeds_of_an_interface() {
     assert!(i["vlan"].is_null(), "{i}");
     assert_eq!(i["enabled"], false, "unchanged");
 }
+
+#[tokio::test]
+async fn a_link_with_default_gateway_and_force() {
+    let r = TestRegion::start().await;
+    let m = r.ready_machine("link-opts", 2, 2048).await;
+    let (_, a) = r
+        .admin
+        .post(
+            "subnets/",
+            &[("cidr", "10.47.0.0/24"), ("gateway_ip", "10.47.0.1")],
+        )
+        .await;
+    let (_, f) = r.admin.post("fabrics/", &[("name", "elsewhere")]).await;
+    let other_vlan = f["vlans"][0]["id"].to_string();
+    let (_, b) = r
+        .admin
+        .post(
+            "subnets/",
+            &[
+                ("cidr", "10.48.0.0/24"),
+                ("gateway_ip", "10.48.0.1"),
+                ("vlan", &other_vlan),
+            ],
+        )
+        .await;
+    let eth0 = ifaces(&r, &m).await[0]["id"].to_string();
+    let (st, v) = r
+        .admin
+        .put(
+            &format!("nodes/{m}/interfaces/{eth0}/"),
+            &[("vlan", &a["vlan"]["id"].to_string())],
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let admin = sign_in(&r, "admin").await;
+    let link = format!("/machine/{m}/link");
+    let (sa, sb) = (a["id"].to_string(), b["id"].to_string());
+    let (st, _, page) = post(
+        &r,
+        &admin,
+        &link,
+        &[
+            ("iface", &eth0),
+            ("subnet", &sa),
+            ("mode", "auto"),
+            ("default_gateway", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 303, "{page}");
+    let (_, mj) = r.admin.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(
+        mj["default_gateways"]["ipv4"]["gateway_ip"], "10.47.0.1",
+        "{mj}"
+    );
+    // A subnet on another VLAN: refused as the API refuses, unless forced.
+    let other = [
+        ("iface", eth0.as_str()),
+        ("subnet", sb.as_str()),
+        ("mode", "auto"),
+    ];
+    let (st, _, _) = post(&r, &admin, &link, &other).await;
+    assert_eq!(st, 400);
+    let (st, e) = r
+        .admin
+        .op(
+            &format!("nodes/{m}/interfaces/{eth0}/"),
+            "link_subnet",
+            &[("subnet", &sb), ("mode", "AUTO")],
+        )
+        .await;
+    assert_eq!(st, 400, "{e}");
+    let mut forced = other.to_vec();
+    forced.push(("force", "1"));
+    let (st, _, page) = post(&r, &admin, &link, &forced).await;
+    assert_eq!(st, 303, "{page}");
+    let i = ifaces(&r, &m).await[0].clone();
+    assert!(i["links"].to_string().contains("10.48.0.0/24"), "{i}");
+}
