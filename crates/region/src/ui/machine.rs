@@ -106,6 +106,7 @@ pub(crate) struct MachinePage {
     errors: Vec<String>,
     net: NetView,
     store: StorageView,
+    notes: crate::ui::annotations::NotesView,
     results: Vec<ResultView>,
     events: Vec<EventRow>,
 }
@@ -247,6 +248,7 @@ async fn build(
             s.forms.extend(more);
             s
         },
+        notes: crate::ui::annotations::view(sid, &v, user.is_superuser || owner),
         results,
         events,
         summary,
@@ -352,7 +354,12 @@ pub(crate) async fn refused(ui: &Ui, p: &Posted, sid: &str, at: Refusal, e: Erro
         return Err(PageError { nav, error: e });
     }
     let mut page = build(ui, &p.viewer, sid, None).await.or_page(&nav)?;
-    let forms = page.net.forms.iter_mut().chain(page.store.forms.iter_mut());
+    let forms = page
+        .net
+        .forms
+        .iter_mut()
+        .chain(page.store.forms.iter_mut())
+        .chain(page.notes.form.iter_mut());
     match forms
         .into_iter()
         .find(|f| !at.form.is_empty() && f.id == at.form)

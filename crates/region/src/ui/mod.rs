@@ -8,6 +8,7 @@ mod account;
 mod account_more;
 mod add;
 mod admin;
+mod annotations;
 mod assets;
 mod controllers;
 mod device_iface;
@@ -124,6 +125,10 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/MAAS/r/machine/{system_id}/partition/delete",
             post(machine_disks::delete_partition),
+        )
+        .route(
+            "/MAAS/r/machine/{system_id}/annotations",
+            post(annotations::set),
         )
         .route(
             "/MAAS/r/machine/{system_id}/special",

@@ -71,3 +71,41 @@ async fn a_machines_domain_architecture_and_hardware_are_edited() {
     let (_, now) = r.admin.get(&format!("machines/{m}/"), &[]).await;
     assert_eq!(now["fqdn"], "web1.maas");
 }
+
+#[tokio::test]
+async fn the_owner_sets_and_removes_workload_annotations() {
+    let r = TestRegion::start().await;
+    let m = r.ready_machine("annotated", 2, 2048).await;
+    let (st, e) = r
+        .alice
+        .op("machines/", "allocate", &[("system_id", &m)])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let alice = sign_in(&r, "alice").await;
+    let path = format!("/machine/{m}/annotations");
+    let (st, page, _) = post(&r, &alice, &path, &[("key", ""), ("value", "x")]).await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "note_key").unwrap(),
+        "This field is required."
+    );
+    let (st, _, to) = post(&r, &alice, &path, &[("key", "app"), ("value", "web")]).await;
+    assert_eq!((st, to), (303, format!("/MAAS/r/machine/{m}#annotations")));
+    let (_, mj) = r.alice.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(
+        mj["workload_annotations"],
+        serde_json::json!({"app": "web"})
+    );
+    let (_, page) = get(&r, &alice.0, &format!("/machine/{m}")).await;
+    assert!(page.contains("<td>app</td><td>web</td>"), "{page}");
+    // Someone else's machine: refused.
+    r.user("bob", false).await;
+    let bob = sign_in(&r, "bob").await;
+    let (st, _, _) = post(&r, &bob, &path, &[("key", "app"), ("value", "db")]).await;
+    assert_eq!(st, 403);
+    // An empty value removes the key.
+    let (st, _, _) = post(&r, &alice, &path, &[("key", "app"), ("value", "")]).await;
+    assert_eq!(st, 303);
+    let (_, mj) = r.alice.get(&format!("machines/{m}/"), &[]).await;
+    assert_eq!(mj["workload_annotations"], serde_json::json!({}));
+}
