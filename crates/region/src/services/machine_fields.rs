@@ -112,15 +112,7 @@ pub fn update(get: impl Fn(&str) -> Option<String>) -> Result<UpdateRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn from(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(p, _)| *p == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::services::lookup as from;
 
     #[test]
     fn fields_are_read_and_every_error_reported() {

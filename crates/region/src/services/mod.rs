@@ -100,3 +100,17 @@ impl Ctx {
         }))
     }
 }
+
+/// Tests: a parameter lookup over fixed pairs, the shape the edges pass to
+/// the shared form checks (`machine_fields`, `storage::disk_form`).
+#[cfg(test)]
+pub(crate) fn lookup(
+    pairs: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Option<String> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(p, _)| *p == k)
+            .map(|(_, v)| v.to_string())
+    }
+}

@@ -125,22 +125,26 @@ pub fn forms(
     vec![settings, physical, bridge, gw]
 }
 
+/// The posted `mac_address`, normalised, or its error in `errs`.
+fn mac_of(f: &crate::ui::form::FormData, errs: &mut FieldErrors) -> Option<String> {
+    let m = f.text("mac_address")?;
+    let n = maas_model::ids::normalize_mac(&m);
+    if n.is_none() {
+        errs.insert(
+            "mac_address".into(),
+            vec![format!("'{m}' is not a valid MAC address.")],
+        );
+    }
+    n
+}
+
 /// POST `…/physical`: a physical interface by its MAC (as
 /// `op=create_physical`).
 pub async fn add_physical(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
     let at = Refusal::form("physical-form");
     let f = &p.form;
     let mut errs = FieldErrors::new();
-    let mac = f.text("mac_address").and_then(|m| {
-        let n = maas_model::ids::normalize_mac(&m);
-        if n.is_none() {
-            errs.insert(
-                "mac_address".into(),
-                vec![format!("'{m}' is not a valid MAC address.")],
-            );
-        }
-        n
-    });
+    let mac = mac_of(f, &mut errs);
     let spec = IfaceSpec {
         name: f.text("name"),
         mac,
@@ -203,16 +207,7 @@ pub async fn settings(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) 
             }
         }
     };
-    let mac = f.text("mac_address").and_then(|m| {
-        let n = maas_model::ids::normalize_mac(&m);
-        if n.is_none() {
-            errs.insert(
-                "mac_address".into(),
-                vec![format!("'{m}' is not a valid MAC address.")],
-            );
-        }
-        n
-    });
+    let mac = mac_of(f, &mut errs);
     let yes_no = |k: &str| {
         f.text(k)
             .and_then(|v| maas_model::constraints::parse_bool(&v))

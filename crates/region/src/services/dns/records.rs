@@ -125,6 +125,22 @@ async fn check_cname(
     Ok(())
 }
 
+/// The (name, domain) a request gives: its own, else split from `fqdn`.
+async fn given_name(
+    c: &mut Conn,
+    r: &RecordRequest,
+    rrtype: &str,
+) -> Result<(Option<String>, Option<String>)> {
+    if r.domain.is_none()
+        && r.name.is_none()
+        && let Some(f) = &r.fqdn
+        && let Some((n, d)) = separate_fqdn(c, f, Some(rrtype)).await?
+    {
+        return Ok((Some(n), Some(d)));
+    }
+    Ok((r.name.clone(), r.domain.clone()))
+}
+
 pub async fn create(ctx: &Ctx, r: RecordRequest, mut errs: FieldErrors) -> Result<DataRow> {
     let Some(rrtype) = r.rrtype.clone() else {
         return Err(Error::BadRequest("rrtype must be provided.".into()));
@@ -133,14 +149,7 @@ pub async fn create(ctx: &Ctx, r: RecordRequest, mut errs: FieldErrors) -> Resul
         return Err(Error::BadRequest("rrdata must be provided.".into()));
     };
     let mut tx = store::begin(&ctx.db).await?;
-    let (mut name, mut domain) = (r.name.clone(), r.domain.clone());
-    if domain.is_none()
-        && name.is_none()
-        && let Some(f) = &r.fqdn
-        && let Some((n, d)) = separate_fqdn(&mut tx, f, Some(&rrtype)).await?
-    {
-        (name, domain) = (Some(n), Some(d));
-    }
+    let (name, domain) = given_name(&mut tx, &r, &rrtype).await?;
     let domain = match &domain {
         Some(d) => Some(resolve_domain(&mut tx, d).await?),
         None => None,
@@ -195,14 +204,7 @@ pub async fn update(
     }
     // A new name or domain (or fqdn) moves the record to that resource.
     let cur = one(&mut tx, id).await?;
-    let (mut name, mut domain) = (r.name.clone(), r.domain.clone());
-    if domain.is_none()
-        && name.is_none()
-        && let Some(f) = &r.fqdn
-        && let Some((n, d)) = separate_fqdn(&mut tx, f, Some(&rrtype)).await?
-    {
-        (name, domain) = (Some(n), Some(d));
-    }
+    let (name, domain) = given_name(&mut tx, &r, &rrtype).await?;
     let name = name.unwrap_or_else(|| cur.name.clone());
     let domain_id = match &domain {
         Some(d) => resolve_domain(&mut tx, d).await?.id,

@@ -176,15 +176,7 @@ pub fn change(get: impl Fn(&str) -> Option<String>) -> Result<DiskChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn from(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(p, _)| *p == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::services::lookup as from;
 
     fn fields(e: Error) -> FieldErrors {
         match e {
