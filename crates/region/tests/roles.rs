@@ -241,3 +241,13 @@ async fn an_admin_changes_a_users_role_as_the_web_ui_does() {
     assert_eq!(u["is_superuser"], false);
     assert_eq!(bob.post("zones/", &[("name", "bz2")]).await.0, 403);
 }
+
+#[tokio::test]
+async fn an_empty_role_is_no_role_change() {
+    let r = TestRegion::start().await;
+    r.user("carol", true).await;
+    let (st, e) = r.admin.put("users/carol/", &[("is_superuser", "")]).await;
+    assert_eq!(st, 400, "{e}");
+    let (_, u) = r.admin.get("users/carol/", &[]).await;
+    assert_eq!(u["is_superuser"], true, "still an admin");
+}

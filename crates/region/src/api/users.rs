@@ -70,8 +70,9 @@ pub async fn item(
         (&Method::PUT, None) => {
             let me = req.admin()?;
             let mut c = Check::new(&req.input);
-            let admin = c.bool("is_superuser");
-            if admin.is_none() && !c.has("is_superuser") {
+            let given = req.input.get_nonempty("is_superuser").is_some();
+            let admin = if given { c.bool("is_superuser") } else { None };
+            if !given {
                 c.add("is_superuser", "This field is required.");
             }
             c.finish()?;

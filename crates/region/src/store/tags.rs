@@ -48,7 +48,7 @@ pub async fn get(db: &Pool, name: &str) -> Result<Option<TagRow>> {
 
 /// Insert a tag; `None` if the name is taken.
 pub async fn insert(
-    db: &Pool,
+    c: &mut Conn,
     name: &str,
     comment: &str,
     kernel_opts: &str,
@@ -62,7 +62,7 @@ pub async fn insert(
     .bind(comment)
     .bind(kernel_opts)
     .bind(definition)
-    .fetch_optional(db)
+    .fetch_optional(&mut *c)
     .await?;
     Ok(r.map(row))
 }

@@ -91,12 +91,81 @@ pub async fn forms(ui: &Ui, sid: &str, v: &Value) -> Result<Vec<FormBlock>> {
         ],
     );
     link.id = LINK.into();
-    Ok(vec![add, link])
+    let mut vlans = vec![
+        (String::new(), "(unchanged)".to_string()),
+        ("none".to_string(), "(disconnected)".to_string()),
+    ];
+    vlans.extend(
+        crate::services::network::vlans::list(ui)
+            .await?
+            .iter()
+            .map(|x| {
+                (
+                    s(&x["id"]),
+                    format!("{} / {}", s(&x["fabric"]), s(&x["vid"])),
+                )
+            }),
+    );
+    let mut change = FormBlock::new(
+        format!("{}/interface/edit", href(sid)),
+        "Save interface",
+        vec![
+            Field::select("iface", "Interface", "", &[])
+                .choices(ifaces_for_edit(v))
+                .id("edit-iface-iface"),
+            Field::text("name", "New name (blank: unchanged)", "").id("edit-iface-name"),
+            Field::text("mac_address", "New MAC (blank: unchanged)", "")
+                .id("edit-iface-mac_address"),
+            Field::select("vlan", "Fabric / VLAN", "", &[])
+                .choices(vlans)
+                .id("edit-iface-vlan"),
+        ],
+    );
+    change.id = EDIT.into();
+    Ok(vec![add, link, change])
+}
+
+fn ifaces_for_edit(v: &Value) -> Vec<(String, String)> {
+    v["interface_set"]
+        .as_array()
+        .map(|a| a.iter().map(|i| (s(&i["id"]), s(&i["name"]))).collect())
+        .unwrap_or_default()
+}
+
+/// POST `…/interface/edit`: name, MAC, VLAN (as the interface PUT).
+pub async fn change(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -> PageResult {
+    let mut f = Parse::new(&p.form);
+    let id = f.required("iface").map(|i| i.parse::<i64>().unwrap_or(-1));
+    let mac = f.nonempty("mac_address").and_then(|m| {
+        let n = maas_model::ids::normalize_mac(&m);
+        if n.is_none() {
+            f.add("mac_address", format!("'{m}' is not a valid MAC address."));
+        }
+        n
+    });
+    let vlan = match f.nonempty("vlan").as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some(v) => v.parse::<i64>().ok().map(Some),
+    };
+    let done = match id {
+        Some(id) if f.errs.is_empty() => {
+            let u = device_interfaces::IfaceUpdate {
+                name: f.nonempty("name"),
+                mac,
+                vlan,
+            };
+            device_interfaces::update(&ui, &p.viewer.user, &sid, id, u).await
+        }
+        _ => Err(Error::Validation(f.errs)),
+    };
+    outcome(&ui, &p, &sid, EDIT, done).await
 }
 
 /// The forms' ids in [`forms`].
 const ADD: &str = "add-iface";
 const LINK: &str = "link-iface";
+const EDIT: &str = "edit-iface";
 
 /// Where a form's outcome leads: the interfaces when it was done, else the
 /// page again with form `which` as posted and the refusal beside its fields.
@@ -112,7 +181,7 @@ async fn outcome(
         Ok(()) => return Ok(Redirect::to(&format!("{}#interfaces", href(sid))).into_response()),
         Err(e @ (Error::Validation(_) | Error::BadRequest(_) | Error::Conflict(_))) => e,
         // An interface that is not this device's: beside the choice.
-        Err(Error::NotFound(m)) if which == LINK => Error::field("iface", m),
+        Err(Error::NotFound(m)) if which == LINK || which == EDIT => Error::field("iface", m),
         Err(e) => return Err(fail(&nav, e)),
     };
     let refused = Refused {

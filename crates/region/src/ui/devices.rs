@@ -311,6 +311,7 @@ pub(super) async fn detail(
             ("edit", "Edit"),
             ("add-interface", "Add an interface"),
             ("link-interface", "Link an interface"),
+            ("edit-interface", "Edit an interface"),
         ]) {
             let mut f = match &refused {
                 Some(r) if r.form == f.id => f.refill(r.posted).error(&r.error),

@@ -143,10 +143,14 @@ pub async fn restore(State(ui): State<Ui>, Path(sid): Path<String>, p: Posted) -
     let r = match what.as_str() {
         "networking" => interfaces::restore_networking(&ui, u, &sid).await,
         "storage" => layout::restore(&ui, u, &sid, "storage configuration").await,
-        _ => {
-            let what = "default networking and storage configuration";
-            layout::restore(&ui, u, &sid, what).await
-        }
+        // As the API's restore_default_configuration: both.
+        _ => match interfaces::restore_networking(&ui, u, &sid).await {
+            Ok(()) => {
+                let what = "default networking and storage configuration";
+                layout::restore(&ui, u, &sid, what).await
+            }
+            Err(e) => Err(e),
+        },
     };
     match r {
         Ok(()) => done(&sid),

@@ -37,6 +37,7 @@ mod networks;
 mod notifications;
 mod pages;
 mod places;
+mod repos;
 mod reservedips;
 mod session;
 mod signin;
@@ -211,6 +212,16 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/MAAS/r/subnet/{id}/release", post(subnet_edit::release))
         .route("/MAAS/r/subnet/{id}/reservedips", post(reservedips::add))
         .route("/MAAS/r/subnet/{id}/routes", post(staticroutes::add))
+        .route("/MAAS/r/repositories", get(repos::list))
+        .route("/MAAS/r/repositories/add", post(repos::create))
+        .route("/MAAS/r/repositories/licenses", post(repos::add_license))
+        .route(
+            "/MAAS/r/repositories/license/delete",
+            post(repos::delete_license),
+        )
+        .route("/MAAS/r/repository/{id}", get(repos::show))
+        .route("/MAAS/r/repository/{id}/edit", post(repos::edit))
+        .route("/MAAS/r/repository/{id}/delete", post(repos::delete))
         .route("/MAAS/r/notifications", get(notifications::list))
         .route("/MAAS/r/notifications/add", post(notifications::create))
         .route("/MAAS/r/notification/{id}", get(notifications::show))
@@ -296,6 +307,10 @@ pub fn router(ctx: Ctx) -> Router {
             post(device_iface::add),
         )
         .route("/MAAS/r/device/{system_id}/link", post(device_iface::link))
+        .route(
+            "/MAAS/r/device/{system_id}/interface/edit",
+            post(device_iface::change),
+        )
         .route(
             "/MAAS/r/device/{system_id}/interface/{id}/delete",
             post(device_iface::delete),

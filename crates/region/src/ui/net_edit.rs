@@ -115,8 +115,6 @@ fn record_form(x: &DataRow) -> FormBlock {
         format!("/MAAS/r/dnsrecord/{}/edit", x.id),
         "Save record",
         vec![
-            Field::text("name", "Name (@ for the domain itself)", &x.name).id("record-name"),
-            Field::text("domain", "Domain", &x.domain_name).id("record-domain"),
             Field::text("rrtype", "Type", &x.rrtype).id("record-rrtype"),
             Field::text("rrdata", "Data", &x.rrdata).required(),
             Field::text("ttl", "TTL (seconds; blank: the domain's)", &ttl),
@@ -148,16 +146,14 @@ pub async fn show_record(
     Ok(record_page(&viewer, &x, record_form(&x)).ok())
 }
 
-/// POST: the record's name, domain, type, data and TTL (as
-/// `dnsresourcerecords/<id>/` PUT).
+/// POST: the record's type, data and TTL (as `dnsresourcerecords/<id>/`
+/// PUT; a name belongs to its DNS resource, renamed on its own page).
 pub async fn edit_record(State(ui): State<Ui>, Path(id): Path<String>, p: Posted) -> PageResult {
     let nav = p.viewer.nav();
     p.viewer.admin()?;
     let x = records::get(&ui, id.trim()).await.or_page(&nav)?;
     let mut f = Parse::new(&p.form);
     let r = RecordRequest {
-        name: f.nonempty("name"),
-        domain: f.nonempty("domain"),
         rrtype: f.nonempty("rrtype"),
         rrdata: f.text("rrdata"),
         ttl: f.ttl("ttl", 0, RECORD_TTL_MAX),

@@ -116,8 +116,8 @@ async fn list_page(ui: &Ui, viewer: &Viewer, form: FormBlock) -> crate::error::R
         })
         .collect();
     let table = Table::new(&["Message", "Category"], rows);
-    let mut page =
-        Page::new(viewer.nav(), "Notifications").section(Section::new("list", "").table(table));
+    let mut page = Page::new(viewer.nav(), "Notifications")
+        .section(Section::new("list", "For you").table(table));
     if admin {
         let rows = notes::all(ui, &viewer.user)
             .await?

@@ -33,6 +33,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("DNS", "dns"),
     ("Users", "users"),
     ("Settings", "settings"),
+    ("Repositories", "repositories"),
     ("Notifications", "notifications"),
     ("Account", "account"),
 ];
@@ -49,6 +50,7 @@ impl Nav {
             "subnet" | "vlan" | "iprange" | "fabric" | "fabrics" | "space" | "spaces"
             | "reservedip" | "staticroute" => "subnets",
             "notification" => "notifications",
+            "repository" => "repositories",
             "domain" | "dnsrecord" | "dnsresource" => "dns",
             "device" => "devices",
             "controller" => "controllers",
@@ -65,7 +67,9 @@ impl Nav {
             csrf: csrf.to_string(),
             items: SECTIONS
                 .iter()
-                .filter(|(_, s)| user.is_superuser || !matches!(*s, "users" | "settings"))
+                .filter(|(_, s)| {
+                    user.is_superuser || !matches!(*s, "users" | "settings" | "repositories")
+                })
                 .map(|(label, s)| NavItem {
                     label,
                     href: format!("/MAAS/r/{s}"),

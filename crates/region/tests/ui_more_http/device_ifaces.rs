@@ -207,3 +207,51 @@ async fn device_interfaces_are_added_linked_and_deleted() {
     assert_eq!(dev["interface_set"].as_array().unwrap().len(), 1);
     assert_eq!(dev["ip_addresses"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_device_interfaces_name_mac_and_vlan_are_edited() {
+    let r = TestRegion::start().await;
+    let alice = sign_in(&r, "alice").await;
+    let (st, d) = r
+        .alice
+        .post(
+            "devices/",
+            &[("hostname", "cam2"), ("mac_addresses", "52:54:00:66:00:21")],
+        )
+        .await;
+    assert_eq!(st, 200, "{d}");
+    let sid = d["system_id"].as_str().unwrap().to_string();
+    let iface = d["interface_set"][0]["id"].to_string();
+    let (_, sn) = r.admin.post("subnets/", &[("cidr", "10.75.0.0/24")]).await;
+    let vlan = sn["vlan"]["id"].to_string();
+    let edit = format!("/device/{sid}/interface/edit");
+    let (st, page, _) = post(
+        &r,
+        &alice,
+        &edit,
+        &[("iface", &iface), ("mac_address", "bad")],
+    )
+    .await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        field_error(&page, "edit-iface-mac_address").unwrap(),
+        "'bad' is not a valid MAC address."
+    );
+    let form = [
+        ("iface", iface.as_str()),
+        ("name", "lan0"),
+        ("mac_address", "52:54:00:66:00:22"),
+        ("vlan", vlan.as_str()),
+    ];
+    let (st, _, _) = post(&r, &alice, &edit, &form).await;
+    assert_eq!(st, 303);
+    let (_, d) = r.alice.get(&format!("devices/{sid}/"), &[]).await;
+    let i = &d["interface_set"][0];
+    assert_eq!(i["name"], "lan0", "{i}");
+    assert_eq!(i["mac_address"], "52:54:00:66:00:22");
+    assert_eq!(i["vlan"]["id"].to_string(), vlan);
+    // Someone else's device: refused.
+    r.user("bob", false).await;
+    let bob = sign_in(&r, "bob").await;
+    assert_ne!(post(&r, &bob, &edit, &form).await.0, 303);
+}

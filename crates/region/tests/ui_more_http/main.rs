@@ -16,6 +16,7 @@ mod infra;
 mod machine_fields;
 mod notes;
 mod places;
+mod repos;
 
 const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXz8r6X4bFjQ2y5l9hq0w1pA3mQf7c0n9eJ2s8Xk1aB alice@laptop";

@@ -78,8 +78,9 @@ pub async fn machine_op(app: &App, req: &Req, system_id: &str, op: &str) -> Resu
             layout::restore(app, u, system_id, "storage configuration").await?;
         }
         "restore_default_configuration" => {
-            // Networking is not reset here (interfaces stay as they are).
+            // As MAAS: the commissioned interfaces, then the default layout.
             let u = req.admin()?;
+            crate::services::interfaces::restore_networking(app, u, system_id).await?;
             let what = "default networking and storage configuration";
             layout::restore(app, u, system_id, what).await?;
         }

@@ -197,46 +197,27 @@ pub async fn update(
     let Some((rid, cur_ttl, cur_type, cur_data)) = db::lock(&mut tx, id).await? else {
         return Err(not_found("DNSData"));
     };
-    let rrtype = r.rrtype.clone().unwrap_or(cur_type);
-    let rrdata = r.rrdata.clone().unwrap_or(cur_data);
+    let rrtype = r.rrtype.unwrap_or(cur_type);
+    let rrdata = r.rrdata.unwrap_or(cur_data);
     if rrdata.is_empty() {
         add(&mut errs, "rrdata", "This field is required.");
     }
-    // A new name or domain (or fqdn) moves the record to that resource.
-    let cur = one(&mut tx, id).await?;
-    let (name, domain) = given_name(&mut tx, &r, &rrtype).await?;
-    let name = name.unwrap_or_else(|| cur.name.clone());
-    let domain_id = match &domain {
-        Some(d) => resolve_domain(&mut tx, d).await?.id,
-        None => cur.domain_id,
-    };
-    let moved = name != cur.name || domain_id != cur.domain_id;
-    let target = if moved {
-        res_db::by_name(&mut tx, domain_id, &name).await?
-    } else {
-        Some(rid)
-    };
+    // As MAAS: a record stays in its resource (name and domain are the
+    // resource's, changed through `dnsresources/`).
     let t = check_type_and_data(&rrtype, &rrdata, &mut errs);
     if let Some(t) = &t {
-        check_cname(&mut tx, target, t, Some(id), &mut errs).await?;
-        if t == "SRV"
-            && let Err(e) = rules::check_resource_name(&name, "SRV")
-        {
-            add(&mut errs, "name", e);
+        check_cname(&mut tx, Some(rid), t, Some(id), &mut errs).await?;
+        if t == "SRV" {
+            let name = one(&mut tx, id).await?.name;
+            if let Err(e) = rules::check_resource_name(&name, "SRV") {
+                add(&mut errs, "name", e);
+            }
         }
     }
     finish(errs)?;
     let Some(rrtype) = t else {
         return Err(Error::internal("checked above"));
     };
-    if moved {
-        let to = match target {
-            Some(t) => t,
-            None => res_db::insert(&mut tx, &name, domain_id, None).await?,
-        };
-        db::move_to(&mut tx, id, to).await?;
-        res_db::delete_if_empty(&mut tx, rid).await?;
-    }
     db::update(&mut tx, id, r.ttl.unwrap_or(cur_ttl), &rrtype, &rrdata).await?;
     let out = one(&mut tx, id).await?;
     tx.commit().await?;

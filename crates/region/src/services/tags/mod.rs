@@ -65,14 +65,15 @@ pub async fn create(
     check_name(name)?;
     let definition = definition.trim();
     check_definition(definition)?;
-    let row = db::insert(&ctx.db, name, comment, kernel_opts, definition)
+    // The tag and its machines together: no moment without them.
+    let mut tx = crate::store::begin(&ctx.db).await?;
+    let row = db::insert(&mut tx, name, comment, kernel_opts, definition)
         .await?
         .ok_or_else(taken)?;
     if !row.definition.is_empty() {
-        let mut tx = crate::store::begin(&ctx.db).await?;
         populate(&mut tx, &row).await?;
-        tx.commit().await?;
     }
+    tx.commit().await?;
     Ok(row)
 }
 
@@ -119,9 +120,12 @@ pub async fn evaluate_machine(c: &mut Conn, machine_id: i64) -> Result<()> {
         .next()
         .map(|(_, x)| x)
         .unwrap_or_default();
+    let defs: Vec<String> = tags.iter().map(|t| t.definition.clone()).collect();
+    let hits = tokio::task::spawn_blocking(move || xpath::matches_all(&defs, &xml))
+        .await
+        .map_err(|e| Error::internal(format!("tag evaluation: {e}")))?;
     let among = [machine_id];
-    for t in &tags {
-        let hit = xpath::matches(&t.definition, &xml);
+    for (t, hit) in tags.iter().zip(hits) {
         let matching: &[i64] = if hit { &among } else { &[] };
         db::set_on(c, &t.name, matching, Some(&among)).await?;
     }

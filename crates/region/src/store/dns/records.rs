@@ -137,16 +137,6 @@ pub async fn update(
     Ok(())
 }
 
-/// Move a record to another resource (a rename or a new domain).
-pub async fn move_to(c: &mut Conn, id: i64, resource_id: i64) -> Result<()> {
-    sqlx::query("UPDATE dnsdata SET dnsresource_id = $2, updated = now() WHERE id = $1")
-        .bind(id)
-        .bind(resource_id)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
-}
-
 pub async fn delete(c: &mut Conn, id: i64) -> Result<()> {
     sqlx::query("DELETE FROM dnsdata WHERE id = $1")
         .bind(id)
