@@ -72,14 +72,15 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
         crate::inventory::read_trim(&env.root.join("sys/block").join(disk).join("size"))
             .and_then(|s| s.parse().ok())
             .with_context(|| format!("the size of {disk}"))?;
-    let parts = layout::plan(sectors, storage)?;
+    let ids = layout::DiskIds::random(&env.root)?;
+    let parts = layout::plan(sectors, storage, &ids)?;
     let (head, tail) = if layout::uses_gpt(parts.len(), sectors) {
         let code = std::fs::read(env.root.join(GPTMBR_BIN)).unwrap_or_default();
-        let (head, tail) = layout::gpt(&code, &parts, sectors)?;
+        let (head, tail) = layout::gpt(&code, &parts, sectors, &ids)?;
         (head, Some(tail))
     } else {
         let code = std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default();
-        (layout::mbr(&code, &parts)?.to_vec(), None)
+        (layout::mbr(&code, &parts, &ids)?.to_vec(), None)
     };
     {
         use std::io::{Seek, Write};

@@ -1,7 +1,8 @@
-//! Rescue mode: the ephemeral environment stays up with an SSH server,
+//! Rescue mode (and commissioning or testing with `enable_ssh`): the
+//! ephemeral environment stays up with an SSH server,
 //! Debian's dropbear, that lets in root with the keys the metadata API
-//! gives (`meta-data/public-keys`: the owner's, or those of the admin who
-//! asked for rescue mode). Password logins are off.
+//! gives (`meta-data/public-keys`: the owner's, or those of the user who
+//! asked for rescue mode or SSH). Password logins are off.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -43,6 +44,24 @@ pub fn write_authorized_keys(root: &Path, keys: &[String]) -> Result<()> {
     std::fs::write(&file, text).with_context(|| format!("write {}", file.display()))?;
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
+}
+
+/// Open SSH for the keys the metadata API gives this boot (written for
+/// root, dropbear started where the environment has it); what it did, as
+/// a sentence for the log.
+pub fn open(env: &Env, maas: &crate::client::Maas) -> Result<String> {
+    let keys = keys(&maas.get_text("latest/meta-data/public-keys")?);
+    let ssh = if env.tools {
+        write_authorized_keys(&env.root, &keys)?;
+        start_ssh(env)?
+    } else {
+        false
+    };
+    Ok(match (ssh, keys.len()) {
+        (false, _) => "no SSH server in this environment".to_string(),
+        (true, 0) => "SSH on port 22, but no keys: no one can log in".to_string(),
+        (true, n) => format!("SSH on port 22 for root with {n} key(s)"),
+    })
 }
 
 /// Start dropbear on port 22 (it makes its host keys on first use and

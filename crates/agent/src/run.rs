@@ -71,10 +71,16 @@ pub fn connect(env: &Env, url: &str, cmd: &Cmdline) -> Result<Maas> {
 /// Run one purpose; a failure is signalled (FAILED with the error) and
 /// the machine powers off.
 pub fn step(env: &Env, maas: &Maas, purpose: Purpose) -> Result<After> {
+    step_in(env, maas, purpose, false)
+}
+
+/// `step`; `enlisted`: this boot enlisted the machine and has looked for
+/// its BMC already, so commissioning does not again.
+fn step_in(env: &Env, maas: &Maas, purpose: Purpose, enlisted: bool) -> Result<After> {
     let name = purpose.name();
     let r = match purpose {
         Purpose::Enlist => return enlist(env, maas),
-        Purpose::Commissioning => commission(env, maas),
+        Purpose::Commissioning => commission(env, maas, enlisted),
         Purpose::Testing => test(env, maas),
         Purpose::Erasing => erasing(env, maas),
         Purpose::Deploying => deploying(env, maas),
@@ -119,7 +125,7 @@ pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
         form.push(("mac_addresses", &n.mac));
     }
     // The BMC, configured in-band, so the region can power the machine.
-    let bmc = discover_bmc(env);
+    let bmc = discover_bmc(env, "enlist");
     let params = bmc.as_ref().map(crate::bmc::Found::power_parameters);
     if let Some(p) = &params {
         form.push(("power_type", "ipmi"));
@@ -152,16 +158,16 @@ pub fn enlist(env: &Env, anon: &Maas) -> Result<After> {
         };
         let url = p.metadata_url.clone().unwrap_or_else(|| anon.url.clone());
         let maas = Maas::new(&url, Some(p.creds), env.patience);
-        return step(env, &maas, Purpose::Commissioning);
+        return step_in(env, &maas, Purpose::Commissioning, true);
     }
     Ok(After::PowerOff)
 }
 
-/// The BMC behind `/dev/ipmi0`, with a fresh `maas` user; `None` (logged)
-/// when there is none or it cannot be configured.
-fn discover_bmc(env: &Env) -> Option<crate::bmc::Found> {
+/// The BMC behind `/dev/ipmi0`, with a fresh `maas` user; `None` (logged
+/// under `step`) when there is none or it cannot be configured.
+fn discover_bmc(env: &Env, step: &str) -> Option<crate::bmc::Found> {
     if !env.dev.join("ipmi0").exists() {
-        env.log("enlist", "no /dev/ipmi0: no BMC details");
+        env.log(step, "no /dev/ipmi0: no BMC details");
         return None;
     }
     let found =
@@ -169,7 +175,7 @@ fn discover_bmc(env: &Env) -> Option<crate::bmc::Found> {
     match found {
         Ok(Some(f)) => {
             env.log(
-                "enlist",
+                step,
                 &format!(
                     "BMC at {} (LAN channel {}, MAC {}): user {} configured",
                     f.address,
@@ -182,16 +188,17 @@ fn discover_bmc(env: &Env) -> Option<crate::bmc::Found> {
         }
         Ok(None) => None,
         Err(e) => {
-            env.log("enlist", &format!("BMC not configured: {e:#}"));
+            env.log(step, &format!("BMC not configured: {e:#}"));
             None
         }
     }
 }
 
-/// How long commissioning listens for LLDP at least (it ends sooner once
-/// every linked NIC has heard a neighbour; switches that announce every
-/// 30 s may be missed).
-const LLDP_WAIT: Duration = Duration::from_secs(3);
+/// How long commissioning listens for LLDP at most: one announcement
+/// interval of lldpd and most switches (30 s) and a second. It ends as soon
+/// as every linked NIC has heard a neighbour, so only a NIC whose switch
+/// sends nothing waits it out (MAAS's capture waits 60 s).
+const LLDP_WAIT: Duration = Duration::from_secs(31);
 
 /// Listens for LLDP on the linked NICs while the rest of the inventory is
 /// taken; the thread's answer is the `lldpcli -f xml` document.
@@ -220,13 +227,30 @@ fn listen_lldp(env: &Env) -> Option<std::thread::JoinHandle<(String, usize)>> {
     }))
 }
 
-pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
+/// Open SSH when the task asks (`enable_ssh`); whether to stay up after.
+fn ssh_if_asked(env: &Env, maas: &Maas, task: &Value, step: &str) -> bool {
+    if task["enable_ssh"].as_bool() != Some(true) {
+        return false;
+    }
+    match crate::rescue::open(env, maas) {
+        Ok(how) => env.log(step, &format!("enable_ssh: {how}; staying up")),
+        Err(e) => env.log(step, &format!("enable_ssh: SSH not opened: {e:#}")),
+    }
+    true
+}
+
+/// Commissioning: the inventory, LLDP neighbours and (unless the task says
+/// `skip_bmc_config`, or this boot's enlistment did it) the BMC's power
+/// settings, sent with the OK signal.
+pub fn commission(env: &Env, maas: &Maas, enlisted: bool) -> Result<After> {
     working(
         env,
         maas,
         "commissioning",
         "Commissioning: collecting the inventory",
     );
+    let task = maas.task()?.unwrap_or(Value::Null);
+    let stay = ssh_if_asked(env, maas, &task, "commissioning");
     let lldp = listen_lldp(env);
     let smart_serial = |name: &str| {
         let dev = env.disk_path(name);
@@ -257,13 +281,29 @@ pub fn commission(env: &Env, maas: &Maas) -> Result<After> {
         .unwrap_or_else(|| (inventory::lldp::xml(&[]), 0));
     env.log("commissioning", &format!("LLDP neighbours: {heard}"));
     files.push(("maas-lldp", lldp.into_bytes()));
+    let bmc = if enlisted {
+        None
+    } else if task["skip_bmc_config"].as_bool() == Some(true) {
+        env.log("commissioning", "skip_bmc_config: the BMC is left as it is");
+        None
+    } else {
+        discover_bmc(env, "commissioning")
+    };
+    let params = bmc.as_ref().map(crate::bmc::Found::power_parameters);
+    let mut fields = vec![("exit_status", "0")];
+    if let Some(p) = &params {
+        fields.push(("power_type", "ipmi"));
+        fields.push(("power_parameters", p));
+    }
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
-    maas.signal("OK", "", &[("exit_status", "0")], &refs)?;
-    Ok(After::PowerOff)
+    maas.signal("OK", "", &fields, &refs)?;
+    Ok(if stay { After::Stay } else { After::PowerOff })
 }
 
 pub fn test(env: &Env, maas: &Maas) -> Result<After> {
     working(env, maas, "testing", "Testing: SMART and memory");
+    let task = maas.task()?.unwrap_or(Value::Null);
+    let stay = ssh_if_asked(env, maas, &task, "testing");
     let (summary, files, ok) = testing::run(env);
     let mut files = files;
     files.push((
@@ -285,7 +325,7 @@ pub fn test(env: &Env, maas: &Maas) -> Result<After> {
         )?;
         env.log("testing", "FAILED hardware tests failed");
     }
-    Ok(After::PowerOff)
+    Ok(if stay { After::Stay } else { After::PowerOff })
 }
 
 pub fn erasing(env: &Env, maas: &Maas) -> Result<After> {
@@ -466,20 +506,9 @@ fn configure(env: &Env, disk: &str, dev: &std::path::Path, task: &Value) -> Resu
 }
 
 pub fn rescue(env: &Env, maas: &Maas) -> Result<After> {
-    let keys = crate::rescue::keys(&maas.get_text("latest/meta-data/public-keys")?);
-    let ssh = if env.tools {
-        crate::rescue::write_authorized_keys(&env.root, &keys)?;
-        crate::rescue::start_ssh(env)?
-    } else {
-        false
-    };
+    let how = crate::rescue::open(env, maas)?;
     // Signalled once SSH answers, so "Rescue mode" means it can be used.
     maas.signal("OK", "", &[], &[])?;
-    let how = match (ssh, keys.len()) {
-        (false, _) => "no SSH server in this environment".to_string(),
-        (true, 0) => "SSH on port 22, but no keys: no one can log in".to_string(),
-        (true, n) => format!("SSH on port 22 for root with {n} key(s)"),
-    };
     env.log(
         "rescue",
         &format!("rescue mode: shell on the console; {how}"),

@@ -278,3 +278,157 @@ async fn enlistment_creates_the_machine_with_every_physical_mac() {
     }
     r.stop().await;
 }
+
+/// The links on the machine's interfaces, as `(interface, mode)`.
+async fn links(r: &TestRegion, sid: &str) -> Vec<(String, String)> {
+    let m = machine_json(r, sid).await;
+    let mut out = Vec::new();
+    for i in m["interface_set"].as_array().unwrap() {
+        for l in i["links"].as_array().unwrap() {
+            out.push((
+                i["name"].as_str().unwrap().to_string(),
+                l["mode"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+async fn partitions_of_vda(r: &TestRegion, sid: &str) -> usize {
+    let m = machine_json(r, sid).await;
+    let disks = m["blockdevice_set"].as_array().unwrap();
+    let vda = disks.iter().find(|d| d["name"] == "vda").expect("vda");
+    vda["partitions"].as_array().unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commission_options_keep_storage_and_links_and_keep_the_machine_up_for_ssh() {
+    let r = TestRegion::start().await;
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBI3kIEC2SSHk86JbdIfkuREKpMsWsL/MFyfHgFaqFhS admin@desk";
+    let (st, b) = r
+        .admin
+        .post("account/prefs/sshkeys/", &[("key", key)])
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let sid = machine(&r, "options").await;
+    let dir = tempdir::Dir::new();
+    let path = format!("machines/{sid}/");
+    assert_eq!(r.admin.op(&path, "commission", &[]).await.0, 200);
+    assert_eq!(
+        boot(&r, &sid, Purpose::Commissioning, disks(&dir)).await,
+        After::PowerOff
+    );
+
+    // Configure what a recommission could take away: a partition on vda
+    // and a link on ens3.
+    let m = machine_json(&r, &sid).await;
+    let vda = m["blockdevice_set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "vda")
+        .unwrap()["id"]
+        .clone();
+    let (st, p) = r
+        .admin
+        .post(
+            &format!("nodes/{sid}/blockdevices/{vda}/partitions/"),
+            &[("size", "100000000")],
+        )
+        .await;
+    assert_eq!(st, 200, "{p}");
+    let (st, s) = r.admin.post("subnets/", &[("cidr", "10.9.0.0/24")]).await;
+    assert_eq!(st, 200, "{s}");
+    let ens3 = m["interface_set"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "ens3")
+        .unwrap()["id"]
+        .clone();
+    let (st, i) = r
+        .admin
+        .put(
+            &format!("nodes/{sid}/interfaces/{ens3}/"),
+            &[("vlan", &s["vlan"]["id"].to_string())],
+        )
+        .await;
+    assert_eq!(st, 200, "{i}");
+    let (st, l) = r
+        .admin
+        .op(
+            &format!("nodes/{sid}/interfaces/{ens3}/"),
+            "link_subnet",
+            &[
+                ("mode", "STATIC"),
+                ("subnet", &s["id"].to_string()),
+                ("ip_address", "10.9.0.5"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{l}");
+    let kept = vec![("ens3".to_string(), "static".to_string())];
+    assert_eq!(links(&r, &sid).await, kept);
+    assert_eq!(partitions_of_vda(&r, &sid).await, 1);
+
+    // Skipping both keeps both; enable_ssh gives the requester's keys to
+    // the environment and keeps it up once commissioning is done.
+    let (st, b) = r
+        .admin
+        .op(
+            &path,
+            "commission",
+            &[
+                ("enable_ssh", "1"),
+                ("skip_storage", "1"),
+                ("skip_networking", "1"),
+                ("skip_bmc_config", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let node = maas_testkit::node_api(&r, &sid).await;
+    let (st, task) = node.get("/MAAS/metadata/latest/maas-task", &[]).await;
+    assert_eq!(st, 200, "{task}");
+    assert_eq!(
+        (task["enable_ssh"].clone(), task["skip_bmc_config"].clone()),
+        (true.into(), true.into())
+    );
+    let (_, keys) = node
+        .get("/MAAS/metadata/latest/meta-data/public-keys", &[])
+        .await;
+    assert_eq!(keys, key);
+    assert_eq!(
+        boot(&r, &sid, Purpose::Commissioning, disks(&dir)).await,
+        After::Stay
+    );
+    assert_eq!(r.status_of(&sid).await, 4);
+    assert_eq!(links(&r, &sid).await, kept);
+    assert_eq!(partitions_of_vda(&r, &sid).await, 1);
+
+    // Without options: the links go when commissioning starts (the
+    // environment gets no keys), the disks are replaced with the inventory's.
+    assert_eq!(r.admin.op(&path, "commission", &[]).await.0, 200);
+    assert!(links(&r, &sid).await.is_empty());
+    let (_, task) = node.get("/MAAS/metadata/latest/maas-task", &[]).await;
+    assert_eq!(task["enable_ssh"], false);
+    let (_, keys) = node
+        .get("/MAAS/metadata/latest/meta-data/public-keys", &[])
+        .await;
+    assert_eq!(keys, "");
+    assert_eq!(
+        boot(&r, &sid, Purpose::Commissioning, disks(&dir)).await,
+        After::PowerOff
+    );
+    assert_eq!(r.status_of(&sid).await, 4);
+    assert_eq!(partitions_of_vda(&r, &sid).await, 0);
+
+    // Testing takes enable_ssh too.
+    let (st, b) = r.admin.op(&path, "test", &[("enable_ssh", "true")]).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        boot(&r, &sid, Purpose::Testing, disks(&dir)).await,
+        After::Stay
+    );
+    r.stop().await;
+}

@@ -61,6 +61,25 @@ fn fs_at(disk: &Path, offset: u64, name: &str) -> std::path::PathBuf {
 
 /// A file of an ext4 filesystem image, read with debugfs (nothing
 /// mounted); `None` when it is not there.
+/// Partition `n`'s unique GUID as the raw disk's GPT holds it (entries of
+/// 128 bytes from LBA 2; the first three fields little endian).
+fn gpt_part_guid(disk: &Path, n: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(disk).unwrap();
+    f.seek(SeekFrom::Start(1024 + 128 * (n - 1) + 16)).unwrap();
+    let mut b = [0u8; 16];
+    f.read_exact(&mut b).unwrap();
+    let hex = |s: &[u8]| s.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    format!(
+        "{:08x}-{:04x}-{:04x}-{}-{}",
+        u32::from_le_bytes(b[0..4].try_into().unwrap()),
+        u16::from_le_bytes(b[4..6].try_into().unwrap()),
+        u16::from_le_bytes(b[6..8].try_into().unwrap()),
+        hex(&b[8..10]),
+        hex(&b[10..16])
+    )
+}
+
 fn read_root_file(fs: &Path, path: &str) -> Option<String> {
     let out = Command::new("debugfs")
         .arg("-R")
@@ -332,13 +351,17 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, f
         // fstab names the partitions by their GPT GUIDs; the booted OS
         // mounted /srv (runcmd's file is on partition 5, after the root,
         // swap and /opt) and turned the swap on.
+        // The GUIDs are the ones this deployment wrote, not a constant.
         let fstab = f("/etc/fstab").unwrap_or_default();
+        let disk = lab.dc.machines[n].disk();
+        let guid = |p: u64| gpt_part_guid(&disk, p);
+        assert_ne!(guid(3), "5341414d-0000-4000-8000-000000000003");
         for line in [
-            "PARTUUID=5341414d-0000-4000-8000-000000000003 none swap sw 0 0",
-            "PARTUUID=5341414d-0000-4000-8000-000000000004 /opt ext4 defaults 0 2",
-            "PARTUUID=5341414d-0000-4000-8000-000000000005 /srv ext4 defaults 0 2",
+            format!("PARTUUID={} none swap sw 0 0", guid(3)),
+            format!("PARTUUID={} /opt ext4 defaults 0 2", guid(4)),
+            format!("PARTUUID={} /srv ext4 defaults 0 2", guid(5)),
         ] {
-            assert!(fstab.contains(line), "{line} not in\n{fstab}");
+            assert!(fstab.contains(&line), "{line} not in\n{fstab}");
         }
         let srv = fs_at(&lab.dc.machines[n].disk(), ROOT_OFFSET + before_srv, "srv");
         assert_eq!(

@@ -6,7 +6,8 @@
 //! signals, so "Rescue mode" means SSH answers. The test logs in with that
 //! key from the machine's network, reads the machine's disk, is refused
 //! with another key, then exits rescue mode: the BMC powers the machine
-//! off and it is Ready again, still unowned.
+//! off and it is Ready again, still unowned. Commissioning with
+//! `enable_ssh` then lets the same admin in and leaves the machine on.
 
 mod common;
 
@@ -68,6 +69,13 @@ fn leased_ip(lab: &Lab, n: usize, mark: usize) -> String {
         .unwrap_or_else(|| panic!("no lease on the console:\n{}", lab.report(n)))
 }
 
+async fn power_parameters(lab: &Lab, sid: &str) -> serde_json::Value {
+    let path = format!("machines/{sid}/");
+    let (st, p) = lab.r.admin.get_op(&path, "power_parameters", &[]).await;
+    assert_eq!(st, 200, "{p}");
+    p
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rescue_mode_lets_the_requesting_admin_in_over_ssh() {
     let (eph, tiny) = images();
@@ -77,6 +85,11 @@ async fn rescue_mode_lets_the_requesting_admin_in_over_ssh() {
     lab.wait_status(n, &sid, "Ready", Duration::from_secs(300))
         .await;
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
+    // Created with the lab's BMC user, commissioning configured the BMC
+    // in-band: the region now powers it as `maas` (rescue mode's power
+    // cycle and exit's power off below use that user).
+    let bmc_user = power_parameters(&lab, &sid).await;
+    assert_eq!(bmc_user["power_user"], "maas", "{bmc_user}");
     // Something on the disk for the rescuer to find.
     lab.scribble_disk(n);
 
@@ -137,6 +150,22 @@ async fn rescue_mode_lets_the_requesting_admin_in_over_ssh() {
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
     let m = lab.machine(&sid).await;
     assert!(m["owner"].is_null(), "{m}");
+
+    // Commissioning with enable_ssh: the same SSH into the commissioning
+    // environment, which stays up once the machine is Ready;
+    // skip_bmc_config leaves the BMC's user and password as they were.
+    let mark = lab.dc.machines[n].console().len();
+    let opts = [("enable_ssh", "1"), ("skip_bmc_config", "1")];
+    lab.act(&sid, "commission", &opts).await;
+    lab.wait_status(n, &sid, "Ready", Duration::from_secs(240))
+        .await;
+    let ip = leased_ip(&lab, n, mark);
+    let out = ssh(&lab, &admin_key, &ip, "cat /proc/cmdline")
+        .unwrap_or_else(|e| panic!("ssh after commissioning: {e:#}\n{}", lab.report(n)));
+    assert!(out.contains("maas_purpose=commissioning"), "{out}");
+    assert_eq!(power_parameters(&lab, &sid).await, bmc_user);
+    lab.act(&sid, "power_off", &[]).await;
+    lab.wait_powered_off(n, Duration::from_secs(60)).await;
     lab.dc.machines.clear();
     lab.r.stop().await;
 }

@@ -9,16 +9,57 @@
 //! from the boot partition, marked legacy-BIOS-bootable and typed as an EFI
 //! system partition for UEFI).
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use super::tarball::{BOOT_MIB, ROOT_LABEL};
 
-/// The disk signature the agent writes (fstab names partitions by it:
-/// `PARTUUID=<signature>-<NN>`).
-pub const SIGNATURE: u32 = u32::from_le_bytes(*b"MAAS");
-/// A GPT's disk GUID; partition NN's unique GUID ends in NN instead.
-pub const GPT_DISK_GUID: &str = "5341414d-0000-4000-8000-000000000000";
+/// A new partition table's identifiers, fresh for every deployment: the
+/// MBR's disk signature (fstab names partitions `PARTUUID=<signature>-<NN>`)
+/// and the GPT's disk GUID, whose last byte is zero (partition NN's unique
+/// GUID is the disk's ending in NN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskIds {
+    pub signature: u32,
+    /// The GUID's bytes in the order its text is written.
+    pub guid: [u8; 16],
+}
+
+impl DiskIds {
+    /// From 20 random bytes: a non-zero signature and a version-4 GUID.
+    pub fn from_bytes(b: [u8; 20]) -> DiskIds {
+        let signature = u32::from_le_bytes([b[0], b[1], b[2], b[3]]).max(1);
+        let mut guid = [0u8; 16];
+        guid.copy_from_slice(&b[4..]);
+        guid[6] = (guid[6] & 0x0f) | 0x40;
+        guid[8] = (guid[8] & 0x3f) | 0x80;
+        guid[15] = 0;
+        DiskIds { signature, guid }
+    }
+
+    /// Fresh identifiers from `<root>/dev/urandom`.
+    pub fn random(root: &std::path::Path) -> Result<DiskIds> {
+        use std::io::Read;
+        let mut b = [0u8; 20];
+        std::fs::File::open(root.join("dev/urandom"))
+            .and_then(|mut f| f.read_exact(&mut b))
+            .context("reading dev/urandom for the partition table's identifiers")?;
+        Ok(DiskIds::from_bytes(b))
+    }
+
+    /// The disk GUID as text.
+    pub fn guid_text(&self) -> String {
+        let h: String = self.guid.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+}
 /// Partitions a GPT holds beside the boot partition (of its 128 entries).
 pub const GPT_MAX: usize = 120;
 const MIB: u64 = 2048; // sectors
@@ -57,8 +98,8 @@ impl Part {
 const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
 
 /// The plan for a disk of `sectors` sectors; `storage` is the task's
-/// `deploy.storage` (null: the flat layout).
-pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
+/// `deploy.storage` (null: the flat layout); `ids` name the partitions.
+pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
     let first = MIB + BOOT_MIB * MIB;
     if sectors < first + 64 * MIB {
         bail!(
@@ -84,7 +125,7 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
         label: Some("MAASBOOT".into()),
         mount_point: None,
         mount_options: None,
-        uuid: part_uuid(gpt, 1),
+        uuid: part_uuid(gpt, 1, ids),
     }];
     if wanted.is_empty() {
         parts.push(Part {
@@ -96,7 +137,7 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
             label: Some(ROOT_LABEL.into()),
             mount_point: Some("/".into()),
             mount_options: None,
-            uuid: part_uuid(gpt, 2),
+            uuid: part_uuid(gpt, 2, ids),
         });
         return Ok(parts);
     }
@@ -159,7 +200,7 @@ pub fn plan(sectors: u64, storage: &Value) -> Result<Vec<Part>> {
                 .as_str()
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
-            uuid: part_uuid(gpt, n as u32),
+            uuid: part_uuid(gpt, n as u32, ids),
         });
         at += len;
     }
@@ -178,11 +219,12 @@ pub fn uses_gpt(count: usize, sectors: u64) -> bool {
 
 /// Partition `n`'s PARTUUID: `<MBR signature>-<NN>`, or the GPT disk
 /// GUID ending in NN.
-fn part_uuid(gpt: bool, n: u32) -> String {
+fn part_uuid(gpt: bool, n: u32, ids: &DiskIds) -> String {
     if gpt {
-        format!("{}{n:02x}", &GPT_DISK_GUID[..GPT_DISK_GUID.len() - 2])
+        let disk = ids.guid_text();
+        format!("{}{n:02x}", &disk[..disk.len() - 2])
     } else {
-        format!("{SIGNATURE:08x}-{n:02x}")
+        format!("{:08x}-{n:02x}", ids.signature)
     }
 }
 
@@ -210,7 +252,12 @@ const LINUX_FS: &str = "0fc63daf-8483-4772-8e79-3d69d8477de4";
 /// last 33 — the backup entries and header). The boot partition is an
 /// EFI system partition marked legacy-BIOS-bootable (what `gptmbr.bin`
 /// boots).
-pub fn gpt(boot_code: &[u8], parts: &[Part], sectors: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+pub fn gpt(
+    boot_code: &[u8],
+    parts: &[Part],
+    sectors: u64,
+    ids: &DiskIds,
+) -> Result<(Vec<u8>, Vec<u8>)> {
     if parts.len() > 128 {
         bail!("a GPT holds 128 partitions, not {}", parts.len());
     }
@@ -249,7 +296,7 @@ pub fn gpt(boot_code: &[u8], parts: &[Part], sectors: u64) -> Result<(Vec<u8>, V
         h[32..40].copy_from_slice(&other.to_le_bytes());
         h[40..48].copy_from_slice(&GPT_HEAD.to_le_bytes());
         h[48..56].copy_from_slice(&(sectors - GPT_TAIL - 1).to_le_bytes());
-        h[56..72].copy_from_slice(&guid(GPT_DISK_GUID));
+        h[56..72].copy_from_slice(&guid(&ids.guid_text()));
         h[72..80].copy_from_slice(&entries_at.to_le_bytes());
         h[80..84].copy_from_slice(&128u32.to_le_bytes());
         h[84..88].copy_from_slice(&128u32.to_le_bytes());
@@ -279,14 +326,14 @@ pub fn gpt(boot_code: &[u8], parts: &[Part], sectors: u64) -> Result<(Vec<u8>, V
 
 /// The MBR for `parts`: `boot_code` (up to 440 bytes), the disk signature,
 /// one entry per partition (the agent's boot partition active).
-pub fn mbr(boot_code: &[u8], parts: &[Part]) -> Result<[u8; 512]> {
+pub fn mbr(boot_code: &[u8], parts: &[Part], ids: &DiskIds) -> Result<[u8; 512]> {
     if parts.len() > 4 {
         bail!("an MBR holds 4 partitions, not {}", parts.len());
     }
     let mut m = [0u8; 512];
     let code = &boot_code[..boot_code.len().min(440)];
     m[..code.len()].copy_from_slice(code);
-    m[440..444].copy_from_slice(&SIGNATURE.to_le_bytes());
+    m[440..444].copy_from_slice(&ids.signature.to_le_bytes());
     for (i, p) in parts.iter().enumerate() {
         let e = &mut m[446 + 16 * i..462 + 16 * i];
         e[0] = if p.boot { 0x80 } else { 0 };

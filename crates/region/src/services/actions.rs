@@ -12,6 +12,7 @@ use crate::services::power::after::{self, PowerPlan};
 use crate::services::{Ctx, allocate, config};
 use crate::store::Conn;
 use crate::store::machines::boot as db_boot;
+pub use crate::store::machines::boot::CommissionOptions;
 use crate::store::machines::write::{self as db, DeploySettings};
 
 /// What a deployment asks for.
@@ -42,6 +43,8 @@ pub struct ActionRequest {
     pub reason: String,
     /// Power off: ask the OS to shut down (`stop_mode=soft`).
     pub soft_off: bool,
+    /// Commission: its options; test: `enable_ssh` alone counts.
+    pub commission: CommissionOptions,
 }
 
 impl ActionRequest {
@@ -56,6 +59,7 @@ impl ActionRequest {
             secure_erase: false,
             reason: String::new(),
             soft_off: false,
+            commission: CommissionOptions::default(),
         }
     }
 }
@@ -189,6 +193,13 @@ async fn apply(
             }
         }
         Action::Commission => {
+            let o = &r.commission;
+            db_boot::set_commission_options(tx, m.id, o).await?;
+            // The results bring the new configuration; what is kept is
+            // what the options ask to keep.
+            if !o.skip_networking {
+                crate::store::interfaces::delete_machine_links(tx, m.id).await?;
+            }
             transition(
                 tx,
                 m,
@@ -201,6 +212,7 @@ async fn apply(
             plan = power(tx, m, who, PowerAction::On, p).await?;
         }
         Action::Test => {
+            db_boot::set_enable_ssh(tx, m.id, r.commission.enable_ssh).await?;
             transition(tx, m, NodeStatus::Testing, who, &desc("Testing")).await?;
             let p = PowerPlan::netboot(NodeStatus::Testing);
             plan = power(tx, m, who, PowerAction::On, p).await?;
@@ -328,6 +340,8 @@ pub async fn accept(ctx: &Ctx, user: &User, system_ids: &[String]) -> Result<Vec
         let mut m = lifecycle::lock(&mut tx, sid).await?;
         if m.status == NodeStatus::New {
             let who = Some(user.username.as_str());
+            let defaults = CommissionOptions::default();
+            db_boot::set_commission_options(&mut tx, m.id, &defaults).await?;
             let what = "Accepted; commissioning";
             transition(&mut tx, &mut m, NodeStatus::Commissioning, who, what).await?;
             let p = PowerPlan::netboot(NodeStatus::Commissioning);

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "machine_created_notice",
         include_str!("../../migrations/0019_machine_created_notice.sql"),
     ),
+    (
+        20,
+        "commission_options",
+        include_str!("../../migrations/0020_commission_options.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

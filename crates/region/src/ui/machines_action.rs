@@ -7,7 +7,7 @@ use axum::extract::State;
 use maas_model::Action;
 
 use crate::error::Error;
-use crate::services::actions::{self, ActionRequest, DeployRequest};
+use crate::services::actions::{self, ActionRequest, CommissionOptions, DeployRequest};
 use crate::services::machines::{self, UpdateRequest};
 use crate::services::{config, places, tags};
 use crate::ui::Ui;
@@ -191,6 +191,15 @@ fn request(action: Action, f: &FormData) -> Result<ActionRequest, Error> {
             r.quick_erase = f.checked("quick_erase");
             r.erase = f.checked("erase") || r.secure_erase || r.quick_erase;
         }
+        Action::Commission => {
+            r.commission = CommissionOptions {
+                enable_ssh: f.checked("enable_ssh"),
+                skip_bmc_config: f.checked("skip_bmc_config"),
+                skip_networking: f.checked("skip_networking"),
+                skip_storage: f.checked("skip_storage"),
+            };
+        }
+        Action::Test => r.commission.enable_ssh = f.checked("enable_ssh"),
         Action::MarkBroken => r.reason = f.text("reason").or(f.text("comment")).unwrap_or_default(),
         Action::PowerOff => match f.text("stop_mode").as_deref() {
             None | Some("hard") => {}

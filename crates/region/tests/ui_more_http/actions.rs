@@ -53,6 +53,21 @@ async fn every_lifecycle_action_and_its_options_as_the_api_takes_them() {
     )
     .await;
     assert!(page.contains("name=\"stop_mode\""), "{page}");
+    let (_, page, _) = post(
+        &r,
+        &admin,
+        "/machines/action",
+        &[("action", "commission"), ("sid", "x")],
+    )
+    .await;
+    for f in [
+        "enable_ssh",
+        "skip_bmc_config",
+        "skip_networking",
+        "skip_storage",
+    ] {
+        assert!(page.contains(&format!("name=\"{f}\"")), "{f}: {page}");
+    }
 
     // Allocate, with a comment that lands in the machine's events.
     let ui_m = r.ready_machine("by-ui", 2, 2048).await;
@@ -126,6 +141,21 @@ async fn every_lifecycle_action_and_its_options_as_the_api_takes_them() {
         serde_json::json!({"quick": true, "secure": false}),
         "{t}"
     );
+
+    // Commissioning's options reach the boot task as the API's do.
+    r.force_status(&ui_m, 4).await;
+    let opts = [("enable_ssh", "1"), ("skip_bmc_config", "1")];
+    act(&r, &admin, "commission", &ui_m, &opts).await;
+    assert_eq!(r.status_of(&ui_m).await, 1, "commissioning");
+    let t = task(&r, &ui_m).await;
+    assert_eq!(
+        (&t["enable_ssh"], &t["skip_bmc_config"]),
+        (&true.into(), &true.into()),
+        "{t}"
+    );
+    r.force_status(&ui_m, 4).await;
+    act(&r, &admin, "commission", &ui_m, &[]).await;
+    assert_eq!(task(&r, &ui_m).await["enable_ssh"], false);
 
     // A stop mode the API refuses is refused once, with its message.
     r.force_status(&api_m, 6).await;

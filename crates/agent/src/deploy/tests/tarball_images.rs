@@ -29,6 +29,39 @@ fn image(bytes: &[u8]) -> Image {
     }
 }
 
+/// Identifiers whose text reads "MAAS" (5341414d), so names are stable.
+fn ids() -> layout::DiskIds {
+    let mut b = [0u8; 20];
+    b[..4].copy_from_slice(b"MAAS");
+    b[4..8].copy_from_slice(&[0x53, 0x41, 0x41, 0x4d]);
+    layout::DiskIds::from_bytes(b)
+}
+
+#[test]
+fn every_partition_table_gets_its_own_identifiers() {
+    assert_eq!(ids().guid_text(), "5341414d-0000-4000-8000-000000000000");
+    let root = std::path::Path::new("/");
+    let (a, b) = (
+        layout::DiskIds::random(root).unwrap(),
+        layout::DiskIds::random(root).unwrap(),
+    );
+    assert_ne!(a, b);
+    for i in [a, b] {
+        let t = i.guid_text();
+        assert_eq!((&t[14..15], t.len()), ("4", 36), "{t}");
+        assert!("89ab".contains(&t[19..20]) && t.ends_with("00"), "{t}");
+        assert_ne!(i.signature, 0);
+    }
+    let sectors = 2048 * 1024;
+    let pa = layout::plan(sectors, &serde_json::Value::Null, &a).unwrap();
+    let pb = layout::plan(sectors, &serde_json::Value::Null, &b).unwrap();
+    assert_eq!(pa[1].uuid, format!("{:08x}-02", a.signature));
+    assert_ne!(pa[1].uuid, pb[1].uuid);
+    let m = layout::mbr(&[], &pa, &a).unwrap();
+    assert_eq!(m[440..444], a.signature.to_le_bytes());
+    assert!(layout::DiskIds::random(std::path::Path::new("/nonexistent")).is_err());
+}
+
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("maas-tarball-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -42,7 +75,8 @@ fn the_mbr_has_a_boot_and_a_root_partition() {
     let sectors = 2048 * 1024; // 1 GiB
     let m = layout::mbr(
         &code,
-        &layout::plan(sectors, &serde_json::Value::Null).unwrap(),
+        &layout::plan(sectors, &serde_json::Value::Null, &ids()).unwrap(),
+        &ids(),
     )
     .unwrap();
     assert_eq!(&m[..440], &code[..]);
@@ -57,7 +91,7 @@ fn the_mbr_has_a_boot_and_a_root_partition() {
     assert_eq!(le(470), 2048 + BOOT_MIB * 2048);
     assert_eq!(le(470) + le(474), sectors);
     assert!(m[478..510].iter().all(|b| *b == 0));
-    let e = layout::plan(2048 * 100, &serde_json::Value::Null).unwrap_err();
+    let e = layout::plan(2048 * 100, &serde_json::Value::Null, &ids()).unwrap_err();
     assert!(e.to_string().contains("too small"), "{e}");
     assert_eq!(part_name("vda", 2), "vda2");
     assert_eq!(part_name("nvme0n1", 1), "nvme0n1p1");
@@ -74,7 +108,7 @@ fn the_regions_layout_follows_the_boot_partition() {
     ]});
     // The region's sizes add up to the whole 3 GiB disk; the last
     // partition gives up what the boot partition takes.
-    let parts = layout::plan(3 * gib, &storage).unwrap();
+    let parts = layout::plan(3 * gib, &storage, &ids()).unwrap();
     let spans: Vec<(u64, u64, u8)> = parts.iter().map(|p| (p.start, p.len, p.kind)).collect();
     let boot_end = 2048 + BOOT_MIB * 2048;
     assert_eq!(
@@ -95,7 +129,7 @@ fn the_regions_layout_follows_the_boot_partition() {
         Some(ROOT_LABEL),
         "boot entries find the root by it"
     );
-    let m = layout::mbr(&[], &parts).unwrap();
+    let m = layout::mbr(&[], &parts, &ids()).unwrap();
     assert_eq!((m[446], m[462], m[478], m[494]), (0x80, 0, 0, 0));
     assert_eq!(
         layout::fstab_lines(&parts),
@@ -131,7 +165,7 @@ fn layouts_the_agent_cannot_make_are_refused_with_the_reason() {
     use serde_json::json;
     let disk = 2048 * 4096u64; // 4 GiB
     let refused = |parts: serde_json::Value| {
-        layout::plan(disk, &json!({ "partitions": parts }))
+        layout::plan(disk, &json!({ "partitions": parts }), &ids())
             .unwrap_err()
             .to_string()
     };
@@ -154,9 +188,7 @@ fn layouts_the_agent_cannot_make_are_refused_with_the_reason() {
     // Swap and an unformatted partition are fine; swap gets an fstab line.
     let parts = layout::plan(
         disk,
-        &json!({"partitions": [{"size": 256u64 << 20, "fstype": "swap"}, {"size": 64u64 << 20}, root]}),
-    )
-    .unwrap();
+        &json!({"partitions": [{"size": 256u64 << 20, "fstype": "swap"}, {"size": 64u64 << 20}, root]}), &ids()).unwrap();
     assert_eq!(parts[1].kind, 0x82);
     assert_eq!(parts[2].fstype, None);
     assert_eq!(
@@ -177,7 +209,7 @@ fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
         {"size": 128u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi"},
         {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/srv"},
     ]});
-    let parts = layout::plan(sectors, &storage).unwrap();
+    let parts = layout::plan(sectors, &storage, &ids()).unwrap();
     assert!(layout::uses_gpt(parts.len(), sectors));
     assert!(!layout::uses_gpt(4, sectors) && layout::uses_gpt(2, 1 << 33));
     let last = parts.last().unwrap();
@@ -195,7 +227,7 @@ fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
         ]
     );
     let code = vec![0x33u8; 440];
-    let (head, tail) = layout::gpt(&code, &parts, sectors).unwrap();
+    let (head, tail) = layout::gpt(&code, &parts, sectors, &ids()).unwrap();
     assert_eq!((head.len(), tail.len()), (34 * 512, 33 * 512));
     assert_eq!(&head[..440], &code[..]);
     assert_eq!((head[450], &head[510..512]), (0xee, &[0x55u8, 0xaa][..]));
@@ -318,7 +350,7 @@ fn a_root_tarball_unpacks_checked_and_boots_its_newest_kernel() {
 
     write_fstab(
         &root,
-        &layout::plan(2048 * 1024, &serde_json::Value::Null).unwrap(),
+        &layout::plan(2048 * 1024, &serde_json::Value::Null, &ids()).unwrap(),
     )
     .unwrap();
     let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap();

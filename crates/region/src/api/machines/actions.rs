@@ -7,7 +7,7 @@ use maas_model::filter::MachineFilter;
 use crate::api::app::{App, Req, json};
 use crate::api::machines::read::{listing_response, visible_to};
 use crate::error::{Error, Result};
-use crate::services::actions::{self, ActionRequest, DeployRequest};
+use crate::services::actions::{self, ActionRequest, CommissionOptions, DeployRequest};
 use crate::services::{load, machines};
 
 /// `user_data` is base64 (MAAS).
@@ -49,17 +49,15 @@ fn parse(req: &Req, action: Action) -> Result<ActionRequest> {
             r.erase = i.bool("erase")?.unwrap_or(false) || r.secure_erase || r.quick_erase;
         }
         Action::Commission => {
-            for k in [
-                "enable_ssh",
-                "skip_bmc_config",
-                "skip_networking",
-                "skip_storage",
-            ] {
-                i.bool(k)?;
-            }
+            r.commission = CommissionOptions {
+                enable_ssh: i.bool("enable_ssh")?.unwrap_or(false),
+                skip_bmc_config: i.bool("skip_bmc_config")?.unwrap_or(false),
+                skip_networking: i.bool("skip_networking")?.unwrap_or(false),
+                skip_storage: i.bool("skip_storage")?.unwrap_or(false),
+            };
         }
         Action::Test => {
-            i.bool("enable_ssh")?;
+            r.commission.enable_ssh = i.bool("enable_ssh")?.unwrap_or(false);
         }
         Action::MarkBroken => {
             r.reason = i

@@ -1,6 +1,6 @@
 //! The boot task (`GET /MAAS/metadata/<v>/maas-task`): what the agent in the
 //! ephemeral environment should do for this machine, from its status —
-//! erase options, and for a deployment the image, boot disk, network
+//! commissioning's `enable_ssh` and `skip_bmc_config`, erase options, and for a deployment the image, boot disk, network
 //! (netplan v2 shaped) and the datasource credentials. See
 //! /work/tasks/contract.md ("Task for the boot") and docs/images.md.
 
@@ -40,6 +40,13 @@ pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Valu
         "domain": domain,
     });
     match purpose {
+        "commissioning" | "testing" => {
+            let o = crate::store::machines::boot::commission_options(&ctx.db, m.row.id).await?;
+            t["enable_ssh"] = json!(o.enable_ssh);
+            if purpose == "commissioning" {
+                t["skip_bmc_config"] = json!(o.skip_bmc_config);
+            }
+        }
         "erasing" => {
             let (quick, secure) =
                 crate::store::machines::boot::erase_options(&ctx.db, m.row.id).await?;

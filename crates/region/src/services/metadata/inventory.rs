@@ -183,11 +183,17 @@ fn parse_nics(nics: &[Value]) -> Result<Vec<InventoryNic>> {
     Ok(out)
 }
 
-/// Apply a checked inventory: hardware figures, disks replaced, physical
-/// interfaces created or updated by MAC (none is removed).
-pub(super) async fn apply(tx: &mut Conn, machine_id: i64, inv: &Inventory<'_>) -> Result<()> {
+/// Apply a checked inventory: hardware figures, disks replaced (unless
+/// `keep_disks`: commissioning with `skip_storage`), physical interfaces
+/// created or updated by MAC (none is removed).
+pub(super) async fn apply(
+    tx: &mut Conn,
+    machine_id: i64,
+    inv: &Inventory<'_>,
+    keep_disks: bool,
+) -> Result<()> {
     db::set_hardware(tx, machine_id, inv.cpu_count, inv.memory, inv.cpu_speed).await?;
-    if let Some(disks) = &inv.disks {
+    if let Some(disks) = inv.disks.as_ref().filter(|_| !keep_disks) {
         db::replace_disks(tx, machine_id, disks).await?;
     }
     for n in inv.nics.iter().flatten() {

@@ -29,17 +29,19 @@ pub async fn view(ctx: &Ctx, system_id: &str) -> Result<MetaView> {
 }
 
 /// The keys of the machine's owner (cloud-init's `public-keys`). A machine
-/// with no owner in rescue mode gets the keys of the admin who asked for
-/// rescue mode (the user on its latest "Entering rescue mode" event), so
-/// that admin can log in to the ephemeral environment.
+/// with no owner in rescue mode, or commissioning or testing with
+/// `enable_ssh`, gets the keys of the user who asked for it (the user on
+/// its latest event of that status), so they can log in to the ephemeral
+/// environment.
 pub async fn public_keys(ctx: &Ctx, system_id: &str, r: &MetaView) -> Result<Vec<String>> {
-    let rescue = matches!(
-        NodeStatus::from_i16(r.status),
-        Some(NodeStatus::EnteringRescueMode | NodeStatus::RescueMode)
-    );
-    if r.owner_id.is_none() && rescue {
-        let label = NodeStatus::EnteringRescueMode.label();
-        return db::ssh_keys_of_requester(&ctx.db, system_id, label).await;
+    use NodeStatus::*;
+    let asked = match NodeStatus::from_i16(r.status) {
+        Some(EnteringRescueMode | RescueMode) => Some(EnteringRescueMode),
+        Some(s @ (Commissioning | Testing)) if r.enable_ssh => Some(s),
+        _ => None,
+    };
+    if let (None, Some(s)) = (r.owner_id, asked) {
+        return db::ssh_keys_of_requester(&ctx.db, system_id, s.label()).await;
     }
     db::ssh_keys(&ctx.db, r.owner_id).await
 }
@@ -112,6 +114,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
             m.status.label()
         ))
     })?;
+    let opts = db::commission_options(&mut *tx, m.id).await?;
     // Results first: a failed script fails the whole run.
     let mut script_failed = false;
     for (name, fname, data) in &s.files {
@@ -129,7 +132,8 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         if (*name == "hardware.json" || *fname == "hardware.json") && !failed {
             let inv: Value = serde_json::from_slice(data)
                 .map_err(|_| Error::field("hardware.json", "The inventory is not valid JSON."))?;
-            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?).await?;
+            let keep_disks = m.status == NodeStatus::Commissioning && opts.skip_storage;
+            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?, keep_disks).await?;
         }
     }
     if let Some((pt, params)) = s.power {
@@ -154,8 +158,11 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         "OK" if !script_failed => {
             if m.status == NodeStatus::Commissioning {
                 // The interface it booted on gets an AUTO link to the
-                // subnet it leased on, so a deployment configures it.
-                crate::store::interfaces::initial_auto_link(&mut tx, m.id).await?;
+                // subnet it leased on, so a deployment configures it
+                // (unless asked to keep the links it had).
+                if !opts.skip_networking {
+                    crate::store::interfaces::initial_auto_link(&mut tx, m.id).await?;
+                }
                 // Automatic tags read the lshw output just stored.
                 crate::services::tags::evaluate_machine(&mut tx, m.id).await?;
             }

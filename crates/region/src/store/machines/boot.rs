@@ -30,11 +30,14 @@ pub struct MetaView {
     pub status: i16,
     pub owner_id: Option<i64>,
     pub user_data: Option<Vec<u8>>,
+    /// Commissioning or testing was asked to open SSH.
+    pub enable_ssh: bool,
 }
 
 pub async fn meta_view(db: &Pool, system_id: &str) -> Result<MetaView> {
-    let (hostname, status, owner_id, user_data) = sqlx::query_as(
-        "SELECT hostname, status, owner_id, user_data FROM machines WHERE system_id = $1",
+    let (hostname, status, owner_id, user_data, enable_ssh) = sqlx::query_as(
+        "SELECT hostname, status, owner_id, user_data, enable_ssh FROM machines
+          WHERE system_id = $1",
     )
     .bind(system_id)
     .fetch_one(db)
@@ -44,6 +47,61 @@ pub async fn meta_view(db: &Pool, system_id: &str) -> Result<MetaView> {
         status,
         owner_id,
         user_data,
+        enable_ssh,
+    })
+}
+
+/// How a machine was asked to commission (`enable_ssh` also: to test).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CommissionOptions {
+    /// Stay on with SSH open for the requester's keys once done.
+    pub enable_ssh: bool,
+    /// Leave the BMC as it is (no `maas` user, no new power settings).
+    pub skip_bmc_config: bool,
+    /// Keep the interfaces' links instead of the initial configuration.
+    pub skip_networking: bool,
+    /// Keep the block devices and their storage configuration.
+    pub skip_storage: bool,
+}
+
+pub async fn set_commission_options(c: &mut Conn, id: i64, o: &CommissionOptions) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET enable_ssh = $2, skip_bmc_config = $3, skip_networking = $4,
+                skip_storage = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(o.enable_ssh)
+    .bind(o.skip_bmc_config)
+    .bind(o.skip_networking)
+    .bind(o.skip_storage)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Testing sets only `enable_ssh`.
+pub async fn set_enable_ssh(c: &mut Conn, id: i64, on: bool) -> Result<()> {
+    sqlx::query("UPDATE machines SET enable_ssh = $2 WHERE id = $1")
+        .bind(id)
+        .bind(on)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn commission_options<'e>(e: impl Executor<'e>, id: i64) -> Result<CommissionOptions> {
+    let (enable_ssh, skip_bmc_config, skip_networking, skip_storage) = sqlx::query_as(
+        "SELECT enable_ssh, skip_bmc_config, skip_networking, skip_storage
+           FROM machines WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(e)
+    .await?;
+    Ok(CommissionOptions {
+        enable_ssh,
+        skip_bmc_config,
+        skip_networking,
+        skip_storage,
     })
 }
 
