@@ -86,7 +86,7 @@ impl Image {
 /// Write the image `src` (as downloaded) to `out`, decompressing by
 /// `filetype`; `progress` gets percent of the download. Returns bytes written.
 pub fn write_image(
-    src: impl Read,
+    src: impl Read + Send,
     img: &Image,
     out: &mut impl Write,
     progress: &mut dyn FnMut(u32),
@@ -100,9 +100,10 @@ pub fn write_image(
     let mut last = 0u32;
     // Progress follows the bytes downloaded (read through the tee) as
     // seen after each write.
-    let seen = std::cell::Cell::new(0u64);
+    let seen = std::sync::atomic::AtomicU64::new(0);
     let mut report = |_w: u64| {
-        let pct = (seen.get().saturating_mul(100) / total).min(100) as u32;
+        let got = seen.load(std::sync::atomic::Ordering::Relaxed);
+        let pct = (got.saturating_mul(100) / total).min(100) as u32;
         if pct / 10 > last / 10 {
             last = pct;
             progress(pct);
@@ -110,12 +111,13 @@ pub fn write_image(
     };
     struct Seen<'a, R> {
         t: &'a mut Tee<R>,
-        seen: &'a std::cell::Cell<u64>,
+        seen: &'a std::sync::atomic::AtomicU64,
     }
     impl<R: Read> Read for Seen<'_, R> {
         fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
             let n = self.t.read(b)?;
-            self.seen.set(self.t.n);
+            self.seen
+                .store(self.t.n, std::sync::atomic::Ordering::Relaxed);
             Ok(n)
         }
     }
@@ -146,8 +148,13 @@ pub fn write_image(
                 .map_err(|e| anyhow::anyhow!("xz stream: {e:?}"))?;
             w.written
         }
+        "root-dd.bz2" => {
+            copy(bzip2::bufread::MultiBzDecoder::new(reader), &mut w).context("bzip2 stream")?
+        }
+        "root-dd.tar.bz2" => copy_first_file(bzip2::bufread::MultiBzDecoder::new(reader), &mut w)?,
+        "root-dd.tar.xz" => with_xz(reader, |r| copy_first_file(r, &mut w))?,
         other => bail!(
-            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz, root-dd.xz, root-dd (tar.gz) and root-dd.tar disk images and root-tgz, root-txz and root-tar tarballs)"
+            "unsupported image type '{other}' (this agent writes root-dd.raw, root-dd.gz, root-dd.xz, root-dd.bz2, root-dd (tar.gz), root-dd.tar, root-dd.tar.xz and root-dd.tar.bz2 disk images and root-tgz, root-txz, root-tbz and root-tar tarballs)"
         ),
     };
     w.flush()?;
@@ -177,6 +184,29 @@ impl<R: Read> Tee<R> {
 }
 
 /// The first regular file of a tar stream, written to `w`.
+/// `consume` reading the xz-decompressed `reader`. lzma-rs writes what it
+/// decompresses, so it runs on a thread beside `consume`, through a pipe;
+/// when `consume` returns, the pipe's read end goes, and a decompressor
+/// still writing stops on the broken pipe.
+pub(crate) fn with_xz<T>(
+    mut reader: impl io::BufRead + Send,
+    consume: impl FnOnce(io::PipeReader) -> Result<T>,
+) -> Result<T> {
+    let (pr, mut pw) = io::pipe()?;
+    std::thread::scope(|s| {
+        let xz = s.spawn(move || lzma_rs::xz_decompress(&mut reader, &mut pw));
+        let out = consume(pr);
+        let xz = xz
+            .join()
+            .map_err(|_| anyhow::anyhow!("the xz decompressor panicked"))?;
+        match xz {
+            Err(lzma_rs::error::Error::IoError(e)) if e.kind() == io::ErrorKind::BrokenPipe => out,
+            Err(e) => bail!("xz stream: {e:?}"),
+            Ok(()) => out,
+        }
+    })
+}
+
 fn copy_first_file(r: impl Read, w: &mut impl Write) -> Result<u64> {
     let mut a = tar::Archive::new(r);
     for e in a.entries().context("read the image's tar")? {

@@ -1,4 +1,4 @@
-//! Root-tarball images (`root-tgz`, `root-txz`, `root-tar`): there is no
+//! Root-tarball images (`root-tgz`, `root-txz`, `root-tbz`, `root-tar`): there is no
 //! disk image, so the agent lays the disk out itself (`layout`: its boot
 //! partition, then the region's layout of the boot disk, or MAAS's flat
 //! layout) and unpacks the tarball into the root:
@@ -28,7 +28,7 @@ pub const ROOT_LABEL: &str = "cloudimg-rootfs";
 
 /// Whether this image type is a root tarball the agent lays out itself.
 pub fn is_tarball(filetype: &str) -> bool {
-    matches!(filetype, "root-tgz" | "root-txz" | "root-tar")
+    matches!(filetype, "root-tgz" | "root-txz" | "root-tbz" | "root-tar")
 }
 
 /// The device node of partition `n` of `disk` (`vda` → `vda1`,
@@ -56,7 +56,8 @@ pub fn unpack(src: impl Read + Send, img: &Image, target: &Path) -> Result<u64> 
         match img.filetype.as_str() {
             "root-tgz" => untar(flate2::bufread::GzDecoder::new(reader), target)?,
             "root-tar" => untar(reader, target)?,
-            "root-txz" => untar_xz(reader, target)?,
+            "root-txz" => super::with_xz(reader, |r| untar(r, target))?,
+            "root-tbz" => untar(bzip2::bufread::MultiBzDecoder::new(reader), target)?,
             other => bail!("'{other}' is not a root tarball type"),
         }
     }
@@ -70,26 +71,6 @@ fn untar(stream: impl Read, target: &Path) -> Result<()> {
     a.set_preserve_mtime(true);
     a.set_overwrite(true);
     a.unpack(target).context("unpack the root tarball")
-}
-
-/// lzma-rs writes what it decompresses: it runs beside the tar reader and
-/// feeds it through a pipe, so the tree never sits in memory whole.
-fn untar_xz(mut reader: impl io::BufRead + Send, target: &Path) -> Result<()> {
-    let (pr, mut pw) = io::pipe()?;
-    std::thread::scope(|s| {
-        let xz = s.spawn(move || lzma_rs::xz_decompress(&mut reader, &mut pw));
-        // Returning drops the pipe's read end: a decompressor still writing
-        // then stops on a broken pipe.
-        let tar = untar(pr, target);
-        let xz = xz
-            .join()
-            .map_err(|_| anyhow::anyhow!("the xz decompressor panicked"))?;
-        match xz {
-            Err(lzma_rs::error::Error::IoError(e)) if e.kind() == io::ErrorKind::BrokenPipe => tar,
-            Err(e) => bail!("xz stream: {e:?}"),
-            Ok(()) => tar,
-        }
-    })
 }
 
 /// The newest `vmlinuz-*` in the root's `/boot` and its `initrd.img-*`.

@@ -114,6 +114,52 @@ fn a_disk_image_wrapped_in_a_tar_is_unwrapped() {
 }
 
 #[test]
+fn bzip2_and_xz_wrapped_images() {
+    let data = raw_disk();
+    let bz = |b: &[u8]| {
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut t = tar::Builder::new(Vec::new());
+    t.append_data(&mut h, "root.img", &data[..]).unwrap();
+    let t = t.into_inner().unwrap();
+    let mut txz = Vec::new();
+    lzma_rs::xz_compress(&mut Cursor::new(&t), &mut txz).unwrap();
+    // ddbz2 (two bzip2 streams back to back, as pbzip2 makes), ddtbz, ddtxz.
+    let mut two = bz(&data[..1_000_000]);
+    two.extend(bz(&data[1_000_000..]));
+    for (bytes, ft) in [
+        (two, "root-dd.bz2"),
+        (bz(&t), "root-dd.tar.bz2"),
+        (txz, "root-dd.tar.xz"),
+    ] {
+        let mut out = Vec::new();
+        let n = write_image(
+            Cursor::new(&bytes),
+            &image(&bytes, ft),
+            &mut out,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{ft}: {e:#}"));
+        assert_eq!((n, out == data), (data.len() as u64, true), "{ft}");
+        // Cut short: an error, never a short disk reported as written.
+        let cut = &bytes[..bytes.len() / 2];
+        let r = write_image(
+            Cursor::new(cut),
+            &image(cut, ft),
+            &mut Vec::new(),
+            &mut |_| {},
+        );
+        assert!(r.is_err(), "{ft} cut short was accepted");
+    }
+}
+
+#[test]
 fn xz_image() {
     let data = raw_disk();
     let mut xz = Vec::new();

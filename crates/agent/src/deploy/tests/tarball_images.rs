@@ -395,6 +395,32 @@ fn an_xz_tarball_unpacks_through_the_pipe() {
 }
 
 #[test]
+fn a_bzip2_tarball_unpacks() {
+    use std::io::Write;
+    let t = {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_cksum();
+        b.append_data(&mut h, "etc/hostname", &b"x\n"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(&t).unwrap();
+    let tbz = e.finish().unwrap();
+    assert!(is_tarball("root-tbz"));
+    let root = tmp("tbz");
+    let mut img = image(&tbz);
+    img.filetype = "root-tbz".into();
+    assert_eq!(unpack(&tbz[..], &img, &root).unwrap(), tbz.len() as u64);
+    assert_eq!(std::fs::read(root.join("etc/hostname")).unwrap(), b"x\n");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn a_tarball_that_does_not_match_its_checksum_or_has_no_kernel_is_refused() {
     let bytes = tgz(&[("etc/hostname", b"x\n")]);
     let root = tmp("bad");
