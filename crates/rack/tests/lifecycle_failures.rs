@@ -1,8 +1,8 @@
 //! Failure paths of the lifecycle on real virtual machines (the lab of
 //! `common::lab`: qemu machines powered by ipmi_sim BMCs, booting from our
 //! rack): a machine whose network boot never reaches us times out of
-//! commissioning; abort powers a booting machine off during commissioning
-//! and deploying; a rack killed while it streams the image comes back and
+//! commissioning; abort powers a booting machine off during commissioning,
+//! testing, deploying and disk erasing; a rack killed while it streams the image comes back and
 //! the deploy finishes; an image the rack serves corrupted fails the deployment with
 //! the agent's output kept in the API.
 
@@ -23,6 +23,20 @@ async fn events(lab: &Lab, sid: &str) -> Vec<Value> {
         .await;
     assert_eq!(st, 200, "{v}");
     v["events"].as_array().unwrap().clone()
+}
+
+/// Whether the machine has an event saying `what` (printed when not).
+async fn aborted(lab: &Lab, sid: &str, what: &str) -> bool {
+    let ev = events(lab, sid).await;
+    let found = ev.iter().any(|e| {
+        e["description"]
+            .as_str()
+            .is_some_and(|d| d.contains(what))
+    });
+    if !found {
+        eprintln!("no event '{what}' in {ev:?}");
+    }
+    found
 }
 
 fn console_len(lab: &Lab, n: usize) -> usize {
@@ -106,13 +120,7 @@ async fn abort_powers_the_machine_off_and_a_rack_restart_does_not_stop_a_deploy(
     let m = lab.machine(&sid).await;
     assert_eq!(m["status_name"], "New", "{m}");
     lab.wait_powered_off(n, Duration::from_secs(30)).await;
-    let ev = events(&lab, &sid).await;
-    assert!(
-        ev.iter().any(|e| e["description"]
-            .as_str()
-            .is_some_and(|d| d.contains("Aborted commissioning"))),
-        "{ev:?}"
-    );
+    assert!(aborted(&lab, &sid, "Aborted commissioning").await);
 
     // A later commissioning still works.
     lab.act(&sid, "commission", &[]).await;
@@ -120,6 +128,17 @@ async fn abort_powers_the_machine_off_and_a_rack_restart_does_not_stop_a_deploy(
         .await;
     assert_eq!(lab.machine(&sid).await["cpu_count"], 1);
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
+
+    // Testing: abort once the agent starts the tests; back to Ready, off.
+    let mark = console_len(&lab, n);
+    lab.act(&sid, "test", &[]).await;
+    let started = "MAAS-AGENT: start purpose=testing";
+    lab.wait_console(n, mark, started, Duration::from_secs(180))
+        .await;
+    lab.act(&sid, "abort", &[]).await;
+    assert_eq!(lab.machine(&sid).await["status_name"], "Ready");
+    lab.wait_powered_off(n, Duration::from_secs(30)).await;
+    assert!(aborted(&lab, &sid, "Aborted testing").await);
 
     // Deploying: abort once the agent starts the deployment.
     let (st, a) = lab
@@ -181,6 +200,19 @@ async fn abort_powers_the_machine_off_and_a_rack_restart_does_not_stop_a_deploy(
         Duration::from_secs(60),
     )
     .await;
+
+    // Erasing (a full erase, on release): abort once the agent starts it;
+    // Failed disk erasing, as MAAS's, and off.
+    let mark = console_len(&lab, n);
+    lab.act(&sid, "release", &[("erase", "true")]).await;
+    let started = "MAAS-AGENT: start purpose=erasing";
+    lab.wait_console(n, mark, started, Duration::from_secs(180))
+        .await;
+    lab.act(&sid, "abort", &[]).await;
+    let m = lab.machine(&sid).await;
+    assert_eq!(m["status_name"], "Failed disk erasing", "{m}");
+    lab.wait_powered_off(n, Duration::from_secs(30)).await;
+    assert!(aborted(&lab, &sid, "Aborted disk erasing").await);
     lab.dc.machines.clear();
     lab.r.stop().await;
 }
