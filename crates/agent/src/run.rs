@@ -301,19 +301,24 @@ pub fn commission(env: &Env, maas: &Maas, enlisted: bool) -> Result<After> {
 }
 
 pub fn test(env: &Env, maas: &Maas) -> Result<After> {
-    working(env, maas, "testing", "Testing: SMART and memory");
+    working(
+        env,
+        maas,
+        "testing",
+        "Testing: SMART, disk reads and memory",
+    );
     let task = maas.task()?.unwrap_or(Value::Null);
     let stay = ssh_if_asked(env, maas, &task, "testing");
-    let (summary, files, ok) = testing::run(env);
-    let mut files = files;
-    files.push((
-        "maas-tests.json".into(),
-        serde_json::to_vec_pretty(&summary)?,
-    ));
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
+    let (summary, outcomes, ok) = testing::run(env);
+    // Each test's result on its own, with its own exit status, as MAAS's
+    // runner sends them; then the summary with the verdict.
+    for (name, out, passed) in &outcomes {
+        let code = if *passed { "0" } else { "1" };
+        let files: [(&str, &[u8]); 1] = [(name, out)];
+        maas.signal("WORKING", "", &[("exit_status", code)], &files)?;
+    }
+    let summary = serde_json::to_vec_pretty(&summary)?;
+    let refs: [(&str, &[u8]); 1] = [("maas-tests.json", &summary)];
     if ok {
         maas.signal("OK", "", &[("exit_status", "0")], &refs)?;
     } else {

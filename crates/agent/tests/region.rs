@@ -224,7 +224,29 @@ async fn testing_skips_disks_without_smart_and_checks_memory() {
     .unwrap();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["disks"][0]["status"], "skipped");
+    assert_eq!(v["disks"][0]["read"], "passed");
     assert_eq!(v["memory"]["status"], "passed");
+    // Each test is its own result, passed (2) — a skipped SMART check too.
+    let results: Vec<(String, i16)> = sqlx::query_as(
+        "SELECT s.name, s.status FROM script_results s JOIN machines m ON m.id = s.machine_id
+          WHERE m.system_id = $1 AND s.result_type = 2 ORDER BY s.name",
+    )
+    .bind(&sid)
+    .fetch_all(r.db())
+    .await
+    .unwrap();
+    let want = [
+        "disk-read-sda",
+        "disk-read-vda",
+        "maas-tests.json",
+        "memtest",
+        "smartctl-sda",
+        "smartctl-vda",
+    ];
+    assert_eq!(
+        results,
+        want.iter().map(|n| (n.to_string(), 2)).collect::<Vec<_>>()
+    );
     r.stop().await;
 }
 

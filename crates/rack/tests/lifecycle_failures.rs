@@ -2,7 +2,8 @@
 //! `common::lab`: qemu machines powered by ipmi_sim BMCs, booting from our
 //! rack): a machine whose network boot never reaches us times out of
 //! commissioning; abort powers a booting machine off during commissioning,
-//! testing, deploying and disk erasing; a rack killed while it streams the image comes back and
+//! testing, deploying and disk erasing; a disk that fails reads fails
+//! hardware testing; a rack killed while it streams the image comes back and
 //! the deploy finishes; an image the rack serves corrupted fails the deployment with
 //! the agent's output kept in the API.
 
@@ -28,11 +29,9 @@ async fn events(lab: &Lab, sid: &str) -> Vec<Value> {
 /// Whether the machine has an event saying `what` (printed when not).
 async fn aborted(lab: &Lab, sid: &str, what: &str) -> bool {
     let ev = events(lab, sid).await;
-    let found = ev.iter().any(|e| {
-        e["description"]
-            .as_str()
-            .is_some_and(|d| d.contains(what))
-    });
+    let found = ev
+        .iter()
+        .any(|e| e["description"].as_str().is_some_and(|d| d.contains(what)));
     if !found {
         eprintln!("no event '{what}' in {ev:?}");
     }
@@ -139,6 +138,27 @@ async fn abort_powers_the_machine_off_and_a_rack_restart_does_not_stop_a_deploy(
     assert_eq!(lab.machine(&sid).await["status_name"], "Ready");
     lab.wait_powered_off(n, Duration::from_secs(30)).await;
     assert!(aborted(&lab, &sid, "Aborted testing").await);
+
+    // A failing hardware test: the disk answers reads of sector 4096 (at
+    // 2 MiB) with EIO (qemu's blkdebug). The tests run to the end, the
+    // machine is Failed testing and off, the disk's read result failed
+    // with where and why; mended and overridden, it is Ready again.
+    lab.dc.machines[n].fail_disk_reads_at(Some(4096)).unwrap();
+    lab.act(&sid, "test", &[]).await;
+    lab.wait_status(n, &sid, "Failed testing", Duration::from_secs(240))
+        .await;
+    lab.wait_powered_off(n, Duration::from_secs(60)).await;
+    let (res, out) = script_result(&lab, &sid, "testing", "disk-read-vda").await;
+    assert_eq!(res["status_name"], "Failed", "{res}");
+    assert!(
+        out.contains("read error at byte 2097152") && out.contains("Input/output error"),
+        "{out}"
+    );
+    let (_, summary) = script_result(&lab, &sid, "testing", "maas-tests.json").await;
+    assert!(summary.contains("\"memory\""), "{summary}");
+    lab.dc.machines[n].fail_disk_reads_at(None).unwrap();
+    lab.act(&sid, "override_failed_testing", &[]).await;
+    assert_eq!(lab.machine(&sid).await["status_name"], "Ready");
 
     // Deploying: abort once the agent starts the deployment.
     let (st, a) = lab

@@ -145,6 +145,24 @@ impl LabMachine {
         self.dir.join("disk.img")
     }
 
+    /// From its next power-on, reads of the disk's 512-byte `sector` fail
+    /// with EIO (qemu's blkdebug; writes still work); `None` mends it.
+    pub fn fail_disk_reads_at(&self, sector: Option<u64>) -> std::io::Result<()> {
+        let conf = self.dir.join("blkdebug.conf");
+        match sector {
+            Some(s) => std::fs::write(
+                conf,
+                format!(
+                    "[inject-error]\nevent = \"none\"\niotype = \"read\"\nerrno = \"5\"\nsector = \"{s}\"\n"
+                ),
+            ),
+            None => match std::fs::remove_file(conf) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
     /// Power it off as its BMC would (kill the process).
     pub fn kill(&self) {
         self.chassis("0");
@@ -362,12 +380,14 @@ fn start_script(
         "#!/bin/sh\n\
          echo $$ > \"{d}/pid\"\n\
          ( while kill -0 {owner} 2>/dev/null; do sleep 1; done; kill $$ ) </dev/null >/dev/null 2>&1 &\n\
+         disk={d}/disk.img\n\
+         [ -f \"{d}/blkdebug.conf\" ] && disk=\"blkdebug:{d}/blkdebug.conf:{d}/disk.img\"\n\
          exec qemu-system-x86_64 -accel tcg -M {machine},graphics=off -m {mem} -smp {cpus} \
          -nodefaults -display none {firmware}\
          -chardev file,id=con,path={d}/console.log,append=on -serial chardev:con \
          -netdev tap,id=n0,ifname={tap},script=no,downscript=no \
          -device virtio-net-pci,netdev=n0,mac={mac},bootindex=1{rom} \
-         -drive file={d}/disk.img,if=none,id=d0,format=raw \
+         -drive file=\"$disk\",if=none,id=d0,format=raw \
          -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name} {kcs}\n",
         mem = spec.memory_mb,
         cpus = spec.cpus,
