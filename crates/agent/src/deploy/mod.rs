@@ -183,7 +183,6 @@ impl<R: Read> Tee<R> {
     }
 }
 
-/// The first regular file of a tar stream, written to `w`.
 /// `consume` reading the xz-decompressed `reader`. lzma-rs writes what it
 /// decompresses, so it runs on a thread beside `consume`, through a pipe;
 /// when `consume` returns, the pipe's read end goes, and a decompressor
@@ -207,6 +206,7 @@ pub(crate) fn with_xz<T>(
     })
 }
 
+/// The first regular file of a tar stream, written to `w`.
 fn copy_first_file(r: impl Read, w: &mut impl Write) -> Result<u64> {
     let mut a = tar::Archive::new(r);
     for e in a.entries().context("read the image's tar")? {

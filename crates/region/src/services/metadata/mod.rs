@@ -114,7 +114,12 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
             m.status.label()
         ))
     })?;
-    let opts = db::commission_options(&mut *tx, m.id).await?;
+    // Commissioning's options decide what its results replace.
+    let opts = if m.status == NodeStatus::Commissioning {
+        db::commission_options(&mut *tx, m.id).await?
+    } else {
+        db::CommissionOptions::default()
+    };
     // Results first: a failed script fails the whole run.
     let mut script_failed = false;
     for (name, fname, data) in &s.files {
@@ -132,8 +137,7 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         if (*name == "hardware.json" || *fname == "hardware.json") && !failed {
             let inv: Value = serde_json::from_slice(data)
                 .map_err(|_| Error::field("hardware.json", "The inventory is not valid JSON."))?;
-            let keep_disks = m.status == NodeStatus::Commissioning && opts.skip_storage;
-            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?, keep_disks).await?;
+            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?, opts.skip_storage).await?;
         }
     }
     if let Some((pt, params)) = s.power {
