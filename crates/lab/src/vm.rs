@@ -19,6 +19,31 @@ pub enum Firmware {
     /// OVMF (UEFI x64) with its own PXE client (no iPXE ROM): it fetches
     /// the EFI loader over TFTP, as real UEFI firmware does.
     UefiPxe,
+    /// OVMF with its PXE options switched off, so it goes straight to UEFI
+    /// HTTP boot: DHCP as an `HTTPClient`, the EFI loader by the URL the
+    /// answer names.
+    UefiHttp,
+}
+
+impl Firmware {
+    pub fn is_uefi(self) -> bool {
+        self != Firmware::Bios
+    }
+
+    /// OVMF's fw_cfg switches for this firmware's network boot options.
+    /// No IPv6 network boot (PXEv6, HTTPv6): after a local-boot `exit 1`,
+    /// OVMF does not wait out DHCPv6 before the disk. HTTP boot also drops
+    /// PXEv4 (`IPv4Support=no` would drop HTTPv4 too).
+    pub(crate) fn ovmf_switches(self) -> Vec<String> {
+        let mut v = vec![
+            "opt/org.tianocore/IPv6PXESupport,string=no".to_string(),
+            "opt/org.tianocore/IPv6Support,string=no".to_string(),
+        ];
+        if self == Firmware::UefiHttp {
+            v.push("opt/org.tianocore/IPv4PXESupport,string=no".to_string());
+        }
+        v
+    }
 }
 
 /// What to start.
@@ -91,7 +116,7 @@ impl Netns {
                         spec.mac
                     ));
             }
-            Firmware::UefiPxe => {
+            Firmware::UefiPxe | Firmware::UefiHttp => {
                 let (code, vars) = ovmf()?;
                 let my_vars = spec.dir.join("vars.fd");
                 std::fs::copy(&vars, &my_vars)
@@ -104,6 +129,12 @@ impl Netns {
                     ))
                     .arg("-drive")
                     .arg(format!("if=pflash,format=raw,file={}", my_vars.display()))
+                    .args(
+                        spec.firmware
+                            .ovmf_switches()
+                            .iter()
+                            .flat_map(|s| ["-fw_cfg".to_string(), format!("name={s}")]),
+                    )
                     .arg("-device")
                     .arg(format!(
                         "virtio-net-pci,netdev=n0,mac={},bootindex=1,romfile=",

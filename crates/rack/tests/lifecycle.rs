@@ -358,7 +358,8 @@ async fn relayed_segment(lab: &mut Lab, prefix: &str, down: &str) -> usize {
 }
 
 /// The other firmware, BMC and network of issue 12: a UEFI machine (OVMF's
-/// own PXE → the rack's `snponly.efi` → iPXE, under TCG) on a subnet behind
+/// HTTP boot → the rack's `snponly.efi` by URL → iPXE, under TCG; OVMF's
+/// own PXE is `cloud_init`'s UEFI test) on a subnet behind
 /// a DHCP relay, powered by Redfish (sushy-emulator whose power actions
 /// start and kill its qemu), enlists, commissions, deploys the tiny image
 /// (booted from its disk by systemd-boot) and is released with a quick
@@ -380,7 +381,7 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
                 cpus: 1,
                 memory_mb: 768,
                 disk_mb: 256,
-                firmware: Firmware::UefiPxe,
+                firmware: Firmware::UefiHttp,
             },
             Bmc::Redfish,
         )
@@ -395,8 +396,8 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
     let commission_s = t0.elapsed();
     let console = lab.dc.machines[n].console();
     assert!(
-        console.contains("BdsDxe") && console.contains("PXE"),
-        "not a UEFI network boot:\n{}",
+        console.contains("Start HTTP Boot over IPv4") && !console.contains("Start PXE over IPv4"),
+        "not a UEFI HTTP boot:\n{}",
         tail(&console, 40)
     );
     assert!(

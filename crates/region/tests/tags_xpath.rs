@@ -132,3 +132,73 @@ async fn xpath_tags_follow_commissioning_output() {
     assert_eq!(r.admin.post("tags/", &[("name", "manual")]).await.0, 200);
     assert_eq!(r.admin.op("tags/manual/", "rebuild", &[]).await.0, 400);
 }
+
+const LLDP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<lldp label="LLDP neighbors">
+<interface label="Interface" name="ens3" via="LLDP">
+<chassis label="Chassis"><id label="ChassisID" type="mac">0a:00:00:00:00:01</id><name label="SysName">tor-1</name></chassis>
+</interface>
+</lldp>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xpath_tags_read_lldp_and_lshw_in_their_namespaces() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("racked", 2, 2048).await;
+    let other = r.ready_machine("elsewhere", 2, 2048).await;
+    let tag = |name: &'static str, def: &'static str| {
+        let admin = &r.admin;
+        async move {
+            let (st, t) = admin
+                .post("tags/", &[("name", name), ("definition", def)])
+                .await;
+            (st, t)
+        }
+    };
+    // Defined before: evaluated when the machine finishes commissioning.
+    let (st, t) = tag("tor1", "//lldp:chassis/lldp:name = 'tor-1'").await;
+    assert_eq!(st, 200, "{t}");
+    let (st, e) = tag("bad", "//lldq:chassis").await;
+    assert_eq!(st, 400, "an unbound prefix: {e}");
+
+    let (st, e) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", &[])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let node = node_api(&r, &sid).await;
+    let (st, b) = signal(
+        &node,
+        &[("status", "WORKING"), ("exit_status", "0")],
+        Some(("maas-capture-lldpd", LLDP.as_bytes().to_vec())),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("maas-lshw", lshw("vmx", 2_147_483_648))),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(tags_of(&r, &sid).await, ["tor1"]);
+    commission(&r, &other, lshw("vmx", 2_147_483_648)).await;
+    assert!(tags_of(&r, &other).await.is_empty(), "no neighbours");
+
+    // Defined after: every machine's details, lshw also under `lshw:`.
+    let (st, t) = tag(
+        "vmx",
+        "//lshw:node[@class='processor']//lshw:capability[@id='vmx']",
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let (st, t) = tag(
+        "near-tor1",
+        "//lldp:interface[lldp:chassis/lldp:name='tor-1'] and //node[@id='memory']",
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let mut got = tags_of(&r, &sid).await;
+    got.sort();
+    assert_eq!(got, ["near-tor1", "tor1", "vmx"]);
+    assert_eq!(tags_of(&r, &other).await, ["vmx"]);
+}

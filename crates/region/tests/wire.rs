@@ -6,6 +6,7 @@
 //!
 //! Only what varies between runs is normalised, textually: system ids
 //! (→ SYSTEM_ID_n in order of first appearance), API token parts (→ KEY_n),
+//! UUIDs the region made (→ UUID_n; those a request gave stay),
 //! timestamps (→ <TIMESTAMP>) and the region's address (→ <REGION>). MACs
 //! and hostnames are fixed in the requests; database ids are deterministic.
 //!
@@ -50,6 +51,7 @@ struct Wire {
     sids: Vec<String>,
     keys: Vec<String>,
     stamps: Vec<String>,
+    uuids: Vec<String>,
     vars: Vec<(String, String)>,
 }
 
@@ -103,6 +105,7 @@ impl Wire {
             sids: Vec::new(),
             keys: Vec::new(),
             stamps: Vec::new(),
+            uuids: Vec::new(),
             vars: Vec::new(),
         };
         for api in [&r.admin, &r.alice] {
@@ -138,6 +141,8 @@ impl Wire {
                     self.learn_token(s);
                 } else if is_timestamp(s) && !self.stamps.contains(s) {
                     self.stamps.push(s.clone());
+                } else if key == "uuid" && s.len() == 36 && !self.uuids.contains(s) {
+                    self.uuids.push(s.clone());
                 }
             }
             _ => {}
@@ -267,6 +272,13 @@ impl Wire {
         sids.sort_by_key(first);
         let mut keys = self.keys.clone();
         keys.sort_by_key(first);
+        let mut uuids: Vec<String> = self
+            .uuids
+            .iter()
+            .filter(|u| !self.log.iter().any(|e| e.head.contains(u.as_str())))
+            .cloned()
+            .collect();
+        uuids.sort_by_key(first);
         let mut subs: Vec<(String, String)> = vec![(self.addr.clone(), "<REGION>".into())];
         subs.extend(
             self.stamps
@@ -282,6 +294,12 @@ impl Wire {
             sids.iter()
                 .enumerate()
                 .map(|(i, s)| (s.clone(), format!("SYSTEM_ID_{}", i + 1))),
+        );
+        subs.extend(
+            uuids
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.clone(), format!("UUID_{}", i + 1))),
         );
         let norm = |t: &str| {
             subs.iter()

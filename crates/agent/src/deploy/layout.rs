@@ -3,7 +3,9 @@
 //! systemd-boot), then the partitions the region configured on the boot
 //! disk (`deploy.storage.partitions`: sizes, filesystems, mount points, in
 //! order), or MAAS's flat layout (one ext4 root) when it sent none. The
-//! last partition gives up what the boot partition takes. Up to three
+//! last partition gives up what the boot partition takes. A FAT partition
+//! at /boot/efi (MAAS's ESP on UEFI) is the boot partition itself: it is
+//! not made twice, and the last partition gets its size back. Up to three
 //! partitions from the region on a disk of at most 2 TiB go in an MBR; more,
 //! or a bigger disk, get a GPT (syslinux's `gptmbr.bin` boots BIOS machines
 //! from the boot partition, marked legacy-BIOS-bootable and typed as an EFI
@@ -93,6 +95,16 @@ impl Part {
     }
 }
 
+/// Where an EFI system partition is mounted.
+const ESP_MOUNT: &str = "/boot/efi";
+
+/// Whether a partition of the region's layout is the EFI system partition:
+/// a FAT filesystem at /boot/efi.
+fn is_esp(w: &Value) -> bool {
+    w["mount_point"].as_str() == Some(ESP_MOUNT)
+        && matches!(w["fstype"].as_str(), Some("fat16" | "fat32" | "vfat"))
+}
+
 /// The filesystems the environment can make (`mke2fs`, `mkfs.fat`, busybox
 /// `mkswap`).
 const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
@@ -107,9 +119,20 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
             sectors / MIB
         );
     }
-    let wanted = storage["partitions"]
+    let all = storage["partitions"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
+    // MAAS's layouts give a UEFI machine an EFI system partition at
+    // /boot/efi; the agent's boot partition is that partition (typed and
+    // filled as one), so it takes the mount point instead of a second.
+    let esp = all.iter().position(is_esp);
+    let esp_size = esp.map_or(0, |i| all[i]["size"].as_u64().unwrap_or(0));
+    let wanted: Vec<&Value> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != esp)
+        .map(|(_, w)| w)
+        .collect();
     let gpt = uses_gpt(wanted.len() + 1, sectors);
     let usable = if gpt {
         (sectors - GPT_TAIL) / MIB * MIB
@@ -123,8 +146,11 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
         boot: true,
         fstype: Some("fat32".into()),
         label: Some("MAASBOOT".into()),
-        mount_point: None,
-        mount_options: None,
+        mount_point: esp.map(|_| ESP_MOUNT.to_string()),
+        mount_options: esp
+            .and_then(|i| all[i]["mount_options"].as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         uuid: part_uuid(gpt, 1, ids),
     }];
     if wanted.is_empty() {
@@ -151,7 +177,8 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
     for (i, w) in wanted.iter().enumerate() {
         let n = i + 2;
         let last = i + 1 == wanted.len();
-        let size = w["size"].as_u64().unwrap_or(0);
+        // The last partition also gets back what a merged ESP asked for.
+        let size = w["size"].as_u64().unwrap_or(0) + if last { esp_size } else { 0 };
         let want = (size / 512 / MIB * MIB).max(MIB);
         let room = usable.saturating_sub(at);
         let len = if last { want.min(room) } else { want };
@@ -348,12 +375,12 @@ pub fn mbr(boot_code: &[u8], parts: &[Part], ids: &DiskIds) -> Result<[u8; 512]>
     Ok(m)
 }
 
-/// fstab lines for the plan's partitions other than the root and the boot
-/// partition, by `PARTUUID`.
+/// fstab lines for the plan's partitions other than the root (and the
+/// boot partition unless it is mounted at /boot/efi), by `PARTUUID`.
 pub fn fstab_lines(parts: &[Part]) -> Vec<String> {
     let mut out = Vec::new();
     for p in parts {
-        if p.boot || p.is_root() {
+        if p.is_root() || (p.boot && p.mount_point.is_none()) {
             continue;
         }
         let dev = format!("PARTUUID={}", p.uuid);

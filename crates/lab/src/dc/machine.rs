@@ -338,7 +338,8 @@ fn write_exec(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// The machine's qemu command: TCG, no default devices, NIC first (with
-/// its iPXE ROM on BIOS; UEFI's own PXE otherwise), then the disk.
+/// its iPXE ROM on BIOS; UEFI's own PXE or HTTP boot otherwise), then the
+/// disk.
 fn start_script(
     spec: &MachineSpec,
     dir: &Path,
@@ -348,18 +349,20 @@ fn start_script(
     let d = dir.display();
     let (machine, firmware, rom) = match spec.firmware {
         Firmware::Bios => ("pc", String::new(), ""),
-        Firmware::UefiPxe => {
+        Firmware::UefiPxe | Firmware::UefiHttp => {
             let (code, vars) = crate::vm::ovmf()?;
             std::fs::copy(&vars, dir.join("vars.fd"))?;
+            let switches: String = spec
+                .firmware
+                .ovmf_switches()
+                .iter()
+                .map(|s| format!("-fw_cfg name={s} "))
+                .collect();
             (
                 "q35",
-                // No IPv6 network boot options (PXEv6, HTTPv6): after a
-                // local-boot `exit 1`, OVMF does not wait out DHCPv6 before
-                // the disk. (`IPv4Support=no` would drop PXEv4 as well.)
                 format!(
                     "-drive if=pflash,format=raw,readonly=on,file={} -drive if=pflash,format=raw,file={d}/vars.fd \
-                     -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
-                     -fw_cfg name=opt/org.tianocore/IPv6Support,string=no ",
+                     {switches}",
                     code.display()
                 ),
                 ",romfile=",

@@ -43,6 +43,23 @@ pub async fn begin(db: &Pool) -> crate::error::Result<Tx> {
     Ok(db.begin().await?)
 }
 
+/// Mark a point inside a transaction that `rollback_to` returns to: a step
+/// that may be refused without failing the whole transaction.
+pub async fn savepoint(c: &mut Conn, name: &'static str) -> crate::error::Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SAVEPOINT {name}")))
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Undo what was written since `savepoint(name)`.
+pub async fn rollback_to(c: &mut Conn, name: &'static str) -> crate::error::Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("ROLLBACK TO SAVEPOINT {name}")))
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// A pooled connection (`&mut *c` is a `&mut Conn`), for work that needs no
 /// transaction.
 pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Postgres>;

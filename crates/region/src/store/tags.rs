@@ -157,16 +157,32 @@ pub async fn with_definition(c: &mut Conn) -> Result<Vec<TagRow>> {
     Ok(rows.into_iter().map(row).collect())
 }
 
-/// Each machine's latest passed lshw output from commissioning (all
-/// machines, or only `machine`): (machine id, XML).
-pub async fn lshw_outputs(c: &mut Conn, machine: Option<i64>) -> Result<Vec<(i64, Vec<u8>)>> {
-    Ok(sqlx::query_as(
-        "SELECT DISTINCT ON (machine_id) machine_id, output FROM script_results
-          WHERE result_type = 0 AND status = 2 AND name LIKE '%lshw%'
-            AND ($1::bigint IS NULL OR machine_id = $1)
-          ORDER BY machine_id, id DESC",
+/// Up to `limit` machine ids above `after`, in order (for walking every
+/// machine in batches).
+pub async fn machine_ids_after(c: &mut Conn, after: i64, limit: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM machines WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?,
     )
-    .bind(machine)
+}
+
+/// The latest passed lshw and lldp outputs from commissioning of each of
+/// `machines`: (machine id, "lshw" or "lldp", XML).
+pub async fn detail_outputs(c: &mut Conn, machines: &[i64]) -> Result<Vec<(i64, String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT ON (machine_id, kind) machine_id, kind, output FROM (
+           SELECT id, machine_id, output,
+                  CASE WHEN name LIKE '%lshw%' THEN 'lshw' ELSE 'lldp' END AS kind
+             FROM script_results
+            WHERE result_type = 0 AND status = 2
+              AND (name LIKE '%lshw%' OR name LIKE '%lldp%')
+              AND machine_id = ANY($1)) r
+          ORDER BY machine_id, kind, id DESC",
+    )
+    .bind(machines)
     .fetch_all(&mut *c)
     .await?)
 }

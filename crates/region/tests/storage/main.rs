@@ -8,6 +8,7 @@ pub use common::TestRegion;
 use common::shape::{boolean, int, nullable, obj, string};
 use serde_json::Value;
 
+mod commissioned;
 mod devices;
 mod libmaas;
 mod machine;

@@ -102,7 +102,7 @@ fn the_regions_layout_follows_the_boot_partition() {
     use serde_json::json;
     let gib = 2048 * 1024u64;
     let storage = json!({"partitions": [
-        {"size": 512u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi"},
+        {"size": 512u64 << 20, "fstype": "fat32", "mount_point": "/boot/firmware", "label": "fw"},
         {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/", "label": "root"},
         {"size": 3u64 << 29, "fstype": "ext4", "mount_point": "/srv", "mount_options": "noatime"},
     ]});
@@ -134,13 +134,13 @@ fn the_regions_layout_follows_the_boot_partition() {
     assert_eq!(
         layout::fstab_lines(&parts),
         vec![
-            "PARTUUID=5341414d-02 /boot/efi vfat defaults 0 2",
+            "PARTUUID=5341414d-02 /boot/firmware vfat defaults 0 2",
             "PARTUUID=5341414d-04 /srv ext4 noatime 0 2",
         ]
     );
     assert_eq!(
         layout::mounts(&parts),
-        vec![(4, "/srv".to_string()), (2, "/boot/efi".to_string())],
+        vec![(4, "/srv".to_string()), (2, "/boot/firmware".to_string())],
         "parents first"
     );
     // The tarball's own lines for those mount points go.
@@ -148,16 +148,57 @@ fn the_regions_layout_follows_the_boot_partition() {
     std::fs::create_dir_all(root.join("etc")).unwrap();
     std::fs::write(
         root.join("etc/fstab"),
-        "UUID=x /boot/efi vfat umask=0077 0 1\ntmpfs /tmp tmpfs defaults 0 0\n",
+        "UUID=x /boot/firmware vfat umask=0077 0 1\ntmpfs /tmp tmpfs defaults 0 0\n",
     )
     .unwrap();
     write_fstab(&root, &parts).unwrap();
     assert_eq!(
         std::fs::read_to_string(root.join("etc/fstab")).unwrap(),
         "LABEL=cloudimg-rootfs / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults 0 0\n\
-         PARTUUID=5341414d-02 /boot/efi vfat defaults 0 2\nPARTUUID=5341414d-04 /srv ext4 noatime 0 2\n"
+         PARTUUID=5341414d-02 /boot/firmware vfat defaults 0 2\nPARTUUID=5341414d-04 /srv ext4 noatime 0 2\n"
     );
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// MAAS's flat layout on UEFI: an EFI system partition at /boot/efi and
+/// the root. The agent's boot partition is the ESP: it takes the mount
+/// point (and its options), and no second FAT partition is made.
+#[test]
+fn the_regions_efi_partition_is_the_agents_boot_partition() {
+    use serde_json::json;
+    let gib = 2048 * 1024u64;
+    let storage = json!({"partitions": [
+        {"size": 512u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi",
+         "mount_options": "umask=0077"},
+        {"size": (2u64 << 30) - (513u64 << 20), "fstype": "ext4", "mount_point": "/", "label": "root"},
+    ]});
+    let parts = layout::plan(2 * gib, &storage, &ids()).unwrap();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(parts[0].boot && parts[0].len == BOOT_MIB * 2048);
+    assert_eq!(parts[0].mount_point.as_deref(), Some("/boot/efi"));
+    assert!(parts[1].is_root());
+    assert_eq!(
+        parts[1].start + parts[1].len,
+        2 * gib,
+        "the root takes what the ESP did not"
+    );
+    assert_eq!(
+        layout::fstab_lines(&parts),
+        vec!["PARTUUID=5341414d-01 /boot/efi vfat umask=0077 0 2"]
+    );
+    assert!(
+        layout::mounts(&parts).is_empty(),
+        "filled by the agent, not the tarball"
+    );
+    // Without one, the boot partition stays out of fstab.
+    let flat = layout::plan(2 * gib, &serde_json::Value::Null, &ids()).unwrap();
+    assert!(layout::fstab_lines(&flat).is_empty());
+    // A FAT partition mounted elsewhere, or /boot/efi as ext4, is its own.
+    let other = json!({"partitions": [
+        {"size": 64u64 << 20, "fstype": "ext4", "mount_point": "/boot/efi"},
+        {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"},
+    ]});
+    assert_eq!(layout::plan(2 * gib, &other, &ids()).unwrap().len(), 3);
 }
 
 #[test]
@@ -206,7 +247,7 @@ fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
     let storage = json!({"partitions": [
         {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"},
         {"size": 64u64 << 20, "fstype": "swap"},
-        {"size": 128u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi", "label": "efi"},
+        {"size": 128u64 << 20, "fstype": "fat32", "mount_point": "/boot/firmware", "label": "fw"},
         {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/srv"},
     ]});
     let parts = layout::plan(sectors, &storage, &ids()).unwrap();
@@ -222,7 +263,7 @@ fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
         layout::fstab_lines(&parts),
         vec![
             "PARTUUID=5341414d-0000-4000-8000-000000000003 none swap sw 0 0",
-            "PARTUUID=5341414d-0000-4000-8000-000000000004 /boot/efi vfat defaults 0 2",
+            "PARTUUID=5341414d-0000-4000-8000-000000000004 /boot/firmware vfat defaults 0 2",
             "PARTUUID=5341414d-0000-4000-8000-000000000005 /srv ext4 defaults 0 2",
         ]
     );
@@ -296,7 +337,7 @@ fn more_than_three_partitions_get_a_gpt_that_util_linux_reads_back() {
     let p1 = &t["partitions"][0];
     assert_eq!(p1["name"], "MAASBOOT");
     assert_eq!(p1["attrs"], "LegacyBIOSBootable");
-    assert_eq!(t["partitions"][3]["name"], "efi");
+    assert_eq!(t["partitions"][3]["name"], "fw");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

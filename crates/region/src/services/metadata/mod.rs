@@ -137,7 +137,13 @@ pub async fn signal(ctx: &Ctx, system_id: &str, s: Signal<'_>) -> Result<()> {
         if (*name == "hardware.json" || *fname == "hardware.json") && !failed {
             let inv: Value = serde_json::from_slice(data)
                 .map_err(|_| Error::field("hardware.json", "The inventory is not valid JSON."))?;
-            inventory::apply(&mut tx, m.id, &parse_inventory(&inv)?, opts.skip_storage).await?;
+            let inv = parse_inventory(&inv)?;
+            inventory::apply(&mut tx, m.id, &inv, opts.skip_storage).await?;
+            // Commissioned disks get the default layout, as MAAS's do
+            // (not an enlistment's: it commissions next).
+            if inv.disks.is_some() && !opts.skip_storage && m.status == NodeStatus::Commissioning {
+                (tx, m) = crate::services::storage::layout::apply_default(tx, m).await?;
+            }
         }
     }
     if let Some((pt, params)) = s.power {

@@ -7,8 +7,10 @@ use maas_model::storage::{EFI_PARTITION_SIZE, LAYOUTS, SPECIAL_TYPES, valid_moun
 use super::partitions::add_partition;
 use super::{Locked, Need, open, read_disks};
 use crate::error::{Error, Result};
-use crate::services::Ctx;
 use crate::services::auth::User;
+use crate::services::lifecycle::{self, Core};
+use crate::services::{Ctx, config};
+use crate::store::Tx;
 use crate::store::storage::{self as db, NewFs, On};
 
 /// Layouts this region can apply.
@@ -62,6 +64,58 @@ async fn apply(l: &mut Locked, layout: &str, root_size: Option<i64>) -> Result<(
         mount_options: None,
     };
     db::put_fs(&mut l.tx, l.m.id, &fs).await
+}
+
+/// MAAS's default layout (the `default_storage_layout` setting) on a
+/// machine whose commissioning just replaced its disks, in the signal's
+/// transaction. A machine without a disk, a default this region cannot
+/// apply, or disks it does not fit, leave the machine without a layout
+/// and an event says why (the agent then lays out flat when it deploys a
+/// root tarball).
+pub(crate) async fn apply_default(tx: Tx, m: Core) -> Result<(Tx, Core)> {
+    let mut l = Locked {
+        tx,
+        m,
+        disks: Vec::new(),
+    };
+    l.disks = read_disks(&mut l.tx, &l.m).await?;
+    let layout = config::get_str(&mut *l.tx, "default_storage_layout").await?;
+    let why_not = if l.boot_disk().is_none() {
+        Some("the machine has no disk".to_string())
+    } else if !SUPPORTED.contains(&layout.as_str()) {
+        Some(format!(
+            "the {layout} layout is not supported by this region yet (supported: flat, blank)"
+        ))
+    } else {
+        // A layout the disks cannot take (too small for it) is refused
+        // without failing the commissioning that brought them.
+        crate::store::savepoint(&mut l.tx, "default_layout").await?;
+        match apply(&mut l, &layout, None).await {
+            Ok(()) => None,
+            Err(e @ Error::Internal(_)) => return Err(e),
+            Err(e) => {
+                crate::store::rollback_to(&mut l.tx, "default_layout").await?;
+                Some(match e {
+                    Error::Validation(f) => f.into_values().flatten().collect::<Vec<_>>().join(" "),
+                    e => e.to_string(),
+                })
+            }
+        }
+    };
+    let text = match why_not {
+        None => format!("Applied the default {layout} storage layout."),
+        Some(why) => format!("Cannot apply the default {layout} storage layout: {why}."),
+    };
+    lifecycle::event(
+        &mut l.tx,
+        Some(&l.m),
+        None,
+        "INFO",
+        "Configuring storage",
+        &text,
+    )
+    .await?;
+    Ok((l.tx, l.m))
 }
 
 /// `set_storage_layout` (admin, Ready): flat and blank; the others are

@@ -1,6 +1,6 @@
 //! Tags: rules for renaming, deleting and applying manual tags, and the
 //! automatic ones whose XPath definition (`xpath`) decides which machines
-//! carry them — evaluated over every machine's lshw output when the
+//! carry them — evaluated over every machine's lshw and lldp output when the
 //! definition is set or changed, and over one machine's when it finishes
 //! commissioning.
 
@@ -77,19 +77,48 @@ pub async fn create(
     Ok(row)
 }
 
-/// Give an automatic tag to exactly the machines whose lshw matches it.
+/// How many machines' details are read and evaluated at a time.
+const BATCH: i64 = 100;
+
+/// Each of `machines`' commissioning details.
+async fn details_of(c: &mut Conn, machines: &[i64]) -> Result<Vec<(i64, xpath::Details)>> {
+    let mut out: Vec<(i64, xpath::Details)> = machines
+        .iter()
+        .map(|id| (*id, xpath::Details::default()))
+        .collect();
+    for (id, kind, xml) in db::detail_outputs(c, machines).await? {
+        if let Some((_, d)) = out.iter_mut().find(|(m, _)| *m == id) {
+            match kind.as_str() {
+                "lshw" => d.lshw = Some(xml),
+                _ => d.lldp = Some(xml),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Give an automatic tag to exactly the machines whose details match it,
+/// reading them a batch at a time.
 async fn populate(c: &mut Conn, tag: &TagRow) -> Result<()> {
-    let outputs = db::lshw_outputs(c, None).await?;
-    let def = tag.definition.clone();
-    let matching = tokio::task::spawn_blocking(move || {
-        outputs
-            .iter()
-            .filter(|(_, xml)| xpath::matches(&def, xml))
-            .map(|(id, _)| *id)
-            .collect::<Vec<i64>>()
-    })
-    .await
-    .map_err(|e| Error::internal(format!("tag evaluation: {e}")))?;
+    let mut matching = Vec::new();
+    let mut after = 0;
+    loop {
+        let ids = db::machine_ids_after(c, after, BATCH).await?;
+        let Some(last) = ids.last() else { break };
+        after = *last;
+        let details = details_of(c, &ids).await?;
+        let def = tag.definition.clone();
+        let hits = tokio::task::spawn_blocking(move || {
+            details
+                .iter()
+                .filter(|(_, d)| xpath::matches(&def, d))
+                .map(|(id, _)| *id)
+                .collect::<Vec<i64>>()
+        })
+        .await
+        .map_err(|e| Error::internal(format!("tag evaluation: {e}")))?;
+        matching.extend(hits);
+    }
     db::set_on(c, &tag.name, &matching, None).await
 }
 
@@ -107,21 +136,20 @@ pub async fn rebuild(ctx: &Ctx, tag: &TagRow) -> Result<()> {
     Ok(())
 }
 
-/// Every automatic tag on one machine, from its latest lshw output (a
+/// Every automatic tag on one machine, from its latest details (a
 /// machine that just finished commissioning).
 pub async fn evaluate_machine(c: &mut Conn, machine_id: i64) -> Result<()> {
     let tags = db::with_definition(c).await?;
     if tags.is_empty() {
         return Ok(());
     }
-    let xml = db::lshw_outputs(c, Some(machine_id))
+    let details = details_of(c, &[machine_id])
         .await?
-        .into_iter()
-        .next()
-        .map(|(_, x)| x)
+        .pop()
+        .map(|(_, d)| d)
         .unwrap_or_default();
     let defs: Vec<String> = tags.iter().map(|t| t.definition.clone()).collect();
-    let hits = tokio::task::spawn_blocking(move || xpath::matches_all(&defs, &xml))
+    let hits = tokio::task::spawn_blocking(move || xpath::matches_all(&defs, &details))
         .await
         .map_err(|e| Error::internal(format!("tag evaluation: {e}")))?;
     let among = [machine_id];

@@ -1,16 +1,37 @@
 //! XPath tag definitions (MAAS's automatic tags): an XPath 1.0 expression
-//! evaluated over a machine's lshw XML from commissioning; the machine
-//! carries the tag when the result is true (a non-empty node-set, a
-//! non-zero number, a non-empty string, true).
+//! evaluated over a machine's commissioning details; the machine carries
+//! the tag when the result is true (a non-empty node-set, a non-zero
+//! number, a non-empty string, true).
+//!
+//! The document is built as MAAS builds it: the lshw output is the root
+//! (so `//node[...]` works as it always has), and each detail is also
+//! appended under it in its own namespace, the prefix and the URI being
+//! the detail's name: `//lshw:node[...]`, `//lldp:interface[...]`. With no
+//! usable lshw output the root is an empty `list`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use sxd_document::dom::{ChildOfElement, ChildOfRoot, Document, Element};
+use sxd_document::{Package, QName, parser};
 use sxd_xpath::{Context, Factory, Value};
 
 /// The longest definition taken, and the deepest nesting of brackets: the
 /// expression parser recurses, so depth is bounded before it runs.
 const MAX_LEN: usize = 4096;
 const MAX_DEPTH: usize = 64;
+/// Documents nested deeper than this are not evaluated (the evaluator
+/// recurses over descendants; lshw nests about ten deep).
+const MAX_NESTING: usize = 256;
+/// The namespaces definitions may use: each detail's name is both its
+/// prefix and its URI, as MAAS binds them.
+const NAMESPACES: [&str; 2] = ["lldp", "lshw"];
+
+/// A machine's latest commissioning details: lshw's XML and lldpd's.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub lshw: Option<Vec<u8>>,
+    pub lldp: Option<Vec<u8>>,
+}
 
 fn depth(definition: &str) -> usize {
     let (mut d, mut max) = (0usize, 0usize);
@@ -27,10 +48,18 @@ fn depth(definition: &str) -> usize {
     max
 }
 
+fn context<'d>() -> Context<'d> {
+    let mut ctx = Context::new();
+    for ns in NAMESPACES {
+        ctx.set_namespace(ns, ns);
+    }
+    ctx
+}
+
 /// Why a definition is not an XPath expression this region evaluates, if
 /// it is not: too long or deep, not parsed, or failing on an empty
-/// document (an unknown function, a namespace prefix such as MAAS's
-/// `lshw:`, which is not bound here).
+/// document (an unknown function, a namespace prefix other than `lshw:`
+/// and `lldp:`).
 pub fn check(definition: &str) -> Result<(), String> {
     if definition.len() > MAX_LEN {
         return Err(format!(
@@ -48,9 +77,9 @@ pub fn check(definition: &str) -> Result<(), String> {
             Ok(None) => return Err("it is empty".to_string()),
             Err(e) => return Err(e.to_string()),
         };
-        let pkg = sxd_document::parser::parse("<list/>").map_err(|e| format!("{e:?}"))?;
+        let pkg = parser::parse("<list/>").map_err(|e| format!("{e:?}"))?;
         let doc = pkg.as_document();
-        x.evaluate(&Context::new(), doc.root())
+        x.evaluate(&context(), doc.root())
             .map(|_| ())
             .map_err(|e| format!("{e:?}"))
     });
@@ -61,26 +90,23 @@ pub fn check(definition: &str) -> Result<(), String> {
     }
 }
 
-/// Whether `definition` holds over the lshw document `xml`. A document
-/// that does not parse, or an expression that fails, does not match.
-pub fn matches(definition: &str, xml: &[u8]) -> bool {
-    matches_all(&[definition.to_string()], xml)[0]
+/// Whether `definition` holds over the details. An expression that fails
+/// does not match.
+pub fn matches(definition: &str, details: &Details) -> bool {
+    matches_all(&[definition.to_string()], details)[0]
 }
 
-/// Which of `definitions` hold over `xml`, the document parsed once.
-pub fn matches_all(definitions: &[String], xml: &[u8]) -> Vec<bool> {
+/// Which of `definitions` hold over the details, the document built once.
+pub fn matches_all(definitions: &[String], details: &Details) -> Vec<bool> {
     let none = vec![false; definitions.len()];
-    let Ok(text) = std::str::from_utf8(xml) else {
-        return none;
-    };
     // The parser and evaluator see what a booting machine uploaded: a
     // panic in either is a non-match, never a crash.
     catch_unwind(AssertUnwindSafe(|| {
-        let Ok(pkg) = sxd_document::parser::parse(text) else {
+        let Some(pkg) = merged(details) else {
             return none.clone();
         };
         let doc = pkg.as_document();
-        let ctx = Context::new();
+        let ctx = context();
         definitions
             .iter()
             .map(|d| {
@@ -113,6 +139,95 @@ fn check_shape(definition: &str) -> Result<(), ()> {
     }
 }
 
+/// One detail parsed, if it is UTF-8, well-formed and not nested too deep.
+fn parse(xml: Option<&[u8]>) -> Option<Package> {
+    let text = std::str::from_utf8(xml?).ok()?;
+    let pkg = parser::parse(text).ok()?;
+    let ok = root_element(pkg.as_document()).is_some_and(|e| nesting(e) <= MAX_NESTING);
+    ok.then_some(pkg)
+}
+
+fn root_element(doc: Document<'_>) -> Option<Element<'_>> {
+    doc.root().children().into_iter().find_map(|c| match c {
+        ChildOfRoot::Element(e) => Some(e),
+        _ => None,
+    })
+}
+
+/// How deep elements nest under `top` (walked without recursion).
+fn nesting(top: Element<'_>) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(top, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        if d > MAX_NESTING {
+            break;
+        }
+        for c in e.children() {
+            if let ChildOfElement::Element(child) = c {
+                stack.push((child, d + 1));
+            }
+        }
+    }
+    max
+}
+
+/// The composite document: lshw's own tree as the root (or an empty
+/// `list`), then every usable detail copied under it in its namespace.
+fn merged(details: &Details) -> Option<Package> {
+    let base = parse(details.lshw.as_deref()).or_else(|| parser::parse("<list/>").ok())?;
+    {
+        let doc = base.as_document();
+        let root = root_element(doc)?;
+        for ns in NAMESPACES {
+            root.register_prefix(ns, ns);
+        }
+        let sources = [
+            ("lldp", details.lldp.as_deref()),
+            ("lshw", details.lshw.as_deref()),
+        ];
+        for (ns, xml) in sources {
+            if let Some(pkg) = parse(xml) {
+                let from = root_element(pkg.as_document())?;
+                graft(root, from, ns);
+            }
+        }
+    }
+    Some(base)
+}
+
+/// Copy `from`'s tree under `into`, its unqualified elements put in
+/// namespace `ns` (attributes and text as they are; walked without
+/// recursion, children in order).
+fn graft<'d>(into: Element<'d>, from: Element<'_>, ns: &str) {
+    let doc = into.document();
+    let copy = |src: Element<'_>| {
+        let name = src.name();
+        let uri = name.namespace_uri().or(Some(ns));
+        let el = doc.create_element(QName::with_namespace_uri(uri, name.local_part()));
+        for a in src.attributes() {
+            el.set_attribute_value(a.name(), a.value());
+        }
+        el
+    };
+    let top = copy(from);
+    into.append_child(top);
+    let mut stack = vec![(top, from)];
+    while let Some((dst, src)) = stack.pop() {
+        for c in src.children() {
+            match c {
+                ChildOfElement::Element(e) => {
+                    let el = copy(e);
+                    dst.append_child(el);
+                    stack.push((el, e));
+                }
+                ChildOfElement::Text(t) => dst.append_child(doc.create_text(t.text())),
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,9 +251,38 @@ mod tests {
 </node>
 </list>"#;
 
+    const LLDP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<lldp label="LLDP neighbors">
+<interface label="Interface" name="ens3" via="LLDP">
+ <chassis label="Chassis"><id label="ChassisID" type="mac">0a:00:00:00:00:01</id><name label="SysName">tor-1</name></chassis>
+ <port label="Port"><id label="PortID" type="ifname">swp7</id></port>
+</interface>
+</lldp>"#;
+
+    fn lshw() -> Details {
+        Details {
+            lshw: Some(LSHW.as_bytes().to_vec()),
+            lldp: None,
+        }
+    }
+
+    fn both() -> Details {
+        Details {
+            lshw: Some(LSHW.as_bytes().to_vec()),
+            lldp: Some(LLDP.as_bytes().to_vec()),
+        }
+    }
+
+    fn raw(lshw: &[u8]) -> Details {
+        Details {
+            lshw: Some(lshw.to_vec()),
+            lldp: None,
+        }
+    }
+
     #[test]
     fn definitions_match_what_lshw_says() {
-        let m = |d: &str| matches(d, LSHW.as_bytes());
+        let m = |d: &str| matches(d, &lshw());
         assert!(m(
             "//node[@class='processor']/capabilities/capability[@id='fpu']"
         ));
@@ -159,16 +303,64 @@ mod tests {
         assert!(check("//node[@id='cpu'").is_err());
         assert!(check("").is_err());
         assert!(check("//node[@class='network']").is_ok());
-        assert!(!matches("//node", b"<list><node>"));
-        assert!(!matches("//node", b"\xff\xfe"));
-        assert!(!matches("//node[", LSHW.as_bytes()));
+        assert!(!matches("//node", &raw(b"<list><node>")));
+        assert!(!matches("//node", &raw(b"\xff\xfe")));
+        assert!(!matches("//node[", &lshw()));
         // Unknown functions and unbound prefixes are refused, not stored
         // to never match; runaway nesting is refused before parsing.
         assert!(check("cotains(//vendor, 'QEMU')").is_err());
-        assert!(check("//lshw:node").is_err());
+        assert!(check("//lshx:node").is_err());
+        assert!(check("//lshw:node").is_ok());
+        assert!(check("//lldp:interface").is_ok());
         assert!(check(&format!("{}1{}", "(".repeat(100), ")".repeat(100))).is_err());
         assert!(check(&"a".repeat(5000)).is_err());
         let defs = ["//node[@class='system']".to_string(), "//nope".to_string()];
-        assert_eq!(matches_all(&defs, LSHW.as_bytes()), [true, false]);
+        assert_eq!(matches_all(&defs, &lshw()), [true, false]);
+    }
+
+    #[test]
+    fn each_detail_is_also_in_its_own_namespace() {
+        let m = |d: &str, x: &Details| matches(d, x);
+        // lshw as it always was, and again under `lshw:` (not twice under
+        // the unprefixed names).
+        assert!(m("//lshw:node[@class='processor']/lshw:product", &both()));
+        assert!(m("count(//node[@class='network']) = 1", &both()));
+        assert!(m("count(//lshw:node[@class='network']) = 1", &both()));
+        assert!(m("/list/lshw:list/lshw:node[@id='qemu']", &both()));
+        // lldp's neighbours only under `lldp:`.
+        assert!(m(
+            "//lldp:interface[@name='ens3']/lldp:chassis/lldp:name = 'tor-1'",
+            &both()
+        ));
+        assert!(!m("//lldp:interface[@name='ens4']", &both()));
+        assert!(!m("//interface", &both()));
+        assert!(!m("//lldp:interface", &lshw()));
+        // Without lshw (or with an lshw that does not parse) the root is
+        // an empty list holding the other details.
+        let lldp_only = Details {
+            lshw: Some(b"<list><node>".to_vec()),
+            lldp: Some(LLDP.as_bytes().to_vec()),
+        };
+        assert!(m(
+            "/list/lldp:lldp/lldp:interface/lldp:port/lldp:id = 'swp7'",
+            &lldp_only
+        ));
+        assert!(!m("//node", &lldp_only));
+        assert!(!m("//lshw:node", &lldp_only));
+        assert!(!m("/list/*", &Details::default()));
+    }
+
+    #[test]
+    fn documents_nested_too_deep_are_not_evaluated() {
+        let deep = |n: usize| format!("{}{}", "<list>".repeat(n), "</list>".repeat(n));
+        assert!(matches("/list/list/list", &raw(deep(200).as_bytes())));
+        // Dropped: the root is the empty list.
+        assert!(!matches("/list/list", &raw(deep(5000).as_bytes())));
+        let lldp = Details {
+            lshw: Some(LSHW.as_bytes().to_vec()),
+            lldp: Some(deep(5000).into_bytes()),
+        };
+        assert!(matches("//node[@class='system']", &lldp));
+        assert!(!matches("//lldp:list", &lldp));
     }
 }

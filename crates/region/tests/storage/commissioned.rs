@@ -1,0 +1,132 @@
+//! The default layout a commissioned machine gets (MAAS's
+//! `default_storage_layout`), and when it gets none.
+
+use super::*;
+use common::{node_api, signal};
+
+/// Commission `sid` with one disk of `size` bytes, with the form's options;
+/// Ready after.
+async fn commission(r: &TestRegion, sid: &str, size: i64, opts: &[(&str, &str)]) {
+    let (st, e) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", opts)
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let node = node_api(r, sid).await;
+    let inv = format!(
+        r#"{{"cpu_count": 2, "memory": 2048, "disks": [{{"name": "vda", "size": {size}}}]}}"#
+    );
+    let (st, b) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("hardware.json", inv.into_bytes())),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(r.status_of(sid).await, 4);
+}
+
+/// The boot disk's partitions: (size, fstype, mount point).
+async fn layout(r: &TestRegion, sid: &str) -> Vec<(i64, String, String)> {
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    m["blockdevice_set"][0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let f = &p["filesystem"];
+            (
+                p["size"].as_i64().unwrap(),
+                f["fstype"].as_str().unwrap_or("").to_string(),
+                f["mount_point"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn last_storage_event(r: &TestRegion, sid: &str) -> String {
+    let (_, ev) = r.admin.get_op("events/", "query", &[("id", sid)]).await;
+    ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "Configuring storage")
+        .map(|e| e["description"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commissioning_lays_out_the_new_disks_with_the_default_layout() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("laid", 2, 2048).await;
+    let mu = format!("machines/{sid}/");
+
+    // Flat by default: one ext4 root over the boot disk.
+    commission(&r, &sid, 20 * GB, &[]).await;
+    let got = layout(&r, &sid).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].1.as_str(), got[0].2.as_str()), ("ext4", "/"));
+    assert!(got[0].0 > 19 * GB, "{got:?}");
+    assert_eq!(
+        last_storage_event(&r, &sid).await,
+        "Applied the default flat storage layout."
+    );
+
+    // skip_storage keeps the disks and what was made on them.
+    assert_eq!(
+        r.admin
+            .op(&mu, "set_storage_layout", &[("storage_layout", "blank")])
+            .await
+            .0,
+        200
+    );
+    commission(&r, &sid, 20 * GB, &[("skip_storage", "1")]).await;
+    assert!(layout(&r, &sid).await.is_empty());
+
+    // The setting decides: blank leaves the disks empty.
+    let set = |v: &'static str| {
+        let admin = &r.admin;
+        async move {
+            let (st, e) = admin
+                .op(
+                    "maas/",
+                    "set_config",
+                    &[("name", "default_storage_layout"), ("value", v)],
+                )
+                .await;
+            assert_eq!(st, 200, "{e}");
+        }
+    };
+    set("flat").await;
+    commission(&r, &sid, 20 * GB, &[]).await;
+    assert_eq!(layout(&r, &sid).await.len(), 1);
+    set("blank").await;
+    commission(&r, &sid, 20 * GB, &[]).await;
+    assert!(layout(&r, &sid).await.is_empty());
+    assert_eq!(
+        last_storage_event(&r, &sid).await,
+        "Applied the default blank storage layout."
+    );
+
+    // A layout this region cannot make: none, and the event says why
+    // (commissioning still succeeds).
+    set("lvm").await;
+    commission(&r, &sid, 20 * GB, &[]).await;
+    assert!(layout(&r, &sid).await.is_empty());
+    let e = last_storage_event(&r, &sid).await;
+    assert!(e.contains("lvm") && e.contains("not supported"), "{e}");
+
+    // A disk too small for it: refused without a half-made layout.
+    set("flat").await;
+    commission(&r, &sid, 2 * MIB, &[]).await;
+    assert!(layout(&r, &sid).await.is_empty());
+    let e = last_storage_event(&r, &sid).await;
+    assert!(
+        e.starts_with("Cannot apply the default flat storage layout: "),
+        "{e}"
+    );
+    assert_eq!(storage_rows(&r).await, (0, 0, 0), "nothing half-written");
+    // Back to a disk that takes it.
+    commission(&r, &sid, 20 * GB, &[]).await;
+    assert_eq!(layout(&r, &sid).await.len(), 1);
+}
