@@ -7,8 +7,10 @@
 //! (user-data read, as in MAAS); its webhook reporter posts each stage to
 //! the machine's status endpoint. The disk, read afterwards, shows what
 //! cloud-init did with what it fetched: the owner's key installed for the
-//! default user, the deploy's user_data run. Deployed twice: as a whole
-//! disk image (`ddgz`) and as a root tarball (`tgz`) the agent lays out.
+//! default user, the deploy's user_data run. Deployed three times: as a
+//! whole disk image (`ddgz`) and as a root tarball (`tgz`) the agent lays
+//! out, on a layout made through the API (BIOS) and on the default layout
+//! commissioning gave a UEFI machine (an ESP at /boot/efi and the root).
 //!
 //! Slower than the tiny image's path (the lifecycle tests): the image is
 //! ~700 MiB and Debian boots under TCG.
@@ -59,8 +61,17 @@ fn fs_at(disk: &Path, offset: u64, name: &str) -> std::path::PathBuf {
     root
 }
 
-/// A file of an ext4 filesystem image, read with debugfs (nothing
-/// mounted); `None` when it is not there.
+/// The MBR's disk signature (bytes 440..444, little endian), as fstab's
+/// `PARTUUID=<signature>-NN` writes it.
+fn mbr_signature(disk: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(disk).unwrap();
+    f.seek(SeekFrom::Start(440)).unwrap();
+    let mut b = [0u8; 4];
+    f.read_exact(&mut b).unwrap();
+    format!("{:08x}", u32::from_le_bytes(b))
+}
+
 /// Partition `n`'s unique GUID as the raw disk's GPT holds it (entries of
 /// 128 bytes from LBA 2; the first three fields little endian).
 fn gpt_part_guid(disk: &Path, n: u64) -> String {
@@ -145,7 +156,14 @@ async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_reports_in() {
-    deploy_debian("10.84.1", "ddgz", "root-dd.raw.gz", false, Firmware::Bios).await;
+    deploy_debian(
+        "10.84.1",
+        "ddgz",
+        "root-dd.raw.gz",
+        Layout::Image,
+        Firmware::Bios,
+    )
+    .await;
 }
 
 /// The same root as a tarball, on a storage layout made through the API
@@ -155,14 +173,34 @@ async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_
 /// Debian it installed boots, mounts /srv and runs cloud-init the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in() {
-    deploy_debian("10.84.2", "tgz", "root.tgz", true, Firmware::Bios).await;
+    deploy_debian("10.84.2", "tgz", "root.tgz", Layout::Custom, Firmware::Bios).await;
 }
 
-/// The same on a UEFI machine (OVMF): the firmware boots systemd-boot from
-/// the agent's boot partition, an EFI system partition on the GPT.
+/// The tarball on a UEFI machine (OVMF PXE) with the layout commissioning
+/// gave it (MAAS's flat layout for UEFI: a 512 MiB ESP at /boot/efi, the
+/// root): the agent's boot partition is that ESP, the firmware boots
+/// systemd-boot from it, and the installed OS mounts it at /boot/efi.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_root_tarball_on_uefi_boots_systemd_boot_from_the_gpt() {
-    deploy_debian("10.84.3", "tgz", "root.tgz", true, Firmware::UefiPxe).await;
+async fn a_root_tarball_on_uefi_takes_the_default_layout_and_boots_systemd_boot() {
+    deploy_debian(
+        "10.84.3",
+        "tgz",
+        "root.tgz",
+        Layout::Default,
+        Firmware::UefiPxe,
+    )
+    .await;
+}
+
+/// What the boot disk is laid out by.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// A whole-disk image: its own partitions.
+    Image,
+    /// `custom_layout`, made through the API.
+    Custom,
+    /// What commissioning applied (the default flat layout).
+    Default,
 }
 
 /// The API's layout for the tarball test: blank, then on the boot disk a
@@ -210,7 +248,13 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
 
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
-async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, firmware: Firmware) {
+async fn deploy_debian(
+    prefix: &str,
+    filetype: &str,
+    file: &str,
+    layout: Layout,
+    firmware: Firmware,
+) {
     maas_lab::require_tools(&["debootstrap", "debugfs", "e2fsck", "mke2fs"]).unwrap();
     let (eph, tiny) = images();
     let cloud = build("build-cloud-image", Path::new("/var/tmp/maas-images/cloud"));
@@ -236,7 +280,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, f
             mac: format!("52:54:00:84:{octet:02x}:01"),
             cpus: 1,
             memory_mb: 1024,
-            disk_mb: if layout { 1536 } else { 1024 },
+            disk_mb: if layout == Layout::Image { 1024 } else { 1536 },
             firmware,
         })
         .unwrap();
@@ -244,11 +288,31 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, f
     lab.wait_status(n, &sid, "Ready", Duration::from_secs(240))
         .await;
     lab.wait_powered_off(n, Duration::from_secs(60)).await;
-    let before_srv = if layout {
-        custom_layout(&lab, &sid).await
-    } else {
-        0
+    let before_srv = match layout {
+        Layout::Custom => custom_layout(&lab, &sid).await,
+        _ => 0,
     };
+    if layout == Layout::Default {
+        // Commissioning laid the disk out for UEFI.
+        let m = lab.machine(&sid).await;
+        assert_eq!(m["bios_boot_method"], "uefi", "{m}");
+        let parts: Vec<(String, String)> = m["blockdevice_set"][0]["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let f = &p["filesystem"];
+                (f["fstype"].to_string(), f["mount_point"].to_string())
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("\"fat32\"".to_string(), "\"/boot/efi\"".to_string()),
+                ("\"ext4\"".to_string(), "\"/\"".to_string())
+            ]
+        );
+    }
 
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNsb3VkaW5pdGxhYmtleWNsb3VkaW5pdGxhYmtleSEh cloud@maas";
     let (st, e) = lab
@@ -259,7 +323,7 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, f
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -347,7 +411,17 @@ async fn deploy_debian(prefix: &str, filetype: &str, file: &str, layout: bool, f
     );
     let hostname = m["hostname"].as_str().unwrap();
     assert_eq!(f("/etc/hostname").as_deref().map(str::trim), Some(hostname));
-    if layout {
+    if layout == Layout::Default {
+        // Two partitions: an MBR. The boot partition is the ESP, in fstab
+        // at /boot/efi, and the booted OS mounted it there.
+        let sig = mbr_signature(&lab.dc.machines[n].disk());
+        let fstab = f("/etc/fstab").unwrap_or_default();
+        let line = format!("PARTUUID={sig}-01 /boot/efi vfat defaults 0 2");
+        assert!(fstab.contains(&line), "{line} not in\n{fstab}");
+        let esp = f("/root/maas-esp").unwrap_or_default();
+        assert!(esp.starts_with("/dev/vda1 /boot/efi vfat "), "{esp:?}");
+    }
+    if layout == Layout::Custom {
         // fstab names the partitions by their GPT GUIDs; the booted OS
         // mounted /srv (runcmd's file is on partition 5, after the root,
         // swap and /opt) and turned the swap on.

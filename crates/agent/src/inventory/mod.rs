@@ -152,7 +152,18 @@ pub fn hardware_json(root: &Path, smart_serial: &dyn Fn(&str) -> Option<String>)
         "disks": disks,
         "nics": nics,
         "dmi": dmi(root),
+        "boot_method": boot_method(root),
     })
+}
+
+/// How the firmware booted this environment, in MAAS's words: `uefi` when
+/// the kernel has EFI runtime services, `pxe` (BIOS) otherwise.
+pub fn boot_method(root: &Path) -> &'static str {
+    if root.join("sys/firmware/efi").is_dir() {
+        "uefi"
+    } else {
+        "pxe"
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +192,7 @@ mod tests {
         assert_eq!(j["memory"], 768);
         assert_eq!(j["disks"].as_array().unwrap().len(), 2);
         assert_eq!(j["nics"].as_array().unwrap().len(), 2);
+        assert_eq!(j["boot_method"], "pxe", "no /sys/firmware/efi: BIOS");
     }
 
     #[test]
@@ -193,6 +205,7 @@ mod tests {
         let sda = &j["disks"][0];
         assert_eq!(sda["serial"], "SMART123");
         assert_eq!(sda["id_path"], "/dev/disk/by-id/ata-WDC_WD40EFRX_SMART123");
+        assert_eq!(j["boot_method"], "uefi", "it has /sys/firmware/efi");
     }
 
     #[test]

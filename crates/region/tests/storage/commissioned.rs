@@ -7,6 +7,11 @@ use common::{node_api, signal};
 /// Commission `sid` with one disk of `size` bytes, with the form's options;
 /// Ready after.
 async fn commission(r: &TestRegion, sid: &str, size: i64, opts: &[(&str, &str)]) {
+    commission_as(r, sid, size, opts, "").await;
+}
+
+/// The same, the inventory also saying `extra` (`, "key": value`).
+async fn commission_as(r: &TestRegion, sid: &str, size: i64, opts: &[(&str, &str)], extra: &str) {
     let (st, e) = r
         .admin
         .op(&format!("machines/{sid}/"), "commission", opts)
@@ -14,7 +19,7 @@ async fn commission(r: &TestRegion, sid: &str, size: i64, opts: &[(&str, &str)])
     assert_eq!(st, 200, "{e}");
     let node = node_api(r, sid).await;
     let inv = format!(
-        r#"{{"cpu_count": 2, "memory": 2048, "disks": [{{"name": "vda", "size": {size}}}]}}"#
+        r#"{{"cpu_count": 2, "memory": 2048, "disks": [{{"name": "vda", "size": {size}}}]{extra}}}"#
     );
     let (st, b) = signal(
         &node,
@@ -128,5 +133,50 @@ async fn commissioning_lays_out_the_new_disks_with_the_default_layout() {
     assert_eq!(storage_rows(&r).await, (0, 0, 0), "nothing half-written");
     // Back to a disk that takes it.
     commission(&r, &sid, 20 * GB, &[]).await;
+    assert_eq!(layout(&r, &sid).await.len(), 1);
+}
+
+/// A UEFI machine (the agent reports `boot_method: uefi`, stored as
+/// `bios_boot_method`) gets MAAS's flat layout for UEFI: an EFI system
+/// partition at /boot/efi, then the root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_uefi_machine_gets_an_efi_system_partition() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("efi", 2, 2048).await;
+    commission_as(&r, &sid, 20 * GB, &[], r#", "boot_method": "uefi""#).await;
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["bios_boot_method"], "uefi");
+    let got = layout(&r, &sid).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        (got[0].1.as_str(), got[0].2.as_str()),
+        ("fat32", "/boot/efi")
+    );
+    assert_eq!(got[0].0, 512 * MIB);
+    assert_eq!((got[1].1.as_str(), got[1].2.as_str()), ("ext4", "/"));
+    // BIOS again: no ESP.
+    commission_as(&r, &sid, 20 * GB, &[], r#", "boot_method": "pxe""#).await;
+    assert_eq!(layout(&r, &sid).await.len(), 1);
+    // An unknown method is the inventory's error; nothing changes.
+    let (st, _) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", &[])
+        .await;
+    assert_eq!(st, 200);
+    let node = node_api(&r, &sid).await;
+    let inv = r#"{"disks": [{"name": "vda", "size": 1000000000}], "boot_method": "floppy"}"#;
+    let (st, e) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("hardware.json", inv.into())),
+    )
+    .await;
+    assert_eq!(st, 400, "{e}");
+    assert!(
+        e["boot_method"][0].as_str().unwrap().contains("floppy"),
+        "{e}"
+    );
+    let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+    assert_eq!(m["bios_boot_method"], "pxe");
     assert_eq!(layout(&r, &sid).await.len(), 1);
 }

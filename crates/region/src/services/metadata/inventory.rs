@@ -18,7 +18,13 @@ pub struct Inventory<'a> {
     pub disks: Option<Vec<InventoryDisk<'a>>>,
     /// `None`: the inventory says nothing about NICs.
     pub nics: Option<Vec<InventoryNic>>,
+    /// How the firmware booted it (`pxe`: BIOS, `uefi`), MAAS's
+    /// `bios_boot_method`: the default layout gives UEFI an ESP.
+    pub boot_method: Option<&'static str>,
 }
+
+/// The boot methods an inventory may report.
+const BOOT_METHODS: &[&str] = &["pxe", "uefi"];
 
 /// A text field of a disk entry ("" when absent); NUL is refused.
 fn disk_text<'a>(d: &'a Value, k: &str) -> Result<&'a str> {
@@ -59,7 +65,25 @@ pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
         cpu_speed: within("cpu_speed", 1_000_000)?.map(|v| v as i32),
         disks: None,
         nics: None,
+        boot_method: None,
     };
+    match inv.get("boot_method") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(m)) => {
+            let known = BOOT_METHODS.iter().find(|b| **b == m.as_str());
+            out.boot_method = Some(*known.ok_or_else(|| {
+                Error::field(
+                    "boot_method",
+                    format!(
+                        "'{}' is not a boot method ({}).",
+                        m.escape_default(),
+                        BOOT_METHODS.join(", ")
+                    ),
+                )
+            })?);
+        }
+        Some(_) => return Err(bad("boot_method")),
+    }
     if let Some(disks) = inv.get("disks") {
         let disks = disks.as_array().ok_or_else(|| bad("disks"))?;
         let mut list = Vec::with_capacity(disks.len());
@@ -192,7 +216,13 @@ pub(super) async fn apply(
     inv: &Inventory<'_>,
     keep_disks: bool,
 ) -> Result<()> {
-    db::set_hardware(tx, machine_id, inv.cpu_count, inv.memory, inv.cpu_speed).await?;
+    let hw = db::Hardware {
+        cpu_count: inv.cpu_count,
+        memory: inv.memory,
+        cpu_speed: inv.cpu_speed,
+        boot_method: inv.boot_method,
+    };
+    db::set_hardware(tx, machine_id, &hw).await?;
     if let Some(disks) = inv.disks.as_ref().filter(|_| !keep_disks) {
         db::replace_disks(tx, machine_id, disks).await?;
     }

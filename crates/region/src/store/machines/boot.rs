@@ -136,22 +136,27 @@ pub async fn ssh_keys_of_requester(
     .await?)
 }
 
+/// The machine-wide figures an inventory reports (`None`: unchanged).
+pub struct Hardware {
+    pub cpu_count: Option<i32>,
+    pub memory: Option<i64>,
+    pub cpu_speed: Option<i32>,
+    /// `pxe` or `uefi` (`bios_boot_method`).
+    pub boot_method: Option<&'static str>,
+}
+
 /// Set what the inventory reports (`None`: unchanged).
-pub async fn set_hardware(
-    c: &mut Conn,
-    id: i64,
-    cpu_count: Option<i32>,
-    memory: Option<i64>,
-    cpu_speed: Option<i32>,
-) -> Result<()> {
+pub async fn set_hardware(c: &mut Conn, id: i64, hw: &Hardware) -> Result<()> {
     sqlx::query(
         "UPDATE machines SET cpu_count = coalesce($2, cpu_count), memory = coalesce($3, memory),
-                cpu_speed = coalesce($4, cpu_speed) WHERE id = $1",
+                cpu_speed = coalesce($4, cpu_speed),
+                bios_boot_method = coalesce($5, bios_boot_method) WHERE id = $1",
     )
     .bind(id)
-    .bind(cpu_count)
-    .bind(memory)
-    .bind(cpu_speed)
+    .bind(hw.cpu_count)
+    .bind(hw.memory)
+    .bind(hw.cpu_speed)
+    .bind(hw.boot_method)
     .execute(&mut *c)
     .await?;
     Ok(())
