@@ -175,8 +175,16 @@ async fn xpath_tags_read_lldp_and_lshw_in_their_namespaces() {
     assert_eq!(st, 200, "{b}");
     let (st, b) = signal(
         &node,
-        &[("status", "OK")],
+        &[("status", "WORKING"), ("exit_status", "0")],
         Some(("maas-lshw", lshw("vmx", 2_147_483_648))),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    // A runner's stderr companion, newer than the output, is not lshw.
+    let (st, b) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("maas-lshw.err", b"lshw: warning".to_vec())),
     )
     .await;
     assert_eq!(st, 200, "{b}");

@@ -78,7 +78,8 @@ pub struct Part {
     pub len: u64,
     /// MBR partition type: 0x0c FAT32 LBA, 0x83 Linux, 0x82 swap.
     pub kind: u8,
-    /// The agent's boot partition (not mounted in the installed OS).
+    /// The agent's boot partition (mounted in the installed OS only as
+    /// the ESP at /boot/efi, when the region's layout has one).
     pub boot: bool,
     /// `ext4`, `fat32`, `swap`, …; `None`: left unformatted.
     pub fstype: Option<String>,
@@ -177,8 +178,14 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
     for (i, w) in wanted.iter().enumerate() {
         let n = i + 2;
         let last = i + 1 == wanted.len();
-        // The last partition also gets back what a merged ESP asked for.
-        let size = w["size"].as_u64().unwrap_or(0) + if last { esp_size } else { 0 };
+        // The last partition also gets back what a merged ESP asked for
+        // beyond the boot partition's own size.
+        let back = if last {
+            esp_size.saturating_sub(BOOT_MIB << 20)
+        } else {
+            0
+        };
+        let size = w["size"].as_u64().unwrap_or(0).saturating_add(back);
         let want = (size / 512 / MIB * MIB).max(MIB);
         let room = usable.saturating_sub(at);
         let len = if last { want.min(room) } else { want };

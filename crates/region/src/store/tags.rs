@@ -170,7 +170,9 @@ pub async fn machine_ids_after(c: &mut Conn, after: i64, limit: i64) -> Result<V
 }
 
 /// The latest passed lshw and lldp outputs from commissioning of each of
-/// `machines`: (machine id, "lshw" or "lldp", XML).
+/// `machines`: (machine id, "lshw" or "lldp", XML). A runner's companion
+/// files (`.err`, `.yaml`) and lldpd's install step are not outputs
+/// (`services::misc::results::detail_of` reads names the same way).
 pub async fn detail_outputs(c: &mut Conn, machines: &[i64]) -> Result<Vec<(i64, String, Vec<u8>)>> {
     Ok(sqlx::query_as(
         "SELECT DISTINCT ON (machine_id, kind) machine_id, kind, output FROM (
@@ -179,6 +181,7 @@ pub async fn detail_outputs(c: &mut Conn, machines: &[i64]) -> Result<Vec<(i64, 
              FROM script_results
             WHERE result_type = 0 AND status = 2
               AND (name LIKE '%lshw%' OR name LIKE '%lldp%')
+              AND name NOT LIKE '%.err' AND name NOT LIKE '%.yaml' AND name NOT LIKE '%install%'
               AND machine_id = ANY($1)) r
           ORDER BY machine_id, kind, id DESC",
     )

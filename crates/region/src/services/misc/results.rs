@@ -89,6 +89,11 @@ pub async fn sets(ctx: &Ctx, system_id: &str, with_output: bool) -> Result<Vec<S
 /// `maas-capture-lldpd`, and the names older agents use).
 fn detail_of(name: &str) -> Option<&'static str> {
     let n = name.rsplit('/').next().unwrap_or(name);
+    // A runner's companion files and lldpd's install step are not outputs
+    // (`store::tags::detail_outputs` reads names the same way).
+    if n.ends_with(".err") || n.ends_with(".yaml") || n.contains("install") {
+        return None;
+    }
     if n.contains("lshw") {
         Some("lshw")
     } else if n.contains("lldp") {
@@ -195,6 +200,9 @@ mod tests {
         assert_eq!(d[17], 0);
         assert_eq!(detail_of("maas-lshw"), Some("lshw"));
         assert_eq!(detail_of("maas-capture-lldpd"), Some("lldp"));
+        assert_eq!(detail_of("maas-lshw.err"), None);
+        assert_eq!(detail_of("maas-capture-lldpd.yaml"), None);
+        assert_eq!(detail_of("20-maas-01-install-lldpd"), None);
         assert_eq!(detail_of("hardware.json"), None);
     }
 }

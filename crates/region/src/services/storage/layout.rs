@@ -104,7 +104,10 @@ pub(crate) async fn apply_default(tx: Tx, m: Core) -> Result<(Tx, Core)> {
     };
     let text = match why_not {
         None => format!("Applied the default {layout} storage layout."),
-        Some(why) => format!("Cannot apply the default {layout} storage layout: {why}."),
+        Some(why) => format!(
+            "Cannot apply the default {layout} storage layout: {}.",
+            why.trim_end_matches('.')
+        ),
     };
     lifecycle::event(
         &mut l.tx,

@@ -71,6 +71,12 @@ pub fn check(definition: &str) -> Result<(), String> {
             "Invalid xpath expression: nested deeper than {MAX_DEPTH}."
         ));
     }
+    if let Some(p) = unbound_prefix(definition) {
+        return Err(format!(
+            "Invalid xpath expression: the namespace prefix '{p}' is not bound (use {}).",
+            NAMESPACES.map(|n| format!("{n}:")).join(" or ")
+        ));
+    }
     let built = catch_unwind(|| {
         let x = match Factory::new().build(definition) {
             Ok(Some(x)) => x,
@@ -100,33 +106,69 @@ pub fn matches(definition: &str, details: &Details) -> bool {
 pub fn matches_all(definitions: &[String], details: &Details) -> Vec<bool> {
     let none = vec![false; definitions.len()];
     // The parser and evaluator see what a booting machine uploaded: a
-    // panic in either is a non-match, never a crash.
-    catch_unwind(AssertUnwindSafe(|| {
-        let Some(pkg) = merged(details) else {
-            return none.clone();
-        };
-        let doc = pkg.as_document();
-        let ctx = context();
-        definitions
-            .iter()
-            .map(|d| {
-                if check_shape(d).is_err() {
-                    return false;
+    // panic in either is a non-match, never a crash, and one definition's
+    // panic does not decide the others.
+    let Ok(Some(pkg)) = catch_unwind(AssertUnwindSafe(|| merged(details))) else {
+        return none;
+    };
+    let doc = pkg.as_document();
+    let ctx = context();
+    definitions
+        .iter()
+        .map(|d| catch_unwind(AssertUnwindSafe(|| holds(d, &ctx, doc))).unwrap_or(false))
+        .collect()
+}
+
+/// Whether one definition holds over the built document.
+fn holds(definition: &str, ctx: &Context<'_>, doc: Document<'_>) -> bool {
+    if check_shape(definition).is_err() || unbound_prefix(definition).is_some() {
+        return false;
+    }
+    let Ok(Some(x)) = Factory::new().build(definition) else {
+        return false;
+    };
+    match x.evaluate(ctx, doc.root()) {
+        Ok(Value::Boolean(b)) => b,
+        Ok(Value::Number(n)) => n != 0.0 && !n.is_nan(),
+        Ok(Value::String(s)) => !s.is_empty(),
+        Ok(Value::Nodeset(ns)) => ns.size() > 0,
+        Err(_) => false,
+    }
+}
+
+/// The first namespace prefix in `definition` other than `lshw` and
+/// `lldp` (outside string literals; `axis::` is not a prefix). The
+/// evaluator would panic on it only when a step using it runs, so it is
+/// looked for in the text.
+fn unbound_prefix(definition: &str) -> Option<String> {
+    let b = definition.as_bytes();
+    let name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') || c >= 0x80;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
                 }
-                let Ok(Some(x)) = Factory::new().build(d) else {
-                    return false;
-                };
-                match x.evaluate(&ctx, doc.root()) {
-                    Ok(Value::Boolean(b)) => b,
-                    Ok(Value::Number(n)) => n != 0.0 && !n.is_nan(),
-                    Ok(Value::String(s)) => !s.is_empty(),
-                    Ok(Value::Nodeset(ns)) => ns.size() > 0,
-                    Err(_) => false,
+                i += 1;
+            }
+            c if name(c) && !c.is_ascii_digit() && c != b'-' && c != b'.' => {
+                let start = i;
+                while i < b.len() && name(b[i]) {
+                    i += 1;
                 }
-            })
-            .collect()
-    }))
-    .unwrap_or(none)
+                let is_prefix = b.get(i) == Some(&b':') && b.get(i + 1) != Some(&b':');
+                let word = &definition[start..i];
+                if is_prefix && !NAMESPACES.contains(&word) {
+                    return Some(word.to_string());
+                }
+            }
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// The length and depth bounds alone (a stored definition predating them
@@ -139,12 +181,78 @@ fn check_shape(definition: &str) -> Result<(), ()> {
     }
 }
 
-/// One detail parsed, if it is UTF-8, well-formed and not nested too deep.
+/// One detail parsed, if it is UTF-8, not nested too deep and
+/// well-formed. The nesting is measured on the text first: the parser's
+/// work grows with the square of the depth.
 fn parse(xml: Option<&[u8]>) -> Option<Package> {
-    let text = std::str::from_utf8(xml?).ok()?;
+    let xml = xml?;
+    if !shallow(xml, MAX_NESTING) {
+        return None;
+    }
+    let text = std::str::from_utf8(xml).ok()?;
     let pkg = parser::parse(text).ok()?;
     let ok = root_element(pkg.as_document()).is_some_and(|e| nesting(e) <= MAX_NESTING);
     ok.then_some(pkg)
+}
+
+/// Whether the elements of `xml` nest at most `max` deep, read from the
+/// text in one pass: start tags (quoted attribute values skipped, `/>`
+/// closes at once), end tags, and comments, CDATA, declarations and
+/// processing instructions skipped whole. Text that is not well-formed
+/// may be judged either way; the parser refuses it after.
+fn shallow(xml: &[u8], max: usize) -> bool {
+    let find = |from: usize, pat: &[u8]| {
+        xml[from.min(xml.len())..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map_or(xml.len(), |p| from + p + pat.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < xml.len() {
+        if xml[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &xml[i..];
+        if rest.starts_with(b"<!--") {
+            i = find(i + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = find(i + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = find(i + 2, b"?>");
+        } else if rest.starts_with(b"<!") || rest.starts_with(b"</") {
+            if rest.starts_with(b"</") {
+                depth = depth.saturating_sub(1);
+            }
+            i = find(i + 2, b">");
+        } else {
+            depth += 1;
+            if depth > max {
+                return false;
+            }
+            let mut quote = None;
+            i += 1;
+            while i < xml.len() {
+                let c = xml[i];
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == b'"' || c == b'\'' => quote = Some(c),
+                    None if c == b'>' => {
+                        if xml[i - 1] == b'/' {
+                            depth -= 1;
+                        }
+                        break;
+                    }
+                    None => {}
+                }
+                i += 1;
+            }
+            i += 1;
+        }
+    }
+    true
 }
 
 fn root_element(doc: Document<'_>) -> Option<Element<'_>> {
@@ -348,6 +456,50 @@ mod tests {
         assert!(!m("//node", &lldp_only));
         assert!(!m("//lshw:node", &lldp_only));
         assert!(!m("/list/*", &Details::default()));
+    }
+
+    #[test]
+    fn unbound_prefixes_are_refused_wherever_they_are() {
+        for d in [
+            "//node/foo:bar",
+            "//node[x:y]",
+            "//node[@id='a'][fn:true()]",
+            "foo:*",
+        ] {
+            let e = check(d).unwrap_err();
+            assert!(e.contains("is not bound"), "{d}: {e}");
+        }
+        for d in [
+            "//lshw:node[@id='cpu:0']",
+            "//node[@id=\"x:y\"]",
+            "//node/child::node",
+            "count(//lldp:interface) > 0",
+        ] {
+            assert!(check(d).is_ok(), "{d}: {:?}", check(d));
+        }
+        // Stored before this check, or slipped past it: that definition is
+        // false and the others are still evaluated.
+        let defs = [
+            "//node/foo:bar".to_string(),
+            "//node[@class='system']".to_string(),
+        ];
+        assert_eq!(matches_all(&defs, &lshw()), [false, true]);
+    }
+
+    #[test]
+    fn nesting_is_read_from_the_text_before_parsing() {
+        let deep = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(shallow(deep(10).as_bytes(), 10));
+        assert!(!shallow(deep(11).as_bytes(), 10));
+        // Closers in attributes, comments and CDATA do not hide depth.
+        let tricky = "<a x='/>' y=\"</a>\"><!-- </a> --><![CDATA[</a>]]><?pi </a>?>".repeat(11);
+        assert!(!shallow(tricky.as_bytes(), 10));
+        // Empty elements and siblings do not add up.
+        let flat = "<a/><b></b>".repeat(1000);
+        assert!(shallow(format!("<r>{flat}</r>").as_bytes(), 2));
+        // list > node > node > node > capabilities > capability.
+        assert!(shallow(LSHW.as_bytes(), 6));
+        assert!(!shallow(LSHW.as_bytes(), 5));
     }
 
     #[test]
