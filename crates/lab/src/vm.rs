@@ -26,10 +26,6 @@ pub enum Firmware {
 }
 
 impl Firmware {
-    pub fn is_uefi(self) -> bool {
-        self != Firmware::Bios
-    }
-
     /// OVMF's fw_cfg switches for this firmware's network boot options.
     /// No IPv6 network boot (PXEv6, HTTPv6): after a local-boot `exit 1`,
     /// OVMF does not wait out DHCPv6 before the disk. HTTP boot also drops

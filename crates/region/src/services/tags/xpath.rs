@@ -281,33 +281,35 @@ fn nesting(top: Element<'_>) -> usize {
 }
 
 /// The composite document: lshw's own tree as the root (or an empty
-/// `list`), then every usable detail copied under it in its namespace.
+/// `list`), then every usable detail copied under it in its namespace
+/// (lshw's copy made from the same parse).
 fn merged(details: &Details) -> Option<Package> {
-    let base = parse(details.lshw.as_deref()).or_else(|| parser::parse("<list/>").ok())?;
+    let lshw = parse(details.lshw.as_deref());
+    let has_lshw = lshw.is_some();
+    let base = lshw.or_else(|| parser::parse("<list/>").ok())?;
     {
-        let doc = base.as_document();
-        let root = root_element(doc)?;
+        let root = root_element(base.as_document())?;
         for ns in NAMESPACES {
             root.register_prefix(ns, ns);
         }
-        let sources = [
-            ("lldp", details.lldp.as_deref()),
-            ("lshw", details.lshw.as_deref()),
-        ];
-        for (ns, xml) in sources {
-            if let Some(pkg) = parse(xml) {
-                let from = root_element(pkg.as_document())?;
-                graft(root, from, ns);
-            }
+        // lshw's own children, before anything is appended beside them.
+        let own = root.children();
+        if let Some(pkg) = parse(details.lldp.as_deref()) {
+            let from = root_element(pkg.as_document())?;
+            graft(root, from, from.children(), "lldp");
+        }
+        if has_lshw {
+            graft(root, root, own, "lshw");
         }
     }
     Some(base)
 }
 
-/// Copy `from`'s tree under `into`, its unqualified elements put in
-/// namespace `ns` (attributes and text as they are; walked without
-/// recursion, children in order).
-fn graft<'d>(into: Element<'d>, from: Element<'_>, ns: &str) {
+/// Copy `from` with `kids` (its children, taken before anything was
+/// appended, so `from` may be `into` itself) under `into`, unqualified
+/// elements put in namespace `ns` (attributes and text as they are;
+/// walked without recursion, children in order).
+fn graft<'d, 's>(into: Element<'d>, from: Element<'s>, kids: Vec<ChildOfElement<'s>>, ns: &str) {
     let doc = into.document();
     let copy = |src: Element<'_>| {
         let name = src.name();
@@ -320,14 +322,14 @@ fn graft<'d>(into: Element<'d>, from: Element<'_>, ns: &str) {
     };
     let top = copy(from);
     into.append_child(top);
-    let mut stack = vec![(top, from)];
-    while let Some((dst, src)) = stack.pop() {
-        for c in src.children() {
+    let mut stack = vec![(top, kids)];
+    while let Some((dst, kids)) = stack.pop() {
+        for c in kids {
             match c {
                 ChildOfElement::Element(e) => {
                     let el = copy(e);
                     dst.append_child(el);
-                    stack.push((el, e));
+                    stack.push((el, e.children()));
                 }
                 ChildOfElement::Text(t) => dst.append_child(doc.create_text(t.text())),
                 _ => {}
