@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::Env;
-use crate::deploy::{self, Image, layout, tarball};
+use crate::deploy::{self, Image, data_disks, layout, tarball};
 
 /// Where the ephemeral environment keeps syslinux's MBR boot code and
 /// systemd-boot (`deploy/build-ephemeral`).
@@ -65,29 +65,125 @@ impl Laid {
     }
 }
 
-/// Lay out `disk` as the task's `deploy.storage` asks (`layout::plan`) and
-/// make its filesystems.
+/// A disk's size in 512-byte sectors (from /sys/block).
+fn sectors_of(env: &Env, disk: &str) -> Result<u64> {
+    crate::inventory::read_trim(&env.root.join("sys/block").join(disk).join("size"))
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("the size of {disk}"))
+}
+
+/// One disk's plan, ready to write.
+struct Planned {
+    disk: String,
+    dev: PathBuf,
+    sectors: u64,
+    table: data_disks::Table,
+    boot: bool,
+    ids: layout::DiskIds,
+    parts: Vec<layout::Part>,
+}
+
+/// Lay out `disk` (the boot disk) and the layout's other disks as the
+/// task's `deploy.storage` asks (`layout::plan`, `data_disks::plan`) and
+/// make their filesystems. Every disk is planned before any is written.
 pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Laid> {
-    let sectors: u64 =
-        crate::inventory::read_trim(&env.root.join("sys/block").join(disk).join("size"))
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("the size of {disk}"))?;
+    let sectors = sectors_of(env, disk)?;
     let ids = layout::DiskIds::random(&env.root)?;
     let parts = layout::plan(sectors, storage, &ids)?;
-    let (head, tail) = if layout::uses_gpt(parts.len(), sectors) {
-        let code = std::fs::read(env.root.join(GPTMBR_BIN)).unwrap_or_default();
-        let (head, tail) = layout::gpt(&code, &parts, sectors, &ids)?;
-        (head, Some(tail))
+    let table = if layout::wants_gpt(storage, parts.len(), sectors) {
+        data_disks::Table::Gpt
     } else {
-        let code = std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default();
-        (layout::mbr(&code, &parts, &ids)?.to_vec(), None)
+        data_disks::Table::Mbr
+    };
+    let mut plans = vec![Planned {
+        disk: disk.to_string(),
+        dev: dev.to_path_buf(),
+        sectors,
+        table,
+        boot: true,
+        ids,
+        parts,
+    }];
+    let present = crate::inventory::disks(&env.root);
+    for spec in storage["disks"].as_array().into_iter().flatten() {
+        let name = data_disks::name_of(spec);
+        let Some(d) = deploy::find_disk(&present, spec) else {
+            bail!("disk {name} of the storage layout is not on this machine");
+        };
+        if plans.iter().any(|p| p.disk == d) {
+            bail!("disk {name} of the storage layout is {d}, which is laid out already");
+        }
+        let sectors = sectors_of(env, &d)?;
+        let ids = layout::DiskIds::random(&env.root)?;
+        let plan = data_disks::plan(sectors, spec, &ids)?;
+        plans.push(Planned {
+            dev: env.disk_path(&d),
+            disk: d,
+            sectors,
+            table: plan.table,
+            boot: false,
+            ids,
+            parts: plan.parts,
+        });
+    }
+    let all: Vec<layout::Part> = plans.iter().flat_map(|p| p.parts.clone()).collect();
+    data_disks::check_mount_points(&all)?;
+    let mut laid = Laid {
+        parts: Vec::new(),
+        devs: Vec::new(),
+    };
+    for p in plans {
+        let devs = write_table(env, &p)?;
+        for (part, d) in p.parts.iter().zip(&devs) {
+            mkfs(part, &d.to_string_lossy())?;
+        }
+        laid.parts.extend(p.parts);
+        laid.devs.extend(devs);
+    }
+    Ok(laid)
+}
+
+/// Write the disk's partition table (or clear it for a whole-disk
+/// filesystem) and wait for the kernel's partition nodes: each
+/// partition's device node, in order.
+fn write_table(env: &Env, p: &Planned) -> Result<Vec<PathBuf>> {
+    use data_disks::Table;
+    use std::io::{Seek, Write};
+    let sectors = p.sectors;
+    let (head, tail) = match p.table {
+        Table::Gpt => {
+            let code = if p.boot {
+                std::fs::read(env.root.join(GPTMBR_BIN)).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let (head, tail) = layout::gpt(&code, &p.parts, sectors, &p.ids)?;
+            (head, Some(tail))
+        }
+        Table::Mbr => {
+            let code = if p.boot {
+                std::fs::read(env.root.join(MBR_BIN)).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            (layout::mbr(&code, &p.parts, &p.ids)?.to_vec(), None)
+        }
+        // No table: what an old one said goes with the first MiB below.
+        Table::Whole => (Vec::new(), None),
     };
     {
-        use std::io::{Seek, Write};
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .open(dev)
-            .with_context(|| format!("open {}", dev.display()))?;
+            .open(&p.dev)
+            .with_context(|| format!("open {}", p.dev.display()))?;
+        // No stale filesystem signatures where the partitions start.
+        let zero = vec![0u8; 1 << 20];
+        for part in &p.parts {
+            f.seek(std::io::SeekFrom::Start(part.start * 512))?;
+            let n = (part.len * 512).min(zero.len() as u64) as usize;
+            f.write_all(&zero[..n])?;
+        }
+        f.seek(std::io::SeekFrom::Start(0))?;
         f.write_all(&head)?;
         // The backup GPT at the end; an old one there would contradict it.
         if let Some(tail) = &tail {
@@ -97,17 +193,14 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
             f.seek(std::io::SeekFrom::Start((sectors - layout::GPT_TAIL) * 512))?;
             f.write_all(&[0u8; layout::GPT_TAIL as usize * 512])?;
         }
-        // No stale filesystem signatures where the partitions start.
-        let zero = vec![0u8; 1 << 20];
-        for p in &parts {
-            f.seek(std::io::SeekFrom::Start(p.start * 512))?;
-            f.write_all(&zero)?;
-        }
         f.sync_all()?;
     }
-    deploy::reread_partitions(dev)?;
-    let devs: Vec<PathBuf> = (1..=parts.len() as u32)
-        .map(|n| env.disk_path(&tarball::part_name(disk, n)))
+    deploy::reread_partitions(&p.dev)?;
+    if p.table == Table::Whole {
+        return Ok(vec![p.dev.clone()]);
+    }
+    let devs: Vec<PathBuf> = (1..=p.parts.len() as u32)
+        .map(|n| env.disk_path(&tarball::part_name(&p.disk, n)))
         .collect();
     for _ in 0..50 {
         if devs.iter().all(|d| d.exists()) {
@@ -115,14 +208,11 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    for (p, d) in parts.iter().zip(&devs) {
-        mkfs(p, &d.to_string_lossy())?;
-    }
-    Ok(Laid { parts, devs })
+    Ok(devs)
 }
 
 /// Make partition `p`'s filesystem on `dev` (none when it has no fstype).
-fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
+pub(crate) fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
     let label = p.label.as_deref();
     match p.fstype.as_deref() {
         None => Ok(()),
@@ -137,6 +227,12 @@ fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
                 l = x.to_uppercase().chars().take(11).collect();
                 args.extend(["-n", &l]);
             }
+            // A volume id XXXX-XXXX is given as its 8 hex digits.
+            let id: String;
+            if let Some(u) = &p.fs_uuid {
+                id = u.replace('-', "");
+                args.extend(["-i", &id]);
+            }
             args.push(dev);
             run("mkfs.fat", &args)
         }
@@ -146,7 +242,11 @@ fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
                 args.extend(["-L", x]);
             }
             args.push(dev);
-            run("mkswap", &args)
+            run("mkswap", &args)?;
+            match &p.fs_uuid {
+                Some(u) => set_swap_uuid(Path::new(dev), u),
+                None => Ok(()),
+            }
         }
         Some(f) => {
             let l: String;
@@ -155,10 +255,34 @@ fn mkfs(p: &layout::Part, dev: &str) -> Result<()> {
                 l = x.chars().take(16).collect();
                 args.extend(["-L", &l]);
             }
+            if let Some(u) = &p.fs_uuid {
+                args.extend(["-U", u]);
+            }
             args.push(dev);
             run("mke2fs", &args)
         }
     }
+}
+
+/// Where a swap area's header keeps its UUID (after 1024 bytes of boot
+/// bits and three 32-bit fields), as `swaplabel -U` writes it.
+pub const SWAP_UUID_AT: u64 = 1036;
+
+/// Give the swap area on `dev` the UUID `u` (busybox's mkswap takes none).
+pub fn set_swap_uuid(dev: &Path, u: &str) -> Result<()> {
+    use std::io::{Seek, Write};
+    let hex: String = u.chars().filter(|c| *c != '-').collect();
+    let bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0))
+        .collect();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dev)
+        .with_context(|| format!("open {}", dev.display()))?;
+    f.seek(std::io::SeekFrom::Start(SWAP_UUID_AT))?;
+    f.write_all(&bytes)?;
+    f.sync_all()?;
+    Ok(())
 }
 
 /// Mount the layout's other filesystems under the mounted root `target`

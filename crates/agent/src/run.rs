@@ -422,11 +422,11 @@ fn install_tarball(
     let made: Vec<String> = laid
         .parts
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .zip(&laid.devs)
+        .map(|(p, d)| {
             format!(
                 "{}={}{}",
-                i + 1,
+                d.file_name().unwrap_or_default().to_string_lossy(),
                 if p.boot {
                     "boot"
                 } else {
@@ -441,7 +441,7 @@ fn install_tarball(
         .collect();
     env.log(
         "deploying",
-        &format!("{disk}: partitions made ({})", made.join(" ")),
+        &format!("{disk}: storage laid out ({})", made.join(" ")),
     );
     deploy::mount_any(laid.root(), &target)?;
     let r = crate::install::mount_others(&laid, &target).and_then(|others| {

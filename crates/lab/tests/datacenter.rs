@@ -36,6 +36,7 @@ fn ipmi_power_starts_and_stops_the_qemu_machine() {
             cpus: 1,
             memory_mb: 128,
             disk_mb: 16,
+            data_disks_mb: vec![],
             firmware: Firmware::Bios,
         })
         .unwrap();
@@ -127,6 +128,7 @@ fn redfish_power_starts_and_stops_the_qemu_machine() {
                 cpus: 1,
                 memory_mb: 128,
                 disk_mb: 16,
+                data_disks_mb: vec![],
                 firmware: Firmware::UefiPxe,
             },
             Bmc::Redfish,

@@ -28,6 +28,9 @@ use maas_lab::{Firmware, MachineSpec};
 /// The root partition's byte offset in the image (1 MiB + the 64 MiB
 /// boot partition; `deploy/build-cloud-image`).
 const ROOT_OFFSET: u64 = 65 << 20;
+/// Where the root starts after MAAS's 512 MiB ESP (the default layout of
+/// a UEFI machine).
+const UEFI_ROOT_OFFSET: u64 = 513 << 20;
 
 /// The ext4 root of machine `disk`, copied out and its journal replayed
 /// (the BMC cut the power: what cloud-init wrote last may be only in the
@@ -61,17 +64,6 @@ fn fs_at(disk: &Path, offset: u64, name: &str) -> std::path::PathBuf {
     root
 }
 
-/// The MBR's disk signature (bytes 440..444, little endian), as fstab's
-/// `PARTUUID=<signature>-NN` writes it.
-fn mbr_signature(disk: &Path) -> String {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(disk).unwrap();
-    f.seek(SeekFrom::Start(440)).unwrap();
-    let mut b = [0u8; 4];
-    f.read_exact(&mut b).unwrap();
-    format!("{:08x}", u32::from_le_bytes(b))
-}
-
 /// Partition `n`'s unique GUID as the raw disk's GPT holds it (entries of
 /// 128 bytes from LBA 2; the first three fields little endian).
 fn gpt_part_guid(disk: &Path, n: u64) -> String {
@@ -89,6 +81,16 @@ fn gpt_part_guid(disk: &Path, n: u64) -> String {
         hex(&b[8..10]),
         hex(&b[10..16])
     )
+}
+
+/// The filesystem UUID util-linux's blkid reads in `file`.
+fn blkid_uuid(file: &Path) -> String {
+    let out = Command::new("blkid")
+        .args(["-p", "-o", "value", "-s", "UUID"])
+        .arg(file)
+        .output()
+        .expect("blkid (util-linux) runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn read_root_file(fs: &Path, path: &str) -> Option<String> {
@@ -167,10 +169,13 @@ async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_
 }
 
 /// The same root as a tarball, on a storage layout made through the API
-/// (a 1 GiB ext4 root, swap, /opt, the rest ext4 at /srv: a GPT): the agent partitions the
-/// disk that way after its boot partition, makes the filesystems, unpacks
-/// the root, installs extlinux and systemd-boot and writes fstab; the
-/// Debian it installed boots, mounts /srv and runs cloud-init the same way.
+/// (a 1 GiB ext4 root, swap, /opt, the rest ext4 at /srv: a GPT; a second
+/// disk formatted whole at /data, a third with ext4 at /data/logs and
+/// swap): the agent partitions the disks that way (after its boot
+/// partition on the boot disk), makes the filesystems, unpacks the root,
+/// installs extlinux and systemd-boot and writes fstab; the Debian it
+/// installed boots, mounts every filesystem and both swaps and runs
+/// cloud-init the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in() {
     deploy_debian("10.84.2", "tgz", "root.tgz", Layout::Custom, Firmware::Bios).await;
@@ -178,8 +183,9 @@ async fn a_root_tarball_is_laid_out_by_the_agent_and_its_cloud_init_reports_in()
 
 /// The tarball on a UEFI machine (OVMF PXE) with the layout commissioning
 /// gave it (MAAS's flat layout for UEFI: a 512 MiB ESP at /boot/efi, the
-/// root): the agent's boot partition is that ESP, the firmware boots
-/// systemd-boot from it, and the installed OS mounts it at /boot/efi.
+/// root): the agent's boot partition is that ESP, as big, the firmware
+/// boots systemd-boot from it, and the installed OS mounts it at
+/// /boot/efi.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_root_tarball_on_uefi_takes_the_default_layout_and_boots_systemd_boot() {
     deploy_debian(
@@ -243,6 +249,46 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
             assert_eq!(st, 200, "mount: {e}");
         }
     }
+    // The data disks, found by the serials qemu gave them.
+    let m = lab.machine(sid).await;
+    let by_serial = |serial: String| {
+        let d = m["blockdevice_set"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["serial"] == serial.as_str())
+            .unwrap_or_else(|| panic!("no disk {serial}: {m}"));
+        format!("nodes/{sid}/blockdevices/{}/", d["id"])
+    };
+    let disk2 = by_serial("lab-cloud1-2".into());
+    let disk3 = by_serial("lab-cloud1-3".into());
+    for (op, form) in [
+        ("format", ("fstype", "ext4")),
+        ("mount", ("mount_point", "/data")),
+    ] {
+        let (st, e) = lab.r.admin.op(&disk2, op, &[form]).await;
+        assert_eq!(st, 200, "{op} disk 2: {e}");
+    }
+    for (size, fstype, mp) in [("128M", "ext4", "/data/logs"), ("", "swap", "")] {
+        let form: Vec<(&str, &str)> = if size.is_empty() {
+            vec![]
+        } else {
+            vec![("size", size)]
+        };
+        let (st, p) = lab
+            .r
+            .admin
+            .post(&format!("{disk3}partitions/"), &form)
+            .await;
+        assert_eq!(st, 200, "{p}");
+        let pu = format!("{disk3}partition/{}", p["id"]);
+        let (st, e) = lab.r.admin.op(&pu, "format", &[("fstype", fstype)]).await;
+        assert_eq!(st, 200, "format: {e}");
+        if !mp.is_empty() {
+            let (st, e) = lab.r.admin.op(&pu, "mount", &[("mount_point", mp)]).await;
+            assert_eq!(st, 200, "mount: {e}");
+        }
+    }
     before_srv
 }
 
@@ -281,6 +327,11 @@ async fn deploy_debian(
             cpus: 1,
             memory_mb: 1024,
             disk_mb: if layout == Layout::Image { 1024 } else { 1536 },
+            data_disks_mb: if layout == Layout::Custom {
+                vec![256, 256]
+            } else {
+                vec![]
+            },
             firmware,
         })
         .unwrap();
@@ -323,7 +374,7 @@ async fn deploy_debian(
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'if [ -d /data/logs ]; then echo {nonce} > /data/maas-data; echo {nonce} > /data/logs/maas-logs; fi']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -378,7 +429,13 @@ async fn deploy_debian(
     // done (a clean shutdown: what cloud-init wrote is on disk, where a
     // BMC power-off could lose the last 30 s of delayed writes).
     lab.wait_powered_off(n, Duration::from_secs(180)).await;
-    let root = root_fs(&lab.dc.machines[n].disk());
+    // (On UEFI the root follows the region's 512 MiB ESP, which the agent
+    // made its boot partition.)
+    let root = if layout == Layout::Default {
+        fs_at(&lab.dc.machines[n].disk(), UEFI_ROOT_OFFSET, "root")
+    } else {
+        root_fs(&lab.dc.machines[n].disk())
+    };
     let f = |p: &str| read_root_file(&root, p);
     // (debugfs follows no symlink inside a path: instance/ is one.)
     let inst = format!("/var/lib/cloud/instances/{sid}");
@@ -412,11 +469,12 @@ async fn deploy_debian(
     let hostname = m["hostname"].as_str().unwrap();
     assert_eq!(f("/etc/hostname").as_deref().map(str::trim), Some(hostname));
     if layout == Layout::Default {
-        // Two partitions: an MBR. The boot partition is the ESP, in fstab
-        // at /boot/efi, and the booted OS mounted it there.
-        let sig = mbr_signature(&lab.dc.machines[n].disk());
+        // The region's table, a GPT, which OVMF boots from. The boot
+        // partition is the ESP, in fstab at /boot/efi by its GUID, and the
+        // booted OS mounted it there.
+        let esp_guid = gpt_part_guid(&lab.dc.machines[n].disk(), 1);
         let fstab = f("/etc/fstab").unwrap_or_default();
-        let line = format!("PARTUUID={sig}-01 /boot/efi vfat defaults 0 2");
+        let line = format!("PARTUUID={esp_guid} /boot/efi vfat defaults 0 2");
         assert!(fstab.contains(&line), "{line} not in\n{fstab}");
         let esp = f("/root/maas-esp").unwrap_or_default();
         assert!(esp.starts_with("/dev/vda1 /boot/efi vfat "), "{esp:?}");
@@ -438,11 +496,13 @@ async fn deploy_debian(
             assert!(fstab.contains(&line), "{line} not in\n{fstab}");
         }
         let srv = fs_at(&lab.dc.machines[n].disk(), ROOT_OFFSET + before_srv, "srv");
-        assert_eq!(
-            read_root_file(&srv, "/maas-swap").as_deref().map(str::trim),
-            Some("/dev/vda3"),
-            "the swap partition is in use"
-        );
+        let mut swaps: Vec<String> = read_root_file(&srv, "/maas-swap")
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect();
+        swaps.sort();
+        assert_eq!(swaps, ["/dev/vda3", "/dev/vdc2"], "both swaps are in use");
         assert_eq!(
             read_root_file(&srv, "/maas-srv").as_deref().map(str::trim),
             Some(nonce.as_str()),
@@ -450,6 +510,46 @@ async fn deploy_debian(
             listing(&srv, &["/"])
         );
         assert_eq!(f("/srv/maas-srv"), None, "written under the mount point");
+        // The data disks: the whole of disk 2 is /data, named by the UUID
+        // blkid reads on it; disk 3's first partition (a GPT, as the region
+        // asked) is /data/logs, mounted on top of /data.
+        let m = &lab.dc.machines[n];
+        let uuid = blkid_uuid(&m.data_disk(2));
+        assert_eq!(uuid.len(), 36, "disk 2 has a filesystem UUID: {uuid:?}");
+        let logs_guid = gpt_part_guid(&m.data_disk(3), 1);
+        for line in [
+            format!("UUID={uuid} /data ext4 defaults 0 2"),
+            format!("PARTUUID={logs_guid} /data/logs ext4 defaults 0 2"),
+            format!(
+                "PARTUUID={} none swap sw 0 0",
+                gpt_part_guid(&m.data_disk(3), 2)
+            ),
+        ] {
+            assert!(fstab.contains(&line), "{line} not in\n{fstab}");
+        }
+        let data = fs_at(&m.data_disk(2), 0, "data");
+        assert_eq!(
+            read_root_file(&data, "/maas-data")
+                .as_deref()
+                .map(str::trim),
+            Some(nonce.as_str()),
+            "/data: {}",
+            listing(&data, &["/"])
+        );
+        let logs = fs_at(&m.data_disk(3), 1 << 20, "logs");
+        assert_eq!(
+            read_root_file(&logs, "/maas-logs")
+                .as_deref()
+                .map(str::trim),
+            Some(nonce.as_str()),
+            "/data/logs: {}",
+            listing(&logs, &["/"])
+        );
+        assert_eq!(
+            read_root_file(&data, "/logs/maas-logs"),
+            None,
+            "under the mount"
+        );
     }
     let result = f("/var/lib/cloud/data/result.json").unwrap_or_default();
     let result: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();

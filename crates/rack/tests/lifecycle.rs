@@ -32,6 +32,7 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
             cpus: 2,
             memory_mb: 768,
             disk_mb: 256,
+            data_disks_mb: vec![],
             firmware: Firmware::Bios,
         })
         .unwrap();
@@ -282,6 +283,7 @@ async fn stages(lab: &mut Lab, first: usize, count: usize) -> [f64; 4] {
                 cpus: 1,
                 memory_mb: 512,
                 disk_mb: 256,
+                data_disks_mb: vec![],
                 firmware: Firmware::Bios,
             })
             .unwrap();
@@ -381,6 +383,7 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
                 cpus: 1,
                 memory_mb: 768,
                 disk_mb: 256,
+                data_disks_mb: vec![],
                 firmware: Firmware::UefiHttp,
             },
             Bmc::Redfish,

@@ -4,10 +4,11 @@
 //! disk (`deploy.storage.partitions`: sizes, filesystems, mount points, in
 //! order), or MAAS's flat layout (one ext4 root) when it sent none. The
 //! last partition gives up what the boot partition takes. A FAT partition
-//! at /boot/efi (MAAS's ESP on UEFI) is the boot partition itself: it is
-//! not made twice, and the last partition gets its size back. Up to three
-//! partitions from the region on a disk of at most 2 TiB go in an MBR; more,
-//! or a bigger disk, get a GPT (syslinux's `gptmbr.bin` boots BIOS machines
+//! at /boot/efi (MAAS's ESP on UEFI) is the boot partition itself, made as
+//! big as the region made it: it is not made twice. A GPT when the region
+//! says so (its tables are GPTs); otherwise up to three partitions from
+//! the region on a disk of at most 2 TiB go in an MBR; more, or a bigger
+//! disk, get a GPT (syslinux's `gptmbr.bin` boots BIOS machines
 //! from the boot partition, marked legacy-BIOS-bootable and typed as an EFI
 //! system partition for UEFI).
 
@@ -19,30 +20,56 @@ use super::tarball::{BOOT_MIB, ROOT_LABEL};
 /// A new partition table's identifiers, fresh for every deployment: the
 /// MBR's disk signature (fstab names partitions `PARTUUID=<signature>-<NN>`)
 /// and the GPT's disk GUID, whose last byte is zero (partition NN's unique
-/// GUID is the disk's ending in NN).
+/// GUID is the disk's ending in NN); and the UUID of a filesystem made on
+/// the whole disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiskIds {
     pub signature: u32,
     /// The GUID's bytes in the order its text is written.
     pub guid: [u8; 16],
+    /// A version-4 UUID for a filesystem on the whole disk.
+    pub fs: [u8; 16],
+}
+
+/// Random bytes → a version-4 UUID.
+fn v4(b: &[u8]) -> [u8; 16] {
+    let mut u = [0u8; 16];
+    u.copy_from_slice(&b[..16]);
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    u
+}
+
+/// A UUID's text (8-4-4-4-12, lower case).
+pub fn uuid_text(u: &[u8; 16]) -> String {
+    let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 impl DiskIds {
-    /// From 20 random bytes: a non-zero signature and a version-4 GUID.
-    pub fn from_bytes(b: [u8; 20]) -> DiskIds {
+    /// From 36 random bytes: a non-zero signature and two version-4 UUIDs.
+    pub fn from_bytes(b: [u8; 36]) -> DiskIds {
         let signature = u32::from_le_bytes([b[0], b[1], b[2], b[3]]).max(1);
-        let mut guid = [0u8; 16];
-        guid.copy_from_slice(&b[4..]);
-        guid[6] = (guid[6] & 0x0f) | 0x40;
-        guid[8] = (guid[8] & 0x3f) | 0x80;
+        let mut guid = v4(&b[4..20]);
         guid[15] = 0;
-        DiskIds { signature, guid }
+        DiskIds {
+            signature,
+            guid,
+            fs: v4(&b[20..]),
+        }
     }
 
     /// Fresh identifiers from `<root>/dev/urandom`.
     pub fn random(root: &std::path::Path) -> Result<DiskIds> {
         use std::io::Read;
-        let mut b = [0u8; 20];
+        let mut b = [0u8; 36];
         std::fs::File::open(root.join("dev/urandom"))
             .and_then(|mut f| f.read_exact(&mut b))
             .context("reading dev/urandom for the partition table's identifiers")?;
@@ -51,20 +78,12 @@ impl DiskIds {
 
     /// The disk GUID as text.
     pub fn guid_text(&self) -> String {
-        let h: String = self.guid.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
+        uuid_text(&self.guid)
     }
 }
 /// Partitions a GPT holds beside the boot partition (of its 128 entries).
 pub const GPT_MAX: usize = 120;
-const MIB: u64 = 2048; // sectors
+pub(crate) const MIB: u64 = 2048; // sectors
 /// Sectors a GPT takes at each end: LBA 0–33 (protective MBR, header, 128
 /// entries of 128 bytes) and the last 33 (entries, header).
 const GPT_HEAD: u64 = 34;
@@ -88,6 +107,10 @@ pub struct Part {
     pub mount_options: Option<String>,
     /// How the kernel (and fstab) name it: `PARTUUID=<uuid>`.
     pub uuid: String,
+    /// A filesystem on a whole disk has no partition: fstab names it
+    /// `UUID=<fs_uuid>`, the UUID the agent gives it when making it
+    /// (`XXXX-XXXX` for FAT's volume id).
+    pub fs_uuid: Option<String>,
 }
 
 impl Part {
@@ -108,41 +131,39 @@ fn is_esp(w: &Value) -> bool {
 
 /// The filesystems the environment can make (`mke2fs`, `mkfs.fat`, busybox
 /// `mkswap`).
-const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
+pub(crate) const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
 
 /// The plan for a disk of `sectors` sectors; `storage` is the task's
 /// `deploy.storage` (null: the flat layout); `ids` name the partitions.
 pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
-    let first = MIB + BOOT_MIB * MIB;
-    if sectors < first + 64 * MIB {
-        bail!(
-            "the disk ({} MiB) is too small for a {BOOT_MIB} MiB boot partition and a root",
-            sectors / MIB
-        );
-    }
     let all = storage["partitions"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
     // MAAS's layouts give a UEFI machine an EFI system partition at
     // /boot/efi; the agent's boot partition is that partition (typed and
-    // filled as one), so it takes the mount point instead of a second.
+    // filled as one, as big as the region made it), so it takes the mount
+    // point instead of a second.
     let esp = all.iter().position(is_esp);
-    let esp_size = esp.map_or(0, |i| all[i]["size"].as_u64().unwrap_or(0));
+    let esp_mib = esp.map_or(0, |i| all[i]["size"].as_u64().unwrap_or(0) >> 20);
+    let boot_mib = esp_mib.max(BOOT_MIB);
+    let first = MIB + boot_mib * MIB;
+    if sectors < first + 64 * MIB {
+        bail!(
+            "the disk ({} MiB) is too small for a {boot_mib} MiB boot partition and a root",
+            sectors / MIB
+        );
+    }
     let wanted: Vec<&Value> = all
         .iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != esp)
         .map(|(_, w)| w)
         .collect();
-    let gpt = uses_gpt(wanted.len() + 1, sectors);
-    let usable = if gpt {
-        (sectors - GPT_TAIL) / MIB * MIB
-    } else {
-        sectors / MIB * MIB
-    };
+    let gpt = wants_gpt(storage, wanted.len() + 1, sectors);
+    let usable = usable(sectors, gpt);
     let mut parts = vec![Part {
         start: MIB,
-        len: BOOT_MIB * MIB,
+        len: boot_mib * MIB,
         kind: 0x0c,
         boot: true,
         fstype: Some("fat32".into()),
@@ -153,6 +174,7 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
             .filter(|s| !s.is_empty())
             .map(str::to_string),
         uuid: part_uuid(gpt, 1, ids),
+        fs_uuid: None,
     }];
     if wanted.is_empty() {
         parts.push(Part {
@@ -165,6 +187,7 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
             mount_point: Some("/".into()),
             mount_options: None,
             uuid: part_uuid(gpt, 2, ids),
+            fs_uuid: None,
         });
         return Ok(parts);
     }
@@ -174,75 +197,114 @@ pub fn plan(sectors: u64, storage: &Value, ids: &DiskIds) -> Result<Vec<Part>> {
             wanted.len()
         );
     }
-    let mut at = first;
-    for (i, w) in wanted.iter().enumerate() {
-        let n = i + 2;
-        let last = i + 1 == wanted.len();
-        // The last partition also gets back what a merged ESP asked for
-        // beyond the boot partition's own size.
-        let back = if last {
-            esp_size.saturating_sub(BOOT_MIB << 20)
-        } else {
-            0
-        };
-        let size = w["size"].as_u64().unwrap_or(0).saturating_add(back);
-        let want = (size / 512 / MIB * MIB).max(MIB);
-        let room = usable.saturating_sub(at);
-        let len = if last { want.min(room) } else { want };
-        if len > room || len < MIB {
-            bail!(
-                "partition {n} of the storage layout ({} MiB) does not fit on the disk after the {BOOT_MIB} MiB boot partition",
-                size >> 20
-            );
-        }
-        let fstype = w["fstype"].as_str().filter(|s| !s.is_empty());
-        if let Some(f) = fstype
-            && !MAKEABLE.contains(&f)
-        {
-            bail!(
-                "partition {n} of the storage layout wants a {f} filesystem, which this environment cannot make ({})",
-                MAKEABLE.join(", ")
-            );
-        }
-        let mount_point = w["mount_point"].as_str().filter(|s| !s.is_empty());
-        let kind = match fstype {
-            Some("fat16" | "fat32" | "vfat") => 0x0c,
-            Some("swap") => 0x82,
-            _ => 0x83,
-        };
-        let root = mount_point == Some("/");
-        if root && !matches!(fstype, Some("ext2" | "ext3" | "ext4")) {
-            bail!("the storage layout's root (/) must be ext2, ext3 or ext4 for a root tarball");
-        }
-        parts.push(Part {
-            start: at,
-            len,
-            kind,
-            boot: false,
-            fstype: fstype.map(str::to_string),
-            // The boot entries find the root by this label.
-            label: if root {
-                Some(ROOT_LABEL.into())
-            } else {
-                w["label"]
-                    .as_str()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-            },
-            mount_point: mount_point.map(str::to_string),
-            mount_options: w["mount_options"]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            uuid: part_uuid(gpt, n as u32, ids),
-        });
-        at += len;
-    }
+    let after = format!("after the {boot_mib} MiB boot partition");
+    parts.extend(lay(&wanted, 2, first, usable, gpt, ids, &after)?);
     match parts.iter().filter(|p| p.is_root()).count() {
         1 => Ok(parts),
         0 => bail!("the storage layout mounts nothing at / on the boot disk"),
         _ => bail!("the storage layout mounts more than one filesystem at /"),
     }
+}
+
+/// The sectors partitions may use: whole MiB, clear of a GPT's backup.
+pub(crate) fn usable(sectors: u64, gpt: bool) -> u64 {
+    if gpt {
+        (sectors - GPT_TAIL) / MIB * MIB
+    } else {
+        sectors / MIB * MIB
+    }
+}
+
+/// The region's partitions `wanted`, numbered from `first_n`, placed one
+/// after the other from sector `at`; the last one ends by `usable`
+/// (`where_` says where they start, for the error).
+pub(crate) fn lay(
+    wanted: &[&Value],
+    first_n: usize,
+    mut at: u64,
+    usable: u64,
+    gpt: bool,
+    ids: &DiskIds,
+    where_: &str,
+) -> Result<Vec<Part>> {
+    let mut parts = Vec::with_capacity(wanted.len());
+    for (i, w) in wanted.iter().enumerate() {
+        let n = i + first_n;
+        let last = i + 1 == wanted.len();
+        let size = w["size"].as_u64().unwrap_or(0);
+        let want = (size / 512 / MIB * MIB).max(MIB);
+        let room = usable.saturating_sub(at);
+        let len = if last { want.min(room) } else { want };
+        if len > room || len < MIB {
+            bail!(
+                "partition {n} of the storage layout ({} MiB) does not fit on the disk {where_}",
+                size >> 20
+            );
+        }
+        let what = format!("partition {n} of the storage layout");
+        let mut p = from_region(w, &what)?;
+        p.start = at;
+        p.len = len;
+        p.uuid = part_uuid(gpt, n as u32, ids);
+        parts.push(p);
+        at += len;
+    }
+    Ok(parts)
+}
+
+/// A partition (or whole-disk filesystem) as the region's `w` describes
+/// it: filesystem, label, mount point and options; placed by the caller.
+/// `what` names it in errors.
+pub(crate) fn from_region(w: &Value, what: &str) -> Result<Part> {
+    let fstype = w["fstype"].as_str().filter(|s| !s.is_empty());
+    if let Some(f) = fstype
+        && !MAKEABLE.contains(&f)
+    {
+        bail!(
+            "{what} wants a {f} filesystem, which this environment cannot make ({})",
+            MAKEABLE.join(", ")
+        );
+    }
+    let mount_point = w["mount_point"].as_str().filter(|s| !s.is_empty());
+    let kind = match fstype {
+        Some("fat16" | "fat32" | "vfat") => 0x0c,
+        Some("swap") => 0x82,
+        _ => 0x83,
+    };
+    let root = mount_point == Some("/");
+    if root && !matches!(fstype, Some("ext2" | "ext3" | "ext4")) {
+        bail!("the storage layout's root (/) must be ext2, ext3 or ext4 for a root tarball");
+    }
+    Ok(Part {
+        start: 0,
+        len: 0,
+        kind,
+        boot: false,
+        fstype: fstype.map(str::to_string),
+        // The boot entries find the root by this label.
+        label: if root {
+            Some(ROOT_LABEL.into())
+        } else {
+            w["label"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        },
+        mount_point: mount_point.map(str::to_string),
+        mount_options: w["mount_options"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        uuid: String::new(),
+        fs_uuid: None,
+    })
+}
+
+/// Whether the boot disk's `count` partitions (the boot partition
+/// included) go in a GPT: the region's table type when it says GPT
+/// (MAAS's tables are GPTs), else only when an MBR cannot hold them.
+pub fn wants_gpt(storage: &Value, count: usize, sectors: u64) -> bool {
+    storage["partition_table_type"].as_str() == Some("GPT") || uses_gpt(count, sectors)
 }
 
 /// Whether `count` partitions (the boot partition included) on a disk of
@@ -253,7 +315,7 @@ pub fn uses_gpt(count: usize, sectors: u64) -> bool {
 
 /// Partition `n`'s PARTUUID: `<MBR signature>-<NN>`, or the GPT disk
 /// GUID ending in NN.
-fn part_uuid(gpt: bool, n: u32, ids: &DiskIds) -> String {
+pub(crate) fn part_uuid(gpt: bool, n: u32, ids: &DiskIds) -> String {
     if gpt {
         let disk = ids.guid_text();
         format!("{}{n:02x}", &disk[..disk.len() - 2])
@@ -390,7 +452,10 @@ pub fn fstab_lines(parts: &[Part]) -> Vec<String> {
         if p.is_root() || (p.boot && p.mount_point.is_none()) {
             continue;
         }
-        let dev = format!("PARTUUID={}", p.uuid);
+        let dev = match &p.fs_uuid {
+            Some(u) => format!("UUID={u}"),
+            None => format!("PARTUUID={}", p.uuid),
+        };
         let opts = p.mount_options.as_deref().unwrap_or("defaults");
         match (p.fstype.as_deref(), p.mount_point.as_deref()) {
             (Some("swap"), _) => out.push(format!("{dev} none swap sw 0 0")),

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub mod data_disks;
 pub mod layout;
 pub mod tarball;
 
@@ -256,31 +257,51 @@ pub fn stream_broken(e: &anyhow::Error) -> bool {
         })
 }
 
+/// The boot disk the task names (`deploy.disk`), else the first disk.
 pub fn pick_disk(root: &Path, task: &Value) -> Result<String> {
     let disks = crate::inventory::disks(root);
-    let want = task.pointer("/deploy/disk");
+    if let Some(want) = task.pointer("/deploy/disk") {
+        if let Some(d) = find_disk(&disks, want) {
+            return Ok(d);
+        }
+        // A name the inventory does not list is still the region's choice.
+        if let Some(name) = want
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
+            return Ok(name.to_string());
+        }
+    }
+    disks
+        .first()
+        .map(|d| d.name.clone())
+        .context("no disk to deploy to")
+}
+
+/// The disk the region names in `want`: by serial, then id_path, then
+/// name (the kernel's names can change between boots; serials do not).
+pub fn find_disk(disks: &[crate::inventory::Disk], want: &Value) -> Option<String> {
     let s = |k: &str| {
-        want.and_then(|w| w.get(k))
+        want.get(k)
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
     };
     if let Some(serial) = s("serial")
         && let Some(d) = disks.iter().find(|d| d.serial == serial)
     {
-        return Ok(d.name.clone());
+        return Some(d.name.clone());
     }
     if let Some(idp) = s("id_path")
         && let Some(d) = disks.iter().find(|d| d.id_path.as_deref() == Some(idp))
     {
-        return Ok(d.name.clone());
+        return Some(d.name.clone());
     }
-    if let Some(name) = s("name") {
-        return Ok(name.to_string());
-    }
+    let name = s("name")?;
     disks
-        .first()
-        .map(|d| d.name.clone())
-        .context("no disk to deploy to")
+        .iter()
+        .any(|d| d.name == name)
+        .then(|| name.to_string())
 }
 
 /// The partitions of `disk` by size, largest first (from /sys/block).

@@ -319,4 +319,5 @@ fn a_cut_download_is_worth_retrying_a_bad_image_is_not() {
     assert!(!stream_broken(&disk_full));
 }
 
+mod data_disks;
 mod tarball_images;

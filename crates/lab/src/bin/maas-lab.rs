@@ -170,6 +170,7 @@ fn run() -> anyhow::Result<()> {
                 cpus: 1,
                 memory_mb: a.memory_mb,
                 disk_mb: a.disk_mb,
+                data_disks_mb: vec![],
                 firmware,
             },
             bmc,

@@ -46,8 +46,11 @@ pub struct MachineSpec {
     pub mac: String,
     pub cpus: u32,
     pub memory_mb: u32,
-    /// Size of its one virtio disk (a sparse file).
+    /// Size of its boot disk, a virtio disk (a sparse file).
     pub disk_mb: u64,
+    /// Sizes of more virtio disks after it (`disk2.img`, … serials
+    /// `lab-<name>-2`, …).
+    pub data_disks_mb: Vec<u64>,
     pub firmware: Firmware,
 }
 
@@ -76,6 +79,10 @@ impl LabMachine {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let disk = std::fs::File::create(dir.join("disk.img"))?;
         disk.set_len(spec.disk_mb << 20)?;
+        for (i, mb) in spec.data_disks_mb.iter().enumerate() {
+            let f = std::fs::File::create(dir.join(format!("disk{}.img", i + 2)))?;
+            f.set_len(mb << 20)?;
+        }
         let kcs = (bmc_kind == Bmc::Ipmi).then(|| kcs_port(&spec.mac));
         write_exec(&dir.join("start.sh"), &start_script(&spec, &dir, tap, kcs)?)?;
         write_exec(&dir.join("chassis.sh"), CHASSIS)?;
@@ -143,6 +150,11 @@ impl LabMachine {
 
     pub fn disk(&self) -> PathBuf {
         self.dir.join("disk.img")
+    }
+
+    /// Its data disk `n` (2, 3, …), as `data_disks_mb` made them.
+    pub fn data_disk(&self, n: usize) -> PathBuf {
+        self.dir.join(format!("disk{n}.img"))
     }
 
     /// From its next power-on, reads of the disk's 512-byte `sector` fail
@@ -376,6 +388,15 @@ fn start_script(
              -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0,irq=5 "
         )
     });
+    let data: String = (2..spec.data_disks_mb.len() + 2)
+        .map(|i| {
+            format!(
+                " -drive file={d}/disk{i}.img,if=none,id=d{i},format=raw \
+                 -device virtio-blk-pci,drive=d{i},serial=lab-{name}-{i}",
+                name = spec.name
+            )
+        })
+        .collect();
     // The machine dies with the process that made the lab, even if that one
     // is killed outright (the BMC started it detached).
     let owner = std::process::id();
@@ -391,7 +412,7 @@ fn start_script(
          -netdev tap,id=n0,ifname={tap},script=no,downscript=no \
          -device virtio-net-pci,netdev=n0,mac={mac},bootindex=1{rom} \
          -drive file=\"$disk\",if=none,id=d0,format=raw \
-         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name} {kcs}\n",
+         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name}{data} {kcs}\n",
         mem = spec.memory_mb,
         cpus = spec.cpus,
         mac = spec.mac,

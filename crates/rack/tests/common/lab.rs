@@ -288,6 +288,7 @@ impl Lab {
                 cpus: 1,
                 memory_mb: 512,
                 disk_mb: 256,
+                data_disks_mb: vec![],
                 firmware: Firmware::Bios,
             })
             .unwrap()

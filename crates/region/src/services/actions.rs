@@ -149,7 +149,12 @@ async fn apply(
             .map_err(|e| Error::field("distro_series", e))?;
             // A missing image is refused before anything is written or powered.
             let arch = crate::store::machines::boot::architecture(&mut *tx, m.id).await?;
-            crate::services::images::select::check_deployable(tx, &os, &series, &arch).await?;
+            let filetype =
+                crate::services::images::select::check_deployable(tx, &os, &series, &arch).await?;
+            // So is a layout the agent cannot lay out.
+            if let Some(ft) = &filetype {
+                crate::services::storage::deployable::check(tx, m, ft).await?;
+            }
             if m.status == NodeStatus::Ready {
                 allocate::claim(tx, m, user, &r.agent_name, "Allocated for deployment").await?;
             }

@@ -234,3 +234,170 @@ async fn an_osystem_with_uploads_needs_its_series_uploaded() {
     let t = task(&r, &sid).await;
     assert_eq!(t["deploy"]["image"]["filetype"], "root-dd.gz", "{t}");
 }
+
+/// A root tarball is laid out by the agent, so its deployment is refused
+/// (400 on `storage`, nothing changed) when the layout is one the agent
+/// cannot make; a whole-disk image is not. Once it can, the task carries
+/// the boot disk's partitions and every other disk the layout uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_tarballs_layout_is_checked_at_deploy_and_sent_with_its_other_disks() {
+    let r = TestRegion::start().await;
+    let api = &r.admin;
+    let sid = machine(&r).await;
+    let path = format!("machines/{sid}/");
+    let disks = format!("nodes/{sid}/blockdevices/");
+    let mut dev = Vec::new();
+    for (name, serial) in [("sdb", "QM0002"), ("sdc", "QM0003")] {
+        let (st, d) = api
+            .post(
+                &disks,
+                &[("name", name), ("size", "2000000000"), ("serial", serial)],
+            )
+            .await;
+        assert_eq!(st, 200, "{d}");
+        dev.push(format!("{disks}{}/", d["id"]));
+    }
+    let (sda, _) = {
+        let (_, m) = api.get(&path, &[]).await;
+        let sda = m["blockdevice_set"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "sda")
+            .unwrap()["id"]
+            .clone();
+        (format!("{disks}{sda}/"), m)
+    };
+    for (name, ft, content) in [("custom/rootfs", "tgz", 5), ("custom/whole", "ddraw", 6)] {
+        let (st, res) = upload(
+            api,
+            &[
+                ("name", name),
+                ("architecture", "amd64/generic"),
+                ("filetype", ft),
+            ],
+            bytes(1 << 16, content),
+        )
+        .await;
+        assert_eq!(st, 201, "{res}");
+    }
+    let deploy = |series: &'static str| {
+        let path = path.clone();
+        async move {
+            api.op(
+                &path,
+                "deploy",
+                &[("osystem", "custom"), ("distro_series", series)],
+            )
+            .await
+        }
+    };
+    let refused = |e: &Value, want: &str| {
+        let msgs: Vec<&str> = e["storage"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no storage errors: {e}"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(msgs.iter().any(|m| m.contains(want)), "{want:?} not in {e}");
+    };
+    let unchanged = || async {
+        let (_, m) = api.get(&path, &[]).await;
+        assert_eq!(m["status"], 4, "still Ready: {m}");
+        assert!(m["owner"].is_null(), "{m}");
+    };
+    let op = |p: String, op: &'static str, form: Vec<(&'static str, &'static str)>| async move {
+        let (st, e) = api.op(&p, op, &form).await;
+        assert_eq!(st, 200, "{op} {p}: {e}");
+        e
+    };
+    // sdb formatted as a whole at /data, nothing at /.
+    op(dev[0].clone(), "format", vec![("fstype", "ext4")]).await;
+    op(dev[0].clone(), "mount", vec![("mount_point", "/data")]).await;
+    let (st, e) = deploy("rootfs").await;
+    assert_eq!(st, 400, "{e}");
+    refused(
+        &e,
+        "Mount the root '/' filesystem to be able to deploy this node.",
+    );
+    unchanged().await;
+    // The root on another disk than the boot disk.
+    let (st, p) = api
+        .post(&format!("{}partitions/", dev[1]), &[("size", "1G")])
+        .await;
+    assert_eq!(st, 200, "{p}");
+    let sdc1 = format!("{}partition/{}", dev[1], p["id"]);
+    op(sdc1.clone(), "format", vec![("fstype", "ext4")]).await;
+    op(sdc1.clone(), "mount", vec![("mount_point", "/")]).await;
+    let (st, e) = deploy("rootfs").await;
+    assert_eq!(st, 400, "{e}");
+    refused(&e, "must be on a partition of the boot disk (sda)");
+    unchanged().await;
+    // A whole-disk image brings its own partitions: not checked.
+    let (st, e) = deploy("whole").await;
+    assert_eq!(st, 200, "{e}");
+    assert_eq!(
+        task(&r, &sid).await["deploy"]["image"]["filetype"],
+        "root-dd.raw"
+    );
+    let (st, e) = api.op(&path, "release", &[]).await;
+    assert_eq!(st, 200, "{e}");
+    r.force_status(&sid, 4).await;
+    // The root on the boot disk, but xfs on sdc: the agent cannot make it.
+    let (st, p) = api.post(&format!("{sda}partitions/"), &[]).await;
+    assert_eq!(st, 200, "{p}");
+    let sda1 = format!("{sda}partition/{}", p["id"]);
+    op(sda1.clone(), "format", vec![("fstype", "ext4")]).await;
+    op(sda1.clone(), "mount", vec![("mount_point", "/")]).await;
+    op(sdc1.clone(), "unmount", vec![]).await;
+    op(sdc1.clone(), "unformat", vec![]).await;
+    op(sdc1.clone(), "format", vec![("fstype", "xfs")]).await;
+    op(sdc1.clone(), "mount", vec![("mount_point", "/data/logs")]).await;
+    let (st, e) = deploy("rootfs").await;
+    assert_eq!(st, 400, "{e}");
+    refused(&e, "The xfs filesystem on sdc-part");
+    unchanged().await;
+    // ext4 there: deployed, and the task says what goes on each disk.
+    op(sdc1.clone(), "unmount", vec![]).await;
+    op(sdc1.clone(), "unformat", vec![]).await;
+    op(
+        sdc1.clone(),
+        "format",
+        vec![("fstype", "ext4"), ("label", "logs")],
+    )
+    .await;
+    op(sdc1.clone(), "mount", vec![("mount_point", "/data/logs")]).await;
+    let (st, e) = deploy("rootfs").await;
+    assert_eq!(st, 200, "{e}");
+    let t = task(&r, &sid).await;
+    let s = &t["deploy"]["storage"];
+    assert_eq!(t["deploy"]["image"]["filetype"], "root-tgz", "{t}");
+    assert_eq!(s["partitions"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["partitions"][0]["mount_point"], "/", "{s}");
+    assert_eq!(s["partition_table_type"], "GPT", "{s}");
+    let others = s["disks"].as_array().unwrap();
+    let names: Vec<(&str, &str)> = others
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap(), d["serial"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("sdb", "QM0002"), ("sdc", "QM0003")], "{s}");
+    let sdb = &others[0];
+    assert_eq!(sdb["filesystem"]["fstype"], "ext4", "{s}");
+    assert_eq!(sdb["filesystem"]["mount_point"], "/data", "{s}");
+    assert_eq!(sdb["partitions"], serde_json::json!([]), "{s}");
+    assert!(sdb["size"].as_u64().unwrap() >= 1_999_000_000, "{s}");
+    let sdc = &others[1];
+    assert!(sdc["filesystem"].is_null(), "{s}");
+    let p = &sdc["partitions"][0];
+    assert_eq!(
+        (
+            p["fstype"].as_str(),
+            p["mount_point"].as_str(),
+            p["label"].as_str()
+        ),
+        (Some("ext4"), Some("/data/logs"), Some("logs")),
+        "{s}"
+    );
+    assert!(p["size"].as_u64().unwrap() > 900_000_000, "{s}");
+    assert_eq!(sdc["partition_table_type"], "GPT", "{s}");
+}

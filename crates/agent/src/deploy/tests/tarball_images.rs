@@ -30,8 +30,8 @@ fn image(bytes: &[u8]) -> Image {
 }
 
 /// Identifiers whose text reads "MAAS" (5341414d), so names are stable.
-fn ids() -> layout::DiskIds {
-    let mut b = [0u8; 20];
+pub(super) fn ids() -> layout::DiskIds {
+    let mut b = [0u8; 36];
     b[..4].copy_from_slice(b"MAAS");
     b[4..8].copy_from_slice(&[0x53, 0x41, 0x41, 0x4d]);
     layout::DiskIds::from_bytes(b)
@@ -161,8 +161,9 @@ fn the_regions_layout_follows_the_boot_partition() {
 }
 
 /// MAAS's flat layout on UEFI: an EFI system partition at /boot/efi and
-/// the root. The agent's boot partition is the ESP: it takes the mount
-/// point (and its options), and no second FAT partition is made.
+/// the root. The agent's boot partition is the ESP, as big as the
+/// region's: it takes the mount point (and its options), and no second
+/// FAT partition is made.
 #[test]
 fn the_regions_efi_partition_is_the_agents_boot_partition() {
     use serde_json::json;
@@ -174,13 +175,28 @@ fn the_regions_efi_partition_is_the_agents_boot_partition() {
     ]});
     let parts = layout::plan(2 * gib, &storage, &ids()).unwrap();
     assert_eq!(parts.len(), 2, "{parts:?}");
-    assert!(parts[0].boot && parts[0].len == BOOT_MIB * 2048);
+    assert!(parts[0].boot && parts[0].len == 512 * 2048, "{parts:?}");
     assert_eq!(parts[0].mount_point.as_deref(), Some("/boot/efi"));
     assert!(parts[1].is_root());
-    assert_eq!(
-        parts[1].start + parts[1].len,
-        2 * gib,
-        "the root takes what the ESP did not"
+    assert_eq!(parts[1].start, 513 * 2048, "right after the ESP");
+    assert_eq!(parts[1].start + parts[1].len, 2 * gib, "to the end");
+    // An ESP smaller than the agent needs is made BOOT_MIB big.
+    let small = json!({"partitions": [
+        {"size": 32u64 << 20, "fstype": "fat32", "mount_point": "/boot/efi"},
+        {"size": 1u64 << 30, "fstype": "ext4", "mount_point": "/"},
+    ]});
+    let parts_small = layout::plan(2 * gib, &small, &ids()).unwrap();
+    assert_eq!(parts_small[0].len, BOOT_MIB * 2048);
+    // The region's GPT is kept for the two partitions (an MBR would do).
+    assert!(!layout::wants_gpt(&storage, 2, 2 * gib));
+    let mut gpt = storage.clone();
+    gpt["partition_table_type"] = json!("GPT");
+    assert!(layout::wants_gpt(&gpt, 2, 2 * gib));
+    let on_gpt = layout::plan(2 * gib, &gpt, &ids()).unwrap();
+    assert_eq!(on_gpt[0].uuid, "5341414d-0000-4000-8000-000000000001");
+    assert!(
+        on_gpt[1].start + on_gpt[1].len <= 2 * gib - 33,
+        "clear of the backup GPT"
     );
     assert_eq!(
         layout::fstab_lines(&parts),

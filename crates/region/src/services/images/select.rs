@@ -100,24 +100,25 @@ pub fn deploy_image<'a>(
 /// Refuse a deployment whose image is not there. The check applies when
 /// the osystem is `custom`, or when any boot resource of that osystem
 /// exists (so a region with no images still deploys its default OS, as
-/// before images could be uploaded).
+/// before images could be uploaded). The image's file type when there is
+/// one.
 pub async fn check_deployable(
     c: &mut crate::store::Conn,
     osystem: &str,
     series: &str,
     arch: &str,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let rows = db::all_files(&mut *c).await?;
     let applies = osystem == "custom"
         || rows
             .iter()
             .any(|r| r.1.split_once('/').is_some_and(|(os, _)| os == osystem));
     if !applies {
-        return Ok(());
+        return Ok(None);
     }
     let imgs = images(&mut *c).await?;
-    if deploy_image(&imgs, osystem, series, arch).is_some() {
-        return Ok(());
+    if let Some(i) = deploy_image(&imgs, osystem, series, arch) {
+        return Ok(Some(i.filetype.clone()));
     }
     Err(Error::field(
         "distro_series",

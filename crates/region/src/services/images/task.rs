@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::select;
 use crate::error::Result;
-use crate::render::{BlockDeviceJson, FullMachine, InterfaceJson};
+use crate::render::{BlockDeviceJson, FsJson, FullMachine, InterfaceJson};
+use crate::services::storage::deployable;
 use crate::services::{Ctx, machines};
 
 /// The purpose the agent acts on, from the machine's status.
@@ -88,8 +89,7 @@ pub async fn task(ctx: &Ctx, system_id: &str, metadata_url: &str) -> Result<Valu
 
 /// The boot disk: the one marked boot, else the first.
 fn the_boot_disk(m: &FullMachine) -> Option<&BlockDeviceJson> {
-    let disks = &m.related.disks;
-    disks.iter().find(|d| d.is_boot).or_else(|| disks.first())
+    deployable::boot_disk(&m.related.disks)
 }
 
 /// The boot disk as the task names it.
@@ -103,37 +103,60 @@ fn boot_disk(m: &FullMachine) -> Value {
     }
 }
 
-/// The boot disk's layout for a root tarball: its partitions in order
-/// (size, filesystem, label, mount point and options). Null when no
-/// partition of the boot disk is mounted at `/` (the agent then lays out
-/// MAAS's flat layout itself).
-fn storage(m: &FullMachine) -> Value {
-    let Some(d) = the_boot_disk(m) else {
-        return Value::Null;
-    };
-    let has_root = d.partitions.iter().any(|p| {
-        p.filesystem
-            .as_ref()
-            .is_some_and(|f| f.mount_point.as_deref() == Some("/"))
-    });
-    if !has_root {
-        return Value::Null;
-    }
-    let parts: Vec<Value> = d
-        .partitions
+/// A filesystem as the agent makes it.
+fn fs_json(f: &FsJson) -> Value {
+    json!({
+        "fstype": f.fstype,
+        "label": f.label,
+        "mount_point": f.mount_point,
+        "mount_options": f.mount_options,
+    })
+}
+
+/// A disk's partitions in order: size and filesystem.
+fn partitions_json(d: &BlockDeviceJson) -> Vec<Value> {
+    d.partitions
         .iter()
         .map(|p| {
-            let f = p.filesystem.as_ref();
+            let mut v = p.filesystem.as_ref().map_or_else(|| json!({}), fs_json);
+            v["size"] = json!(p.size);
+            v
+        })
+        .collect()
+}
+
+/// The layout for a root tarball: the boot disk's partitions in order
+/// (size, filesystem, label, mount point and options), and every other
+/// disk the layout uses, found by serial, id_path or name, with its
+/// partitions or its whole-disk filesystem. Null when no disk is used
+/// (the agent then lays out MAAS's flat layout itself); a layout without
+/// a root on the boot disk is refused at deploy (`storage::deployable`).
+fn storage(m: &FullMachine) -> Value {
+    let Some(boot) = the_boot_disk(m) else {
+        return Value::Null;
+    };
+    let disks = &m.related.disks;
+    if !disks.iter().any(deployable::in_use) {
+        return Value::Null;
+    }
+    let others: Vec<Value> = disks
+        .iter()
+        .filter(|d| d.id != boot.id && deployable::in_use(d))
+        .map(|d| {
             json!({
-                "size": p.size,
-                "fstype": f.map(|f| f.fstype.as_str()),
-                "label": f.and_then(|f| f.label.as_deref()),
-                "mount_point": f.and_then(|f| f.mount_point.as_deref()),
-                "mount_options": f.and_then(|f| f.mount_options.as_deref()),
+                "id": d.id, "name": d.name, "serial": d.serial,
+                "id_path": d.id_path, "size": d.size,
+                "partition_table_type": d.partition_table_type,
+                "filesystem": d.filesystem.as_ref().map(fs_json),
+                "partitions": partitions_json(d),
             })
         })
         .collect();
-    json!({ "partitions": parts })
+    json!({
+        "partition_table_type": boot.partition_table_type,
+        "partitions": partitions_json(boot),
+        "disks": others,
+    })
 }
 
 /// netplan v2: ethernets (matched by MAC, renamed), bonds, bridges and

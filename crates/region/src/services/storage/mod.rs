@@ -3,6 +3,7 @@
 //! numbering, formatting and mounting, storage layouts. Each request runs in
 //! one transaction on the locked machine, so a refusal writes nothing.
 
+pub mod deployable;
 pub mod disk_form;
 pub mod layout;
 pub mod partitions;
