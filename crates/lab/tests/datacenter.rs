@@ -37,6 +37,7 @@ fn ipmi_power_starts_and_stops_the_qemu_machine() {
             memory_mb: 128,
             disk_mb: 16,
             data_disks_mb: vec![],
+            extra_nics: vec![],
             firmware: Firmware::Bios,
         })
         .unwrap();
@@ -129,6 +130,7 @@ fn redfish_power_starts_and_stops_the_qemu_machine() {
                 memory_mb: 128,
                 disk_mb: 16,
                 data_disks_mb: vec![],
+                extra_nics: vec![],
                 firmware: Firmware::UefiPxe,
             },
             Bmc::Redfish,

@@ -156,6 +156,9 @@ async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
     out
 }
 
+/// The whole-disk image, on a machine with two NICs bonded through the
+/// API (active-backup): the Debian it boots brings the bond up from the
+/// agent's netplan file, and cloud-init reaches the datasource over it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_reports_in() {
     deploy_debian(
@@ -292,6 +295,50 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
     before_srv
 }
 
+/// Bond the machine's two NICs (active-backup) through the API: the boot
+/// NIC's link moves to the bond. The bond's id.
+async fn bond_nics(lab: &Lab, sid: &str) -> String {
+    let base = format!("nodes/{sid}/interfaces/");
+    let (st, list) = lab.r.admin.get(&base, &[]).await;
+    assert_eq!(st, 200, "{list}");
+    // The boot NIC (with commissioning's link) first.
+    let mut nics: Vec<&serde_json::Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "physical")
+        .collect();
+    nics.sort_by_key(|i| i["links"].as_array().is_none_or(|l| l.is_empty()));
+    assert_eq!(nics.len(), 2, "commissioning found both NICs: {list}");
+    let ids: Vec<String> = nics.iter().map(|i| i["id"].to_string()).collect();
+    // The second NIC heard no DHCP: the operator puts it on the boot
+    // NIC's VLAN (a bond's members share one).
+    let vlan = nics[0]["vlan"]["id"].to_string();
+    let (st, e) = lab
+        .r
+        .admin
+        .put(&format!("{base}{}/", ids[1]), &[("vlan", &vlan)])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, b) = lab
+        .r
+        .admin
+        .op(
+            &base,
+            "create_bond",
+            &[
+                ("name", "bond0"),
+                ("parents", &ids[0]),
+                ("parents", &ids[1]),
+                ("bond_mode", "active-backup"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["links"][0]["mode"], "auto", "the boot NIC's link: {b}");
+    b["id"].to_string()
+}
+
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
 async fn deploy_debian(
@@ -332,6 +379,12 @@ async fn deploy_debian(
             } else {
                 vec![]
             },
+            // The bonded run's second NIC.
+            extra_nics: if layout == Layout::Image {
+                vec![format!("52:54:00:84:{octet:02x}:02")]
+            } else {
+                vec![]
+            },
             firmware,
         })
         .unwrap();
@@ -342,6 +395,11 @@ async fn deploy_debian(
     let before_srv = match layout {
         Layout::Custom => custom_layout(&lab, &sid).await,
         _ => 0,
+    };
+    let bond_id = if layout == Layout::Image {
+        Some(bond_nics(&lab, &sid).await)
+    } else {
+        None
     };
     if layout == Layout::Default {
         // Commissioning laid the disk out for UEFI.
@@ -374,7 +432,7 @@ async fn deploy_debian(
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'if [ -d /data/logs ]; then echo {nonce} > /data/maas-data; echo {nonce} > /data/logs/maas-logs; fi']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'if [ -d /data/logs ]; then echo {nonce} > /data/maas-data; echo {nonce} > /data/logs/maas-logs; fi']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\n  - [sh, -c, 'if [ -e /proc/net/bonding/bond0 ]; then cat /proc/net/bonding/bond0 > /root/maas-bond; ip -o -4 addr show dev bond0 > /root/maas-bond-ip; fi']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -550,6 +608,34 @@ async fn deploy_debian(
             None,
             "under the mount"
         );
+    }
+    if let Some(id) = &bond_id {
+        // The installed OS made the bond of both NICs from the agent's
+        // netplan and holds the address the deployment claimed on it.
+        let (st, b) = lab
+            .r
+            .admin
+            .get(&format!("nodes/{sid}/interfaces/{id}/"), &[])
+            .await;
+        assert_eq!(st, 200, "{b}");
+        let ip = b["links"][0]["ip_address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!ip.is_empty(), "an address on the bond: {b}");
+        let bond = f("/root/maas-bond").unwrap_or_default();
+        assert!(
+            bond.contains("Bonding Mode: fault-tolerance (active-backup)"),
+            "{bond:?}"
+        );
+        for nic in ["eth0", "eth1"] {
+            assert!(
+                bond.contains(&format!("Slave Interface: {nic}")),
+                "{nic}: {bond:?}"
+            );
+        }
+        let addr = f("/root/maas-bond-ip").unwrap_or_default();
+        assert!(addr.contains(&format!(" {ip}/")), "{ip} on bond0: {addr:?}");
     }
     let result = f("/var/lib/cloud/data/result.json").unwrap_or_default();
     let result: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();

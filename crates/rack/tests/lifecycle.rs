@@ -33,6 +33,7 @@ async fn a_machine_enlists_commissions_deploys_and_is_released_with_erase() {
             memory_mb: 768,
             disk_mb: 256,
             data_disks_mb: vec![],
+            extra_nics: vec![],
             firmware: Firmware::Bios,
         })
         .unwrap();
@@ -284,6 +285,7 @@ async fn stages(lab: &mut Lab, first: usize, count: usize) -> [f64; 4] {
                 memory_mb: 512,
                 disk_mb: 256,
                 data_disks_mb: vec![],
+                extra_nics: vec![],
                 firmware: Firmware::Bios,
             })
             .unwrap();
@@ -384,6 +386,7 @@ async fn a_relayed_uefi_machine_on_redfish_enlists_commissions_deploys_and_is_re
                 memory_mb: 768,
                 disk_mb: 256,
                 data_disks_mb: vec![],
+                extra_nics: vec![],
                 firmware: Firmware::UefiHttp,
             },
             Bmc::Redfish,

@@ -171,6 +171,7 @@ fn run() -> anyhow::Result<()> {
                 memory_mb: a.memory_mb,
                 disk_mb: a.disk_mb,
                 data_disks_mb: vec![],
+                extra_nics: vec![],
                 firmware,
             },
             bmc,

@@ -51,6 +51,9 @@ pub struct MachineSpec {
     /// Sizes of more virtio disks after it (`disk2.img`, … serials
     /// `lab-<name>-2`, …).
     pub data_disks_mb: Vec<u64>,
+    /// MACs of more virtio NICs after the boot NIC, on the same segment
+    /// (taps `<tap>n2`, …; no boot ROM).
+    pub extra_nics: Vec<String>,
     pub firmware: Firmware,
 }
 
@@ -388,6 +391,18 @@ fn start_script(
              -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0,irq=5 "
         )
     });
+    let nics: String = spec
+        .extra_nics
+        .iter()
+        .enumerate()
+        .map(|(i, mac)| {
+            let i = i + 2;
+            format!(
+                " -netdev tap,id=n{i},ifname={tap}n{i},script=no,downscript=no \
+                 -device virtio-net-pci,netdev=n{i},mac={mac},romfile="
+            )
+        })
+        .collect();
     let data: String = (2..spec.data_disks_mb.len() + 2)
         .map(|i| {
             format!(
@@ -412,7 +427,7 @@ fn start_script(
          -netdev tap,id=n0,ifname={tap},script=no,downscript=no \
          -device virtio-net-pci,netdev=n0,mac={mac},bootindex=1{rom} \
          -drive file=\"$disk\",if=none,id=d0,format=raw \
-         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name}{data} {kcs}\n",
+         -device virtio-blk-pci,drive=d0,bootindex=2,serial=lab-{name}{data}{nics} {kcs}\n",
         mem = spec.memory_mb,
         cpus = spec.cpus,
         mac = spec.mac,

@@ -122,6 +122,13 @@ impl Datacenter {
         if segment.is_none() {
             self.switch.add_port(&tap);
         }
+        for i in 2..spec.extra_nics.len() + 2 {
+            let t = format!("{tap}n{i}");
+            ns.tap(&t, "br0")?;
+            if segment.is_none() {
+                self.switch.add_port(&t);
+            }
+        }
         ns.ip(&["addr", "add", &format!("{bmc_ip}/24"), "dev", "br0"])?;
         let dir = self.dir.join(&spec.name);
         let m = LabMachine::create(ns, spec, dir, &tap, &bmc_ip, bmc)?;

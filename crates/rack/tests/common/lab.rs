@@ -289,6 +289,7 @@ impl Lab {
                 memory_mb: 512,
                 disk_mb: 256,
                 data_disks_mb: vec![],
+                extra_nics: vec![],
                 firmware: Firmware::Bios,
             })
             .unwrap()

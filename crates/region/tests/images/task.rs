@@ -401,3 +401,151 @@ async fn a_root_tarballs_layout_is_checked_at_deploy_and_sent_with_its_other_dis
     assert!(p["size"].as_u64().unwrap() > 900_000_000, "{s}");
     assert_eq!(sdc["partition_table_type"], "GPT", "{s}");
 }
+
+/// The deployed OS's network for a bond with a VLAN on it: the members
+/// matched by MAC and renamed with no addresses of their own, the bond
+/// with MAAS's bond parameters in netplan's words (LACP rate and hash
+/// policy only where the mode uses them), its static link and default
+/// route, and the VLAN on the bond with its own address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deploy_task_configures_bonds_and_vlans_as_netplan_does() {
+    let r = TestRegion::start().await;
+    let api = &r.admin;
+    let sid = machine(&r).await;
+    let path = format!("machines/{sid}/");
+    let base = format!("nodes/{sid}/interfaces/");
+    let (_, list) = api.get(&base, &[]).await;
+    let eno1 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "eno1")
+        .unwrap()
+        .clone();
+    let vlan = eno1["vlan"]["id"].to_string();
+    let fabric = eno1["vlan"]["fabric_id"].to_string();
+    let (st, eno2) = api
+        .op(
+            &base,
+            "create_physical",
+            &[
+                ("mac_address", "52:54:00:09:00:06"),
+                ("name", "eno2"),
+                ("vlan", &vlan),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{eno2}");
+    let bond_of = |mode: &'static str| {
+        let (base, e1, e2) = (base.clone(), eno1["id"].to_string(), eno2["id"].to_string());
+        async move {
+            let (st, b) = api
+                .op(
+                    &base,
+                    "create_bond",
+                    &[
+                        ("name", "bond0"),
+                        ("parents", &e1),
+                        ("parents", &e2),
+                        ("bond_mode", mode),
+                        ("bond_lacp_rate", "fast"),
+                        ("bond_xmit_hash_policy", "layer3+4"),
+                        ("bond_updelay", "200"),
+                    ],
+                )
+                .await;
+            assert_eq!(st, 200, "{b}");
+            b
+        }
+    };
+    let bond = bond_of("802.3ad").await;
+    let (st, tagged) = api
+        .post(&format!("fabrics/{fabric}/vlans/"), &[("vid", "100")])
+        .await;
+    assert_eq!(st, 200, "{tagged}");
+    let (st, sub) = api
+        .post(
+            "subnets/",
+            &[
+                ("cidr", "10.10.0.0/24"),
+                ("vlan", &tagged["id"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{sub}");
+    let (st, v) = api
+        .op(
+            &base,
+            "create_vlan",
+            &[
+                ("vlan", &tagged["id"].to_string()),
+                ("parent", &bond["id"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, l) = api
+        .op(
+            &format!("{base}{}/", v["id"]),
+            "link_subnet",
+            &[
+                ("mode", "STATIC"),
+                ("subnet", &sub["id"].to_string()),
+                ("ip_address", "10.10.0.7"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{l}");
+    let (st, e) = api.op(&path, "deploy", &[]).await;
+    assert_eq!(st, 200, "{e}");
+    let net = task(&r, &sid).await["deploy"]["network"].clone();
+    for (name, mac) in [("eno1", "52:54:00:09:00:05"), ("eno2", "52:54:00:09:00:06")] {
+        let e = &net["ethernets"][name];
+        assert_eq!(e["match"]["macaddress"], mac, "{net}");
+        assert_eq!(e["set-name"], name, "{net}");
+        assert!(e.get("addresses").is_none(), "a member has none: {net}");
+    }
+    let b = &net["bonds"]["bond0"];
+    assert_eq!(
+        b["interfaces"],
+        serde_json::json!(["eno1", "eno2"]),
+        "{net}"
+    );
+    assert_eq!(b["macaddress"], "52:54:00:09:00:05", "{net}");
+    assert_eq!(
+        b["parameters"],
+        serde_json::json!({"mode": "802.3ad", "mii-monitor-interval": 100, "up-delay": 200,
+                           "lacp-rate": "fast", "transmit-hash-policy": "layer3+4"}),
+        "{net}"
+    );
+    assert_eq!(b["addresses"], serde_json::json!(["10.9.0.5/24"]), "{net}");
+    assert_eq!(b["routes"][0]["via"], "10.9.0.1", "{net}");
+    let v = &net["vlans"]["bond0.100"];
+    assert_eq!(
+        (v["id"].as_i64(), v["link"].as_str()),
+        (Some(100), Some("bond0")),
+        "{net}"
+    );
+    assert_eq!(v["addresses"], serde_json::json!(["10.10.0.7/24"]), "{net}");
+    assert!(v.get("routes").is_none(), "one default route: {net}");
+
+    // active-backup: the LACP rate and hash policy stay out.
+    let (st, e) = api.op(&path, "release", &[]).await;
+    assert_eq!(st, 200, "{e}");
+    r.force_status(&sid, 4).await;
+    let (st, e) = api
+        .put(
+            &format!("{base}{}/", bond["id"]),
+            &[("bond_mode", "active-backup")],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, e) = api.op(&path, "deploy", &[]).await;
+    assert_eq!(st, 200, "{e}");
+    let net = task(&r, &sid).await["deploy"]["network"].clone();
+    assert_eq!(
+        net["bonds"]["bond0"]["parameters"],
+        serde_json::json!({"mode": "active-backup", "mii-monitor-interval": 100, "up-delay": 200}),
+        "{net}"
+    );
+}

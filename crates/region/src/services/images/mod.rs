@@ -3,6 +3,7 @@
 //! resource), the image a deployment uses, and the machine's boot task.
 //! See docs/images.md.
 
+pub mod netplan;
 pub mod select;
 pub mod task;
 pub mod upload;
