@@ -157,8 +157,10 @@ async fn events(lab: &Lab, sid: &str) -> Vec<(String, String, String)> {
 }
 
 /// The whole-disk image, on a machine with two NICs bonded through the
-/// API (active-backup): the Debian it boots brings the bond up from the
-/// agent's netplan file, and cloud-init reaches the datasource over it.
+/// API (active-backup), a tagged VLAN on the bond and a gateway on its
+/// subnet: the Debian it boots brings the bond, the VLAN and the default
+/// route up from the agent's netplan file, and cloud-init reaches the
+/// datasource over the bond.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debian_cloud_init_reads_its_instance_data_from_the_maas_datasource_and_reports_in() {
     deploy_debian(
@@ -296,8 +298,9 @@ async fn custom_layout(lab: &Lab, sid: &str) -> u64 {
 }
 
 /// Bond the machine's two NICs (active-backup) through the API: the boot
-/// NIC's link moves to the bond. The bond's id.
-async fn bond_nics(lab: &Lab, sid: &str) -> String {
+/// NIC's link moves to the bond; a VLAN on the bond with a static address;
+/// a gateway on the bond's subnet. The bond's id and the gateway.
+async fn bond_nics(lab: &Lab, sid: &str) -> (String, String) {
     let base = format!("nodes/{sid}/interfaces/");
     let (st, list) = lab.r.admin.get(&base, &[]).await;
     assert_eq!(st, 200, "{list}");
@@ -336,8 +339,71 @@ async fn bond_nics(lab: &Lab, sid: &str) -> String {
         .await;
     assert_eq!(st, 200, "{b}");
     assert_eq!(b["links"][0]["mode"], "auto", "the boot NIC's link: {b}");
-    b["id"].to_string()
+    // Its subnet gets a gateway (the default route), and a tagged VLAN on
+    // the bond a static address of its own (no traffic: this host's
+    // kernel has no 802.1q, so nothing answers on it).
+    let subnet = &b["links"][0]["subnet"];
+    let gw = subnet["cidr"].as_str().unwrap().replace(".0/24", ".254");
+    let (st, e) = lab
+        .r
+        .admin
+        .put(
+            &format!("subnets/{}/", subnet["id"]),
+            &[("gateway_ip", &gw)],
+        )
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, tagged) = lab
+        .r
+        .admin
+        .post(
+            &format!("fabrics/{}/vlans/", b["vlan"]["fabric_id"]),
+            &[("vid", "100")],
+        )
+        .await;
+    assert_eq!(st, 200, "{tagged}");
+    let (st, sub) = lab
+        .r
+        .admin
+        .post(
+            "subnets/",
+            &[("cidr", VLAN_CIDR), ("vlan", &tagged["id"].to_string())],
+        )
+        .await;
+    assert_eq!(st, 200, "{sub}");
+    let (st, v) = lab
+        .r
+        .admin
+        .op(
+            &base,
+            "create_vlan",
+            &[
+                ("vlan", &tagged["id"].to_string()),
+                ("parent", &b["id"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, l) = lab
+        .r
+        .admin
+        .op(
+            &format!("{base}{}/", v["id"]),
+            "link_subnet",
+            &[
+                ("mode", "STATIC"),
+                ("subnet", &sub["id"].to_string()),
+                ("ip_address", VLAN_IP),
+            ],
+        )
+        .await;
+    assert_eq!(st, 200, "{l}");
+    (b["id"].to_string(), gw)
 }
+
+/// The tagged VLAN on the bonded run's bond, and its address there.
+const VLAN_CIDR: &str = "10.99.0.0/24";
+const VLAN_IP: &str = "10.99.0.7";
 
 /// Deploy the cloud image uploaded as `filetype` from `file` on a new lab
 /// machine and check what cloud-init did.
@@ -432,7 +498,7 @@ async fn deploy_debian(
     assert_eq!(st, 200, "{e}");
     let nonce = format!("proof-{filetype}-{}", std::process::id());
     let user_data = format!(
-        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'if [ -d /data/logs ]; then echo {nonce} > /data/maas-data; echo {nonce} > /data/logs/maas-logs; fi']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\n  - [sh, -c, 'if [ -e /proc/net/bonding/bond0 ]; then cat /proc/net/bonding/bond0 > /root/maas-bond; ip -o -4 addr show dev bond0 > /root/maas-bond-ip; fi']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
+        "#cloud-config\nwrite_files:\n  - path: /root/maas-proof\n    content: {nonce}\nruncmd:\n  - [sh, -c, 'echo ran-{nonce} > /root/maas-runcmd']\n  - [sh, -c, 'mkdir -p /srv && echo {nonce} > /srv/maas-srv && swapon --show=NAME --noheadings > /srv/maas-swap']\n  - [sh, -c, 'if [ -d /data/logs ]; then echo {nonce} > /data/maas-data; echo {nonce} > /data/logs/maas-logs; fi']\n  - [sh, -c, 'grep \" /boot/efi \" /proc/mounts > /root/maas-esp || true']\n  - [sh, -c, 'if [ -e /proc/net/bonding/bond0 ]; then cat /proc/net/bonding/bond0 > /root/maas-bond; ip -o -4 addr show dev bond0 > /root/maas-bond-ip; ip -4 route show default > /root/maas-route; ip -d -o link show dev bond0.100 > /root/maas-vlan; ip -o -4 addr show dev bond0.100 >> /root/maas-vlan; fi']\npower_state:\n  mode: poweroff\n  message: cloud-init is done\n"
     );
     let ud64 = base64::engine::general_purpose::STANDARD.encode(&user_data);
     let t0 = Instant::now();
@@ -609,7 +675,7 @@ async fn deploy_debian(
             "under the mount"
         );
     }
-    if let Some(id) = &bond_id {
+    if let Some((id, gw)) = &bond_id {
         // The installed OS made the bond of both NICs from the agent's
         // netplan and holds the address the deployment claimed on it.
         let (st, b) = lab
@@ -636,6 +702,17 @@ async fn deploy_debian(
         }
         let addr = f("/root/maas-bond-ip").unwrap_or_default();
         assert!(addr.contains(&format!(" {ip}/")), "{ip} on bond0: {addr:?}");
+        // The default route through the subnet's gateway, on the bond.
+        let route = f("/root/maas-route").unwrap_or_default();
+        assert!(
+            route.contains(&format!("default via {gw} dev bond0")),
+            "{route:?}"
+        );
+        // The tagged VLAN on the bond with its own address.
+        let vlan = f("/root/maas-vlan").unwrap_or_default();
+        assert!(vlan.contains("bond0.100@bond0"), "{vlan:?}");
+        assert!(vlan.contains("vlan protocol 802.1Q id 100"), "{vlan:?}");
+        assert!(vlan.contains(&format!(" {VLAN_IP}/24")), "{vlan:?}");
     }
     let result = f("/var/lib/cloud/data/result.json").unwrap_or_default();
     let result: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();
