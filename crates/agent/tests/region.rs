@@ -107,6 +107,12 @@ async fn commissioning_uploads_the_inventory_and_the_machine_is_ready() {
     assert_eq!(m["cpu_count"], 2);
     assert_eq!(m["memory"], 768);
     assert_eq!(m["cpu_speed"], 2995);
+    // The fixture's DMI strings under MAAS's names; what it lacks is Unknown.
+    let hw = &m["hardware_info"];
+    assert_eq!(hw["system_vendor"], "QEMU", "{hw}");
+    assert_eq!(hw["system_product"], "Standard PC (i440FX + PIIX, 1996)");
+    assert_eq!(hw["mainboard_serial"], "Unknown");
+    assert_ne!(hw["cpu_model"], "Unknown", "{hw}");
     let disks = m["blockdevice_set"].as_array().unwrap();
     let vda = disks.iter().find(|d| d["name"] == "vda").expect("vda");
     assert_eq!(vda["size"], 1u64 << 30);

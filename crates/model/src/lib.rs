@@ -8,6 +8,7 @@ pub mod constraints;
 pub mod desired;
 pub mod dns;
 pub mod filter;
+pub mod hardware;
 pub mod ids;
 pub mod net;
 pub mod placement;

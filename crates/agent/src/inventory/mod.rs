@@ -91,21 +91,30 @@ pub fn memory_mib(root: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// DMI strings the firmware gives (vendor, product, serial, uuid).
+/// DMI strings the firmware gives (system, board, firmware, chassis: what
+/// the region shows as `hardware_info`), by their /sys/class/dmi/id names.
 pub fn dmi(root: &Path) -> Value {
     let dir = root.join("sys/class/dmi/id");
     let mut m = serde_json::Map::new();
     for k in [
         "sys_vendor",
         "product_name",
+        "product_family",
         "product_version",
+        "product_sku",
         "product_serial",
         "product_uuid",
         "board_vendor",
         "board_name",
+        "board_serial",
+        "board_version",
         "bios_vendor",
+        "bios_date",
         "bios_version",
+        "chassis_vendor",
         "chassis_type",
+        "chassis_serial",
+        "chassis_version",
     ] {
         if let Some(v) = read_trim(&dir.join(k)) {
             m.insert(k.into(), Value::String(v));

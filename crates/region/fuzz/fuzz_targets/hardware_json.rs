@@ -15,6 +15,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(inv) => {
             assert!(inv.cpu_count.is_none_or(|c| c >= 0));
             assert!(inv.memory.is_none_or(|m| m >= 0));
+            // hardware_info is JSON with no NUL in any value.
+            assert!(inv.hardware_info.as_deref().is_none_or(|h| {
+                !h.contains("\\u0000") && serde_json::from_str::<serde_json::Value>(h).is_ok()
+            }));
             for d in inv.disks.iter().flatten() {
                 assert!(d.size >= 0);
                 assert!(!d.name.contains('/') && !d.name.contains('\0'));

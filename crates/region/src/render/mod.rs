@@ -240,6 +240,22 @@ fn raw(s: &str) -> &RawValue {
     serde_json::from_str::<&RawValue>(s).unwrap_or_else(|_| empty_object())
 }
 
+/// MAAS's `hardware_info`: what commissioning stored, else its eighteen
+/// keys all "Unknown".
+fn hardware_info(s: &str) -> &RawValue {
+    static UNKNOWN: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(|| {
+        let m: serde_json::Map<String, serde_json::Value> = maas_model::hardware::unknown()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+            .collect();
+        serde_json::value::to_raw_value(&m).expect("a map of strings is JSON")
+    });
+    match serde_json::from_str::<&RawValue>(s) {
+        Ok(v) if v.get() != "{}" => v,
+        _ => &UNKNOWN,
+    }
+}
+
 fn empty_object() -> &'static RawValue {
     serde_json::from_str::<&RawValue>("{}").expect("static JSON")
 }
@@ -311,7 +327,7 @@ impl FullMachine {
             memory: r.memory,
             swap_size: r.swap_size,
             storage: storage_mb,
-            hardware_info: raw(&r.hardware_info),
+            hardware_info: hardware_info(&r.hardware_info),
             bios_boot_method: r.bios_boot_method.as_deref(),
             osystem: &r.osystem,
             distro_series: &r.distro_series,

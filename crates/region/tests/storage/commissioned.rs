@@ -180,3 +180,55 @@ async fn a_uefi_machine_gets_an_efi_system_partition() {
     assert_eq!(m["bios_boot_method"], "pxe");
     assert_eq!(layout(&r, &sid).await.len(), 1);
 }
+
+/// `hardware_info` as MAAS shows it: eighteen keys, "Unknown" until
+/// commissioning brings the DMI strings and the CPU model, which take
+/// MAAS's names (`sys_vendor` → `system_vendor`, chassis type 1 →
+/// "Other"). A DMI value that is not text is the inventory's 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardware_info_shows_the_dmi_strings_under_maas_names() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("dmi", 2, 2048).await;
+    let info = || async {
+        let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+        m["hardware_info"].as_object().unwrap().clone()
+    };
+    let before = info().await;
+    assert_eq!(before.len(), 18, "{before:?}");
+    assert!(before.values().all(|v| v == "Unknown"), "{before:?}");
+    let dmi = r#", "cpu_model": "QEMU Virtual CPU version 2.5+", "dmi": {"sys_vendor": "QEMU",
+        "product_name": "Standard PC (i440FX + PIIX, 1996)", "chassis_type": "1",
+        "bios_vendor": "SeaBIOS", "bios_date": "04/01/2014", "board_name": ""}"#;
+    commission_as(&r, &sid, 20 * GB, &[], dmi).await;
+    let hw = info().await;
+    assert_eq!(hw.len(), 18, "{hw:?}");
+    for (k, v) in [
+        ("system_vendor", "QEMU"),
+        ("system_product", "Standard PC (i440FX + PIIX, 1996)"),
+        ("chassis_type", "Other"),
+        ("mainboard_firmware_vendor", "SeaBIOS"),
+        ("mainboard_firmware_date", "04/01/2014"),
+        ("cpu_model", "QEMU Virtual CPU version 2.5+"),
+        ("mainboard_product", "Unknown"),
+        ("system_serial", "Unknown"),
+    ] {
+        assert_eq!(hw[k], v, "{k}: {hw:?}");
+    }
+    // Not text: refused, and what was there stays.
+    let (st, _) = r
+        .admin
+        .op(&format!("machines/{sid}/"), "commission", &[])
+        .await;
+    assert_eq!(st, 200);
+    let node = node_api(&r, &sid).await;
+    let inv = r#"{"cpu_count": 2, "dmi": {"sys_vendor": 7}}"#;
+    let (st, e) = signal(
+        &node,
+        &[("status", "OK")],
+        Some(("hardware.json", inv.into())),
+    )
+    .await;
+    assert_eq!(st, 400, "{e}");
+    assert!(e["dmi.sys_vendor"].is_array(), "{e}");
+    assert_eq!(info().await, hw);
+}

@@ -21,6 +21,62 @@ pub struct Inventory<'a> {
     /// How the firmware booted it (`pxe`: BIOS, `uefi`), MAAS's
     /// `bios_boot_method`: the default layout gives UEFI an ESP.
     pub boot_method: Option<&'static str>,
+    /// MAAS's `hardware_info` (JSON text) from `dmi` and `cpu_model`;
+    /// `None` when the inventory has neither.
+    pub hardware_info: Option<String>,
+}
+
+/// The longest DMI string or CPU model kept (SMBIOS strings are short).
+const MAX_TEXT: usize = 1024;
+
+/// `hardware_info` from the inventory's `dmi` object and `cpu_model`:
+/// strings only, no NUL, at most `MAX_TEXT` bytes each.
+fn hardware_info(inv: &Value) -> Result<Option<String>> {
+    let text = |field: &str, v: &Value| -> Result<String> {
+        let t = v.as_str().ok_or_else(|| {
+            Error::field(
+                field,
+                format!("Inventory field '{field}' has the wrong type."),
+            )
+        })?;
+        if t.contains('\0') || t.len() > MAX_TEXT {
+            return Err(Error::field(
+                field,
+                format!(
+                    "Inventory field '{field}' must be text of at most {MAX_TEXT} bytes without NUL."
+                ),
+            ));
+        }
+        Ok(t.to_string())
+    };
+    let cpu = match inv.get("cpu_model") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(text("cpu_model", v)?),
+    };
+    let dmi = match inv.get("dmi") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(
+            m.iter()
+                .map(|(k, v)| Ok((k.as_str(), text(&format!("dmi.{k}"), v)?)))
+                .collect::<Result<Vec<(&str, String)>>>()?,
+        ),
+        Some(_) => {
+            return Err(Error::field(
+                "dmi",
+                "Inventory field 'dmi' has the wrong type.",
+            ));
+        }
+    };
+    if cpu.is_none() && dmi.is_none() {
+        return Ok(None);
+    }
+    let dmi = dmi.unwrap_or_default();
+    let get = |k: &str| dmi.iter().find(|(f, _)| *f == k).map(|(_, v)| v.as_str());
+    let info: serde_json::Map<String, Value> = maas_model::hardware::from_dmi(get, cpu.as_deref())
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    Ok(Some(Value::Object(info).to_string()))
 }
 
 /// The boot methods an inventory may report.
@@ -66,6 +122,7 @@ pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
         disks: None,
         nics: None,
         boot_method: None,
+        hardware_info: hardware_info(inv)?,
     };
     match inv.get("boot_method") {
         None | Some(Value::Null) => {}
@@ -221,6 +278,7 @@ pub(super) async fn apply(
         memory: inv.memory,
         cpu_speed: inv.cpu_speed,
         boot_method: inv.boot_method,
+        hardware_info: inv.hardware_info.as_deref(),
     };
     db::set_hardware(tx, machine_id, &hw).await?;
     if let Some(disks) = inv.disks.as_ref().filter(|_| !keep_disks) {

@@ -137,26 +137,30 @@ pub async fn ssh_keys_of_requester(
 }
 
 /// The machine-wide figures an inventory reports (`None`: unchanged).
-pub struct Hardware {
+pub struct Hardware<'a> {
     pub cpu_count: Option<i32>,
     pub memory: Option<i64>,
     pub cpu_speed: Option<i32>,
     /// `pxe` or `uefi` (`bios_boot_method`).
     pub boot_method: Option<&'static str>,
+    /// `hardware_info` as JSON text, replacing what was there.
+    pub hardware_info: Option<&'a str>,
 }
 
 /// Set what the inventory reports (`None`: unchanged).
-pub async fn set_hardware(c: &mut Conn, id: i64, hw: &Hardware) -> Result<()> {
+pub async fn set_hardware(c: &mut Conn, id: i64, hw: &Hardware<'_>) -> Result<()> {
     sqlx::query(
         "UPDATE machines SET cpu_count = coalesce($2, cpu_count), memory = coalesce($3, memory),
                 cpu_speed = coalesce($4, cpu_speed),
-                bios_boot_method = coalesce($5, bios_boot_method) WHERE id = $1",
+                bios_boot_method = coalesce($5, bios_boot_method),
+                hardware_info = coalesce($6::jsonb, hardware_info) WHERE id = $1",
     )
     .bind(id)
     .bind(hw.cpu_count)
     .bind(hw.memory)
     .bind(hw.cpu_speed)
     .bind(hw.boot_method)
+    .bind(hw.hardware_info)
     .execute(&mut *c)
     .await?;
     Ok(())
