@@ -126,8 +126,7 @@ pub fn prepare(env: &Env, disk: &str, dev: &Path, storage: &Value) -> Result<Lai
             parts: plan.parts,
         });
     }
-    let all: Vec<layout::Part> = plans.iter().flat_map(|p| p.parts.clone()).collect();
-    data_disks::check_mount_points(&all)?;
+    data_disks::check_mount_points(plans.iter().flat_map(|p| &p.parts))?;
     let mut laid = Laid {
         parts: Vec::new(),
         devs: Vec::new(),

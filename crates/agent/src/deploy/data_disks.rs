@@ -89,7 +89,7 @@ pub fn plan(sectors: u64, spec: &Value, ids: &DiskIds) -> Result<DataPlan> {
 }
 
 /// Refuse two filesystems at one mount point, across every disk.
-pub fn check_mount_points(parts: &[Part]) -> Result<()> {
+pub fn check_mount_points<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for p in parts {
         if p.fstype.as_deref() == Some("swap") {

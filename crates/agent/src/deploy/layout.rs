@@ -131,7 +131,7 @@ fn is_esp(w: &Value) -> bool {
 
 /// The filesystems the environment can make (`mke2fs`, `mkfs.fat`, busybox
 /// `mkswap`).
-pub(crate) const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
+const MAKEABLE: &[&str] = &["ext2", "ext3", "ext4", "fat16", "fat32", "vfat", "swap"];
 
 /// The plan for a disk of `sectors` sectors; `storage` is the task's
 /// `deploy.storage` (null: the flat layout); `ids` name the partitions.

@@ -7,7 +7,7 @@
 //! passes: the agent lays out MAAS's flat layout itself.
 
 use crate::error::{Error, Result};
-use crate::render::BlockDeviceJson;
+use crate::render::{BlockDeviceJson, FsJson};
 use crate::services::lifecycle::Core;
 use crate::store::Conn;
 
@@ -31,6 +31,15 @@ pub fn in_use(d: &BlockDeviceJson) -> bool {
     d.filesystem.is_some() || !d.partitions.is_empty()
 }
 
+/// The filesystems on `d`: (where, on a partition, filesystem), its
+/// partitions' first, then one on the whole disk.
+fn filesystems(d: &BlockDeviceJson) -> impl Iterator<Item = (&str, bool, &FsJson)> {
+    d.partitions
+        .iter()
+        .filter_map(|p| p.filesystem.as_ref().map(|f| (p.name.as_str(), true, f)))
+        .chain(d.filesystem.as_ref().map(|f| (d.name.as_str(), false, f)))
+}
+
 /// The issues of `disks`' layout for a root tarball, as MAAS words them
 /// where it has words for them; empty when it can be deployed.
 pub fn issues(disks: &[BlockDeviceJson]) -> Vec<String> {
@@ -47,46 +56,33 @@ pub fn issues(disks: &[BlockDeviceJson]) -> Vec<String> {
             boot.name
         ));
     }
-    let root_on = |d: &BlockDeviceJson| {
-        d.partitions
-            .iter()
-            .filter_map(|p| p.filesystem.as_ref())
-            .chain(d.filesystem.as_ref())
-            .any(|f| f.mount_point.as_deref() == Some("/"))
-    };
-    let on_boot_partition = boot
-        .partitions
+    let is_root = |f: &FsJson| f.mount_point.as_deref() == Some("/");
+    let any_root = disks
         .iter()
-        .filter_map(|p| p.filesystem.as_ref())
-        .any(|f| f.mount_point.as_deref() == Some("/"));
-    match disks.iter().find(|d| root_on(d)) {
-        None => out.push("Mount the root '/' filesystem to be able to deploy this node.".into()),
-        Some(_) if !on_boot_partition => out.push(format!(
+        .flat_map(filesystems)
+        .any(|(_, _, f)| is_root(f));
+    let on_boot_partition = filesystems(boot).any(|(_, part, f)| part && is_root(f));
+    if !any_root {
+        out.push("Mount the root '/' filesystem to be able to deploy this node.".into());
+    } else if !on_boot_partition {
+        out.push(format!(
             "The root '/' filesystem must be on a partition of the boot disk ({}) for this image.",
             boot.name
-        )),
-        Some(_) => {}
+        ));
     }
     let mut seen = std::collections::HashSet::new();
-    for d in disks {
-        let fss = d
-            .partitions
-            .iter()
-            .filter_map(|p| p.filesystem.as_ref().map(|f| (p.name.as_str(), f)))
-            .chain(d.filesystem.as_ref().map(|f| (d.name.as_str(), f)));
-        for (on, f) in fss {
-            if !MAKEABLE.contains(&f.fstype.as_str()) {
-                out.push(format!(
-                    "The {} filesystem on {on} cannot be made when deploying this image (it makes {}).",
-                    f.fstype,
-                    MAKEABLE.join(", ")
-                ));
-            }
-            if let Some(mp) = f.mount_point.as_deref().filter(|m| m.starts_with('/'))
-                && !seen.insert(mp.to_string())
-            {
-                out.push(format!("More than one filesystem is mounted at {mp}."));
-            }
+    for (on, _, f) in disks.iter().flat_map(filesystems) {
+        if !MAKEABLE.contains(&f.fstype.as_str()) {
+            out.push(format!(
+                "The {} filesystem on {on} cannot be made when deploying this image (it makes {}).",
+                f.fstype,
+                MAKEABLE.join(", ")
+            ));
+        }
+        if let Some(mp) = f.mount_point.as_deref().filter(|m| m.starts_with('/'))
+            && !seen.insert(mp)
+        {
+            out.push(format!("More than one filesystem is mounted at {mp}."));
         }
     }
     out

@@ -77,10 +77,7 @@ impl Locked {
 
     /// The boot disk: the one chosen, else the first.
     pub fn boot_disk(&self) -> Option<&BlockDeviceJson> {
-        self.disks
-            .iter()
-            .find(|d| d.is_boot)
-            .or_else(|| self.disks.first())
+        deployable::boot_disk(&self.disks)
     }
 
     fn status_in(&self, ok: &[NodeStatus], msg: String) -> Result<()> {
