@@ -203,6 +203,7 @@ fn deployment_writes_the_image_and_the_deployed_os_reads_its_datasource() {
         cpus: 1,
         disk: Some((disk.clone(), "deploy-disk".into())),
         dir: tmp.0.join("vm1"),
+        devices: vec![],
         time_limit: Duration::from_secs(300),
     };
     let mut vm = l.cli.start_direct(&spec).unwrap();

@@ -103,6 +103,8 @@ async fn ephemeral_environment_commissions_a_vm() {
         memory_mb: 768,
         cpus: 2,
         disk: Some((disk, "vm-disk-1".into())),
+        // A USB controller with a tablet: commissioning lists both buses.
+        devices: vec!["qemu-xhci,id=xhci".into(), "usb-tablet,bus=xhci.0".into()],
         dir: tmp.0.join("vm"),
         time_limit: Duration::from_secs(300),
     };
@@ -148,6 +150,39 @@ async fn ephemeral_environment_commissions_a_vm() {
             .iter()
             .any(|i| i["mac_address"] == MAC && i["link_connected"] == true),
         "{ifaces:?}"
+    );
+    // PCI and USB devices, named from pci.ids/usb.ids: the virtio NIC is
+    // the Network device driving the machine's interface, the virtio disk
+    // the Storage one, and the tablet sits on the xHCI controller's bus.
+    let (st, devs) = r.admin.get(&format!("nodes/{sid}/devices/"), &[]).await;
+    assert_eq!(st, 200, "{devs}");
+    let devs = devs.as_array().unwrap();
+    let find = |f: &dyn Fn(&Value) -> bool| {
+        devs.iter()
+            .find(|d| f(d))
+            .unwrap_or_else(|| panic!("not found in {devs:#?}"))
+            .clone()
+    };
+    let nic = find(&|d| d["physical_interface"]["mac_address"] == MAC);
+    assert_eq!(
+        (&nic["vendor_id"], &nic["product_id"]),
+        (&Value::from("1af4"), &Value::from("1000"))
+    );
+    assert_eq!(nic["hardware_type_name"], "Network");
+    assert_eq!(nic["vendor_name"], "Red Hat, Inc.", "named from pci.ids");
+    assert_eq!(nic["commissioning_driver"], "virtio-pci");
+    let disk = find(&|d| d["physical_blockdevice"]["name"] == "vda");
+    assert_eq!(disk["hardware_type_name"], "Storage");
+    let xhci = find(&|d| d["vendor_id"] == "1b36" && d["product_id"] == "000d");
+    assert_eq!(xhci["bus_name"], "PCIE");
+    assert_eq!(xhci["commissioning_driver"], "xhci_hcd");
+    let tablet = find(&|d| d["bus_name"] == "USB" && d["vendor_id"] == "0627");
+    assert_eq!(tablet["commissioning_driver"], "usbhid");
+    assert!(tablet["pci_address"].is_null());
+    assert!(
+        devs.iter()
+            .any(|d| d["bus_name"] == "USB" && d["vendor_id"] == "1d6b"),
+        "the root hub: {devs:#?}"
     );
     // The VM powered itself off.
     vm.wait_timeout(Duration::from_secs(30)).unwrap();

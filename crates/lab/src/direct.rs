@@ -25,6 +25,8 @@ pub struct DirectSpec {
     pub cpus: u32,
     /// A raw disk image attached as virtio-blk (with this serial).
     pub disk: Option<(PathBuf, String)>,
+    /// More qemu `-device` arguments (a USB controller and its devices).
+    pub devices: Vec<String>,
     /// Scratch directory: `console.log`, `qemu.log`.
     pub dir: PathBuf,
     /// qemu is killed after this long.
@@ -73,6 +75,9 @@ impl Netns {
                 .arg(format!("file={},if=none,format=raw,id=d0", disk.display()))
                 .arg("-device")
                 .arg(format!("virtio-blk-pci,drive=d0,serial={serial}"));
+        }
+        for d in &spec.devices {
+            c.arg("-device").arg(d);
         }
         c.stdout(Stdio::null())
             .stderr(std::fs::File::create(spec.dir.join("qemu.log")).context("qemu log file")?);

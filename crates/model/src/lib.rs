@@ -11,6 +11,7 @@ pub mod filter;
 pub mod hardware;
 pub mod ids;
 pub mod net;
+pub mod node_device;
 pub mod placement;
 pub mod power;
 pub mod rack;

@@ -1,8 +1,9 @@
 //! The hardware inventory (`hardware.json`), read from a root directory
 //! (`/` on the machine, a fixture tree in tests): /proc/cpuinfo,
 //! /proc/meminfo, /sys/devices/system/memory, /sys/block, /sys/class/net,
-//! /sys/class/dmi/id.
+//! /sys/class/dmi/id, /sys/bus/pci and /sys/bus/usb.
 
+pub mod devices;
 pub mod disks;
 pub mod lldp;
 mod nics;
@@ -136,7 +137,9 @@ pub fn architecture() -> &'static str {
 }
 
 /// The whole `hardware.json` document. `smart_serial` fills a disk serial
-/// sysfs does not have (from `smartctl -i`).
+/// sysfs does not have (from `smartctl -i`). Disks and NICs carry the PCI
+/// address of the device they sit on (null when none), which the region
+/// uses to tell a network or storage PCI device from the rest.
 pub fn hardware_json(root: &Path, smart_serial: &dyn Fn(&str) -> Option<String>) -> Value {
     let c = cpu(root);
     let disks: Vec<Value> = disks(root)
@@ -148,10 +151,31 @@ pub fn hardware_json(root: &Path, smart_serial: &dyn Fn(&str) -> Option<String>)
                 d.serial = s;
                 d.id_path = disks::id_path(&d);
             }
-            d.to_json()
+            let mut j = d.to_json();
+            j["pci_address"] = json!(devices::pci_address_of(
+                &root.join("sys/block").join(&d.name).join("device")
+            ));
+            j
         })
         .collect();
-    let nics: Vec<Value> = nics(root).iter().map(Nic::to_json).collect();
+    let nics: Vec<Value> = nics(root)
+        .iter()
+        .map(|n| {
+            let mut j = n.to_json();
+            j["pci_address"] = json!(devices::pci_address_of(
+                &root.join("sys/class/net").join(&n.name).join("device")
+            ));
+            j
+        })
+        .collect();
+    let pci: Vec<Value> = devices::pci_devices(root)
+        .iter()
+        .map(devices::PciDevice::to_json)
+        .collect();
+    let usb: Vec<Value> = devices::usb_devices(root)
+        .iter()
+        .map(devices::UsbDevice::to_json)
+        .collect();
     json!({
         "architecture": architecture(),
         "cpu_count": c.count,
@@ -161,6 +185,8 @@ pub fn hardware_json(root: &Path, smart_serial: &dyn Fn(&str) -> Option<String>)
         "disks": disks,
         "nics": nics,
         "dmi": dmi(root),
+        "pci_devices": pci,
+        "usb_devices": usb,
         "boot_method": boot_method(root),
     })
 }

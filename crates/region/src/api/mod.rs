@@ -18,6 +18,7 @@ pub mod machines;
 pub mod metadata;
 pub mod misc;
 pub mod networks;
+pub mod node_devices;
 pub mod oauth;
 pub mod params;
 pub mod places;

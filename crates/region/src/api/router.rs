@@ -123,6 +123,7 @@ pub fn router(app: App) -> Router {
         .route(&format!("{api}/maas/"), any(maasconf::maas))
         .merge(crate::api::devices::routes(api))
         .merge(crate::api::misc::routes(api))
+        .merge(crate::api::node_devices::routes(api))
         .route("/MAAS/accounts/authenticate/", any(account::authenticate))
         .route("/MAAS/images/{sha256}", get(crate::api::images::image))
         .route("/MAAS/metadata/status/{system_id}", any(metadata::status))

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 pub mod cache;
 pub mod devices;
 pub mod networks;
+pub mod node_devices;
 pub mod related;
 pub mod storage;
 

@@ -23,6 +23,7 @@ pub mod machines;
 pub mod metadata;
 pub mod misc;
 pub mod network;
+pub mod node_devices;
 pub mod places;
 pub mod power;
 pub mod preseed;

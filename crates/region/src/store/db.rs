@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "commission_options",
         include_str!("../../migrations/0020_commission_options.sql"),
     ),
+    (
+        21,
+        "node_devices",
+        include_str!("../../migrations/0021_node_devices.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

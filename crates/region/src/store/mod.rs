@@ -18,6 +18,7 @@ pub mod machines;
 pub mod misc;
 pub mod names;
 pub mod networks;
+pub mod node_devices;
 pub mod places;
 pub mod racks;
 pub mod regions;

@@ -1,7 +1,7 @@
 //! `/MAAS/r/machine/<system_id>`: summary (live), configuration with its
 //! edit form (admins; the service's field errors beside the fields),
 //! interfaces and storage (their edits: `machine_net.rs`, `machine_disks.rs`),
-//! commissioning and test results with output, events.
+//! PCI and USB devices, commissioning and test results with output, events.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -107,6 +107,7 @@ pub(crate) struct MachinePage {
     net: NetView,
     store: StorageView,
     notes: crate::ui::annotations::NotesView,
+    devices: Vec<crate::render::node_devices::NodeDeviceJson>,
     results: Vec<ResultView>,
     events: Vec<EventRow>,
 }
@@ -249,6 +250,7 @@ async fn build(
             s
         },
         notes: crate::ui::annotations::view(sid, &v, user.is_superuser || owner),
+        devices: crate::services::node_devices::of(ui, &m).await?,
         results,
         events,
         summary,

@@ -9,6 +9,7 @@ mod admin;
 mod boot;
 mod files;
 mod keys;
+mod node_devices;
 
 use serde_json::Value;
 

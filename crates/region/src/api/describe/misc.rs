@@ -1,5 +1,5 @@
 //! Boot resources and sources, files, notifications, package repositories,
-//! SSL and license keys, scripts and script results.
+//! SSL and license keys, scripts and script results, node devices.
 
 use super::{C, D, Handler, R, Resource, U, auth, get, post};
 
@@ -172,5 +172,19 @@ pub const RESOURCES: &[Resource] = &[
         &["system_id", "id"],
         "Manage node script results.",
         &[R],
+    ),
+    auth(
+        "NodeDevicesHandler",
+        "/nodes/{system_id}/devices/",
+        &["system_id"],
+        "View NodeDevices from a Node.",
+        &[R],
+    ),
+    auth(
+        "NodeDeviceHandler",
+        "/nodes/{system_id}/devices/{id}/",
+        &["system_id", "id"],
+        "View a specific NodeDevice from a Node.",
+        &[R, D],
     ),
 ];

@@ -1,13 +1,15 @@
 //! The hardware inventory a commissioning machine uploads (`hardware.json`,
 //! the boot agent's format): CPU, memory, disks (with `id_path`) and NICs
-//! (`nics: [{name, mac, driver, link, speed}]`), checked as strictly as the
-//! REST API checks the same fields, then applied to the machine.
+//! (`nics: [{name, mac, driver, link, speed}]`), PCI and USB devices
+//! (`inventory_devices`), checked as strictly as the REST API checks the
+//! same fields, then applied to the machine.
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::store::Conn;
 use crate::store::machines::boot::{self as db, InventoryDisk, InventoryNic};
+use crate::store::node_devices::{self, NewDevice};
 
 /// A hardware inventory (`hardware.json`, the boot agent's format), checked.
 pub struct Inventory<'a> {
@@ -24,6 +26,8 @@ pub struct Inventory<'a> {
     /// MAAS's `hardware_info` (JSON text) from `dmi` and `cpu_model`;
     /// `None` when the inventory has neither.
     pub hardware_info: Option<String>,
+    /// PCI and USB devices; `None`: the inventory lists neither bus.
+    pub devices: Option<Vec<NewDevice>>,
 }
 
 /// The longest DMI string or CPU model kept (SMBIOS strings are short).
@@ -123,6 +127,7 @@ pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
         nics: None,
         boot_method: None,
         hardware_info: hardware_info(inv)?,
+        devices: super::inventory_devices::parse(inv)?,
     };
     match inv.get("boot_method") {
         None | Some(Value::Null) => {}
@@ -286,6 +291,10 @@ pub(super) async fn apply(
     }
     for n in inv.nics.iter().flatten() {
         db::upsert_nic(tx, machine_id, n).await?;
+    }
+    // After the disks and NICs, which the devices link to.
+    if let Some(devices) = &inv.devices {
+        node_devices::replace(tx, machine_id, devices).await?;
     }
     Ok(())
 }

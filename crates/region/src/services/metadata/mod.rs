@@ -13,6 +13,7 @@ use crate::services::{Ctx, config, preseed};
 use crate::store::machines::boot::{self as db, MetaView, ScriptResult};
 
 mod inventory;
+mod inventory_devices;
 pub use inventory::{Inventory, parse_inventory};
 
 /// The system id of the machine behind a node token.
