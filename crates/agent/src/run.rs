@@ -258,15 +258,18 @@ pub fn commission(env: &Env, maas: &Maas, enlisted: bool) -> Result<After> {
             .and_then(|(out, _)| inventory::disks::smartctl_serial(&out))
     };
     let hw = inventory::hardware_json(&env.root, &smart_serial);
+    let count = |k: &str| hw[k].as_array().map_or(0, Vec::len);
     env.log(
         "commissioning",
         &format!(
-            "inventory cpu_count={} memory={} cpu_speed={} disks={} nics={}",
+            "inventory cpu_count={} memory={} cpu_speed={} disks={} nics={} pci={} usb={}",
             hw["cpu_count"],
             hw["memory"],
             hw["cpu_speed"],
-            hw["disks"].as_array().map_or(0, Vec::len),
-            hw["nics"].as_array().map_or(0, Vec::len)
+            count("disks"),
+            count("nics"),
+            count("pci_devices"),
+            count("usb_devices")
         ),
     );
     let hw = serde_json::to_vec_pretty(&hw)?;

@@ -38,31 +38,32 @@ impl NodeDeviceJson {
         interfaces: &[InterfaceJson],
         disks: &[BlockDeviceJson],
     ) -> NodeDeviceJson {
-        let bus = Bus::from_number(r.bus.into()).unwrap_or(Bus::Pcie);
-        let hardware_type = HardwareType::from_number(r.hardware_type.into());
+        let d = r.device;
+        let bus = Bus::from_number(d.bus.into()).unwrap_or(Bus::Pcie);
+        let hardware_type = HardwareType::from_number(d.hardware_type.into());
         NodeDeviceJson {
             resource_uri: format!("{API}/nodes/{system_id}/devices/{}/", r.id),
             id: r.id,
-            bus: r.bus,
+            bus: d.bus,
             bus_name: bus.name(),
-            hardware_type: r.hardware_type,
+            hardware_type: d.hardware_type,
             hardware_type_name: hardware_type.name(),
             system_id: system_id.to_string(),
-            numa_node: r.numa_node,
+            numa_node: d.numa_node,
             physical_blockdevice: r
                 .block_device_id
                 .and_then(|id| disks.iter().find(|d| d.id == id).cloned()),
             physical_interface: r
                 .interface_id
                 .and_then(|id| interfaces.iter().find(|i| i.id == id).cloned()),
-            vendor_id: r.vendor_id,
-            product_id: r.product_id,
-            vendor_name: r.vendor_name,
-            product_name: r.product_name,
-            commissioning_driver: r.commissioning_driver,
-            bus_number: r.bus_number,
-            device_number: r.device_number,
-            pci_address: r.pci_address,
+            vendor_id: d.vendor_id,
+            product_id: d.product_id,
+            vendor_name: d.vendor_name,
+            product_name: d.product_name,
+            commissioning_driver: d.commissioning_driver,
+            bus_number: d.bus_number,
+            device_number: d.device_number,
+            pci_address: d.pci_address,
         }
     }
 }

@@ -58,12 +58,16 @@ pub async fn list(
     let rows: Vec<Row> = db::list(&ctx.db, m.row.id)
         .await?
         .into_iter()
-        .filter(|r| bus.is_none_or(|b| b as i16 == r.bus))
-        .filter(|r| hardware_type.is_none_or(|t| t as i16 == r.hardware_type))
-        .filter(|r| same(f.vendor_id, &r.vendor_id) && same(f.product_id, &r.product_id))
-        .filter(|r| same(f.vendor_name, &r.vendor_name))
-        .filter(|r| same(f.product_name, &r.product_name))
-        .filter(|r| same(f.commissioning_driver, &r.commissioning_driver))
+        .filter(|r| {
+            let d = &r.device;
+            bus.is_none_or(|b| b as i16 == d.bus)
+                && hardware_type.is_none_or(|t| t as i16 == d.hardware_type)
+                && same(f.vendor_id, &d.vendor_id)
+                && same(f.product_id, &d.product_id)
+                && same(f.vendor_name, &d.vendor_name)
+                && same(f.product_name, &d.product_name)
+                && same(f.commissioning_driver, &d.commissioning_driver)
+        })
         .collect();
     Ok(render(&m, rows))
 }
@@ -81,11 +85,11 @@ fn find(rows: Vec<Row>, id: &str) -> Result<Row> {
             _ => return Err(invalid()),
         };
         rows.into_iter()
-            .filter(|r| r.bus_number == bus && r.device_number == dev)
+            .filter(|r| r.device.bus_number == bus && r.device.device_number == dev)
             .collect()
     } else {
         rows.into_iter()
-            .filter(|r| r.pci_address.as_deref() == Some(id))
+            .filter(|r| r.device.pci_address.as_deref() == Some(id))
             .collect()
     };
     match hits.len() {
@@ -115,21 +119,24 @@ pub async fn delete(ctx: &Ctx, user: &User, system_id: &str, id: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::node_devices::Device;
 
     fn row(id: i64, bus: i16, pci: Option<&str>, bn: i32, dn: i32) -> Row {
         Row {
             id,
-            bus,
-            hardware_type: 0,
-            numa_node: 0,
-            vendor_id: "1af4".into(),
-            product_id: "1000".into(),
-            vendor_name: String::new(),
-            product_name: String::new(),
-            commissioning_driver: String::new(),
-            bus_number: bn,
-            device_number: dn,
-            pci_address: pci.map(str::to_string),
+            device: Device {
+                bus,
+                hardware_type: 0,
+                numa_node: 0,
+                vendor_id: "1af4".into(),
+                product_id: "1000".into(),
+                vendor_name: String::new(),
+                product_name: String::new(),
+                commissioning_driver: String::new(),
+                bus_number: bn,
+                device_number: dn,
+                pci_address: pci.map(str::to_string),
+            },
             interface_id: None,
             block_device_id: None,
         }

@@ -3,10 +3,9 @@
 use crate::error::Result;
 use crate::store::{Conn, Executor};
 
-/// A device as commissioning reports it, checked. `mac` and `disk` name the
-/// interface or disk of the machine it drives, if any.
+/// What is known of a device, stored and reported alike.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewDevice {
+pub struct Device {
     pub bus: i16,
     pub hardware_type: i16,
     pub numa_node: i32,
@@ -18,6 +17,13 @@ pub struct NewDevice {
     pub bus_number: i32,
     pub device_number: i32,
     pub pci_address: Option<String>,
+}
+
+/// A device as commissioning reports it, checked. `mac` and `disk` name the
+/// interface or disk of the machine it drives, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDevice {
+    pub device: Device,
     pub mac: Option<String>,
     pub disk: Option<String>,
 }
@@ -26,17 +32,7 @@ pub struct NewDevice {
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: i64,
-    pub bus: i16,
-    pub hardware_type: i16,
-    pub numa_node: i32,
-    pub vendor_id: String,
-    pub product_id: String,
-    pub vendor_name: String,
-    pub product_name: String,
-    pub commissioning_driver: String,
-    pub bus_number: i32,
-    pub device_number: i32,
-    pub pci_address: Option<String>,
+    pub device: Device,
     pub interface_id: Option<i64>,
     pub block_device_id: Option<i64>,
 }
@@ -74,17 +70,19 @@ pub async fn list<'e>(e: impl Executor<'e>, machine_id: i64) -> Result<Vec<Row>>
         .into_iter()
         .map(|t| Row {
             id: t.0,
-            bus: t.1,
-            hardware_type: t.2,
-            numa_node: t.3,
-            vendor_id: t.4,
-            product_id: t.5,
-            vendor_name: t.6,
-            product_name: t.7,
-            commissioning_driver: t.8,
-            bus_number: t.9,
-            device_number: t.10,
-            pci_address: t.11,
+            device: Device {
+                bus: t.1,
+                hardware_type: t.2,
+                numa_node: t.3,
+                vendor_id: t.4,
+                product_id: t.5,
+                vendor_name: t.6,
+                product_name: t.7,
+                commissioning_driver: t.8,
+                bus_number: t.9,
+                device_number: t.10,
+                pci_address: t.11,
+            },
             interface_id: t.12,
             block_device_id: t.13,
         })
@@ -103,7 +101,7 @@ pub async fn delete<'e>(e: impl Executor<'e>, machine_id: i64, id: i64) -> Resul
 }
 
 /// Where a device is: its PCI address, or `bus:device` on USB.
-fn address(d: &NewDevice) -> String {
+fn address(d: &Device) -> String {
     d.pci_address
         .clone()
         .unwrap_or_else(|| format!("{}:{}", d.bus_number, d.device_number))
@@ -117,6 +115,7 @@ fn address(d: &NewDevice) -> String {
 pub async fn replace(c: &mut Conn, machine_id: i64, devices: &[NewDevice]) -> Result<()> {
     let keys: Vec<String> = devices
         .iter()
+        .map(|n| &n.device)
         .map(|d| format!("{}/{}/{}", d.vendor_id, d.product_id, address(d)))
         .collect();
     sqlx::query(
@@ -128,7 +127,12 @@ pub async fn replace(c: &mut Conn, machine_id: i64, devices: &[NewDevice]) -> Re
     .bind(&keys)
     .execute(&mut *c)
     .await?;
-    for d in devices {
+    for NewDevice {
+        device: d,
+        mac,
+        disk,
+    } in devices
+    {
         let updated = sqlx::query(
             "UPDATE node_devices SET hardware_type = $5, numa_node = $6, vendor_name = $7,
                     product_name = $8, commissioning_driver = $9,
@@ -149,8 +153,8 @@ pub async fn replace(c: &mut Conn, machine_id: i64, devices: &[NewDevice]) -> Re
         .bind(&d.vendor_name)
         .bind(&d.product_name)
         .bind(&d.commissioning_driver)
-        .bind(&d.mac)
-        .bind(&d.disk)
+        .bind(mac)
+        .bind(disk)
         .execute(&mut *c)
         .await?
         .rows_affected();
@@ -178,8 +182,8 @@ pub async fn replace(c: &mut Conn, machine_id: i64, devices: &[NewDevice]) -> Re
         .bind(d.bus_number)
         .bind(d.device_number)
         .bind(&d.pci_address)
-        .bind(&d.mac)
-        .bind(&d.disk)
+        .bind(mac)
+        .bind(disk)
         .execute(&mut *c)
         .await?;
     }

@@ -109,3 +109,45 @@ async fn the_owner_sets_and_removes_workload_annotations() {
     let (_, mj) = r.alice.get(&format!("machines/{m}/"), &[]).await;
     assert_eq!(mj["workload_annotations"], serde_json::json!({}));
 }
+
+#[tokio::test]
+async fn the_machine_page_lists_its_pci_and_usb_devices() {
+    let r = TestRegion::start().await;
+    let admin = sign_in(&r, "admin").await;
+    let m = r.ready_machine("devs", 2, 2048).await;
+    let (_, page) = get(&r, &admin.0, &format!("/machine/{m}")).await;
+    assert!(page.contains("id=\"devices\""), "{page}");
+    assert!(page.contains("None known"), "no commissioning yet");
+
+    let (st, e) = r
+        .admin
+        .op(&format!("machines/{m}/"), "commission", &[])
+        .await;
+    assert_eq!(st, 200, "{e}");
+    let inv = r#"{"nics": [{"name": "ens3", "mac": "52:54:00:0d:e0:02", "pci_address": "0000:00:03.0"}],
+        "pci_devices": [{"pci_address": "0000:00:03.0", "vendor_id": "1af4", "product_id": "1000",
+            "vendor": "Red Hat, Inc.", "product": "Virtio <network> device", "driver": "virtio-pci"}],
+        "usb_devices": [{"bus_address": 1, "device_address": 2, "vendor_id": "0627",
+            "product_id": "0001", "product": "QEMU USB Tablet", "drivers": ["usbhid"]}]}"#;
+    let node = common::node_api(&r, &m).await;
+    let (st, b) = common::signal(
+        &node,
+        &[("status", "OK")],
+        Some(("hardware.json", inv.into())),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    let (_, page) = get(&r, &admin.0, &format!("/machine/{m}")).await;
+    let section = &page[page.find("id=\"devices\"").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    for want in [
+        "<td>PCIE</td><td>0000:00:03.0</td><td>Network</td>",
+        "Red Hat, Inc. (1af4)",
+        "Virtio &#60;network&#62; device (1000)",
+        "<td>virtio-pci</td><td>ens3</td>",
+        "<td>USB</td><td>1:2</td><td>Node</td><td>0627</td>",
+        "QEMU USB Tablet (0001)",
+    ] {
+        assert!(section.contains(want), "{want}: {section}");
+    }
+}

@@ -129,7 +129,7 @@ pub async fn result(
 fn script_json(id: usize, s: &results::Builtin) -> Value {
     let (name, title, description, t, hw, timeout) = *s;
     let type_name = if t == 2 { "testing" } else { "commissioning" };
-    let hw_name = maas_model::node_device::HardwareType::from_number(hw.into()).name();
+    let hw_name = maas_model::node_device::HardwareType::from_number(hw).name();
     json!({
         "id": id, "name": name, "title": title, "description": description,
         "tags": [type_name], "type": t, "type_name": type_name,

@@ -7,7 +7,7 @@ use maas_model::node_device::{Bus, HardwareType, is_device_id, pci_bus_device};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::store::node_devices::NewDevice;
+use crate::store::node_devices::{Device, NewDevice};
 
 /// More devices than any machine has: an inventory past it is refused.
 const MAX_DEVICES: usize = 4096;
@@ -135,21 +135,26 @@ pub fn parse(inv: &Value) -> Result<Option<Vec<NewDevice>>> {
             HardwareType::Node
         };
         let dev = NewDevice {
-            bus: Bus::Pcie as i16,
-            hardware_type: hardware_type as i16,
-            numa_node,
-            vendor_id: device_id(d, f, "vendor_id")?,
-            product_id: device_id(d, f, "product_id")?,
-            vendor_name: text(d, f, "vendor")?,
-            product_name: text(d, f, "product")?,
-            commissioning_driver: text(d, f, "driver")?,
-            bus_number: bus_number as i32,
-            device_number: device_number as i32,
-            pci_address: Some(addr),
+            device: Device {
+                bus: Bus::Pcie as i16,
+                hardware_type: hardware_type as i16,
+                numa_node,
+                vendor_id: device_id(d, f, "vendor_id")?,
+                product_id: device_id(d, f, "product_id")?,
+                vendor_name: text(d, f, "vendor")?,
+                product_name: text(d, f, "product")?,
+                commissioning_driver: text(d, f, "driver")?,
+                bus_number: bus_number as i32,
+                device_number: device_number as i32,
+                pci_address: Some(addr),
+            },
             mac,
             disk,
         };
-        if !out.iter().any(|o| o.pci_address == dev.pci_address) {
+        if !out
+            .iter()
+            .any(|o| o.device.pci_address == dev.device.pci_address)
+        {
             out.push(dev);
         }
     }
@@ -185,24 +190,25 @@ pub fn parse(inv: &Value) -> Result<Option<Vec<NewDevice>>> {
             ));
         }
         let dev = NewDevice {
-            bus: Bus::Usb as i16,
-            hardware_type: HardwareType::Node as i16,
-            numa_node: 0,
-            vendor_id: device_id(d, f, "vendor_id")?,
-            product_id: device_id(d, f, "product_id")?,
-            vendor_name: text(d, f, "vendor")?,
-            product_name: text(d, f, "product")?,
-            commissioning_driver,
-            bus_number: number("bus_address")?,
-            device_number: number("device_address")?,
-            pci_address: None,
+            device: Device {
+                bus: Bus::Usb as i16,
+                hardware_type: HardwareType::Node as i16,
+                numa_node: 0,
+                vendor_id: device_id(d, f, "vendor_id")?,
+                product_id: device_id(d, f, "product_id")?,
+                vendor_name: text(d, f, "vendor")?,
+                product_name: text(d, f, "product")?,
+                commissioning_driver,
+                bus_number: number("bus_address")?,
+                device_number: number("device_address")?,
+                pci_address: None,
+            },
             mac: None,
             disk: None,
         };
         let same = |o: &NewDevice| {
-            o.bus == dev.bus
-                && o.bus_number == dev.bus_number
-                && o.device_number == dev.device_number
+            let (o, d) = (&o.device, &dev.device);
+            o.bus == d.bus && o.bus_number == d.bus_number && o.device_number == d.device_number
         };
         if !out.iter().any(same) {
             out.push(dev);
@@ -249,13 +255,16 @@ mod tests {
         });
         let d = parse(&inv).unwrap().unwrap();
         assert_eq!(d.len(), 5, "an address seen twice counts once: {d:?}");
+        let mac = d[0].mac.clone();
+        let disk = d[1].disk.clone();
+        let d: Vec<Device> = d.into_iter().map(|n| n.device).collect();
         let net = &d[0];
         assert_eq!(net.hardware_type, HardwareType::Network as i16);
-        assert_eq!(net.mac.as_deref(), Some("52:54:00:00:00:01"));
+        assert_eq!(mac.as_deref(), Some("52:54:00:00:00:01"));
         assert_eq!(net.vendor_id, "1af4", "ids are lower-cased");
         assert_eq!((net.bus_number, net.device_number), (0, 3));
         assert_eq!(d[1].hardware_type, HardwareType::Storage as i16);
-        assert_eq!(d[1].disk.as_deref(), Some("vda"));
+        assert_eq!(disk.as_deref(), Some("vda"));
         assert_eq!(d[1].numa_node, 0, "-1 is no NUMA node: node 0");
         assert_eq!(d[2].hardware_type, HardwareType::Gpu as i16);
         assert_eq!(
