@@ -90,6 +90,31 @@ pub struct FullVlanJson {
     pub vid: i32,
 }
 
+/// A NUMA node as MAAS shows it. The region knows no NUMA topology yet,
+/// so a machine has MAAS's default node: index 0 with all its memory and
+/// cores (what MAAS makes when a machine is created).
+#[derive(Debug, Clone, Serialize)]
+pub struct NumaNodeJson {
+    pub index: i32,
+    pub memory: i64,
+    pub cores: Vec<i32>,
+    pub hugepages_set: [(); 0],
+}
+
+impl NumaNodeJson {
+    /// At most this many cores are listed (a bound on the JSON's size).
+    const MAX_CORES: i32 = 65536;
+
+    pub fn default_for(cpu_count: i32, memory: i64) -> NumaNodeJson {
+        NumaNodeJson {
+            index: 0,
+            memory,
+            cores: (0..cpu_count.clamp(0, Self::MAX_CORES)).collect(),
+            hugepages_set: [],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InterfaceJson {
     pub id: i64,
@@ -214,7 +239,7 @@ pub struct MachineJson<'a> {
     cache_sets: [(); 0],
     bcaches: [(); 0],
     special_filesystems: &'a [FsJson],
-    numanode_set: [(); 0],
+    numanode_set: [NumaNodeJson; 1],
     pod: Option<()>,
     commissioning_status: i32,
     commissioning_status_name: &'static str,
@@ -367,7 +392,7 @@ impl FullMachine {
             cache_sets: [],
             bcaches: [],
             special_filesystems: &self.related.special,
-            numanode_set: [],
+            numanode_set: [NumaNodeJson::default_for(r.cpu_count, r.memory)],
             pod: None,
             commissioning_status: 0,
             commissioning_status_name: "Pending",
