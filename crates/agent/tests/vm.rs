@@ -149,6 +149,15 @@ async fn ephemeral_environment_commissions_a_vm() {
             .any(|i| i["mac_address"] == MAC && i["link_connected"] == true),
         "{ifaces:?}"
     );
+    // One NUMA node with both CPUs and the memory the kernel counts there.
+    let numa = m["numanode_set"].as_array().unwrap();
+    assert_eq!(numa.len(), 1, "{numa:?}");
+    assert_eq!(numa[0]["cores"], serde_json::json!([0, 1]));
+    let node_mem = numa[0]["memory"].as_i64().unwrap();
+    assert!(
+        (600..=mem).contains(&node_mem),
+        "node memory {node_mem} MiB"
+    );
     // PCI and USB devices, named from pci.ids/usb.ids: the virtio NIC is
     // the Network device driving the machine's interface, the virtio disk
     // the Storage one, and the tablet sits on the xHCI controller's bus.

@@ -1,12 +1,14 @@
 //! The hardware inventory (`hardware.json`), read from a root directory
 //! (`/` on the machine, a fixture tree in tests): /proc/cpuinfo,
 //! /proc/meminfo, /sys/devices/system/memory, /sys/block, /sys/class/net,
-//! /sys/class/dmi/id, /sys/bus/pci and /sys/bus/usb.
+//! /sys/class/dmi/id, /sys/bus/pci, /sys/bus/usb and
+//! /sys/devices/system/node.
 
 pub mod devices;
 pub mod disks;
 pub mod lldp;
 mod nics;
+pub mod numa;
 
 use std::path::Path;
 
@@ -187,6 +189,7 @@ pub fn hardware_json(root: &Path, smart_serial: &dyn Fn(&str) -> Option<String>)
         "dmi": dmi(root),
         "pci_devices": pci,
         "usb_devices": usb,
+        "numa_nodes": numa::numa_nodes(root).iter().map(numa::NumaNode::to_json).collect::<Vec<_>>(),
         "boot_method": boot_method(root),
     })
 }

@@ -90,9 +90,17 @@ pub struct FullVlanJson {
     pub vid: i32,
 }
 
-/// A NUMA node as MAAS shows it. The region knows no NUMA topology yet,
-/// so a machine has MAAS's default node: index 0 with all its memory and
-/// cores (what MAAS makes when a machine is created).
+/// `numanode_set`: the nodes commissioning found, or else MAAS's default.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum NumaSet<'a> {
+    Found(&'a RawValue),
+    Default([NumaNodeJson; 1]),
+}
+
+/// A NUMA node as MAAS shows it. Before commissioning reports its nodes a
+/// machine has MAAS's default node: index 0 with all its memory and cores
+/// (what MAAS makes when a machine is created).
 #[derive(Debug, Clone, Serialize)]
 pub struct NumaNodeJson {
     pub index: i32,
@@ -239,7 +247,7 @@ pub struct MachineJson<'a> {
     cache_sets: [(); 0],
     bcaches: [(); 0],
     special_filesystems: &'a [FsJson],
-    numanode_set: [NumaNodeJson; 1],
+    numanode_set: NumaSet<'a>,
     pod: Option<()>,
     commissioning_status: i32,
     commissioning_status_name: &'static str,
@@ -392,7 +400,10 @@ impl FullMachine {
             cache_sets: [],
             bcaches: [],
             special_filesystems: &self.related.special,
-            numanode_set: [NumaNodeJson::default_for(r.cpu_count, r.memory)],
+            numanode_set: match &r.numa_nodes {
+                Some(stored) => NumaSet::Found(raw(stored)),
+                None => NumaSet::Default([NumaNodeJson::default_for(r.cpu_count, r.memory)]),
+            },
             pod: None,
             commissioning_status: 0,
             commissioning_status_name: "Pending",

@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "node_devices",
         include_str!("../../migrations/0021_node_devices.sql"),
     ),
+    (
+        22,
+        "numa_nodes",
+        include_str!("../../migrations/0022_numa_nodes.sql"),
+    ),
 ];
 
 /// Advisory lock id held while migrating (other regions wait on it).

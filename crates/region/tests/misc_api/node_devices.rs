@@ -210,3 +210,39 @@ async fn commissioning_reports_pci_and_usb_devices_as_maas_shows_them() {
     let (_, left) = devices(&r, &sid, &[]).await;
     assert_eq!(left.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn numa_nodes_from_commissioning_replace_the_default_node() {
+    let r = TestRegion::start().await;
+    let sid = r.ready_machine("numa", 4, 8192).await;
+    let numa = || async {
+        let (_, m) = r.admin.get(&format!("machines/{sid}/"), &[]).await;
+        m["numanode_set"].clone()
+    };
+    assert_eq!(
+        numa().await,
+        json!([{"index": 0, "memory": 8192, "cores": [0, 1, 2, 3], "hugepages_set": []}]),
+        "MAAS's default node before commissioning says otherwise"
+    );
+    start_commissioning(&r, &sid).await;
+    let inv = json!({"cpu_count": 4, "memory": 8192, "numa_nodes": [
+        {"index": 1, "memory": 4000, "cores": [2, 3]},
+        {"index": 0, "memory": 3900, "cores": [0, 1]}
+    ]});
+    let (st, b) = report(&r, &sid, &inv).await;
+    assert_eq!(st, 200, "{b}");
+    let two = json!([
+        {"index": 0, "memory": 3900, "cores": [0, 1], "hugepages_set": []},
+        {"index": 1, "memory": 4000, "cores": [2, 3], "hugepages_set": []}
+    ]);
+    assert_eq!(numa().await, two);
+    // An inventory without nodes keeps them; bad nodes are refused whole.
+    start_commissioning(&r, &sid).await;
+    let bad = json!({"cpu_count": 8, "numa_nodes": [{"index": 0, "memory": 1, "cores": [-1]}]});
+    let (st, e) = report(&r, &sid, &bad).await;
+    assert_eq!(st, 400, "{e}");
+    assert!(e["numa_nodes.cores"].is_array(), "{e}");
+    let (st, b) = report(&r, &sid, &json!({"cpu_count": 4})).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(numa().await, two);
+}

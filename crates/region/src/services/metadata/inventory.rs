@@ -28,6 +28,8 @@ pub struct Inventory<'a> {
     pub hardware_info: Option<String>,
     /// PCI and USB devices; `None`: the inventory lists neither bus.
     pub devices: Option<Vec<NewDevice>>,
+    /// MAAS's `numanode_set` (JSON text); `None`: no nodes listed.
+    pub numa_nodes: Option<String>,
 }
 
 /// The longest DMI string or CPU model kept (SMBIOS strings are short).
@@ -128,6 +130,7 @@ pub fn parse_inventory(inv: &Value) -> Result<Inventory<'_>> {
         boot_method: None,
         hardware_info: hardware_info(inv)?,
         devices: super::inventory_devices::parse(inv)?,
+        numa_nodes: super::inventory_numa::parse(inv)?,
     };
     match inv.get("boot_method") {
         None | Some(Value::Null) => {}
@@ -284,6 +287,7 @@ pub(super) async fn apply(
         cpu_speed: inv.cpu_speed,
         boot_method: inv.boot_method,
         hardware_info: inv.hardware_info.as_deref(),
+        numa_nodes: inv.numa_nodes.as_deref(),
     };
     db::set_hardware(tx, machine_id, &hw).await?;
     if let Some(disks) = inv.disks.as_ref().filter(|_| !keep_disks) {

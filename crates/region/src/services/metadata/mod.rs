@@ -14,6 +14,7 @@ use crate::store::machines::boot::{self as db, MetaView, ScriptResult};
 
 mod inventory;
 mod inventory_devices;
+mod inventory_numa;
 pub use inventory::{Inventory, parse_inventory};
 
 /// The system id of the machine behind a node token.

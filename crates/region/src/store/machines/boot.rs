@@ -145,6 +145,8 @@ pub struct Hardware<'a> {
     pub boot_method: Option<&'static str>,
     /// `hardware_info` as JSON text, replacing what was there.
     pub hardware_info: Option<&'a str>,
+    /// `numanode_set` as JSON text, replacing what was there.
+    pub numa_nodes: Option<&'a str>,
 }
 
 /// Set what the inventory reports (`None`: unchanged).
@@ -153,7 +155,8 @@ pub async fn set_hardware(c: &mut Conn, id: i64, hw: &Hardware<'_>) -> Result<()
         "UPDATE machines SET cpu_count = coalesce($2, cpu_count), memory = coalesce($3, memory),
                 cpu_speed = coalesce($4, cpu_speed),
                 bios_boot_method = coalesce($5, bios_boot_method),
-                hardware_info = coalesce($6::jsonb, hardware_info) WHERE id = $1",
+                hardware_info = coalesce($6::jsonb, hardware_info),
+                numa_nodes = coalesce($7::jsonb, numa_nodes) WHERE id = $1",
     )
     .bind(id)
     .bind(hw.cpu_count)
@@ -161,6 +164,7 @@ pub async fn set_hardware(c: &mut Conn, id: i64, hw: &Hardware<'_>) -> Result<()
     .bind(hw.cpu_speed)
     .bind(hw.boot_method)
     .bind(hw.hardware_info)
+    .bind(hw.numa_nodes)
     .execute(&mut *c)
     .await?;
     Ok(())

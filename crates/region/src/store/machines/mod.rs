@@ -28,7 +28,8 @@ pub const MACHINE_SELECT: &str = "SELECT m.id, m.system_id, m.hostname, m.descri
     m.power_type, m.power_state, m.locked, m.netboot, m.osystem, m.distro_series, m.hwe_kernel,
     m.min_hwe_kernel, m.tag_names, m.hardware_uuid, m.hardware_info::text AS hardware_info,
     m.owner_data::text AS owner_data, m.ephemeral_deploy, m.bios_boot_method, m.agent_name,
-    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch
+    m.node_type, m.owner_id, m.version, m.hw_version, (SELECT n FROM render_epoch) AS epoch,
+    m.numa_nodes::text AS numa_nodes
   FROM machines m";
 
 #[derive(Debug, Clone)]
@@ -70,6 +71,8 @@ pub struct MachineRow {
     pub version: i64,
     pub hw_version: i64,
     pub epoch: i64,
+    /// The NUMA nodes commissioning found (JSON text), if any.
+    pub numa_nodes: Option<String>,
 }
 
 fn status_of(n: i16) -> NodeStatus {
@@ -117,6 +120,7 @@ impl MachineRow {
             version: r.try_get(33)?,
             hw_version: r.try_get(34)?,
             epoch: r.try_get(35)?,
+            numa_nodes: r.try_get(36)?,
         })
     }
 }
