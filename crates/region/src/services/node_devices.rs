@@ -99,16 +99,21 @@ fn find(rows: Vec<Row>, id: &str) -> Result<Row> {
     }
 }
 
-pub async fn get(ctx: &Ctx, user: &User, system_id: &str, id: &str) -> Result<NodeDeviceJson> {
+/// The machine `user` may see and its device that `id` names.
+async fn located(ctx: &Ctx, user: &User, system_id: &str, id: &str) -> Result<(FullMachine, Row)> {
     let m = machines::get_visible(ctx, user, system_id).await?;
     let row = find(db::list(&ctx.db, m.row.id).await?, id)?;
+    Ok((m, row))
+}
+
+pub async fn get(ctx: &Ctx, user: &User, system_id: &str, id: &str) -> Result<NodeDeviceJson> {
+    let (m, row) = located(ctx, user, system_id, id).await?;
     Ok(render(&m, vec![row]).remove(0))
 }
 
 /// Delete a device (admin only; the caller checks).
 pub async fn delete(ctx: &Ctx, user: &User, system_id: &str, id: &str) -> Result<()> {
-    let m = machines::get_visible(ctx, user, system_id).await?;
-    let row = find(db::list(&ctx.db, m.row.id).await?, id)?;
+    let (m, row) = located(ctx, user, system_id, id).await?;
     if !db::delete(&ctx.db, m.row.id, row.id).await? {
         return Err(not_found("NodeDevice"));
     }
